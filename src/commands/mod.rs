@@ -1,0 +1,52 @@
+//! The subcommands: each wires the pipeline stages and returns an [`ExitStatus`].
+
+mod rules;
+mod schema;
+mod validate;
+
+use std::io::IsTerminal;
+
+use crate::cli::{Cli, Colour, Command};
+use crate::diagnostic::RenderStyle;
+
+pub use schema::config_schema;
+
+/// How orgctl exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Done; nothing wrong.
+    Success = 0,
+    /// An error: invalid input, a failed call.
+    Failure = 1,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        std::process::ExitCode::from(status as u8)
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> ExitStatus {
+    let style = render_style(cli.color);
+    match cli.command {
+        Command::Validate(args) => validate::run(&args, style),
+        Command::Rules(args) => rules::run(&args),
+        Command::Schema(args) => schema::run(&args),
+    }
+}
+
+/// How to draw diagnostics on stderr.
+fn render_style(colour: Colour) -> RenderStyle {
+    let no_colour = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    let colour = match colour {
+        Colour::Always => true,
+        Colour::Never => false,
+        Colour::Auto => !no_colour && std::io::stderr().is_terminal(),
+    };
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|columns| columns.parse().ok())
+        .unwrap_or(100);
+    RenderStyle { colour, width }
+}

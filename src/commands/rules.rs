@@ -1,0 +1,46 @@
+//! `orgctl rules`: the rule catalogue.
+
+use serde::Serialize;
+
+use super::ExitStatus;
+use crate::cli::{Format, RulesArgs};
+use crate::rules::{Rule, Severity};
+
+#[derive(Serialize)]
+struct RuleRecord {
+    code: &'static str,
+    severity: Severity,
+    summary: &'static str,
+}
+
+pub(super) fn run(args: &RulesArgs) -> ExitStatus {
+    let records: Vec<RuleRecord> = Rule::ALL
+        .iter()
+        .map(|rule| RuleRecord {
+            code: rule.code(),
+            severity: rule.severity(),
+            summary: rule.summary(),
+        })
+        .collect();
+    match args.format {
+        Format::Json => match serde_json::to_string_pretty(&records) {
+            Ok(json) => println!("{json}"),
+            Err(error) => {
+                eprintln!("error: cannot write the rules as JSON: {error}");
+                return ExitStatus::Failure;
+            }
+        },
+        Format::Text => {
+            let width = records.iter().map(|r| r.code.len()).max().unwrap_or(0);
+            for record in &records {
+                println!(
+                    "{:<width$}  {:<7}  {}",
+                    record.code,
+                    record.severity.as_str(),
+                    record.summary
+                );
+            }
+        }
+    }
+    ExitStatus::Success
+}

@@ -1,0 +1,87 @@
+//! `orgctl validate`: load, resolve, report.
+
+use serde::Serialize;
+
+use super::ExitStatus;
+use crate::cli::{Format, ValidateArgs};
+use crate::diagnostic::{self, Diagnostic, DiagnosticRecord, RenderStyle};
+use crate::model::{self, Context, Desired};
+use crate::{config, render};
+
+/// The JSON document `orgctl validate --format json` prints.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ValidateReport<'a> {
+    /// Version of this document's shape.
+    pub version: u32,
+    /// The file validated.
+    pub file: String,
+    /// No errors (warnings allowed).
+    pub valid: bool,
+    /// Number of errors.
+    pub errors: usize,
+    /// Number of warnings.
+    pub warnings: usize,
+    /// Every diagnostic, in file order.
+    pub diagnostics: Vec<DiagnosticRecord>,
+    /// The resolved model, with `--explain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
+    pub desired: Option<&'a Desired>,
+}
+
+pub(super) fn run(args: &ValidateArgs, style: RenderStyle) -> ExitStatus {
+    let file = args.file.display().to_string();
+    let (desired, diagnostics) = match config::load(&args.file) {
+        Ok(config) => {
+            let resolved = model::resolve(&config, &Context::now());
+            (Some(resolved.desired), resolved.diagnostics)
+        }
+        Err(diagnostics) => (None, diagnostics),
+    };
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    match args.format {
+        Format::Json => {
+            let report = ValidateReport {
+                version: 1,
+                file,
+                valid: errors == 0,
+                errors,
+                warnings,
+                diagnostics: diagnostics.iter().map(Diagnostic::to_record).collect(),
+                desired: desired.as_ref().filter(|_| args.explain),
+            };
+            match serde_json::to_string_pretty(&report) {
+                Ok(json) => println!("{json}"),
+                Err(error) => {
+                    eprintln!("error: cannot write the report as JSON: {error}");
+                    return ExitStatus::Failure;
+                }
+            }
+        }
+        Format::Text => {
+            if let (Some(desired), true) = (&desired, args.explain) {
+                print!("{}", render::desired_table(desired));
+                println!();
+            }
+            eprint!("{}", diagnostic::render(&diagnostics, style));
+            println!("{}", summary(&file, errors, warnings));
+        }
+    }
+    if errors == 0 {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    }
+}
+
+/// `orgctl.yaml: valid (2 warnings)` or `orgctl.yaml: 3 errors, 1 warning`.
+fn summary(file: &str, errors: usize, warnings: usize) -> String {
+    let plural = |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    match (errors, warnings) {
+        (0, 0) => format!("{file}: valid"),
+        (0, warnings) => format!("{file}: valid ({})", plural(warnings, "warning")),
+        (errors, 0) => format!("{file}: {}", plural(errors, "error")),
+        (errors, warnings) => format!("{file}: {}, {}", plural(errors, "error"), plural(warnings, "warning")),
+    }
+}

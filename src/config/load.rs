@@ -1,0 +1,253 @@
+//! Reading the configuration: bytes to [`ConfigFile`], every failure a [`Diagnostic`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde_saphyr::Error as YamlError;
+
+use super::{ConfigFile, Span};
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::rules::Rule;
+use crate::suggest;
+
+/// The largest configuration orgctl reads (a 10,000-account organization is about 1.5 MiB).
+pub const MAX_CONFIG_BYTES: usize = 64 * 1024 * 1024;
+/// The largest policy document file orgctl reads (AWS's largest policy type allows 10,000
+/// characters; anything far beyond is not a policy).
+pub const MAX_POLICY_FILE_BYTES: usize = 1024 * 1024;
+
+/// A loaded configuration: the parsed file and the policy documents it names.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The YAML text, for diagnostics.
+    pub source: Arc<SourceFile>,
+    /// The directory policy `file` paths are relative to.
+    pub base_dir: PathBuf,
+    /// The parsed file.
+    pub file: ConfigFile,
+    /// The contents of each policy's `file`, keyed by policy name.
+    pub policy_files: IndexMap<String, PolicySource>,
+}
+
+/// What reading a policy's `file` gave.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// The file's text.
+    Read(Arc<SourceFile>),
+    /// Why it could not be read.
+    Unreadable(String),
+}
+
+/// Reads `path` and the policy files it names.
+///
+/// A file that cannot be read or parsed yields diagnostics and no configuration. Policy files
+/// that cannot be read are recorded as [`PolicySource::Unreadable`] for the model to report with
+/// the rest, so that one run shows every problem.
+pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let display = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|error| {
+        vec![
+            Diagnostic::new(Rule::ConfigRead, format!("cannot read `{display}`: {error}")).help(
+                "pass the path of an orgctl configuration, e.g. `orgctl validate examples/ecam/orgctl.yaml`",
+            ),
+        ]
+    })?;
+    let (source, file) = parse(&display, &bytes)?;
+    let base_dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let policy_files = file
+        .policies
+        .iter()
+        .filter_map(|(name, policy)| {
+            let relative = policy.file.as_ref()?;
+            Some((name.value.clone(), read_policy_file(&base_dir, &relative.value)))
+        })
+        .collect();
+    Ok(Config {
+        source,
+        base_dir,
+        file,
+        policy_files,
+    })
+}
+
+fn read_policy_file(base_dir: &Path, relative: &str) -> PolicySource {
+    let path = base_dir.join(relative);
+    let display = path.display().to_string();
+    match std::fs::metadata(&path) {
+        Ok(metadata) if metadata.len() > MAX_POLICY_FILE_BYTES as u64 => {
+            return PolicySource::Unreadable(format!(
+                "`{display}` is {} bytes, larger than any policy document",
+                metadata.len()
+            ));
+        }
+        Ok(metadata) if metadata.is_dir() => {
+            return PolicySource::Unreadable(format!("`{display}` is a directory"));
+        }
+        _ => {}
+    }
+    match std::fs::read(&path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => PolicySource::Read(SourceFile::new(display, text)),
+            Err(_) => PolicySource::Unreadable(format!("`{display}` is not UTF-8 text")),
+        },
+        Err(error) => PolicySource::Unreadable(format!("cannot read `{display}`: {error}")),
+    }
+}
+
+/// Parses configuration bytes; `name` is how diagnostics name the file. Never panics.
+pub fn parse(name: &str, bytes: &[u8]) -> Result<(Arc<SourceFile>, ConfigFile), Vec<Diagnostic>> {
+    if bytes.len() > MAX_CONFIG_BYTES {
+        return Err(vec![
+            Diagnostic::new(
+                Rule::ConfigTooLarge,
+                format!(
+                    "`{name}` is {} bytes; a configuration may be at most {MAX_CONFIG_BYTES} bytes",
+                    bytes.len()
+                ),
+            )
+            .help("is this the right file? A 10,000-account organization takes about 1.5 MB"),
+        ]);
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let valid = error.valid_up_to();
+            // Show the readable prefix so the label has something to point into.
+            let source = SourceFile::new(name, String::from_utf8_lossy(&bytes[..valid]).into_owned());
+            return Err(vec![
+                Diagnostic::new(
+                    Rule::ConfigEncoding,
+                    format!("`{name}` is not UTF-8 text (invalid byte at offset {valid})"),
+                )
+                .at(&source, Span::new(valid, 0), "the text stops being UTF-8 here")
+                .help("save the file as UTF-8; orgctl configurations are YAML text"),
+            ]);
+        }
+    };
+    let source = SourceFile::new(name, text);
+    if text.trim().is_empty() {
+        return Err(vec![
+            Diagnostic::new(Rule::ConfigEmpty, format!("`{name}` is empty"))
+                .help("start with an `organization:` section; `examples/` has one file per business model"),
+        ]);
+    }
+    let options = serde_saphyr::options! {
+        with_snippet: false,
+        budget: serde_saphyr::budget! {
+            max_depth: 64,
+            max_documents: 1,
+        },
+    };
+    match serde_saphyr::from_str_with_options::<ConfigFile>(text, options) {
+        Ok(file) => Ok((source, file)),
+        Err(error) => Err(vec![yaml_diagnostic(&source, &error)]),
+    }
+}
+
+/// Turns a YAML or shape error into a diagnostic with a code, a label and a help line.
+fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
+    let error = error.without_snippet();
+    let span = error
+        .location()
+        .filter(|location| location.line() > 0)
+        .map(Span::from);
+    let diagnostic = match error {
+        YamlError::SerdeUnknownField {
+            field, expected, ..
+        } => {
+            let mut help = match suggest::closest(field, expected.iter().copied()) {
+                Some(candidate) => format!("did you mean `{candidate}`? "),
+                None => String::new(),
+            };
+            if expected.is_empty() {
+                help.push_str("nothing may be written here");
+            } else {
+                help.push_str(&format!("the keys allowed here are {}", suggest::list(expected)));
+            }
+            Diagnostic::new(Rule::ConfigUnknownKey, format!("unknown key `{field}`"))
+                .help(help)
+                .labelled(source, span, "not a key orgctl knows here")
+        }
+        YamlError::SerdeUnknownVariant {
+            variant, expected, ..
+        } => {
+            let mut help = match suggest::closest(variant, expected.iter().copied()) {
+                Some(candidate) => format!("did you mean `{candidate}`? "),
+                None => String::new(),
+            };
+            help.push_str(&format!("write one of {}", suggest::list(expected)));
+            Diagnostic::new(Rule::ConfigInvalidValue, format!("unknown value `{variant}`"))
+                .help(help)
+                .labelled(source, span, "not one of the allowed values")
+        }
+        YamlError::SerdeMissingField { field, .. } => {
+            Diagnostic::new(Rule::ConfigMissingKey, format!("missing key `{field}`"))
+                .help(format!("add `{field}:` to this mapping; see the schema in schemas/orgctl.schema.json"))
+                .labelled(source, span, format!("`{field}` is required here"))
+        }
+        YamlError::DuplicateMappingKey { key, .. } => {
+            let key = key.as_deref().unwrap_or("this key");
+            Diagnostic::new(Rule::ConfigDuplicateKey, format!("duplicate key `{key}`"))
+                .help("each key may appear once per mapping; merge the two entries")
+                .labelled(source, span, "written a second time here")
+        }
+        YamlError::SerdeInvalidType {
+            unexpected,
+            expected,
+            ..
+        }
+        | YamlError::SerdeInvalidValue {
+            unexpected,
+            expected,
+            ..
+        } => Diagnostic::new(
+            Rule::ConfigInvalidValue,
+            format!("expected {expected}, found {unexpected}"),
+        )
+        .help(format!("write {expected} here"))
+        .labelled(source, span, format!("expected {expected}")),
+        YamlError::NullIntoString { .. } => {
+            Diagnostic::new(Rule::ConfigInvalidValue, "expected a string, found nothing")
+                .help("write a value after the colon, or quote an empty string as \"\"")
+                .labelled(source, span, "no value")
+        }
+        YamlError::Budget { breach, .. } => Diagnostic::new(
+            Rule::ConfigTooLarge,
+            format!("the YAML exceeds what a configuration can hold ({breach:?})"),
+        )
+        .help("an orgctl configuration nests at most a few dozen levels; is this the right file?")
+        .labelled(source, span, "here"),
+        other => {
+            let message = strip_location(&other.to_string());
+            Diagnostic::new(Rule::ConfigSyntax, format!("malformed YAML: {message}"))
+                .help("check the indentation and quoting near this point")
+                .labelled(source, span, "the YAML parser stopped here")
+        }
+    };
+    diagnostic
+}
+
+/// serde-saphyr appends ` at line N column M` to plain messages; the label already says where.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+impl Diagnostic {
+    /// Points at `span` when the parser knew where, and otherwise names just the file.
+    fn labelled(self, source: &Arc<SourceFile>, span: Option<Span>, label: impl Into<String>) -> Self {
+        match span {
+            Some(span) => self.at(source, span, label),
+            None => Self {
+                source: Some(Arc::clone(source)),
+                ..self
+            },
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! The configuration as written: raw structs with spans, read from YAML.
+//!
+//! Nothing here judges meaning beyond the shape of the file; [`crate::model`] resolves references
+//! and runs the rules. [`load`] is the only function that touches the filesystem.
+
+mod load;
+mod spanned;
+
+pub use load::{Config, PolicySource, load, parse};
+pub use spanned::{Span, Spanned};
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Tags as written: key to value, in file order.
+pub type Tags = IndexMap<Spanned<String>, Spanned<String>>;
+
+/// The whole file: one AWS Organization.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "orgctl configuration", extend("$id" = "https://orgctl.dev/schemas/orgctl.schema.json"))]
+pub struct ConfigFile {
+    /// The organization: its business model, owners and management account.
+    pub organization: Organization,
+    /// The OU tree below the root. Keys are OU names; references elsewhere are paths such as
+    /// `Workloads/Prod`.
+    #[serde(default)]
+    pub organizational_units: IndexMap<Spanned<String>, OrganizationalUnit>,
+    /// Member accounts, keyed by account name.
+    #[serde(default)]
+    pub accounts: IndexMap<Spanned<String>, Account>,
+    /// Organization policies, keyed by policy name.
+    #[serde(default)]
+    pub policies: IndexMap<Spanned<String>, Policy>,
+    /// APN partners given IAM roles in member accounts, keyed by partner name.
+    #[serde(default)]
+    pub partners: IndexMap<Spanned<String>, Partner>,
+}
+
+/// The organization and who owns what in it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    /// A short name for the organization, used in emails (`{organization}`) and output.
+    pub name: Spanned<String>,
+    /// Who owns the management and member accounts (see the ownership matrix in the README).
+    pub business_model: Spanned<BusinessModel>,
+    /// `dedicated` (the customer's own organization) or `shared` (members of the provider's
+    /// organization). Default: `dedicated`.
+    #[serde(default)]
+    pub payer: Spanned<Payer>,
+    /// Who runs orgctl with this file. Default: the owner of the management account.
+    #[serde(default)]
+    pub operator: Option<Spanned<Party>>,
+    /// The reseller or solution provider. Required by `resold`, `ecam` and `spam`.
+    #[serde(default)]
+    pub provider: Option<Spanned<Provider>>,
+    /// The end customer.
+    #[serde(default)]
+    pub customer: Option<Spanned<Customer>>,
+    /// The management (payer) account.
+    pub management_account: Spanned<ManagementAccount>,
+    /// Template for root emails of accounts without an explicit `email`. Placeholders:
+    /// `{account}` (account name), `{domain}` (the email domain of the account's owner),
+    /// `{organization}` (organization name). Default: `aws+{account}@{domain}`.
+    #[serde(default = "default_email_template")]
+    pub email_template: Spanned<String>,
+    /// How the end customer gets into new member accounts: `iam_user` (an MFA-enforced IAM user
+    /// created by the operator) or `root` (the customer resets the root password).
+    #[serde(default)]
+    pub end_customer_access: Option<Spanned<EndCustomerAccess>>,
+    /// Organization policy types to enable on the root.
+    #[serde(default)]
+    pub enabled_policy_types: Vec<Spanned<PolicyType>>,
+    /// Tags on the organization root.
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+fn default_email_template() -> Spanned<String> {
+    Spanned::new("aws+{account}@{domain}".to_owned(), Span::default())
+}
+
+/// The four business models: who owns the management account and who owns the members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BusinessModel {
+    /// The customer owns every account and may create accounts natively.
+    Direct,
+    /// The reseller owns the management account; the customer owns the members.
+    Resold,
+    /// End Customer Account Model: the provider owns the payer for billing only; the customer owns
+    /// and secures the member accounts.
+    Ecam,
+    /// Solution Provider Account Model (also `sptm`): the provider owns every root and gives the
+    /// customer administrative IAM access.
+    #[serde(alias = "sptm")]
+    Spam,
+}
+
+/// Where the customer's accounts are paid from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Payer {
+    /// One customer's organization under its own management account: OUs, SCPs and tag policies
+    /// are available.
+    #[default]
+    Dedicated,
+    /// The customer's accounts are members of the provider's organization: no OUs, no policies.
+    Shared,
+}
+
+/// A party to the business model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Party {
+    /// The reseller, distributor or solution provider.
+    Provider,
+    /// The end customer.
+    Customer,
+}
+
+/// The provider: reseller, distributor or solution provider.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    /// Display name.
+    pub name: Spanned<String>,
+    /// The domain of the provider's root emails, e.g. `reseller.example`.
+    pub email_domain: Spanned<String>,
+}
+
+/// The end customer.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// Display name.
+    pub name: Spanned<String>,
+    /// The domain of the customer's root emails, e.g. `acme.example`.
+    pub email_domain: Spanned<String>,
+    /// The customer already runs an AWS Organization of its own (it then needs a dedicated payer).
+    #[serde(default)]
+    pub existing_organization: Option<Spanned<bool>>,
+}
+
+/// The management (payer) account.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManagementAccount {
+    /// The account name.
+    pub name: Spanned<String>,
+    /// The root email; default: from `email_template` with the owner's domain.
+    #[serde(default)]
+    pub email: Option<Spanned<String>>,
+    /// The 12-digit account id, when known.
+    #[serde(default)]
+    pub id: Option<Spanned<String>>,
+    /// The OU path the management account sits in; default: the root.
+    #[serde(default)]
+    pub ou: Option<Spanned<String>>,
+    /// Tags on the management account (billing only: no workload tags).
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// An organizational unit.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationalUnit {
+    /// The OU id (`ou-...`), pinning this entry to an existing OU so that a new key renames it.
+    #[serde(default)]
+    pub id: Option<Spanned<String>>,
+    /// Tags on the OU.
+    #[serde(default)]
+    pub tags: Tags,
+    /// Child OUs, keyed by name.
+    #[serde(default)]
+    pub children: IndexMap<Spanned<String>, OrganizationalUnit>,
+    /// `active` (default) or `delete`: the OU is deleted once the plan has emptied it.
+    #[serde(default)]
+    pub lifecycle: Spanned<OuLifecycle>,
+}
+
+/// Whether an OU should exist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OuLifecycle {
+    /// The OU exists.
+    #[default]
+    Active,
+    /// The OU is deleted (it must hold no account or OU after the plan).
+    Delete,
+}
+
+/// A member account.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// The OU path the account sits in, e.g. `Workloads/Prod`; default: the root.
+    #[serde(default)]
+    pub ou: Option<Spanned<String>>,
+    /// The root email; default: from `email_template` with the owner's domain.
+    #[serde(default)]
+    pub email: Option<Spanned<String>>,
+    /// The 12-digit id of an existing account; without it the account is matched by email.
+    #[serde(default)]
+    pub id: Option<Spanned<String>>,
+    /// Tags on the account.
+    #[serde(default)]
+    pub tags: Tags,
+    /// `active` (default), `close` (close the account) or `remove` (remove it from the
+    /// organization). Closing and removing also need a flag on the command line.
+    #[serde(default)]
+    pub lifecycle: Spanned<AccountLifecycle>,
+}
+
+/// What should become of an account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountLifecycle {
+    /// The account exists and is a member.
+    #[default]
+    Active,
+    /// The account is closed (AWS keeps it suspended for 90 days).
+    Close,
+    /// The account leaves the organization and becomes standalone.
+    Remove,
+}
+
+/// How the end customer gets into new member accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndCustomerAccess {
+    /// An MFA-enforced IAM user created by the operator right after the account.
+    IamUser,
+    /// The customer resets the root user's password and uses root.
+    Root,
+}
+
+/// An organization policy type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyType {
+    /// Service control policy (SCP).
+    ServiceControl,
+    /// Resource control policy (RCP).
+    ResourceControl,
+    /// Tag policy.
+    Tag,
+    /// Backup policy.
+    Backup,
+    /// AI services opt-out policy.
+    AiServicesOptOut,
+    /// Chat applications policy.
+    Chatbot,
+    /// Declarative policy for EC2.
+    DeclarativeEc2,
+}
+
+/// An organization policy.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// The policy type; it must be listed in `enabled_policy_types`.
+    #[serde(rename = "type")]
+    pub policy_type: Spanned<PolicyType>,
+    /// A description shown in the AWS console.
+    #[serde(default)]
+    pub description: Option<Spanned<String>>,
+    /// A JSON file with the document, relative to this YAML file.
+    #[serde(default)]
+    pub file: Option<Spanned<String>>,
+    /// The document inline, as YAML or as a JSON string.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub document: Option<Spanned<serde_json::Value>>,
+    /// Targets: `root`, OU paths and account names.
+    #[serde(default)]
+    pub attach: Vec<Spanned<String>>,
+    /// Tags on the policy.
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// An APN partner (managed service provider) given an IAM role in member accounts.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Partner {
+    /// The partner's own 12-digit AWS account id, trusted by the role.
+    pub account_id: Spanned<String>,
+    /// The IAM role created in each granted account.
+    pub role_name: Spanned<String>,
+    /// An external id the partner must present when assuming the role.
+    #[serde(default)]
+    pub external_id: Option<Spanned<String>>,
+    /// IAM managed policy ARNs attached to the role.
+    #[serde(default)]
+    pub managed_policies: Vec<Spanned<String>>,
+    /// OU paths whose accounts (recursively) get the role.
+    #[serde(default)]
+    pub ous: Vec<Spanned<String>>,
+    /// Account names that get the role.
+    #[serde(default)]
+    pub accounts: Vec<Spanned<String>>,
+    /// The last day of the contract (`YYYY-MM-DD`); after it the plan revokes the role.
+    #[serde(default)]
+    pub until: Option<Spanned<String>>,
+}

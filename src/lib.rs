@@ -1,0 +1,33 @@
+//! # orgctl
+//!
+//! Keeps an AWS Organization in the shape its owners declared. One pipeline, IO only at its ends:
+//!
+//! ```text
+//! YAML file ─► config (raw, spanned) ─► model (desired state, resolved, validated)
+//!                                              │
+//! live AWS / snapshot file ─► live ────────────┤
+//!                                              ▼
+//!                              plan (pure diff + petgraph order) ─► render (text │ json │ markdown)
+//!                                              │
+//!                                              ▼
+//!                                       apply (executor) ─► live writer ─► AWS / snapshot file
+//! ```
+//!
+//! - [`config`] reads bytes into spanned structs; every failure is a [`diagnostic::Diagnostic`].
+//! - [`model`] resolves references, derives owners from the business model and runs the rules of
+//!   [`rules`]. Pure.
+//! - [`live`], [`plan`], [`render`] and [`apply`] are the later stages.
+//! - [`commands`] wires the stages for each subcommand; `main` maps the outcome to an exit code.
+
+pub mod config;
+pub mod model;
+pub mod live;
+pub mod plan;
+pub mod render;
+pub mod apply;
+
+pub mod cli;
+pub mod commands;
+pub mod diagnostic;
+pub mod rules;
+mod suggest;

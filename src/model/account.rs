@@ -1,0 +1,172 @@
+//! Accounts: the management account and the members, with their owners and root emails.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::organization::Organization;
+use super::ownership::AccountKind;
+use super::{Checker, Ou, OuPath, email, limits, ou, resolve_tags};
+use crate::config::{self, AccountLifecycle, Party, Spanned};
+use crate::rules::Rule;
+
+/// An account, resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    /// The account name.
+    pub name: String,
+    /// The pinned account id, if any.
+    pub id: Option<String>,
+    /// The root email.
+    pub email: String,
+    /// Where the root email came from.
+    pub email_source: EmailSource,
+    /// Who owns the account (holds its root user), from the ownership matrix.
+    pub owner: Party,
+    /// The OU it sits in.
+    pub ou: OuPath,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// What should become of it.
+    pub lifecycle: AccountLifecycle,
+}
+
+/// Where a root email came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailSource {
+    /// Generated from `email_template`.
+    Template,
+    /// Written in the file.
+    Explicit,
+}
+
+struct AccountFields<'a> {
+    name: &'a Spanned<String>,
+    email: Option<&'a Spanned<String>>,
+    id: Option<&'a Spanned<String>>,
+    ou: Option<&'a Spanned<String>>,
+    tags: &'a config::Tags,
+}
+
+fn resolve_account(
+    checker: &mut Checker,
+    organization: &Organization,
+    ous: &IndexMap<OuPath, Ou>,
+    kind: AccountKind,
+    fields: AccountFields<'_>,
+) -> Account {
+    let name = fields.name;
+    limits::check_account_name(checker, name);
+    if let Some(id) = fields.id {
+        limits::check_account_id(checker, id, &format!("account `{}`", name.value));
+    }
+    let ou = fields
+        .ou
+        .and_then(|reference| ou::resolve_reference(checker, ous, reference, &format!("account `{}`", name.value)))
+        .unwrap_or_default();
+    let owner = organization.ownership.owner(kind);
+    let (email, email_source) = match fields.email {
+        Some(explicit) => (explicit.value.trim().to_owned(), EmailSource::Explicit),
+        None => (
+            email::expand(organization, &name.value, owner).unwrap_or_default(),
+            EmailSource::Template,
+        ),
+    };
+    Account {
+        name: name.value.clone(),
+        id: fields.id.map(|id| id.value.clone()),
+        email,
+        email_source,
+        owner,
+        ou,
+        tags: resolve_tags(checker, fields.tags, name.span),
+        lifecycle: AccountLifecycle::Active,
+    }
+}
+
+pub(super) fn resolve_management(
+    checker: &mut Checker,
+    organization: &Organization,
+    ous: &IndexMap<OuPath, Ou>,
+    raw: &Spanned<config::ManagementAccount>,
+) -> Account {
+    resolve_account(
+        checker,
+        organization,
+        ous,
+        AccountKind::Management,
+        AccountFields {
+            name: &raw.name,
+            email: raw.email.as_ref(),
+            id: raw.id.as_ref(),
+            ou: raw.ou.as_ref(),
+            tags: &raw.tags,
+        },
+    )
+}
+
+pub(super) fn resolve_members(
+    checker: &mut Checker,
+    organization: &Organization,
+    ous: &IndexMap<OuPath, Ou>,
+    raw_accounts: &IndexMap<Spanned<String>, config::Account>,
+    management: &config::ManagementAccount,
+) -> IndexMap<String, Account> {
+    let mut accounts = IndexMap::with_capacity(raw_accounts.len());
+    for (name, raw) in raw_accounts {
+        let mut account = resolve_account(
+            checker,
+            organization,
+            ous,
+            AccountKind::Member,
+            AccountFields {
+                name,
+                email: raw.email.as_ref(),
+                id: raw.id.as_ref(),
+                ou: raw.ou.as_ref(),
+                tags: &raw.tags,
+            },
+        );
+        account.lifecycle = raw.lifecycle.value;
+        if account.lifecycle != AccountLifecycle::Active && raw.id.is_none() {
+            let verb = match account.lifecycle {
+                AccountLifecycle::Close => "close",
+                _ => "remove",
+            };
+            let diagnostic = checker
+                .at(
+                    Rule::LifecycleRequiresId,
+                    raw.lifecycle.span,
+                    format!("orgctl will not {verb} `{}` without its account id", name.value),
+                    "the account id is not pinned",
+                )
+                .help(format!(
+                    "add `id: \"<12 digits>\"` to `{}` so that nothing but that exact account is {verb}d; `orgctl export` lists the ids",
+                    name.value
+                ));
+            checker.push(diagnostic);
+        }
+        let same_id = raw
+            .id
+            .as_ref()
+            .zip(management.id.as_ref())
+            .filter(|(member, management)| member.value == management.value);
+        if name.value == management.name.value || same_id.is_some() {
+            let what = if same_id.is_some() { "id" } else { "name" };
+            let diagnostic = checker
+                .at(
+                    Rule::ManagementAsMember,
+                    name.span,
+                    format!("`{}` has the management account's {what}", name.value),
+                    "declared as a member here",
+                )
+                .also(management.name.span, "the management account")
+                .help("declare the management account only under `organization.management_account`; it is not a member account");
+            checker.push(diagnostic);
+        }
+        accounts.insert(name.value.clone(), account);
+    }
+    accounts
+}

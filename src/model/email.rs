@@ -1,0 +1,386 @@
+//! Root emails: generated from the template with the owner's domain, then judged against AWS's
+//! rules and against the ownership matrix (an email on a party's domain means that party holds
+//! the root user).
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+
+use super::organization::Organization;
+use super::ownership::{AccountKind, Ownership, model_name, party_name};
+use super::{Account, Checker, EmailSource};
+use crate::config::{ConfigFile, Party, Span, Spanned};
+use crate::rules::Rule;
+
+const PLACEHOLDERS: &[&str] = &["account", "domain", "organization"];
+
+/// The root email the template gives `account` when `owner` owns it; `None` when the owner's
+/// domain is not declared (reported as a missing owner).
+pub(super) fn expand(organization: &Organization, account: &str, owner: Party) -> Option<String> {
+    let domain = organization.domain_of(owner)?;
+    Some(
+        organization
+            .email_template
+            .replace("{account}", account)
+            .replace("{domain}", domain)
+            .replace("{organization}", &organization.name),
+    )
+}
+
+/// Why AWS would reject `email`, if it would (CreateAccount's rules).
+pub fn invalid_reason(email: &str) -> Option<String> {
+    let length = email.chars().count();
+    if !(6..=64).contains(&length) {
+        return Some(format!("it is {length} characters long; AWS allows 6 to 64"));
+    }
+    if let Some(c) = email.chars().find(|c| !c.is_ascii()) {
+        return Some(format!("it contains `{c}`; AWS allows 7-bit ASCII only"));
+    }
+    let mut parts = email.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Some("it must contain exactly one `@`".to_owned());
+    };
+    if local.is_empty() {
+        return Some("nothing stands before the `@`".to_owned());
+    }
+    if local.starts_with('.') {
+        return Some("the part before the `@` starts with a dot".to_owned());
+    }
+    if let Some(c) = local.chars().find(|c| c.is_whitespace() || "\"'()<>[]:;,|%&".contains(*c)) {
+        return Some(format!("the part before the `@` contains `{}`", c.escape_default()));
+    }
+    if let Some(c) = domain.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.')) {
+        return Some(format!("the domain contains `{}`", c.escape_default()));
+    }
+    if domain.starts_with(['-', '.']) || domain.ends_with(['-', '.']) {
+        return Some("the domain starts or ends with `-` or `.`".to_owned());
+    }
+    if !domain.contains('.') {
+        return Some("the domain has no dot".to_owned());
+    }
+    None
+}
+
+/// Whether `domain` is reserved for examples and documentation (RFC 2606, RFC 6761): mail to it
+/// goes nowhere, so AWS's root-user emails would be lost.
+pub fn is_example_domain(domain: &str) -> bool {
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    let under = |suffix: &str| domain == suffix || domain.ends_with(&format!(".{suffix}"));
+    ["example.com", "example.net", "example.org"].iter().any(|d| under(d))
+        || ["example", "test", "invalid", "localhost"].iter().any(|tld| under(tld))
+}
+
+fn domain_of(email: &str) -> &str {
+    email.rsplit_once('@').map_or("", |(_, domain)| domain)
+}
+
+/// The template, every account's email, uniqueness, and emails against owners.
+pub(super) fn check_all(
+    checker: &mut Checker,
+    organization: &Organization,
+    management: &Account,
+    accounts: &IndexMap<String, Account>,
+    file: &ConfigFile,
+) {
+    let raw_organization = &file.organization;
+    let template = &raw_organization.email_template;
+    check_template(checker, template);
+    check_declared_domains(checker, file);
+
+    let raw_management = &raw_organization.management_account;
+    let management_spans = EmailSpans {
+        name: raw_management.name.span,
+        email: raw_management.email.as_ref(),
+    };
+    let mut judge = Judge {
+        organization,
+        template,
+        management_owner: management.owner,
+        seen: HashMap::with_capacity(accounts.len() + 1),
+        template_mismatch: [None, None],
+    };
+    // The management account's actual owner decides which member owners are possible.
+    judge.management_owner = organization
+        .party_of_domain(domain_of(&management.email), management.owner)
+        .unwrap_or(management.owner);
+    judge.check(checker, management, AccountKind::Management, &management_spans);
+    for (name, raw) in &file.accounts {
+        if let Some(account) = accounts.get(&name.value) {
+            let spans = EmailSpans {
+                name: name.span,
+                email: raw.email.as_ref(),
+            };
+            judge.check(checker, account, AccountKind::Member, &spans);
+        }
+    }
+    judge.report_template_mismatches(checker);
+}
+
+struct EmailSpans<'a> {
+    name: Span,
+    email: Option<&'a Spanned<String>>,
+}
+
+struct Judge<'a> {
+    organization: &'a Organization,
+    template: &'a Spanned<String>,
+    management_owner: Party,
+    /// Lower-cased emails seen so far, with the account and span that used them first.
+    seen: HashMap<String, (String, Span)>,
+    /// The first template-generated email on the wrong domain, and how many, per account kind.
+    template_mismatch: [Option<(String, Option<Party>, usize)>; 2],
+}
+
+impl Judge<'_> {
+    fn check(&mut self, checker: &mut Checker, account: &Account, kind: AccountKind, spans: &EmailSpans<'_>) {
+        if account.email.is_empty() {
+            return;
+        }
+        let (span, label) = match spans.email {
+            Some(email) => (email.span, "this email"),
+            None => (spans.name, "this account's generated email"),
+        };
+        if let Some(reason) = invalid_reason(&account.email) {
+            let help = match account.email_source {
+                EmailSource::Explicit => "write an address such as `aws+name@example.org` (6–64 ASCII characters)".to_owned(),
+                EmailSource::Template => format!(
+                    "give `{}` an explicit `email`, or rename it: the template `{}` turns its name into `{}`",
+                    account.name, self.organization.email_template, account.email
+                ),
+            };
+            let diagnostic = checker
+                .at(
+                    Rule::EmailInvalid,
+                    span,
+                    format!("AWS would reject the root email `{}` of `{}`: {reason}", account.email, account.name),
+                    label,
+                )
+                .help(help);
+            checker.push(diagnostic);
+            return;
+        }
+
+        let key = account.email.to_ascii_lowercase();
+        if let Some((first_name, first_span)) = self.seen.get(&key) {
+            let diagnostic = checker
+                .at(
+                    Rule::EmailDuplicate,
+                    span,
+                    format!("`{}` and `{first_name}` have the same root email `{}`", account.name, account.email),
+                    "used again here",
+                )
+                .also(*first_span, "first used here")
+                .help("every AWS account needs its own root email (compared without case); change one of them");
+            checker.push(diagnostic);
+        } else {
+            self.seen.insert(key, (account.name.clone(), span));
+        }
+
+        if let Some(email) = spans.email
+            && is_example_domain(domain_of(&email.value))
+            && self
+                .organization
+                .party_of_domain(domain_of(&email.value), account.owner)
+                .is_none()
+        {
+            let diagnostic = checker
+                .at(
+                    Rule::EmailExampleDomain,
+                    email.span,
+                    format!("`{}` is on a domain reserved for examples; no mail reaches it", email.value),
+                    "example domain",
+                )
+                .help("use a domain whose mailbox the owner reads: AWS sends root-user mail and password resets there");
+            checker.push(diagnostic);
+        }
+
+        self.check_owner(checker, account, kind, spans, span);
+    }
+
+    /// The email's domain says who holds the root user; it must be the owner of the matrix.
+    fn check_owner(&mut self, checker: &mut Checker, account: &Account, kind: AccountKind, spans: &EmailSpans<'_>, span: Span) {
+        let expected = account.owner;
+        let Some(expected_domain) = self.organization.domain_of(expected) else {
+            return; // reported as a missing owner
+        };
+        let actual = self.organization.party_of_domain(domain_of(&account.email), expected);
+        if actual == Some(expected) {
+            return;
+        }
+        if spans.email.is_none() {
+            let slot = &mut self.template_mismatch[kind as usize];
+            match slot {
+                Some((_, _, count)) => *count += 1,
+                None => *slot = Some((account.email.clone(), actual, 1)),
+            }
+            return;
+        }
+        let model = model_name(self.organization.business_model);
+        let on = describe_domain(domain_of(&account.email), actual);
+        let impossible = kind == AccountKind::Member
+            && actual.is_some_and(|actual| !Ownership::possible(self.management_owner, actual));
+        let diagnostic = if impossible {
+            checker
+                .at(
+                    Rule::ImpossibleOwnership,
+                    span,
+                    format!(
+                        "`{}` would be owned by the provider (its root email is on {on}) while the customer owns the management account",
+                        account.name
+                    ),
+                    "a provider-owned member",
+                )
+                .help(format!(
+                    "a provider cannot own a member of a customer-owned organization; use an address on `{expected_domain}`, or choose a business model where the provider owns the payer (`resold`, `ecam`, `spam`)"
+                ))
+        } else {
+            let rule = match kind {
+                AccountKind::Management => Rule::ManagementEmailDomain,
+                AccountKind::Member => Rule::MemberEmailDomain,
+            };
+            checker
+                .at(
+                    rule,
+                    span,
+                    format!(
+                        "the root email of `{}` is on {on}, but under `{model}` {} owns {}",
+                        account.name,
+                        party_name(expected),
+                        kind.describe()
+                    ),
+                    format!("should be on `{expected_domain}`"),
+                )
+                .help(format!(
+                    "whoever holds the root email owns the account: use an address on `{expected_domain}`, or remove `email` to use the template"
+                ))
+        };
+        checker.push(diagnostic);
+    }
+
+    fn report_template_mismatches(&self, checker: &mut Checker) {
+        for (index, kind) in [AccountKind::Management, AccountKind::Member].into_iter().enumerate() {
+            let Some((example, actual, count)) = &self.template_mismatch[index] else {
+                continue;
+            };
+            let owner = self.organization.ownership.owner(kind);
+            let rule = match kind {
+                AccountKind::Management => Rule::ManagementEmailDomain,
+                AccountKind::Member => Rule::MemberEmailDomain,
+            };
+            let diagnostic = checker
+                .at(
+                    rule,
+                    self.template.span,
+                    format!(
+                        "the email template gives {} ({count}) root emails on {}, e.g. `{example}`, but {} owns them",
+                        kind.describe(),
+                        describe_domain(domain_of(example), *actual),
+                        party_name(owner)
+                    ),
+                    "the template fixes the domain",
+                )
+                .help("write `{domain}` in the template: it stands for the domain of each account's owner");
+            checker.push(diagnostic);
+        }
+    }
+}
+
+fn describe_domain(domain: &str, party: Option<Party>) -> String {
+    match party {
+        Some(party) => format!("`{domain}`, {}'s domain", party_name(party)),
+        None => format!("`{domain}`, which is neither the provider's nor the customer's domain"),
+    }
+}
+
+fn check_template(checker: &mut Checker, template: &Spanned<String>) {
+    let mut unknown = Vec::new();
+    let mut rest = template.value.as_str();
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else {
+            unknown.push(rest[start..].to_owned());
+            break;
+        };
+        let name = &rest[start + 1..start + end];
+        if !PLACEHOLDERS.contains(&name) {
+            unknown.push(format!("{{{name}}}"));
+        }
+        rest = &rest[start + end + 1..];
+    }
+    let problem = if let Some(first) = unknown.first() {
+        Some(format!("the email template has the unknown placeholder `{first}`"))
+    } else if !template.value.contains("{account}") {
+        Some("the email template has no `{account}`, so every account would get the same root email".to_owned())
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        let diagnostic = checker
+            .at(Rule::EmailTemplate, template.span, problem, "in this template")
+            .help("placeholders are `{account}`, `{domain}` and `{organization}`, e.g. `aws+{account}@{domain}`");
+        checker.push(diagnostic);
+    }
+}
+
+fn check_declared_domains(checker: &mut Checker, file: &ConfigFile) {
+    let organization = &file.organization;
+    let domains = [
+        organization.provider.as_ref().map(|p| &p.email_domain),
+        organization.customer.as_ref().map(|c| &c.email_domain),
+    ];
+    for domain in domains.into_iter().flatten() {
+        if is_example_domain(&domain.value) {
+            let diagnostic = checker
+                .at(
+                    Rule::EmailExampleDomain,
+                    domain.span,
+                    format!("`{}` is reserved for examples; no mail reaches it", domain.value),
+                    "example domain",
+                )
+                .help("use the domain whose mailboxes this party reads: AWS sends root-user mail and password resets there");
+            checker.push(diagnostic);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_what_aws_accepts() {
+        for email in ["aws+acme-prod@acme.example", "a.b@c.de", "root@sub.domain.co.uk"] {
+            assert_eq!(invalid_reason(email), None, "{email}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_aws_rejects() {
+        let cases = [
+            ("a@b.c", "6 to 64"),
+            ("no-at-sign.example", "exactly one `@`"),
+            ("two@@signs.example", "exactly one `@`"),
+            (".dot@acme.example", "starts with a dot"),
+            ("with space@acme.example", "contains ` `"),
+            ("aws@nodot", "no dot"),
+            ("aws@-acme.example", "starts or ends"),
+            ("aws@acme_corp.example", "domain contains `_`"),
+            ("äws@acme.example", "7-bit ASCII"),
+        ];
+        for (email, expected) in cases {
+            let reason = invalid_reason(email).unwrap_or_default();
+            assert!(reason.contains(expected), "{email}: {reason}");
+        }
+        let long = format!("{}@acme.example", "a".repeat(60));
+        assert!(invalid_reason(&long).is_some_and(|r| r.contains("6 to 64")));
+    }
+
+    #[test]
+    fn knows_reserved_domains() {
+        assert!(is_example_domain("example.com"));
+        assert!(is_example_domain("mail.example.org"));
+        assert!(is_example_domain("acme.example"));
+        assert!(is_example_domain("acme.test"));
+        assert!(!is_example_domain("acme.com"));
+        assert!(!is_example_domain("notexample.com"));
+    }
+}

@@ -1,0 +1,300 @@
+//! The organization: business model, parties, operator, and the ownership rules that span the
+//! whole file.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::ownership::{AccountKind, Ownership, model_name, party_key, party_name};
+use super::{Checker, Desired, resolve_tags};
+use crate::config::{self, BusinessModel, ConfigFile, EndCustomerAccess, Party, Payer, PolicyType};
+use crate::rules::Rule;
+
+/// Organization-wide settings, resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Organization {
+    /// The organization's short name.
+    pub name: String,
+    /// The business model.
+    pub business_model: BusinessModel,
+    /// Who owns which account, from the business model.
+    #[serde(skip)]
+    pub ownership: Ownership,
+    /// Dedicated or shared payer.
+    pub payer: Payer,
+    /// Who runs orgctl with this file.
+    pub operator: Party,
+    /// The provider, when declared.
+    pub provider: Option<PartyInfo>,
+    /// The customer, when declared.
+    pub customer: Option<PartyInfo>,
+    /// The template for root emails.
+    pub email_template: String,
+    /// How the end customer gets into new member accounts.
+    pub end_customer_access: Option<EndCustomerAccess>,
+    /// Policy types enabled on the root.
+    pub enabled_policy_types: BTreeSet<PolicyType>,
+    /// Tags on the root.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A declared party.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartyInfo {
+    /// Display name.
+    pub name: String,
+    /// Root email domain, lower-case.
+    pub email_domain: String,
+}
+
+impl Organization {
+    /// The declared party, if any.
+    pub fn party(&self, party: Party) -> Option<&PartyInfo> {
+        match party {
+            Party::Provider => self.provider.as_ref(),
+            Party::Customer => self.customer.as_ref(),
+        }
+    }
+
+    /// The email domain of a party, if declared.
+    pub fn domain_of(&self, party: Party) -> Option<&str> {
+        self.party(party).map(|info| info.email_domain.as_str())
+    }
+
+    /// The party whose domain `domain` is (equal, or a subdomain of it), preferring `expected`
+    /// when both parties share a domain.
+    pub fn party_of_domain(&self, domain: &str, expected: Party) -> Option<Party> {
+        let domain = domain.to_ascii_lowercase();
+        let matches = |party: Party| {
+            self.domain_of(party).is_some_and(|owned| {
+                domain == owned || (domain.ends_with(owned) && domain[..domain.len() - owned.len()].ends_with('.'))
+            })
+        };
+        let other = match expected {
+            Party::Provider => Party::Customer,
+            Party::Customer => Party::Provider,
+        };
+        [expected, other].into_iter().find(|party| matches(*party))
+    }
+}
+
+pub(super) fn resolve(checker: &mut Checker, raw: &config::Organization) -> Organization {
+    let business_model = raw.business_model.value;
+    let ownership = Ownership::of(business_model);
+    let party = |name: &config::Spanned<String>, domain: &config::Spanned<String>| PartyInfo {
+        name: name.value.clone(),
+        email_domain: domain.value.trim().to_ascii_lowercase(),
+    };
+    let provider = raw
+        .provider
+        .as_ref()
+        .map(|provider| party(&provider.name, &provider.email_domain));
+    let customer = raw
+        .customer
+        .as_ref()
+        .map(|customer| party(&customer.name, &customer.email_domain));
+
+    for owner in ownership.owning_parties() {
+        let declared = match owner {
+            Party::Provider => provider.is_some(),
+            Party::Customer => customer.is_some(),
+        };
+        if !declared {
+            let owns: Vec<&str> = [AccountKind::Management, AccountKind::Member]
+                .into_iter()
+                .filter(|kind| ownership.owner(*kind) == owner)
+                .map(AccountKind::describe)
+                .collect();
+            let key = party_key(owner);
+            let diagnostic = checker
+                .at(
+                    Rule::OwnerMissing,
+                    raw.business_model.span,
+                    format!(
+                        "under `{}`, {} owns {}, but the file declares no `{key}`",
+                        model_name(business_model),
+                        party_name(owner),
+                        owns.join(" and ")
+                    ),
+                    format!("this model needs a `{key}`"),
+                )
+                .help(format!(
+                    "add `{key}: {{ name: ..., email_domain: ... }}` under `organization`; its domain is used for the root emails of the accounts it owns"
+                ));
+            checker.push(diagnostic);
+        }
+    }
+
+    let enabled_policy_types = raw.enabled_policy_types.iter().map(|t| t.value).collect();
+    let tags = resolve_tags(checker, &raw.tags, raw.name.span);
+    Organization {
+        name: raw.name.value.clone(),
+        business_model,
+        ownership,
+        payer: raw.payer.value,
+        operator: raw
+            .operator
+            .as_ref()
+            .map_or(ownership.management, |operator| operator.value),
+        provider,
+        customer,
+        email_template: raw.email_template.value.clone(),
+        end_customer_access: raw.end_customer_access.as_ref().map(|access| access.value),
+        enabled_policy_types,
+        tags,
+    }
+}
+
+/// Tag keys that describe workloads, which have no place in the management account.
+const WORKLOAD_TAG_KEYS: &[&str] = &[
+    "app",
+    "application",
+    "environment",
+    "env",
+    "service",
+    "stage",
+    "workload",
+];
+
+/// The rules that need the whole resolved file: hand-over, operator boundary, payer type and the
+/// management account's billing-only role.
+pub(super) fn check_ownership(checker: &mut Checker, file: &ConfigFile, desired: &Desired) {
+    let raw = &file.organization;
+    let organization = &desired.organization;
+    let ownership = organization.ownership;
+    let model = model_name(organization.business_model);
+
+    if let Some(access) = &raw.end_customer_access {
+        let customer_owns_members = ownership.members == Party::Customer;
+        if access.value == EndCustomerAccess::Root && !customer_owns_members {
+            let diagnostic = checker
+                .at(
+                    Rule::RootHandover,
+                    access.span,
+                    format!(
+                        "under `{model}`, {} owns the member roots; the end customer cannot be handed the root user",
+                        party_name(ownership.members)
+                    ),
+                    "root hand-over is not possible here",
+                )
+                .help("write `end_customer_access: iam_user`: the customer gets administrative IAM access, never root");
+            checker.push(diagnostic);
+        } else if ownership.management == Party::Customer && customer_owns_members {
+            let diagnostic = checker
+                .at(
+                    Rule::EndCustomerAccessUnused,
+                    access.span,
+                    format!("under `{model}`, the customer owns every account; there is nothing to hand over"),
+                    "has no effect",
+                )
+                .help("remove `end_customer_access`; it applies where a provider creates accounts for a customer");
+            checker.push(diagnostic);
+        }
+    }
+
+    check_operator_boundary(checker, file, desired);
+
+    if organization.payer == Payer::Shared {
+        let shared_features = [
+            (file.organizational_units.keys().next().map(|k| k.span), "OUs"),
+            (file.policies.keys().next().map(|k| k.span), "organization policies"),
+            (raw.enabled_policy_types.first().map(|t| t.span), "enabled policy types"),
+        ];
+        for (span, what) in shared_features {
+            if let Some(span) = span {
+                let diagnostic = checker
+                    .at(
+                        Rule::SharedPayerFeatures,
+                        span,
+                        format!("a shared payer has no {what}: the customer's accounts are members of the provider's organization"),
+                        format!("{what} need a dedicated payer"),
+                    )
+                    .also(raw.payer.span, "declared shared here")
+                    .help(format!("write `payer: dedicated`, or remove the {what}"));
+                checker.push(diagnostic);
+            }
+        }
+        let existing = raw
+            .customer
+            .as_ref()
+            .and_then(|customer| customer.existing_organization.as_ref())
+            .filter(|existing| existing.value);
+        if let Some(existing) = existing {
+            let diagnostic = checker
+                .at(
+                    Rule::ExistingOrganizationOnSharedPayer,
+                    existing.span,
+                    "a customer with an existing AWS Organization needs a dedicated payer",
+                    "the customer already runs an organization",
+                )
+                .also(raw.payer.span, "declared shared here")
+                .help("write `payer: dedicated`: an account can belong to one organization only, and the shared payer's is the provider's");
+            checker.push(diagnostic);
+        }
+    }
+
+    for key in raw.management_account.tags.keys() {
+        if WORKLOAD_TAG_KEYS.contains(&key.value.to_ascii_lowercase().as_str()) {
+            let diagnostic = checker
+                .at(
+                    Rule::ManagementWorkloadTags,
+                    key.span,
+                    format!("the management account carries the workload tag `{}`", key.value),
+                    "a workload tag",
+                )
+                .help("run no workloads in the management account; it is for billing and organization management only. Tag a member account instead");
+            checker.push(diagnostic);
+        }
+    }
+}
+
+/// The operator may only plan IAM changes inside accounts it owns.
+fn check_operator_boundary(checker: &mut Checker, file: &ConfigFile, desired: &Desired) {
+    let organization = &desired.organization;
+    let ownership = organization.ownership;
+    let operator = organization.operator;
+    if ownership.reaches(operator, AccountKind::Member) {
+        return;
+    }
+    let model = model_name(organization.business_model);
+    for (name, raw) in &file.partners {
+        let Some(partner) = desired.partners.get(&name.value) else {
+            continue;
+        };
+        let members: Vec<&String> = partner
+            .accounts
+            .iter()
+            .filter(|account| **account != desired.management_account.name)
+            .collect();
+        let Some(first) = members.first() else {
+            continue;
+        };
+        let span = raw
+            .ous
+            .first()
+            .or(raw.accounts.first())
+            .map_or(name.span, |reference| reference.span);
+        let diagnostic = checker
+            .at(
+                Rule::OperatorBoundary,
+                span,
+                format!(
+                    "{} runs this file but cannot reach `{first}`{}: under `{model}`, {} owns the member accounts",
+                    party_name(operator),
+                    match members.len() {
+                        1 => String::new(),
+                        n => format!(" and {} other accounts", n - 1),
+                    },
+                    party_name(ownership.members)
+                ),
+                format!("partner `{}` grants access inside accounts {} cannot reach", name.value, party_name(operator)),
+            )
+            .help(format!(
+                "{} must apply partner access from its own file (`operator: {}`); remove partner `{}` from this one",
+                party_name(ownership.members),
+                party_key(ownership.members),
+                name.value
+            ));
+        checker.push(diagnostic);
+    }
+}

@@ -1,0 +1,360 @@
+//! Organization policies: documents, sizes, types, targets and attachment limits.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::organization::Organization;
+use super::{Account, Checker, Ou, OuPath, check_duplicate_references, limits, ou, resolve_tags};
+use crate::config::{self, ConfigFile, Payer, PolicySource, PolicyType, Span, Spanned};
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::rules::Rule;
+use crate::suggest;
+
+/// An organization policy, resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    /// The policy name.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub policy_type: PolicyType,
+    /// Its description.
+    pub description: String,
+    /// The document, minified as orgctl sends it (key order kept).
+    pub document: String,
+    /// Where it is attached.
+    pub targets: Vec<Target>,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Where a policy is attached.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The organization root.
+    Root,
+    /// An OU.
+    Ou(OuPath),
+    /// A member account, by name.
+    Account(String),
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Root => f.write_str("root"),
+            Target::Ou(path) => write!(f, "ou:{path}"),
+            Target::Account(name) => write!(f, "account:{name}"),
+        }
+    }
+}
+
+/// The largest document (in characters, minified) and the most policies of one type on one
+/// target that AWS allows for a policy type.
+pub const fn policy_limits(policy_type: PolicyType) -> (usize, usize) {
+    match policy_type {
+        PolicyType::ServiceControl | PolicyType::ResourceControl => (5_120, 5),
+        PolicyType::AiServicesOptOut => (2_500, 5),
+        PolicyType::Tag | PolicyType::Backup | PolicyType::Chatbot | PolicyType::DeclarativeEc2 => (10_000, 10),
+    }
+}
+
+/// The policy type as written in the file.
+pub fn type_name(policy_type: PolicyType) -> &'static str {
+    match policy_type {
+        PolicyType::ServiceControl => "service_control",
+        PolicyType::ResourceControl => "resource_control",
+        PolicyType::Tag => "tag",
+        PolicyType::Backup => "backup",
+        PolicyType::AiServicesOptOut => "ai_services_opt_out",
+        PolicyType::Chatbot => "chatbot",
+        PolicyType::DeclarativeEc2 => "declarative_ec2",
+    }
+}
+
+pub(super) fn resolve(
+    checker: &mut Checker,
+    organization: &Organization,
+    ous: &IndexMap<OuPath, Ou>,
+    accounts: &IndexMap<String, Account>,
+    file: &ConfigFile,
+    policy_files: &IndexMap<String, PolicySource>,
+) -> IndexMap<String, Policy> {
+    let mut policies = IndexMap::with_capacity(file.policies.len());
+    let mut attached: HashMap<(Target, PolicyType), usize> = HashMap::new();
+    for (name, raw) in &file.policies {
+        limits::check_policy_name(checker, name);
+        let policy_type = raw.policy_type.value;
+        if organization.payer == Payer::Dedicated && !organization.enabled_policy_types.contains(&policy_type) {
+            let mut diagnostic = checker.at(
+                Rule::PolicyTypeNotEnabled,
+                raw.policy_type.span,
+                format!(
+                    "policy `{}` is a `{}` policy, a type the organization does not enable",
+                    name.value,
+                    type_name(policy_type)
+                ),
+                "not enabled",
+            );
+            if let Some(first) = file.organization.enabled_policy_types.first() {
+                diagnostic = diagnostic.also(first.span, "enabled policy types");
+            }
+            checker.push(diagnostic.help(format!(
+                "add `{}` to `organization.enabled_policy_types`",
+                type_name(policy_type)
+            )));
+        }
+        let document = resolve_document(checker, name, raw, policy_files.get(&name.value));
+        check_duplicate_references(checker, &raw.attach, &format!("the targets of policy `{}`", name.value));
+        let mut targets = Vec::with_capacity(raw.attach.len());
+        for reference in &raw.attach {
+            let Some(target) = resolve_target(checker, ous, accounts, reference, &name.value) else {
+                continue;
+            };
+            if targets.contains(&target) {
+                continue;
+            }
+            let count = attached.entry((target.clone(), policy_type)).or_default();
+            *count += 1;
+            let (_, most) = policy_limits(policy_type);
+            if *count == most + 1 {
+                let diagnostic = checker
+                    .at(
+                        Rule::PolicyAttachmentLimit,
+                        reference.span,
+                        format!(
+                            "{target} would have {} `{}` policies attached; AWS allows at most {most}",
+                            *count,
+                            type_name(policy_type)
+                        ),
+                        format!("attachment number {count}"),
+                    )
+                    .help("merge policies into fewer documents, or attach some to a parent OU instead");
+                checker.push(diagnostic);
+            }
+            targets.push(target);
+        }
+        policies.insert(
+            name.value.clone(),
+            Policy {
+                name: name.value.clone(),
+                policy_type,
+                description: raw.description.as_ref().map(|d| d.value.clone()).unwrap_or_default(),
+                document: document.unwrap_or_default(),
+                targets,
+                tags: resolve_tags(checker, &raw.tags, name.span),
+            },
+        );
+    }
+    policies
+}
+
+/// The minified document, after checking that it is JSON within the type's size limit.
+fn resolve_document(
+    checker: &mut Checker,
+    name: &Spanned<String>,
+    raw: &config::Policy,
+    file: Option<&PolicySource>,
+) -> Option<String> {
+    let (value, span) = match (&raw.file, &raw.document) {
+        (Some(_), Some(_)) | (None, None) => {
+            let both = raw.file.is_some();
+            let diagnostic = checker
+                .at(
+                    Rule::PolicySource,
+                    name.span,
+                    format!(
+                        "policy `{}` has {} `file` and `document`",
+                        name.value,
+                        if both { "both" } else { "neither" }
+                    ),
+                    if both { "two documents" } else { "no document" },
+                )
+                .help("give exactly one: `file: policies/name.json` (relative to this YAML) or an inline `document`");
+            checker.push(diagnostic);
+            return None;
+        }
+        (Some(path), None) => match file? {
+            PolicySource::Read(source) => match parse_json(source) {
+                Ok(value) => (value, path.span),
+                Err(diagnostic) => {
+                    checker.push(diagnostic.help(format!(
+                        "fix the JSON of policy `{}`; AWS accepts only valid JSON policy documents",
+                        name.value
+                    )));
+                    return None;
+                }
+            },
+            PolicySource::Unreadable(reason) => {
+                let diagnostic = checker
+                    .at(
+                        Rule::PolicyFile,
+                        path.span,
+                        format!("cannot read the document of policy `{}`: {reason}", name.value),
+                        "this file",
+                    )
+                    .help("policy files are relative to the YAML file; check the path and that the file exists");
+                checker.push(diagnostic);
+                return None;
+            }
+        },
+        (None, Some(document)) => match &document.value {
+            serde_json::Value::String(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(value) => (value, document.span),
+                Err(error) => {
+                    let diagnostic = checker
+                        .at(
+                            Rule::PolicyNotJson,
+                            document.span,
+                            format!(
+                                "the document of policy `{}` is not JSON: {}",
+                                name.value,
+                                strip_json_position(&error.to_string())
+                            ),
+                            "not JSON",
+                        )
+                        .help("write the document as a YAML mapping, or as a string holding valid JSON");
+                    checker.push(diagnostic);
+                    return None;
+                }
+            },
+            value => (value.clone(), document.span),
+        },
+    };
+    if !value.is_object() {
+        let diagnostic = checker
+            .at(
+                Rule::PolicyNotJson,
+                span,
+                format!("the document of policy `{}` is not a JSON object", name.value),
+                "not an object",
+            )
+            .help("a policy document is a JSON object, e.g. `{\"Version\": \"2012-10-17\", \"Statement\": [...]}`");
+        checker.push(diagnostic);
+        return None;
+    }
+    let minified = value.to_string();
+    let (most, _) = policy_limits(raw.policy_type.value);
+    let size = minified.chars().count();
+    if size > most {
+        let diagnostic = checker
+            .at(
+                Rule::PolicySize,
+                span,
+                format!(
+                    "the document of policy `{}` is {size} characters (minified); a `{}` policy may have at most {most}",
+                    name.value,
+                    type_name(raw.policy_type.value)
+                ),
+                "too large",
+            )
+            .help("split it into several policies, or shorten it (wildcards in actions, fewer statements)");
+        checker.push(diagnostic);
+    }
+    Some(minified)
+}
+
+fn parse_json(source: &Arc<SourceFile>) -> Result<serde_json::Value, Diagnostic> {
+    serde_json::from_str(source.text()).map_err(|error| {
+        let offset = source.offset_of(error.line(), error.column());
+        let message = error.to_string();
+        let message = strip_json_position(&message);
+        Diagnostic::new(
+            Rule::PolicyNotJson,
+            format!("`{}` is not JSON: {message}", source.name()),
+        )
+        .at(source, Span::new(offset, 0), "here")
+    })
+}
+
+/// serde_json appends ` at line N column M`; the label already says where.
+fn strip_json_position(message: &str) -> &str {
+    message.rfind(" at line ").map_or(message, |index| &message[..index])
+}
+
+fn resolve_target(
+    checker: &mut Checker,
+    ous: &IndexMap<OuPath, Ou>,
+    accounts: &IndexMap<String, Account>,
+    reference: &Spanned<String>,
+    policy: &str,
+) -> Option<Target> {
+    let written = reference.value.as_str();
+    let context = format!("policy `{policy}`");
+    if written == "root" {
+        return Some(Target::Root);
+    }
+    if let Some(path) = written.strip_prefix("ou:") {
+        let reference = Spanned::new(path.to_owned(), reference.span);
+        return ou::resolve_reference(checker, ous, &reference, &context).map(Target::Ou);
+    }
+    if let Some(name) = written.strip_prefix("account:") {
+        let reference = Spanned::new(name.to_owned(), reference.span);
+        return resolve_account_reference(checker, accounts, &reference, &context).map(Target::Account);
+    }
+    let path = OuPath::parse(written);
+    match (ous.contains_key(&path), accounts.contains_key(written)) {
+        (true, false) => Some(Target::Ou(path)),
+        (false, true) => Some(Target::Account(written.to_owned())),
+        (true, true) => {
+            let diagnostic = checker
+                .at(
+                    Rule::ConfigInvalidValue,
+                    reference.span,
+                    format!("`{written}` is both an OU and an account"),
+                    "ambiguous target",
+                )
+                .help(format!("write `ou:{written}` or `account:{written}`"));
+            checker.push(diagnostic);
+            None
+        }
+        (false, false) if written.contains('/') => ou::resolve_reference(checker, ous, reference, &context).map(Target::Ou),
+        (false, false) => {
+            let names = accounts.keys().map(String::as_str).chain(ous.keys().map(OuPath::as_str));
+            let help = match suggest::closest(written, names) {
+                Some(candidate) => format!("did you mean `{candidate}`? targets are `root`, OU paths and account names"),
+                None => "targets are `root`, OU paths (e.g. `Workloads/Prod`) and account names".to_owned(),
+            };
+            let diagnostic = checker
+                .at(
+                    Rule::UnknownAccount,
+                    reference.span,
+                    format!("policy `{policy}` is attached to `{written}`, which is neither an OU nor an account of the file"),
+                    "unknown target",
+                )
+                .help(help);
+            checker.push(diagnostic);
+            None
+        }
+    }
+}
+
+/// Resolves a reference to an account name, reporting an unknown one with the closest name.
+pub(super) fn resolve_account_reference(
+    checker: &mut Checker,
+    accounts: &IndexMap<String, Account>,
+    reference: &Spanned<String>,
+    context: &str,
+) -> Option<String> {
+    if accounts.contains_key(&reference.value) {
+        return Some(reference.value.clone());
+    }
+    let help = match suggest::closest(&reference.value, accounts.keys().map(String::as_str)) {
+        Some(candidate) => format!("did you mean `{candidate}`?"),
+        None => "declare the account under `accounts`".to_owned(),
+    };
+    let diagnostic = checker
+        .at(
+            Rule::UnknownAccount,
+            reference.span,
+            format!("{context} names the account `{}`, which the file does not declare", reference.value),
+            "no such account",
+        )
+        .help(help);
+    checker.push(diagnostic);
+    None
+}

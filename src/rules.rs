@@ -1,0 +1,187 @@
+//! The rule catalogue: every check orgctl makes, with its stable code and default severity.
+//!
+//! Codes are part of orgctl's interface (CI bots match on them); never rename one.
+//! `orgctl rules` prints this table.
+
+use serde::Serialize;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails the command (exit 1).
+    Error,
+    /// Reported; the command still succeeds.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+macro_rules! catalogue {
+    ($( $(#[doc = $doc:literal])+ $variant:ident => $code:literal, $severity:ident; )*) => {
+        /// A rule of the catalogue.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Rule {
+            $( $(#[doc = $doc])+ $variant, )*
+        }
+
+        impl Rule {
+            /// Every rule, in catalogue order.
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant),*];
+
+            /// The stable code, e.g. `orgctl::ownership::member_email_domain`.
+            pub const fn code(self) -> &'static str {
+                match self { $(Rule::$variant => concat!("orgctl::", $code),)* }
+            }
+
+            /// The default severity.
+            pub const fn severity(self) -> Severity {
+                match self { $(Rule::$variant => Severity::$severity,)* }
+            }
+
+            /// One line saying what the rule checks.
+            pub fn summary(self) -> &'static str {
+                match self { $(Rule::$variant => concat!($($doc),+).trim(),)* }
+            }
+        }
+    };
+}
+
+catalogue! {
+    // Reading the configuration.
+    /// The configuration file or a file it names cannot be read.
+    ConfigRead => "config::read", Error;
+    /// The configuration is not UTF-8 text.
+    ConfigEncoding => "config::encoding", Error;
+    /// The configuration file is empty.
+    ConfigEmpty => "config::empty", Error;
+    /// The YAML is malformed.
+    ConfigSyntax => "config::syntax", Error;
+    /// A key that orgctl does not know.
+    ConfigUnknownKey => "config::unknown_key", Error;
+    /// A required key is missing.
+    ConfigMissingKey => "config::missing_key", Error;
+    /// A key appears twice in one mapping.
+    ConfigDuplicateKey => "config::duplicate_key", Error;
+    /// A value of the wrong type or outside its allowed set.
+    ConfigInvalidValue => "config::invalid_value", Error;
+    /// The file is larger or more deeply nested than a configuration can be.
+    ConfigTooLarge => "config::too_large", Error;
+
+    // References between parts of the file.
+    /// A reference to an OU path that the file does not declare.
+    UnknownOu => "reference::unknown_ou", Error;
+    /// A reference to an account name that the file does not declare.
+    UnknownAccount => "reference::unknown_account", Error;
+    /// The same target is named twice in one list.
+    DuplicateReference => "reference::duplicate", Warning;
+
+    // Ownership and business model.
+    /// A provider-owned member account under a customer-owned management account.
+    ImpossibleOwnership => "ownership::impossible", Error;
+    /// The management account's root email is not on its owner's domain.
+    ManagementEmailDomain => "ownership::management_email_domain", Error;
+    /// A member account's root email is not on its owner's domain.
+    MemberEmailDomain => "ownership::member_email_domain", Error;
+    /// The business model makes a party own accounts, but the file does not declare that party.
+    OwnerMissing => "ownership::owner_missing", Error;
+    /// Root-user hand-over to the end customer where the customer does not own the member roots.
+    RootHandover => "ownership::root_handover", Error;
+    /// `end_customer_access` set where the business model gives it no meaning.
+    EndCustomerAccessUnused => "ownership::end_customer_access_unused", Warning;
+    /// Access inside member accounts that the operator does not own and cannot reach.
+    OperatorBoundary => "ownership::operator_boundary", Error;
+    /// OUs or organization policies on a shared payer.
+    SharedPayerFeatures => "payer::shared_features", Error;
+    /// A customer with an existing organization placed on a shared payer.
+    ExistingOrganizationOnSharedPayer => "payer::existing_organization", Error;
+    /// Workload access (partner roles) granted into the management account.
+    ManagementWorkloadAccess => "management::workload_access", Error;
+    /// Workload tags on the management account, which runs billing only.
+    ManagementWorkloadTags => "management::workload_tags", Warning;
+    /// The management account declared again as a member account.
+    ManagementAsMember => "management::declared_as_member", Error;
+
+    // Emails.
+    /// A root email that AWS would reject.
+    EmailInvalid => "email::invalid", Error;
+    /// Two accounts with the same root email (compared case-insensitively).
+    EmailDuplicate => "email::duplicate", Error;
+    /// A reserved example domain, where no mail is ever delivered.
+    EmailExampleDomain => "email::example_domain", Warning;
+    /// An email template without `{account}`, or with an unknown placeholder.
+    EmailTemplate => "email::template", Error;
+
+    // AWS limits.
+    /// A name outside AWS's length or character limits.
+    NameInvalid => "limits::name", Error;
+    /// An OU nested deeper than five levels below the root.
+    OuDepth => "limits::ou_depth", Error;
+    /// More than 50 tags on one resource.
+    TagCount => "limits::tag_count", Error;
+    /// A tag key outside AWS's limits.
+    TagKey => "limits::tag_key", Error;
+    /// A tag value outside AWS's limits.
+    TagValue => "limits::tag_value", Error;
+    /// An account id that is not 12 digits.
+    AccountId => "limits::account_id", Error;
+    /// An IAM role name outside `[\w+=,.@-]{1,64}`.
+    RoleName => "limits::role_name", Error;
+
+    // Policies.
+    /// A policy file that cannot be read.
+    PolicyFile => "policy::file", Error;
+    /// A policy document that is not JSON.
+    PolicyNotJson => "policy::not_json", Error;
+    /// A policy with both or neither of `file` and `document`.
+    PolicySource => "policy::source", Error;
+    /// A policy document over its type's size limit.
+    PolicySize => "policy::size", Error;
+    /// A policy whose type is not in `enabled_policy_types`.
+    PolicyTypeNotEnabled => "policy::type_not_enabled", Error;
+    /// More policies of one type attached to a target than AWS allows.
+    PolicyAttachmentLimit => "policy::attachment_limit", Error;
+
+    // Partners and lifecycle.
+    /// A partner's `until` date that is not a calendar date.
+    PartnerUntil => "partner::until", Error;
+    /// A partner whose `until` date has passed: the plan revokes its access.
+    PartnerExpired => "partner::expired", Warning;
+    /// A partner granted no OU and no account.
+    PartnerNoTargets => "partner::no_targets", Warning;
+    /// A managed policy that is not an IAM policy ARN.
+    PartnerPolicyArn => "partner::policy_arn", Error;
+    /// Closing or removing an account whose `id` is not pinned.
+    LifecycleRequiresId => "lifecycle::requires_id", Error;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn codes_are_unique_and_namespaced() {
+        let codes: BTreeSet<_> = Rule::ALL.iter().map(|rule| rule.code()).collect();
+        assert_eq!(codes.len(), Rule::ALL.len());
+        for code in codes {
+            assert!(code.starts_with("orgctl::"), "{code}");
+            assert_eq!(code.matches("::").count(), 2, "{code}");
+        }
+    }
+
+    #[test]
+    fn every_rule_has_a_summary() {
+        for rule in Rule::ALL {
+            assert!(rule.summary().len() > 10, "{rule:?}");
+        }
+    }
+}
