@@ -59,6 +59,20 @@ impl SourceFile {
         offset
     }
 
+    /// The byte offset of a 1-based line and character column, clamped to the text.
+    pub fn offset_of_char(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let line_text = &self.text[start..];
+        let line_text = line_text.split('\n').next().unwrap_or_default();
+        let within = line_text
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(line_text.len(), |(index, _)| index);
+        start + within
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
@@ -168,7 +182,12 @@ impl Diagnostic {
             .source
             .as_ref()
             .zip(self.labels.first())
-            .map(|(source, label)| (source.name().to_owned(), source.line_column(label.span.offset)));
+            .map(|(source, label)| {
+                (
+                    source.name().to_owned(),
+                    source.line_column(label.span.offset),
+                )
+            });
         DiagnosticRecord {
             code: self.rule.code(),
             severity: self.severity,
@@ -208,21 +227,25 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_deref().map(|source| source as &dyn SourceCode)
+        self.source
+            .as_deref()
+            .map(|source| source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         if self.source.is_none() || self.labels.is_empty() {
             return None;
         }
-        Some(Box::new(self.labels.iter().enumerate().map(|(index, label)| {
-            let text = (!label.text.is_empty()).then(|| label.text.clone());
-            if index == 0 {
-                LabeledSpan::new_primary_with_span(text, label.span)
-            } else {
-                LabeledSpan::new_with_span(text, label.span)
-            }
-        })))
+        Some(Box::new(self.labels.iter().enumerate().map(
+            |(index, label)| {
+                let text = (!label.text.is_empty()).then(|| label.text.clone());
+                if index == 0 {
+                    LabeledSpan::new_primary_with_span(text, label.span)
+                } else {
+                    LabeledSpan::new_with_span(text, label.span)
+                }
+            },
+        )))
     }
 }
 

@@ -19,12 +19,12 @@
 //! - [`live`], [`plan`], [`render`] and [`apply`] are the later stages.
 //! - [`commands`] wires the stages for each subcommand; `main` maps the outcome to an exit code.
 
+pub mod apply;
 pub mod config;
-pub mod model;
 pub mod live;
+pub mod model;
 pub mod plan;
 pub mod render;
-pub mod apply;
 
 pub mod cli;
 pub mod commands;

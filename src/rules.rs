@@ -6,7 +6,9 @@
 use serde::Serialize;
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Fails the command (exit 1).
@@ -93,6 +95,8 @@ catalogue! {
     MemberEmailDomain => "ownership::member_email_domain", Error;
     /// The business model makes a party own accounts, but the file does not declare that party.
     OwnerMissing => "ownership::owner_missing", Error;
+    /// The operator is a party the file does not declare.
+    OperatorUndeclared => "ownership::operator_undeclared", Error;
     /// Root-user hand-over to the end customer where the customer does not own the member roots.
     RootHandover => "ownership::root_handover", Error;
     /// `end_customer_access` set where the business model gives it no meaning.

@@ -5,7 +5,12 @@ pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -
     let input_lower = input.to_lowercase();
     candidates
         .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(&input_lower, &candidate.to_lowercase()), candidate))
+        .map(|candidate| {
+            (
+                strsim::jaro_winkler(&input_lower, &candidate.to_lowercase()),
+                candidate,
+            )
+        })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)
@@ -13,7 +18,10 @@ pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -
 
 /// `a`, `b` or `c`, for help texts.
 pub fn list<S: AsRef<str>>(items: &[S]) -> String {
-    let quoted: Vec<String> = items.iter().map(|item| format!("`{}`", item.as_ref())).collect();
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|item| format!("`{}`", item.as_ref()))
+        .collect();
     match quoted.as_slice() {
         [] => String::new(),
         [one] => one.clone(),
@@ -27,8 +35,14 @@ mod tests {
 
     #[test]
     fn suggests_a_close_name() {
-        assert_eq!(closest("acount", ["accounts", "ou", "account"]), Some("account"));
-        assert_eq!(closest("bussiness_model", ["business_model", "payer"]), Some("business_model"));
+        assert_eq!(
+            closest("acount", ["accounts", "ou", "account"]),
+            Some("account")
+        );
+        assert_eq!(
+            closest("bussiness_model", ["business_model", "payer"]),
+            Some("business_model")
+        );
     }
 
     #[test]

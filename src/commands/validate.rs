@@ -77,11 +77,16 @@ pub(super) fn run(args: &ValidateArgs, style: RenderStyle) -> ExitStatus {
 
 /// `orgctl.yaml: valid (2 warnings)` or `orgctl.yaml: 3 errors, 1 warning`.
 fn summary(file: &str, errors: usize, warnings: usize) -> String {
-    let plural = |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    let plural =
+        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
     match (errors, warnings) {
         (0, 0) => format!("{file}: valid"),
         (0, warnings) => format!("{file}: valid ({})", plural(warnings, "warning")),
         (errors, 0) => format!("{file}: {}", plural(errors, "error")),
-        (errors, warnings) => format!("{file}: {}, {}", plural(errors, "error"), plural(warnings, "warning")),
+        (errors, warnings) => format!(
+            "{file}: {}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        ),
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_saphyr::Error as YamlError;
 
+use super::shape;
 use super::{ConfigFile, Span};
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::rules::Rule;
@@ -63,7 +64,10 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
         .iter()
         .filter_map(|(name, policy)| {
             let relative = policy.file.as_ref()?;
-            Some((name.value.clone(), read_policy_file(&base_dir, &relative.value)))
+            Some((
+                name.value.clone(),
+                read_policy_file(&base_dir, &relative.value),
+            ))
         })
         .collect();
     Ok(Config {
@@ -116,20 +120,30 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<(Arc<SourceFile>, ConfigFile), 
         Ok(text) => text,
         Err(error) => {
             let valid = error.valid_up_to();
-            // Show the readable prefix so the label has something to point into.
-            let source = SourceFile::new(name, String::from_utf8_lossy(&bytes[..valid]).into_owned());
+            // Show the readable prefix, and underline the readable part of the line it breaks on.
+            let source =
+                SourceFile::new(name, String::from_utf8_lossy(&bytes[..valid]).into_owned());
+            let line_start = bytes[..valid]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
+            let span = if valid > line_start {
+                Span::new(line_start, valid - line_start)
+            } else {
+                Span::new(line_start, 0)
+            };
             return Err(vec![
                 Diagnostic::new(
                     Rule::ConfigEncoding,
                     format!("`{name}` is not UTF-8 text (invalid byte at offset {valid})"),
                 )
-                .at(&source, Span::new(valid, 0), "the text stops being UTF-8 here")
+                .at(&source, span, "the text stops being UTF-8 after this")
                 .help("save the file as UTF-8; orgctl configurations are YAML text"),
             ]);
         }
     };
     let source = SourceFile::new(name, text);
-    if text.trim().is_empty() {
+    if is_blank(text) {
         return Err(vec![
             Diagnostic::new(Rule::ConfigEmpty, format!("`{name}` is empty"))
                 .help("start with an `organization:` section; `examples/` has one file per business model"),
@@ -144,7 +158,36 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<(Arc<SourceFile>, ConfigFile), 
     };
     match serde_saphyr::from_str_with_options::<ConfigFile>(text, options) {
         Ok(file) => Ok((source, file)),
-        Err(error) => Err(vec![yaml_diagnostic(&source, &error)]),
+        Err(error) => {
+            // serde stops at the first problem; the shape check finds every key problem at once.
+            let mut diagnostics = shape::check(&source, text);
+            if diagnostics.is_empty() {
+                diagnostics.push(yaml_diagnostic(&source, &error));
+            }
+            crate::diagnostic::sort(&mut diagnostics);
+            Err(diagnostics)
+        }
+    }
+}
+
+/// Whether a text holds no YAML content: only blank lines, comments and document markers.
+fn is_blank(text: &str) -> bool {
+    text.lines().all(|line| {
+        let line = line.trim();
+        line.is_empty() || line.starts_with('#') || line == "---" || line == "..."
+    })
+}
+
+/// Where an error points: serde-saphyr gives byte offsets for values, but only line and column
+/// for errors its parser raises.
+fn error_span(source: &SourceFile, location: serde_saphyr::Location) -> Span {
+    match location.span().byte_offset() {
+        Some(_) => Span::from(location),
+        None => {
+            let line = usize::try_from(location.line()).unwrap_or(usize::MAX);
+            let column = usize::try_from(location.column()).unwrap_or(usize::MAX);
+            Span::new(source.offset_of_char(line, column), 0)
+        }
     }
 }
 
@@ -154,24 +197,11 @@ fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
     let span = error
         .location()
         .filter(|location| location.line() > 0)
-        .map(Span::from);
-    let diagnostic = match error {
+        .map(|location| error_span(source, location));
+    match error {
         YamlError::SerdeUnknownField {
             field, expected, ..
-        } => {
-            let mut help = match suggest::closest(field, expected.iter().copied()) {
-                Some(candidate) => format!("did you mean `{candidate}`? "),
-                None => String::new(),
-            };
-            if expected.is_empty() {
-                help.push_str("nothing may be written here");
-            } else {
-                help.push_str(&format!("the keys allowed here are {}", suggest::list(expected)));
-            }
-            Diagnostic::new(Rule::ConfigUnknownKey, format!("unknown key `{field}`"))
-                .help(help)
-                .labelled(source, span, "not a key orgctl knows here")
-        }
+        } => shape::unknown_key_diagnostic(source, span, field, expected),
         YamlError::SerdeUnknownVariant {
             variant, expected, ..
         } => {
@@ -180,13 +210,18 @@ fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
                 None => String::new(),
             };
             help.push_str(&format!("write one of {}", suggest::list(expected)));
-            Diagnostic::new(Rule::ConfigInvalidValue, format!("unknown value `{variant}`"))
-                .help(help)
-                .labelled(source, span, "not one of the allowed values")
+            Diagnostic::new(
+                Rule::ConfigInvalidValue,
+                format!("unknown value `{variant}`"),
+            )
+            .help(help)
+            .labelled(source, span, "not one of the allowed values")
         }
         YamlError::SerdeMissingField { field, .. } => {
             Diagnostic::new(Rule::ConfigMissingKey, format!("missing key `{field}`"))
-                .help(format!("add `{field}:` to this mapping; see the schema in schemas/orgctl.schema.json"))
+                .help(format!(
+                    "add `{field}:` to this mapping; see the schema in schemas/orgctl.schema.json"
+                ))
                 .labelled(source, span, format!("`{field}` is required here"))
         }
         YamlError::DuplicateMappingKey { key, .. } => {
@@ -210,6 +245,28 @@ fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
         )
         .help(format!("write {expected} here"))
         .labelled(source, span, format!("expected {expected}")),
+        YamlError::Unexpected { expected, .. } => {
+            let expected = describe_expected(expected);
+            Diagnostic::new(
+                Rule::ConfigInvalidValue,
+                format!("expected {expected} here"),
+            )
+            .help(format!(
+                "write {expected} here; see schemas/orgctl.schema.json for the shape of each key"
+            ))
+            .labelled(source, span, format!("expected {expected}"))
+        }
+        YamlError::InvalidBooleanStrict { .. } => {
+            Diagnostic::new(Rule::ConfigInvalidValue, "expected `true` or `false`")
+                .help("write `true` or `false`")
+                .labelled(source, span, "not a boolean")
+        }
+        YamlError::InvalidScalar { .. } | YamlError::SerdeInvalidLength { .. } => {
+            let message = strip_location(&error.to_string());
+            Diagnostic::new(Rule::ConfigInvalidValue, message)
+                .help("see schemas/orgctl.schema.json for the values each key takes")
+                .labelled(source, span, "invalid value")
+        }
         YamlError::NullIntoString { .. } => {
             Diagnostic::new(Rule::ConfigInvalidValue, "expected a string, found nothing")
                 .help("write a value after the colon, or quote an empty string as \"\"")
@@ -221,14 +278,35 @@ fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
         )
         .help("an orgctl configuration nests at most a few dozen levels; is this the right file?")
         .labelled(source, span, "here"),
+        // The parser's own nesting guard (granit-parser's RecursionLimitExceeded) reaches us as
+        // plain text; it means the same as a depth budget breach.
+        other if other.to_string().contains("recursion limit exceeded") => Diagnostic::new(
+            Rule::ConfigTooLarge,
+            "the YAML nests deeper than a configuration can",
+        )
+        .help("an orgctl configuration nests at most a few dozen levels; is this the right file?")
+        .labelled(source, span, "somewhere in this document"),
         other => {
             let message = strip_location(&other.to_string());
             Diagnostic::new(Rule::ConfigSyntax, format!("malformed YAML: {message}"))
                 .help("check the indentation and quoting near this point")
                 .labelled(source, span, "the YAML parser stopped here")
         }
-    };
-    diagnostic
+    }
+}
+
+/// Plain words for serde-saphyr's names of the node it expected.
+fn describe_expected(expected: &str) -> String {
+    match expected {
+        "mapping start" | "mapping" => {
+            "a mapping (`key: value` lines or `{ key: value }`)".to_owned()
+        }
+        "sequence start" | "sequence" => "a list (`- item` lines or `[a, b]`)".to_owned(),
+        "string scalar" | "string" | "scalar" => {
+            "a single value (a string, number or date)".to_owned()
+        }
+        other => format!("a {other}"),
+    }
 }
 
 /// serde-saphyr appends ` at line N column M` to plain messages; the label already says where.
@@ -241,7 +319,12 @@ fn strip_location(message: &str) -> String {
 
 impl Diagnostic {
     /// Points at `span` when the parser knew where, and otherwise names just the file.
-    fn labelled(self, source: &Arc<SourceFile>, span: Option<Span>, label: impl Into<String>) -> Self {
+    fn labelled(
+        self,
+        source: &Arc<SourceFile>,
+        span: Option<Span>,
+        label: impl Into<String>,
+    ) -> Self {
         match span {
             Some(span) => self.at(source, span, label),
             None => Self {

@@ -4,6 +4,7 @@
 //! and runs the rules. [`load`] is the only function that touches the filesystem.
 
 mod load;
+mod shape;
 mod spanned;
 
 pub use load::{Config, PolicySource, load, parse};
@@ -19,7 +20,7 @@ pub type Tags = IndexMap<Spanned<String>, Spanned<String>>;
 /// The whole file: one AWS Organization.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "orgctl configuration", extend("$id" = "https://orgctl.dev/schemas/orgctl.schema.json"))]
+#[schemars(title = "orgctl configuration")]
 pub struct ConfigFile {
     /// The organization: its business model, owners and management account.
     pub organization: Organization,
@@ -85,6 +86,7 @@ fn default_email_template() -> Spanned<String> {
 /// The four business models: who owns the management account and who owns the members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(transform = accept_sptm_alias)]
 pub enum BusinessModel {
     /// The customer owns every account and may create accounts natively.
     Direct,
@@ -97,6 +99,17 @@ pub enum BusinessModel {
     /// customer administrative IAM access.
     #[serde(alias = "sptm")]
     Spam,
+}
+
+/// Lets editors accept `sptm`, which serde reads as an alias of `spam`.
+fn accept_sptm_alias(schema: &mut schemars::Schema) {
+    if let Some(serde_json::Value::Array(variants)) = schema.get_mut("oneOf") {
+        variants.push(serde_json::json!({
+            "description": "Solution Provider Transacting Model: another name of `spam`.",
+            "type": "string",
+            "const": "sptm"
+        }));
+    }
 }
 
 /// Where the customer's accounts are paid from.
@@ -112,7 +125,9 @@ pub enum Payer {
 }
 
 /// A party to the business model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Party {
     /// The reseller, distributor or solution provider.
@@ -239,7 +254,9 @@ pub enum EndCustomerAccess {
 }
 
 /// An organization policy type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyType {
     /// Service control policy (SCP).

@@ -43,6 +43,8 @@ pub enum EmailSource {
 }
 
 struct AccountFields<'a> {
+    /// How messages name the account.
+    described: String,
     name: &'a Spanned<String>,
     email: Option<&'a Spanned<String>>,
     id: Option<&'a Spanned<String>>,
@@ -60,11 +62,11 @@ fn resolve_account(
     let name = fields.name;
     limits::check_account_name(checker, name);
     if let Some(id) = fields.id {
-        limits::check_account_id(checker, id, &format!("account `{}`", name.value));
+        limits::check_account_id(checker, id, &fields.described);
     }
     let ou = fields
         .ou
-        .and_then(|reference| ou::resolve_reference(checker, ous, reference, &format!("account `{}`", name.value)))
+        .and_then(|reference| ou::resolve_reference(checker, ous, reference, &fields.described))
         .unwrap_or_default();
     let owner = organization.ownership.owner(kind);
     let (email, email_source) = match fields.email {
@@ -98,6 +100,7 @@ pub(super) fn resolve_management(
         ous,
         AccountKind::Management,
         AccountFields {
+            described: format!("the management account `{}`", raw.name.value),
             name: &raw.name,
             email: raw.email.as_ref(),
             id: raw.id.as_ref(),
@@ -122,6 +125,7 @@ pub(super) fn resolve_members(
             ous,
             AccountKind::Member,
             AccountFields {
+                described: format!("account `{}`", name.value),
                 name,
                 email: raw.email.as_ref(),
                 id: raw.id.as_ref(),

@@ -31,7 +31,9 @@ pub(super) fn expand(organization: &Organization, account: &str, owner: Party) -
 pub fn invalid_reason(email: &str) -> Option<String> {
     let length = email.chars().count();
     if !(6..=64).contains(&length) {
-        return Some(format!("it is {length} characters long; AWS allows 6 to 64"));
+        return Some(format!(
+            "it is {length} characters long; AWS allows 6 to 64"
+        ));
     }
     if let Some(c) = email.chars().find(|c| !c.is_ascii()) {
         return Some(format!("it contains `{c}`; AWS allows 7-bit ASCII only"));
@@ -46,10 +48,19 @@ pub fn invalid_reason(email: &str) -> Option<String> {
     if local.starts_with('.') {
         return Some("the part before the `@` starts with a dot".to_owned());
     }
-    if let Some(c) = local.chars().find(|c| c.is_whitespace() || "\"'()<>[]:;,|%&".contains(*c)) {
-        return Some(format!("the part before the `@` contains `{}`", c.escape_default()));
+    if let Some(c) = local
+        .chars()
+        .find(|c| c.is_whitespace() || "\"'()<>[]:;,|%&".contains(*c))
+    {
+        return Some(format!(
+            "the part before the `@` contains `{}`",
+            c.escape_default()
+        ));
     }
-    if let Some(c) = domain.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.')) {
+    if let Some(c) = domain
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.'))
+    {
         return Some(format!("the domain contains `{}`", c.escape_default()));
     }
     if domain.starts_with(['-', '.']) || domain.ends_with(['-', '.']) {
@@ -66,8 +77,12 @@ pub fn invalid_reason(email: &str) -> Option<String> {
 pub fn is_example_domain(domain: &str) -> bool {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
     let under = |suffix: &str| domain == suffix || domain.ends_with(&format!(".{suffix}"));
-    ["example.com", "example.net", "example.org"].iter().any(|d| under(d))
-        || ["example", "test", "invalid", "localhost"].iter().any(|tld| under(tld))
+    ["example.com", "example.net", "example.org"]
+        .iter()
+        .any(|d| under(d))
+        || ["example", "test", "invalid", "localhost"]
+            .iter()
+            .any(|tld| under(tld))
 }
 
 fn domain_of(email: &str) -> &str {
@@ -103,7 +118,12 @@ pub(super) fn check_all(
     judge.management_owner = organization
         .party_of_domain(domain_of(&management.email), management.owner)
         .unwrap_or(management.owner);
-    judge.check(checker, management, AccountKind::Management, &management_spans);
+    judge.check(
+        checker,
+        management,
+        AccountKind::Management,
+        &management_spans,
+    );
     for (name, raw) in &file.accounts {
         if let Some(account) = accounts.get(&name.value) {
             let spans = EmailSpans {
@@ -132,7 +152,13 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    fn check(&mut self, checker: &mut Checker, account: &Account, kind: AccountKind, spans: &EmailSpans<'_>) {
+    fn check(
+        &mut self,
+        checker: &mut Checker,
+        account: &Account,
+        kind: AccountKind,
+        spans: &EmailSpans<'_>,
+    ) {
         if account.email.is_empty() {
             return;
         }
@@ -142,7 +168,10 @@ impl Judge<'_> {
         };
         if let Some(reason) = invalid_reason(&account.email) {
             let help = match account.email_source {
-                EmailSource::Explicit => "write an address such as `aws+name@example.org` (6–64 ASCII characters)".to_owned(),
+                EmailSource::Explicit => match self.organization.domain_of(account.owner) {
+                    Some(domain) => format!("write an address of 6–64 ASCII characters on the owner's domain, e.g. `aws+{}@{domain}`", account.name),
+                    None => "write an address of 6–64 ASCII characters with one `@` and a domain with a dot".to_owned(),
+                },
                 EmailSource::Template => format!(
                     "give `{}` an explicit `email`, or rename it: the template `{}` turns its name into `{}`",
                     account.name, self.organization.email_template, account.email
@@ -152,7 +181,10 @@ impl Judge<'_> {
                 .at(
                     Rule::EmailInvalid,
                     span,
-                    format!("AWS would reject the root email `{}` of `{}`: {reason}", account.email, account.name),
+                    format!(
+                        "AWS would reject the root email `{}` of `{}`: {reason}",
+                        account.email, account.name
+                    ),
                     label,
                 )
                 .help(help);
@@ -198,12 +230,21 @@ impl Judge<'_> {
     }
 
     /// The email's domain says who holds the root user; it must be the owner of the matrix.
-    fn check_owner(&mut self, checker: &mut Checker, account: &Account, kind: AccountKind, spans: &EmailSpans<'_>, span: Span) {
+    fn check_owner(
+        &mut self,
+        checker: &mut Checker,
+        account: &Account,
+        kind: AccountKind,
+        spans: &EmailSpans<'_>,
+        span: Span,
+    ) {
         let expected = account.owner;
         let Some(expected_domain) = self.organization.domain_of(expected) else {
             return; // reported as a missing owner
         };
-        let actual = self.organization.party_of_domain(domain_of(&account.email), expected);
+        let actual = self
+            .organization
+            .party_of_domain(domain_of(&account.email), expected);
         if actual == Some(expected) {
             return;
         }
@@ -258,7 +299,10 @@ impl Judge<'_> {
     }
 
     fn report_template_mismatches(&self, checker: &mut Checker) {
-        for (index, kind) in [AccountKind::Management, AccountKind::Member].into_iter().enumerate() {
+        for (index, kind) in [AccountKind::Management, AccountKind::Member]
+            .into_iter()
+            .enumerate()
+        {
             let Some((example, actual, count)) = &self.template_mismatch[index] else {
                 continue;
             };
@@ -267,16 +311,23 @@ impl Judge<'_> {
                 AccountKind::Management => Rule::ManagementEmailDomain,
                 AccountKind::Member => Rule::MemberEmailDomain,
             };
+            let on = describe_domain(domain_of(example), *actual);
+            let message = match kind {
+                AccountKind::Management => format!(
+                    "the email template gives the management account the root email `{example}`, on {on}, but {} owns it",
+                    party_name(owner)
+                ),
+                AccountKind::Member => format!(
+                    "the email template gives {count} member account{} root emails on {on}, e.g. `{example}`, but {} owns member accounts",
+                    if *count == 1 { "" } else { "s" },
+                    party_name(owner)
+                ),
+            };
             let diagnostic = checker
                 .at(
                     rule,
                     self.template.span,
-                    format!(
-                        "the email template gives {} ({count}) root emails on {}, e.g. `{example}`, but {} owns them",
-                        kind.describe(),
-                        describe_domain(domain_of(example), *actual),
-                        party_name(owner)
-                    ),
+                    message,
                     "the template fixes the domain",
                 )
                 .help("write `{domain}` in the template: it stands for the domain of each account's owner");
@@ -307,9 +358,14 @@ fn check_template(checker: &mut Checker, template: &Spanned<String>) {
         rest = &rest[start + end + 1..];
     }
     let problem = if let Some(first) = unknown.first() {
-        Some(format!("the email template has the unknown placeholder `{first}`"))
+        Some(format!(
+            "the email template has the unknown placeholder `{first}`"
+        ))
     } else if !template.value.contains("{account}") {
-        Some("the email template has no `{account}`, so every account would get the same root email".to_owned())
+        Some(
+            "the email template has no `{account}`, so every account would get the same root email"
+                .to_owned(),
+        )
     } else {
         None
     };
@@ -348,7 +404,11 @@ mod tests {
 
     #[test]
     fn accepts_what_aws_accepts() {
-        for email in ["aws+acme-prod@acme.example", "a.b@c.de", "root@sub.domain.co.uk"] {
+        for email in [
+            "aws+acme-prod@acme.example",
+            "a.b@c.de",
+            "root@sub.domain.co.uk",
+        ] {
             assert_eq!(invalid_reason(email), None, "{email}");
         }
     }

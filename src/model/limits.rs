@@ -11,11 +11,17 @@ pub const MAX_TAGS: usize = 50;
 pub(super) fn check_account_name(checker: &mut Checker, name: &Spanned<String>) {
     let value = &name.value;
     let problem = if value.is_empty() || value.len() > 50 {
-        Some(format!("is {} characters long; AWS allows 1 to 50", value.chars().count()))
-    } else if let Some(bad) = value.chars().find(|c| !(' '..='~').contains(c)) {
-        Some(format!("contains `{}`; AWS allows printable ASCII only", bad.escape_default()))
+        Some(format!(
+            "is {} characters long; AWS allows 1 to 50",
+            value.chars().count()
+        ))
     } else {
-        None
+        value.chars().find(|c| !(' '..='~').contains(c)).map(|bad| {
+            format!(
+                "contains `{}`; AWS allows printable ASCII only",
+                bad.escape_default()
+            )
+        })
     };
     if let Some(problem) = problem {
         report_name(checker, name, "account", &problem);
@@ -28,7 +34,10 @@ pub(super) fn check_ou_name(checker: &mut Checker, name: &Spanned<String>) {
     let problem = if length == 0 || length > 128 {
         Some(format!("is {length} characters long; AWS allows 1 to 128"))
     } else if name.value.contains('/') {
-        Some("contains `/`, which separates OU names in paths; nest the OU under `children` instead".to_owned())
+        Some(
+            "contains `/`, which separates OU names in paths; nest the OU under `children` instead"
+                .to_owned(),
+        )
     } else {
         None
     };
@@ -75,7 +84,10 @@ pub(super) fn check_tags(checker: &mut Checker, tags: &Tags, owner_span: Span) {
             .at(
                 Rule::TagCount,
                 first_extra,
-                format!("{} tags on one resource; AWS allows at most {MAX_TAGS}", tags.len()),
+                format!(
+                    "{} tags on one resource; AWS allows at most {MAX_TAGS}",
+                    tags.len()
+                ),
                 format!("tag number {} of {}", MAX_TAGS + 1, tags.len()),
             )
             .also(owner_span, "on this resource")
@@ -85,7 +97,9 @@ pub(super) fn check_tags(checker: &mut Checker, tags: &Tags, owner_span: Span) {
     for (key, value) in tags {
         let key_length = key.value.chars().count();
         let key_problem = if key_length == 0 || key_length > 128 {
-            Some(format!("is {key_length} characters long; AWS allows 1 to 128"))
+            Some(format!(
+                "is {key_length} characters long; AWS allows 1 to 128"
+            ))
         } else if key.value.to_ascii_lowercase().starts_with("aws:") {
             Some("starts with `aws:`, which AWS reserves for its own tags".to_owned())
         } else {
@@ -102,7 +116,9 @@ pub(super) fn check_tags(checker: &mut Checker, tags: &Tags, owner_span: Span) {
         }
         let value_length = value.value.chars().count();
         let value_problem = if value_length > 256 {
-            Some(format!("is {value_length} characters long; AWS allows up to 256"))
+            Some(format!(
+                "is {value_length} characters long; AWS allows up to 256"
+            ))
         } else {
             value
                 .value
@@ -129,11 +145,7 @@ pub(super) fn check_account_id(checker: &mut Checker, id: &Spanned<String>, whos
     if id.value.len() == 12 && id.value.bytes().all(|b| b.is_ascii_digit()) {
         return;
     }
-    let help = if id.value.bytes().all(|b| b.is_ascii_digit()) && id.value.len() < 12 {
-        "AWS account ids are exactly 12 digits; quote ids with leading zeros (`\"012345678901\"`) so YAML keeps them"
-    } else {
-        "AWS account ids are exactly 12 digits, e.g. \"111122223333\""
-    };
+    let help = "AWS account ids are exactly 12 digits; write them quoted, e.g. \"012345678901\", so that YAML keeps leading zeros";
     let diagnostic = checker
         .at(
             Rule::AccountId,
@@ -147,13 +159,18 @@ pub(super) fn check_account_id(checker: &mut Checker, id: &Spanned<String>, whos
 
 /// OU ids look like `ou-ab12-cd34ef56`.
 pub(super) fn check_ou_id(checker: &mut Checker, id: &Spanned<String>) {
-    let valid = id.value.strip_prefix("ou-").and_then(|rest| rest.split_once('-')).is_some_and(
-        |(root, unit)| {
+    let valid = id
+        .value
+        .strip_prefix("ou-")
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(root, unit)| {
             (4..=32).contains(&root.len())
                 && (8..=32).contains(&unit.len())
-                && root.bytes().chain(unit.bytes()).all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        },
-    );
+                && root
+                    .bytes()
+                    .chain(unit.bytes())
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
     if !valid {
         let diagnostic = checker
             .at(Rule::ConfigInvalidValue, id.span, format!("`{}` is not an OU id", id.value), "not an OU id")

@@ -118,7 +118,11 @@ impl OuPath {
 
     /// Levels below the root (the root is 0).
     pub fn depth(&self) -> usize {
-        if self.0.is_empty() { 0 } else { self.0.split('/').count() }
+        if self.0.is_empty() {
+            0
+        } else {
+            self.0.split('/').count()
+        }
     }
 
     /// Whether `self` is `other` or lies below it.
@@ -159,7 +163,13 @@ pub fn resolve(config: &Config, context: &Context) -> Resolved {
         &file.accounts,
         &file.organization.management_account,
     );
-    email::check_all(&mut checker, &organization, &management_account, &accounts, file);
+    email::check_all(
+        &mut checker,
+        &organization,
+        &management_account,
+        &accounts,
+        file,
+    );
     let policies = policy::resolve(
         &mut checker,
         &organization,
@@ -209,7 +219,13 @@ impl Checker {
     }
 
     /// A diagnostic of `rule` pointing at `span` of the configuration.
-    fn at(&self, rule: Rule, span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
+    fn at(
+        &self,
+        rule: Rule,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic::new(rule, message).at(&self.source, span, label)
     }
 

@@ -67,7 +67,9 @@ impl Organization {
         let domain = domain.to_ascii_lowercase();
         let matches = |party: Party| {
             self.domain_of(party).is_some_and(|owned| {
-                domain == owned || (domain.ends_with(owned) && domain[..domain.len() - owned.len()].ends_with('.'))
+                domain == owned
+                    || (domain.ends_with(owned)
+                        && domain[..domain.len() - owned.len()].ends_with('.'))
             })
         };
         let other = match expected {
@@ -192,13 +194,24 @@ pub(super) fn check_ownership(checker: &mut Checker, file: &ConfigFile, desired:
         }
     }
 
+    check_operator_declared(checker, raw, organization);
     check_operator_boundary(checker, file, desired);
 
     if organization.payer == Payer::Shared {
         let shared_features = [
-            (file.organizational_units.keys().next().map(|k| k.span), "OUs"),
-            (file.policies.keys().next().map(|k| k.span), "organization policies"),
-            (raw.enabled_policy_types.first().map(|t| t.span), "enabled policy types"),
+            (
+                file.organizational_units.keys().next().map(|k| k.span),
+                "OUs",
+            ),
+            (
+                file.policies.keys().next().map(|k| k.span),
+                "organization policies",
+            ),
+            (
+                raw.enabled_policy_types.first().map(|t| t.span),
+                "enabled policy types",
+            ),
+            (raw.tags.keys().next().map(|k| k.span), "root tags"),
         ];
         for (span, what) in shared_features {
             if let Some(span) = span {
@@ -246,6 +259,32 @@ pub(super) fn check_ownership(checker: &mut Checker, file: &ConfigFile, desired:
             checker.push(diagnostic);
         }
     }
+}
+
+/// The operator must be a party the file declares.
+fn check_operator_declared(
+    checker: &mut Checker,
+    raw: &config::Organization,
+    organization: &Organization,
+) {
+    let Some(operator) = &raw.operator else {
+        return;
+    };
+    if organization.party(operator.value).is_some() {
+        return;
+    }
+    let key = party_key(operator.value);
+    let diagnostic = checker
+        .at(
+            Rule::OperatorUndeclared,
+            operator.span,
+            format!("the file is run by {}, but declares no `{key}`", party_name(operator.value)),
+            "an undeclared party",
+        )
+        .help(format!(
+            "declare `{key}: {{ name: ..., email_domain: ... }}` under `organization`, or name the party that runs orgctl with this file"
+        ));
+    checker.push(diagnostic);
 }
 
 /// The operator may only plan IAM changes inside accounts it owns.

@@ -95,7 +95,10 @@ pub(super) fn resolve_reference(
         .at(
             Rule::UnknownOu,
             reference.span,
-            format!("{context} names the OU `{}`, which the file does not declare", reference.value),
+            format!(
+                "{context} names the OU `{}`, which the file does not declare",
+                reference.value
+            ),
             "no such OU",
         )
         .help(unknown_ou_help(ous, &reference.value));
@@ -107,7 +110,9 @@ pub(super) fn resolve_reference(
 pub(super) fn unknown_ou_help(ous: &IndexMap<OuPath, Ou>, written: &str) -> String {
     let paths = ous.keys().map(OuPath::as_str);
     if let Some(candidate) = suggest::closest(written, paths.clone()) {
-        return format!("did you mean `{candidate}`? OUs are referenced by their path from the root, e.g. `Workloads/Prod`");
+        return format!(
+            "did you mean `{candidate}`? OUs are referenced by their path from the root, e.g. `Workloads/Prod`"
+        );
     }
     // A bare name that is the last element of exactly one path.
     let by_name: Vec<&str> = paths

@@ -151,7 +151,10 @@ mod tests {
 
     #[test]
     fn owning_parties_are_listed_once() {
-        assert_eq!(Ownership::of(BusinessModel::Spam).owning_parties(), vec![Provider]);
+        assert_eq!(
+            Ownership::of(BusinessModel::Spam).owning_parties(),
+            vec![Provider]
+        );
         assert_eq!(
             Ownership::of(BusinessModel::Ecam).owning_parties(),
             vec![Provider, Customer]

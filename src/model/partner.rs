@@ -44,7 +44,11 @@ pub(super) fn resolve(
     let mut partners = IndexMap::with_capacity(raw_partners.len());
     for (name, raw) in raw_partners {
         let context_text = format!("partner `{}`", name.value);
-        limits::check_account_id(checker, &raw.account_id, &format!("the account of {context_text}"));
+        limits::check_account_id(
+            checker,
+            &raw.account_id,
+            &format!("the account of {context_text}"),
+        );
         limits::check_role_name(checker, &raw.role_name);
         if let Some(external_id) = &raw.external_id {
             check_external_id(checker, external_id);
@@ -53,7 +57,11 @@ pub(super) fn resolve(
             check_policy_arn(checker, arn);
         }
         check_duplicate_references(checker, &raw.ous, &format!("the OUs of {context_text}"));
-        check_duplicate_references(checker, &raw.accounts, &format!("the accounts of {context_text}"));
+        check_duplicate_references(
+            checker,
+            &raw.accounts,
+            &format!("the accounts of {context_text}"),
+        );
         if raw.ous.is_empty() && raw.accounts.is_empty() {
             let diagnostic = checker
                 .at(
@@ -77,7 +85,9 @@ pub(super) fn resolve(
             granted.extend(
                 accounts
                     .values()
-                    .filter(|account| account.ou.is_within(&path) && account.lifecycle == AccountLifecycle::Active)
+                    .filter(|account| {
+                        account.ou.is_within(&path) && account.lifecycle == AccountLifecycle::Active
+                    })
                     .map(|account| account.name.clone()),
             );
         }
@@ -86,12 +96,21 @@ pub(super) fn resolve(
                 report_management_access(checker, reference, &name.value, &management.name);
                 continue;
             }
-            if let Some(account) = resolve_account_reference(checker, accounts, reference, &context_text) {
+            // Accounts on their way out get no new roles, however they are named.
+            if let Some(account) =
+                resolve_account_reference(checker, accounts, reference, &context_text)
+                && accounts
+                    .get(&account)
+                    .is_some_and(|a| a.lifecycle == AccountLifecycle::Active)
+            {
                 granted.insert(account);
             }
         }
 
-        let until = raw.until.as_ref().and_then(|until| parse_until(checker, until));
+        let until = raw
+            .until
+            .as_ref()
+            .and_then(|until| parse_until(checker, until));
         let expired = until.is_some_and(|until| until < context.today);
         if let (Some(until), true) = (until, expired) {
             let span = raw.until.as_ref().map_or(name.span, |until| until.span);
@@ -118,7 +137,11 @@ pub(super) fn resolve(
                 account_id: raw.account_id.value.clone(),
                 role_name: raw.role_name.value.clone(),
                 external_id: raw.external_id.as_ref().map(|id| id.value.clone()),
-                managed_policies: raw.managed_policies.iter().map(|arn| arn.value.clone()).collect(),
+                managed_policies: raw
+                    .managed_policies
+                    .iter()
+                    .map(|arn| arn.value.clone())
+                    .collect(),
                 accounts: granted,
                 until,
                 expired,
@@ -128,7 +151,12 @@ pub(super) fn resolve(
     partners
 }
 
-fn report_management_access(checker: &mut Checker, reference: &Spanned<String>, partner: &str, management: &str) {
+fn report_management_access(
+    checker: &mut Checker,
+    reference: &Spanned<String>,
+    partner: &str,
+    management: &str,
+) {
     let diagnostic = checker
         .at(
             Rule::ManagementWorkloadAccess,
@@ -185,7 +213,9 @@ fn check_policy_arn(checker: &mut Checker, arn: &Spanned<String>) {
 fn check_external_id(checker: &mut Checker, external_id: &Spanned<String>) {
     let value = &external_id.value;
     let valid = (2..=1224).contains(&value.len())
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c));
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c));
     if !valid {
         let diagnostic = checker
             .at(

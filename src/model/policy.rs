@@ -59,7 +59,9 @@ pub const fn policy_limits(policy_type: PolicyType) -> (usize, usize) {
     match policy_type {
         PolicyType::ServiceControl | PolicyType::ResourceControl => (5_120, 5),
         PolicyType::AiServicesOptOut => (2_500, 5),
-        PolicyType::Tag | PolicyType::Backup | PolicyType::Chatbot | PolicyType::DeclarativeEc2 => (10_000, 10),
+        PolicyType::Tag | PolicyType::Backup | PolicyType::Chatbot | PolicyType::DeclarativeEc2 => {
+            (10_000, 10)
+        }
     }
 }
 
@@ -89,7 +91,9 @@ pub(super) fn resolve(
     for (name, raw) in &file.policies {
         limits::check_policy_name(checker, name);
         let policy_type = raw.policy_type.value;
-        if organization.payer == Payer::Dedicated && !organization.enabled_policy_types.contains(&policy_type) {
+        if organization.payer == Payer::Dedicated
+            && !organization.enabled_policy_types.contains(&policy_type)
+        {
             let mut diagnostic = checker.at(
                 Rule::PolicyTypeNotEnabled,
                 raw.policy_type.span,
@@ -109,10 +113,15 @@ pub(super) fn resolve(
             )));
         }
         let document = resolve_document(checker, name, raw, policy_files.get(&name.value));
-        check_duplicate_references(checker, &raw.attach, &format!("the targets of policy `{}`", name.value));
+        check_duplicate_references(
+            checker,
+            &raw.attach,
+            &format!("the targets of policy `{}`", name.value),
+        );
         let mut targets = Vec::with_capacity(raw.attach.len());
         for reference in &raw.attach {
-            let Some(target) = resolve_target(checker, ous, accounts, reference, &name.value) else {
+            let Some(target) = resolve_target(checker, ous, accounts, reference, &name.value)
+            else {
                 continue;
             };
             if targets.contains(&target) {
@@ -143,7 +152,11 @@ pub(super) fn resolve(
             Policy {
                 name: name.value.clone(),
                 policy_type,
-                description: raw.description.as_ref().map(|d| d.value.clone()).unwrap_or_default(),
+                description: raw
+                    .description
+                    .as_ref()
+                    .map(|d| d.value.clone())
+                    .unwrap_or_default(),
                 document: document.unwrap_or_default(),
                 targets,
                 tags: resolve_tags(checker, &raw.tags, name.span),
@@ -167,11 +180,11 @@ fn resolve_document(
                 .at(
                     Rule::PolicySource,
                     name.span,
-                    format!(
-                        "policy `{}` has {} `file` and `document`",
-                        name.value,
-                        if both { "both" } else { "neither" }
-                    ),
+                    if both {
+                        format!("policy `{}` has both `file` and `document`", name.value)
+                    } else {
+                        format!("policy `{}` has neither `file` nor `document`", name.value)
+                    },
                     if both { "two documents" } else { "no document" },
                 )
                 .help("give exactly one: `file: policies/name.json` (relative to this YAML) or an inline `document`");
@@ -203,10 +216,11 @@ fn resolve_document(
             }
         },
         (None, Some(document)) => match &document.value {
-            serde_json::Value::String(text) => match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(value) => (value, document.span),
-                Err(error) => {
-                    let diagnostic = checker
+            serde_json::Value::String(text) => {
+                match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(value) => (value, document.span),
+                    Err(error) => {
+                        let diagnostic = checker
                         .at(
                             Rule::PolicyNotJson,
                             document.span,
@@ -218,10 +232,11 @@ fn resolve_document(
                             "not JSON",
                         )
                         .help("write the document as a YAML mapping, or as a string holding valid JSON");
-                    checker.push(diagnostic);
-                    return None;
+                        checker.push(diagnostic);
+                        return None;
+                    }
                 }
-            },
+            }
             value => (value.clone(), document.span),
         },
     };
@@ -273,7 +288,9 @@ fn parse_json(source: &Arc<SourceFile>) -> Result<serde_json::Value, Diagnostic>
 
 /// serde_json appends ` at line N column M`; the label already says where.
 fn strip_json_position(message: &str) -> &str {
-    message.rfind(" at line ").map_or(message, |index| &message[..index])
+    message
+        .rfind(" at line ")
+        .map_or(message, |index| &message[..index])
 }
 
 fn resolve_target(
@@ -294,7 +311,8 @@ fn resolve_target(
     }
     if let Some(name) = written.strip_prefix("account:") {
         let reference = Spanned::new(name.to_owned(), reference.span);
-        return resolve_account_reference(checker, accounts, &reference, &context).map(Target::Account);
+        return resolve_account_reference(checker, accounts, &reference, &context)
+            .map(Target::Account);
     }
     let path = OuPath::parse(written);
     match (ous.contains_key(&path), accounts.contains_key(written)) {
@@ -312,12 +330,20 @@ fn resolve_target(
             checker.push(diagnostic);
             None
         }
-        (false, false) if written.contains('/') => ou::resolve_reference(checker, ous, reference, &context).map(Target::Ou),
+        (false, false) if written.contains('/') => {
+            ou::resolve_reference(checker, ous, reference, &context).map(Target::Ou)
+        }
         (false, false) => {
-            let names = accounts.keys().map(String::as_str).chain(ous.keys().map(OuPath::as_str));
+            let names = accounts
+                .keys()
+                .map(String::as_str)
+                .chain(ous.keys().map(OuPath::as_str));
             let help = match suggest::closest(written, names) {
-                Some(candidate) => format!("did you mean `{candidate}`? targets are `root`, OU paths and account names"),
-                None => "targets are `root`, OU paths (e.g. `Workloads/Prod`) and account names".to_owned(),
+                Some(candidate) => format!(
+                    "did you mean `{candidate}`? targets are `root`, OU paths and account names"
+                ),
+                None => "targets are `root`, OU paths (e.g. `Workloads/Prod`) and account names"
+                    .to_owned(),
             };
             let diagnostic = checker
                 .at(
@@ -351,7 +377,10 @@ pub(super) fn resolve_account_reference(
         .at(
             Rule::UnknownAccount,
             reference.span,
-            format!("{context} names the account `{}`, which the file does not declare", reference.value),
+            format!(
+                "{context} names the account `{}`, which the file does not declare",
+                reference.value
+            ),
             "no such account",
         )
         .help(help);

@@ -23,8 +23,15 @@ pub fn desired_table(desired: &Desired) -> String {
     );
     for kind in [AccountKind::Management, AccountKind::Member] {
         let owner = organization.ownership.owner(kind);
-        let domain = organization.domain_of(owner).unwrap_or("no domain declared");
-        let _ = writeln!(out, "  {:<22} owned by the {} ({domain})", kind.describe(), party_key(owner));
+        let domain = organization
+            .domain_of(owner)
+            .unwrap_or("no domain declared");
+        let _ = writeln!(
+            out,
+            "  {:<22} owned by the {} ({domain})",
+            kind.describe(),
+            party_key(owner)
+        );
     }
 
     if !desired.organizational_units.is_empty() {
@@ -40,7 +47,15 @@ pub fn desired_table(desired: &Desired) -> String {
         .enumerate()
         .map(|(index, account)| account_row(account, index == 0))
         .collect();
-    let header = ["NAME", "OU", "OWNER", "ROOT EMAIL", "EMAIL FROM", "LIFECYCLE"].map(str::to_owned);
+    let header = [
+        "NAME",
+        "OU",
+        "OWNER",
+        "ROOT EMAIL",
+        "EMAIL FROM",
+        "LIFECYCLE",
+    ]
+    .map(str::to_owned);
     let widths: Vec<usize> = (0..6)
         .map(|column| {
             std::iter::once(&header)
@@ -69,7 +84,11 @@ pub fn desired_table(desired: &Desired) -> String {
                 "  {} ({}) -> {}",
                 policy.name,
                 crate::model::policy_type_name(policy.policy_type),
-                if targets.is_empty() { "nothing".to_owned() } else { targets.join(", ") }
+                if targets.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    targets.join(", ")
+                }
             );
         }
     }
@@ -78,7 +97,16 @@ pub fn desired_table(desired: &Desired) -> String {
         for partner in desired.partners.values() {
             let until = partner
                 .until
-                .map(|until| format!(" until {until}{}", if partner.expired { " (ended: revoked)" } else { "" }))
+                .map(|until| {
+                    format!(
+                        " until {until}{}",
+                        if partner.expired {
+                            " (ended: revoked)"
+                        } else {
+                            ""
+                        }
+                    )
+                })
                 .unwrap_or_default();
             let accounts: Vec<&str> = partner.accounts.iter().map(String::as_str).collect();
             let _ = writeln!(
@@ -87,7 +115,11 @@ pub fn desired_table(desired: &Desired) -> String {
                 partner.name,
                 partner.role_name,
                 partner.account_id,
-                if accounts.is_empty() { "no accounts".to_owned() } else { accounts.join(", ") }
+                if accounts.is_empty() {
+                    "no accounts".to_owned()
+                } else {
+                    accounts.join(", ")
+                }
             );
         }
     }
@@ -122,6 +154,9 @@ fn tags_suffix(tags: &std::collections::BTreeMap<String, String>) -> String {
     if tags.is_empty() {
         return String::new();
     }
-    let pairs: Vec<String> = tags.iter().map(|(key, value)| format!("{key}={value}")).collect();
+    let pairs: Vec<String> = tags
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
     format!("  [{}]", pairs.join(", "))
 }

@@ -1,0 +1,190 @@
+//! The binary: exit codes, output streams, JSON diagnostics, and bad input that must not panic.
+
+use std::io::Write;
+
+use crate::common;
+
+fn write_temp(contents: &[u8]) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new()
+        .suffix(".yaml")
+        .tempfile()
+        .expect("a temp file");
+    file.write_all(contents).expect("writable");
+    file
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_clean_failure(output: &std::process::Output, code: &str) {
+    let stderr = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(code), "expected {code} in:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_valid_file_exits_zero_with_a_summary_on_stdout() {
+    let output = common::orgctl(&["validate", "examples/ecam/orgctl.yaml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "examples/ecam/orgctl.yaml: valid (2 warnings)\n"
+    );
+    assert!(stderr(&output).contains("orgctl::email::example_domain"));
+}
+
+#[test]
+fn an_invalid_file_exits_one_and_reports_every_problem() {
+    let file = write_temp(
+        b"organization:\n  name: acme\n  business_model: ecam\n  management_account: { name: acme-payer }\n\
+accounts:\n  prod: { ou: Nowhere }\n",
+    );
+    let path = file.path().to_string_lossy().into_owned();
+    let output = common::orgctl(&["validate", &path]);
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // No provider, no customer, and a dangling OU: all three at once.
+    assert_eq!(
+        stderr.matches("orgctl::ownership::owner_missing").count(),
+        2,
+        "{stderr}"
+    );
+    assert!(stderr.contains("orgctl::reference::unknown_ou"), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("3 errors"));
+}
+
+#[test]
+fn json_diagnostics_have_code_severity_file_line_column_and_help() {
+    let file = write_temp(b"organization:\n  name: acme\n  bussiness_model: ecam\n");
+    let path = file.path().to_string_lossy().into_owned();
+    let output = common::orgctl(&["validate", &path, "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(report["valid"], false);
+    // The misspelt key, and the two required keys the mapping therefore lacks: all at once.
+    assert_eq!(report["errors"], 3);
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|d| d["code"].as_str().expect("a code"))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "orgctl::config::missing_key",
+            "orgctl::config::missing_key",
+            "orgctl::config::unknown_key"
+        ]
+    );
+    let diagnostic = &report["diagnostics"][2];
+    assert_eq!(diagnostic["code"], "orgctl::config::unknown_key");
+    assert_eq!(diagnostic["severity"], "error");
+    assert_eq!(diagnostic["file"], path.as_str());
+    assert_eq!(diagnostic["line"], 3);
+    assert_eq!(diagnostic["column"], 3);
+    let help = diagnostic["help"].as_str().expect("help");
+    assert!(help.starts_with("did you mean `business_model`?"), "{help}");
+}
+
+#[test]
+fn json_output_of_a_valid_file_lists_its_warnings() {
+    let output = common::orgctl(&["validate", "examples/ecam/orgctl.yaml", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["warnings"], 2);
+    assert_eq!(report["diagnostics"][0]["line"], 13);
+    assert!(output.stderr.is_empty(), "{}", stderr(&output));
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let output = common::orgctl(&["validate", "no/such/orgctl.yaml"]);
+    assert_clean_failure(&output, "orgctl::config::read");
+    assert!(stderr(&output).contains("cannot read `no/such/orgctl.yaml`"));
+}
+
+#[test]
+fn an_empty_file_is_a_clear_error() {
+    let file = write_temp(b"  \n\n");
+    let output = common::orgctl(&["validate", &file.path().to_string_lossy()]);
+    assert_clean_failure(&output, "orgctl::config::empty");
+}
+
+/// A deterministic byte generator (xorshift), so the garbage is the same on every run.
+fn garbage(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn two_megabytes_of_binary_garbage_is_a_clear_error() {
+    let file = write_temp(&garbage(2 * 1024 * 1024, 0x9E37_79B9_7F4A_7C15));
+    let output = common::orgctl(&["validate", &file.path().to_string_lossy()]);
+    assert_clean_failure(&output, "orgctl::config::encoding");
+}
+
+#[test]
+fn two_megabytes_of_text_garbage_is_a_clear_error() {
+    let text: Vec<u8> = garbage(2 * 1024 * 1024, 42)
+        .into_iter()
+        .map(|byte| {
+            let alphabet = b" :-[]{}#'\"\nabcxyz019";
+            alphabet[usize::from(byte) % alphabet.len()]
+        })
+        .collect();
+    let file = write_temp(&text);
+    let output = common::orgctl(&["validate", &file.path().to_string_lossy()]);
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("orgctl::config::"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    // An inline policy document takes any YAML value, so only the depth budget stops this.
+    let mut text = b"policies:\n  deep:\n    type: tag\n    document: ".to_vec();
+    text.extend(std::iter::repeat_n(b'[', 5_000));
+    text.extend(std::iter::repeat_n(b']', 5_000));
+    let file = write_temp(&text);
+    let output = common::orgctl(&["validate", &file.path().to_string_lossy()]);
+    assert_clean_failure(&output, "orgctl::config::too_large");
+}
+
+#[test]
+fn no_color_is_honoured_and_color_always_wins() {
+    let plain = common::orgctl(&["validate", "examples/ecam/orgctl.yaml"]);
+    assert!(
+        !plain.stderr.contains(&0x1b),
+        "escape codes despite NO_COLOR"
+    );
+    let coloured = common::orgctl(&["--color", "always", "validate", "examples/ecam/orgctl.yaml"]);
+    assert!(
+        coloured.stderr.contains(&0x1b),
+        "no escape codes with --color always"
+    );
+}
+
+#[test]
+fn rules_lists_the_whole_catalogue_as_json() {
+    let output = common::orgctl(&["rules", "--format", "json"]);
+    assert!(output.status.success());
+    let rules: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(rules.len(), orgctl::rules::Rule::ALL.len());
+    assert!(
+        rules
+            .iter()
+            .any(|rule| rule["code"] == "orgctl::ownership::operator_boundary")
+    );
+}

@@ -1,0 +1,94 @@
+//! Broken configurations: each fixture in `tests/fixtures/invalid/` names on its first line the
+//! rule it must trigger; the rendered diagnostics are snapshot-tested.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use orgctl::rules::Rule;
+
+use crate::common;
+
+const DIR: &str = "tests/fixtures/invalid";
+
+/// Rules that no fixture file can trigger: they are exercised by the tests named here.
+const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
+    (Rule::ConfigRead, "cli::a_missing_file_is_a_clear_error"),
+    (Rule::ConfigTooLarge, "cli::deep_nesting_is_refused"),
+];
+
+/// The code on the `# expect: orgctl::...` first line of a fixture.
+fn expected_code(path: &Path) -> String {
+    let bytes = std::fs::read(common::root().join(path)).expect("the fixture is readable");
+    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let first_line = String::from_utf8_lossy(first_line);
+    first_line
+        .strip_prefix("# expect: ")
+        .unwrap_or_else(|| panic!("{} must start with `# expect: orgctl::...`", path.display()))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn every_fixture_triggers_its_rule_and_renders_the_same() {
+    let fixtures = common::files(DIR, ".yaml");
+    assert!(fixtures.len() >= 40, "only {} fixtures", fixtures.len());
+    for path in fixtures {
+        let expected = expected_code(&path);
+        let diagnostics = common::validate(&path);
+        let codes: Vec<&str> = diagnostics.iter().map(|d| d.rule.code()).collect();
+        assert!(
+            codes.contains(&expected.as_str()),
+            "{} should report {expected}, reported {codes:?}",
+            path.display()
+        );
+        let name = path
+            .file_stem()
+            .expect("a file name")
+            .to_string_lossy()
+            .into_owned();
+        insta::with_settings!({ snapshot_suffix => name, prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!("invalid", common::render(&diagnostics));
+        });
+    }
+}
+
+#[test]
+fn every_rule_has_a_fixture_or_a_named_test() {
+    let covered: BTreeSet<String> = common::files(DIR, ".yaml")
+        .iter()
+        .map(|path| expected_code(path))
+        .collect();
+    let elsewhere: BTreeSet<&str> = TESTED_ELSEWHERE
+        .iter()
+        .map(|(rule, _)| rule.code())
+        .collect();
+    let missing: Vec<&str> = Rule::ALL
+        .iter()
+        .map(|rule| rule.code())
+        .filter(|code| !covered.contains(*code) && !elsewhere.contains(code))
+        .collect();
+    assert!(missing.is_empty(), "rules without a fixture: {missing:?}");
+}
+
+#[test]
+fn errors_carry_a_position_and_help() {
+    for path in common::files(DIR, ".yaml") {
+        for diagnostic in common::validate(&path) {
+            let record = diagnostic.to_record();
+            assert!(
+                record.help.is_some(),
+                "{}: {} has no help",
+                path.display(),
+                record.code
+            );
+            if diagnostic.rule != Rule::ConfigEmpty {
+                assert!(
+                    record.line.is_some(),
+                    "{}: {} has no line",
+                    path.display(),
+                    record.code
+                );
+            }
+        }
+    }
+}
