@@ -298,8 +298,12 @@ pub fn render(diagnostics: &[Diagnostic], style: RenderStyle) -> String {
     } else {
         miette::GraphicalTheme::unicode_nocolor()
     };
+    // Names such as `acme-payer` or `policies/deny.json` must survive wrapping whole.
     let handler = miette::GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false)
         .with_context_lines(1);
     let mut out = String::new();
     for (index, diagnostic) in diagnostics.iter().enumerate() {

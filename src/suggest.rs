@@ -1,32 +1,75 @@
-//! "Did you mean" suggestions for names the user mistyped.
+//! Words for help texts: "did you mean" suggestions, lists, and characters people can read.
 
-/// The candidate closest to `input`, if it is close enough to be a likely typo.
+/// The candidate closest to `input`, if it is close enough to be a likely typo: at most one edit
+/// per four characters (case ignored), so that `acount` finds `account` but `acme-dev` never
+/// finds `acme-prod`.
 pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let input_lower = input.to_lowercase();
+    let budget = (input.chars().count() / 4).max(1);
     candidates
         .into_iter()
         .map(|candidate| {
-            (
-                strsim::jaro_winkler(&input_lower, &candidate.to_lowercase()),
-                candidate,
-            )
+            let distance = strsim::damerau_levenshtein(&input_lower, &candidate.to_lowercase());
+            (distance, candidate)
         })
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter(|(distance, _)| *distance <= budget)
+        .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
 }
 
 /// `a`, `b` or `c`, for help texts.
 pub fn list<S: AsRef<str>>(items: &[S]) -> String {
+    join(items, "or")
+}
+
+fn join<S: AsRef<str>>(items: &[S], word: &str) -> String {
     let quoted: Vec<String> = items
         .iter()
         .map(|item| format!("`{}`", item.as_ref()))
         .collect();
-    match quoted.as_slice() {
+    plain(&quoted, word)
+}
+
+/// `a, b and c`, without quoting, for messages.
+pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {
+    plain(items, "and")
+}
+
+fn plain<S: AsRef<str>>(items: &[S], word: &str) -> String {
+    match items {
         [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        [one] => one.as_ref().to_owned(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} {word} {}", init.join(", "), last.as_ref())
+        }
     }
+}
+
+/// A character as a reader can see it: `a space`, `a tab`, or the character in backticks.
+pub fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "a space".to_owned(),
+        '\t' => "a tab".to_owned(),
+        '\n' | '\r' => "a line break".to_owned(),
+        c if c.is_control() || c.is_whitespace() => format!("the character U+{:04X}", u32::from(c)),
+        c => format!("`{c}`"),
+    }
+}
+
+/// The distinct characters of `text` that `allowed` rejects, described for a message, or `None`.
+pub fn disallowed_chars(text: &str, allowed: impl Fn(char) -> bool) -> Option<String> {
+    let mut seen: Vec<char> = Vec::new();
+    for c in text.chars().filter(|c| !allowed(*c)) {
+        if !seen.contains(&c) {
+            seen.push(c);
+        }
+    }
+    if seen.is_empty() {
+        return None;
+    }
+    let described: Vec<String> = seen.iter().map(|c| describe_char(*c)).collect();
+    Some(and_list(&described))
 }
 
 #[cfg(test)]
@@ -43,16 +86,34 @@ mod tests {
             closest("bussiness_model", ["business_model", "payer"]),
             Some("business_model")
         );
+        assert_eq!(closest("Tags", ["tags", "ou"]), Some("tags"));
     }
 
     #[test]
-    fn suggests_nothing_for_a_stranger() {
+    fn suggests_nothing_for_a_different_name() {
         assert_eq!(closest("zzz", ["accounts", "policies"]), None);
+        assert_eq!(closest("acme-dev", ["acme-prod", "acme-audit"]), None);
+        assert_eq!(
+            closest("Workloads/Dev", ["Workloads", "Workloads/Prod"]),
+            None
+        );
     }
 
     #[test]
-    fn lists_with_or() {
+    fn lists_with_or_and_and() {
         assert_eq!(list(&["a"]), "`a`");
         assert_eq!(list(&["a", "b", "c"]), "`a`, `b` or `c`");
+        assert_eq!(and_list(&["OUs", "root tags"]), "OUs and root tags");
+    }
+
+    #[test]
+    fn describes_characters_people_cannot_see() {
+        assert_eq!(describe_char(' '), "a space");
+        assert_eq!(describe_char('<'), "`<`");
+        assert_eq!(
+            disallowed_chars("a <b> c", |c| c.is_alphanumeric()).as_deref(),
+            Some("a space, `<` and `>`")
+        );
+        assert_eq!(disallowed_chars("abc", |c| c.is_alphanumeric()), None);
     }
 }

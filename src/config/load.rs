@@ -36,8 +36,13 @@ pub struct Config {
 pub enum PolicySource {
     /// The file's text.
     Read(Arc<SourceFile>),
-    /// Why it could not be read.
-    Unreadable(String),
+    /// The file could not be read.
+    Unreadable {
+        /// The path as orgctl looked for it.
+        path: String,
+        /// Why, as a phrase that follows the path ("does not exist").
+        reason: String,
+    },
 }
 
 /// Reads `path` and the policy files it names.
@@ -81,24 +86,32 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
 fn read_policy_file(base_dir: &Path, relative: &str) -> PolicySource {
     let path = base_dir.join(relative);
     let display = path.display().to_string();
+    let unreadable = |reason: String| PolicySource::Unreadable {
+        path: display.clone(),
+        reason,
+    };
     match std::fs::metadata(&path) {
+        Ok(metadata) if metadata.is_dir() => {
+            return unreadable("is a directory, not a file".to_owned());
+        }
         Ok(metadata) if metadata.len() > MAX_POLICY_FILE_BYTES as u64 => {
-            return PolicySource::Unreadable(format!(
-                "`{display}` is {} bytes, larger than any policy document",
+            return unreadable(format!(
+                "is {} bytes, larger than any policy document",
                 metadata.len()
             ));
-        }
-        Ok(metadata) if metadata.is_dir() => {
-            return PolicySource::Unreadable(format!("`{display}` is a directory"));
         }
         _ => {}
     }
     match std::fs::read(&path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => PolicySource::Read(SourceFile::new(display, text)),
-            Err(_) => PolicySource::Unreadable(format!("`{display}` is not UTF-8 text")),
+            Err(_) => unreadable("is not UTF-8 text".to_owned()),
         },
-        Err(error) => PolicySource::Unreadable(format!("cannot read `{display}`: {error}")),
+        Err(error) => unreadable(match error.kind() {
+            std::io::ErrorKind::NotFound => "does not exist".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "cannot be read (permission denied)".to_owned(),
+            _ => format!("cannot be read ({error})"),
+        }),
     }
 }
 
@@ -120,25 +133,17 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<(Arc<SourceFile>, ConfigFile), 
         Ok(text) => text,
         Err(error) => {
             let valid = error.valid_up_to();
-            // Show the readable prefix, and underline the readable part of the line it breaks on.
-            let source =
-                SourceFile::new(name, String::from_utf8_lossy(&bytes[..valid]).into_owned());
-            let line_start = bytes[..valid]
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |i| i + 1);
-            let span = if valid > line_start {
-                Span::new(line_start, valid - line_start)
-            } else {
-                Span::new(line_start, 0)
-            };
+            // Show the text with the bad byte replaced (U+FFFD), and point at the replacement.
+            let source = SourceFile::new(name, String::from_utf8_lossy(bytes).into_owned());
+            let (line, column) = source.line_column(valid);
+            let byte = bytes.get(valid).copied().unwrap_or_default();
             return Err(vec![
                 Diagnostic::new(
                     Rule::ConfigEncoding,
-                    format!("`{name}` is not UTF-8 text (invalid byte at offset {valid})"),
+                    format!("`{name}` is not UTF-8 text: byte 0x{byte:02X} at line {line}, column {column}"),
                 )
-                .at(&source, span, "the text stops being UTF-8 after this")
-                .help("save the file as UTF-8; orgctl configurations are YAML text"),
+                .at(&source, Span::new(valid, '\u{FFFD}'.len_utf8()), "not UTF-8")
+                .help("save the file as UTF-8 (a Latin-1 `é` is the usual culprit); orgctl configurations are YAML text"),
             ]);
         }
     };
@@ -146,7 +151,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<(Arc<SourceFile>, ConfigFile), 
     if is_blank(text) {
         return Err(vec![
             Diagnostic::new(Rule::ConfigEmpty, format!("`{name}` is empty"))
-                .help("start with an `organization:` section; `examples/` has one file per business model"),
+                .help("start with an `organization:` section; `orgctl schema` prints every key the file may hold"),
         ]);
     }
     let options = serde_saphyr::options! {
@@ -210,12 +215,13 @@ fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
                 None => String::new(),
             };
             help.push_str(&format!("write one of {}", suggest::list(expected)));
-            Diagnostic::new(
-                Rule::ConfigInvalidValue,
-                format!("unknown value `{variant}`"),
-            )
-            .help(help)
-            .labelled(source, span, "not one of the allowed values")
+            let message = match span.and_then(|span| key_before(source, span.offset)) {
+                Some(key) => format!("`{variant}` is not a valid `{key}`"),
+                None => format!("unknown value `{variant}`"),
+            };
+            Diagnostic::new(Rule::ConfigInvalidValue, message)
+                .help(help)
+                .labelled(source, span, "not one of the allowed values")
         }
         YamlError::SerdeMissingField { field, .. } => {
             Diagnostic::new(Rule::ConfigMissingKey, format!("missing key `{field}`"))
@@ -246,15 +252,16 @@ fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
         .help(format!("write {expected} here"))
         .labelled(source, span, format!("expected {expected}")),
         YamlError::Unexpected { expected, .. } => {
-            let expected = describe_expected(expected);
-            Diagnostic::new(
-                Rule::ConfigInvalidValue,
-                format!("expected {expected} here"),
-            )
-            .help(format!(
-                "write {expected} here; see schemas/orgctl.schema.json for the shape of each key"
-            ))
-            .labelled(source, span, format!("expected {expected}"))
+            let (expected, how) = describe_expected(expected);
+            let message = match span.and_then(|span| key_before(source, span.offset)) {
+                Some(key) => format!("`{key}` must be {expected}"),
+                None => format!("expected {expected} here"),
+            };
+            Diagnostic::new(Rule::ConfigInvalidValue, message)
+                .help(format!(
+                    "{how}; `orgctl schema` shows the shape of every key"
+                ))
+                .labelled(source, span, format!("expected {expected}"))
         }
         YamlError::InvalidBooleanStrict { .. } => {
             Diagnostic::new(Rule::ConfigInvalidValue, "expected `true` or `false`")
@@ -268,8 +275,12 @@ fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
                 .labelled(source, span, "invalid value")
         }
         YamlError::NullIntoString { .. } => {
-            Diagnostic::new(Rule::ConfigInvalidValue, "expected a string, found nothing")
-                .help("write a value after the colon, or quote an empty string as \"\"")
+            let message = match span.and_then(|span| key_before(source, span.offset)) {
+                Some(key) => format!("`{key}` has no value"),
+                None => "a value is missing".to_owned(),
+            };
+            Diagnostic::new(Rule::ConfigInvalidValue, message)
+                .help("write a value after the colon")
                 .labelled(source, span, "no value")
         }
         YamlError::Budget { breach, .. } => Diagnostic::new(
@@ -287,7 +298,12 @@ fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
         .help("an orgctl configuration nests at most a few dozen levels; is this the right file?")
         .labelled(source, span, "somewhere in this document"),
         other => {
-            let message = strip_location(&other.to_string());
+            let message = strip_location(&other.to_string()).replace('\'', "`");
+            if message.starts_with("unclosed") {
+                return Diagnostic::new(Rule::ConfigSyntax, format!("malformed YAML: {message}"))
+                    .help("close it with the matching bracket")
+                    .labelled(source, span, "opened here and never closed");
+            }
             Diagnostic::new(Rule::ConfigSyntax, format!("malformed YAML: {message}"))
                 .help("check the indentation and quoting near this point")
                 .labelled(source, span, "the YAML parser stopped here")
@@ -296,17 +312,41 @@ fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
 }
 
 /// Plain words for serde-saphyr's names of the node it expected.
-fn describe_expected(expected: &str) -> String {
+fn describe_expected(expected: &str) -> (String, String) {
     match expected {
-        "mapping start" | "mapping" => {
-            "a mapping (`key: value` lines or `{ key: value }`)".to_owned()
-        }
-        "sequence start" | "sequence" => "a list (`- item` lines or `[a, b]`)".to_owned(),
-        "string scalar" | "string" | "scalar" => {
-            "a single value (a string, number or date)".to_owned()
-        }
-        other => format!("a {other}"),
+        "mapping start" | "mapping" => (
+            "a mapping".to_owned(),
+            "write `key: value` lines below it, or `{ key: value }`".to_owned(),
+        ),
+        "sequence start" | "sequence" => (
+            "a list".to_owned(),
+            "write `- item` lines below it, or `[a, b]`".to_owned(),
+        ),
+        "string scalar" | "string" | "scalar" => (
+            "a single value".to_owned(),
+            "write one string, number or date".to_owned(),
+        ),
+        other => (format!("a {other}"), format!("write a {other}")),
     }
+}
+
+/// The mapping key written just before `offset` on its line (`tags` in `tags: [a, b]`).
+fn key_before(source: &SourceFile, offset: usize) -> Option<String> {
+    let text = source.text();
+    let line_start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let before = text.get(line_start..offset)?.trim_end();
+    // The offset is either just after `key:` or on the colon itself.
+    let key = match before.strip_suffix(':') {
+        Some(key) => key,
+        None if text.get(offset..)?.starts_with(':') => before,
+        None => return None,
+    };
+    let key = key.trim_start().trim_start_matches("- ");
+    let key = key
+        .rsplit(['{', ',', ' '])
+        .next()?
+        .trim_matches(['"', '\'']);
+    (!key.is_empty()).then(|| key.to_owned())
 }
 
 /// serde-saphyr appends ` at line N column M` to plain messages; the label already says where.

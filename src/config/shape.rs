@@ -186,7 +186,18 @@ impl Walker<'_> {
                 } else if let Some(values) =
                     schema.get("additionalProperties").filter(|v| v.is_object())
                 {
+                    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
                     for (child_key, value) in entries {
+                        if let Some(first) = seen.insert(child_key.value.0.as_str(), child_key.span)
+                        {
+                            out.push(duplicate_key(
+                                self.source,
+                                &child_key.value.0,
+                                first,
+                                child_key.span,
+                            ));
+                            continue;
+                        }
                         let place = format!("`{}`", child_key.value.0);
                         self.walk(value, values, Some(child_key), &place, out);
                     }
@@ -214,10 +225,13 @@ impl Walker<'_> {
     ) {
         let allowed: Vec<&str> = properties.keys().map(String::as_str).collect();
         let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
-        let mut present = BTreeMap::new();
+        let mut present: BTreeMap<&str, Span> = BTreeMap::new();
         for (child_key, value) in entries {
             let name = child_key.value.0.as_str();
-            present.insert(name, ());
+            if let Some(first) = present.insert(name, child_key.span) {
+                out.push(duplicate_key(self.source, name, first, child_key.span));
+                continue;
+            }
             match properties.get(name) {
                 Some(property) => {
                     self.walk(value, property, Some(child_key), &format!("`{name}`"), out)
@@ -237,7 +251,7 @@ impl Walker<'_> {
             }
             let diagnostic =
                 Diagnostic::new(Rule::ConfigMissingKey, format!("{place} has no `{name}`"))
-                    .help(missing_key_help(name, properties.get(name)));
+                    .help(self.missing_key_help(name, properties.get(name)));
             out.push(match key {
                 Some(key) => diagnostic.at(
                     self.source,
@@ -288,13 +302,42 @@ fn unknown_key(source: &Arc<SourceFile>, key: &Spanned<Key>, allowed: &[&str]) -
     unknown_key_diagnostic(source, Some(key.span), &key.value.0, allowed)
 }
 
-fn missing_key_help(name: &str, property: Option<&Value>) -> String {
-    let description = property
-        .and_then(|p| p.get("description"))
-        .and_then(Value::as_str)
-        .map(|d| d.split("\n\n").next().unwrap_or(d).replace('\n', " "));
-    match description {
-        Some(description) => format!("add `{name}:` to this mapping. {description}"),
-        None => format!("add `{name}:`; see schemas/orgctl.schema.json"),
+/// A key written twice in one mapping, with both places.
+fn duplicate_key(source: &Arc<SourceFile>, name: &str, first: Span, again: Span) -> Diagnostic {
+    Diagnostic::new(Rule::ConfigDuplicateKey, format!("duplicate key `{name}`"))
+        .at(source, again, "written a second time here")
+        .also(first, "first written here")
+        .help("each key may appear once per mapping; merge the two entries")
+}
+
+impl Walker<'_> {
+    fn missing_key_help(&self, name: &str, property: Option<&Value>) -> String {
+        let property = property.map(|property| self.resolve(property));
+        let values: Vec<&str> = property
+            .and_then(|p| p.get("oneOf"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|variant| variant.get("const").and_then(Value::as_str))
+            .collect();
+        if !values.is_empty() {
+            return format!("add `{name}:` with one of {}", suggest::list(&values));
+        }
+        let description = property
+            .and_then(|p| p.get("description"))
+            .and_then(Value::as_str)
+            .map(|d| d.split("\n\n").next().unwrap_or(d).replace('\n', " "));
+        match description {
+            Some(description) => {
+                let description = description.trim_end_matches('.');
+                let mut chars = description.chars();
+                let lowered: String = chars
+                    .next()
+                    .map(|c| c.to_lowercase().chain(chars).collect())
+                    .unwrap_or_default();
+                format!("add `{name}:`, {lowered}")
+            }
+            None => format!("add `{name}:`; `orgctl schema` shows what it holds"),
+        }
     }
 }

@@ -62,7 +62,7 @@ fn resolve_account(
     let name = fields.name;
     limits::check_account_name(checker, name);
     if let Some(id) = fields.id {
-        limits::check_account_id(checker, id, &fields.described);
+        limits::check_account_id(checker, id, &format!("the id of {}", fields.described));
     }
     let ou = fields
         .ou
@@ -83,7 +83,7 @@ fn resolve_account(
         email_source,
         owner,
         ou,
-        tags: resolve_tags(checker, fields.tags, name.span),
+        tags: resolve_tags(checker, fields.tags, name.span, &fields.described),
         lifecycle: AccountLifecycle::Active,
     }
 }
@@ -147,7 +147,7 @@ pub(super) fn resolve_members(
                     "the account id is not pinned",
                 )
                 .help(format!(
-                    "add `id: \"<12 digits>\"` to `{}` so that nothing but that exact account is {verb}d; `orgctl export` lists the ids",
+                    "add `id: \"<12 digits>\"` to `{}` so that nothing but that exact account is {verb}d; `aws organizations list-accounts` lists the ids",
                     name.value
                 ));
             checker.push(diagnostic);
@@ -157,16 +157,23 @@ pub(super) fn resolve_members(
             .as_ref()
             .zip(management.id.as_ref())
             .filter(|(member, management)| member.value == management.value);
-        if name.value == management.name.value || same_id.is_some() {
-            let what = if same_id.is_some() { "id" } else { "name" };
+        let clash = match same_id {
+            Some((member_id, management_id)) => Some(("id", member_id.span, management_id.span)),
+            None => (name.value == management.name.value).then_some((
+                "name",
+                name.span,
+                management.name.span,
+            )),
+        };
+        if let Some((what, member_span, management_span)) = clash {
             let diagnostic = checker
                 .at(
                     Rule::ManagementAsMember,
-                    name.span,
-                    format!("`{}` has the management account's {what}", name.value),
+                    member_span,
+                    format!("the member account `{}` has the management account's {what}", name.value),
                     "declared as a member here",
                 )
-                .also(management.name.span, "the management account")
+                .also(management_span, format!("the management account's {what}"))
                 .help("declare the management account only under `organization.management_account`; it is not a member account");
             checker.push(diagnostic);
         }

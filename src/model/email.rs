@@ -11,6 +11,7 @@ use super::ownership::{AccountKind, Ownership, model_name, party_name};
 use super::{Account, Checker, EmailSource};
 use crate::config::{ConfigFile, Party, Span, Spanned};
 use crate::rules::Rule;
+use crate::suggest::describe_char;
 
 const PLACEHOLDERS: &[&str] = &["account", "domain", "organization"];
 
@@ -36,7 +37,10 @@ pub fn invalid_reason(email: &str) -> Option<String> {
         ));
     }
     if let Some(c) = email.chars().find(|c| !c.is_ascii()) {
-        return Some(format!("it contains `{c}`; AWS allows 7-bit ASCII only"));
+        return Some(format!(
+            "it contains {}; AWS allows 7-bit ASCII only",
+            describe_char(c)
+        ));
     }
     let mut parts = email.split('@');
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
@@ -53,15 +57,15 @@ pub fn invalid_reason(email: &str) -> Option<String> {
         .find(|c| c.is_whitespace() || "\"'()<>[]:;,|%&".contains(*c))
     {
         return Some(format!(
-            "the part before the `@` contains `{}`",
-            c.escape_default()
+            "the part before the `@` contains {}",
+            describe_char(c)
         ));
     }
     if let Some(c) = domain
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.'))
     {
-        return Some(format!("the domain contains `{}`", c.escape_default()));
+        return Some(format!("the domain contains {}", describe_char(c)));
     }
     if domain.starts_with(['-', '.']) || domain.ends_with(['-', '.']) {
         return Some("the domain starts or ends with `-` or `.`".to_owned());
@@ -172,10 +176,20 @@ impl Judge<'_> {
                     Some(domain) => format!("write an address of 6–64 ASCII characters on the owner's domain, e.g. `aws+{}@{domain}`", account.name),
                     None => "write an address of 6–64 ASCII characters with one `@` and a domain with a dot".to_owned(),
                 },
-                EmailSource::Template => format!(
-                    "give `{}` an explicit `email`, or rename it: the template `{}` turns its name into `{}`",
-                    account.name, self.organization.email_template, account.email
-                ),
+                EmailSource::Template => {
+                    let fixed = account.email.chars().count().saturating_sub(account.name.chars().count());
+                    if account.email.chars().count() > 64 && fixed < 64 {
+                        format!(
+                            "shorten the account name to at most {} characters, or give it an explicit `email`",
+                            64 - fixed
+                        )
+                    } else {
+                        format!(
+                            "give `{}` an explicit `email`: the template `{}` cannot make a valid address of its name",
+                            account.name, self.organization.email_template
+                        )
+                    }
+                }
             };
             let diagnostic = checker
                 .at(
@@ -198,7 +212,7 @@ impl Judge<'_> {
                 .at(
                     Rule::EmailDuplicate,
                     span,
-                    format!("`{}` and `{first_name}` have the same root email `{}`", account.name, account.email),
+                    format!("`{first_name}` and `{}` have the same root email `{}`", account.name, account.email),
                     "used again here",
                 )
                 .also(*first_span, "first used here")
@@ -272,7 +286,7 @@ impl Judge<'_> {
                     "a provider-owned member",
                 )
                 .help(format!(
-                    "a provider cannot own a member of a customer-owned organization; use an address on `{expected_domain}`, or choose a business model where the provider owns the payer (`resold`, `ecam`, `spam`)"
+                    "a provider cannot own a member of a customer-owned organization: use an address on `{expected_domain}`, or, if the provider should own every account, write `business_model: spam`"
                 ))
         } else {
             let rule = match kind {
@@ -312,13 +326,14 @@ impl Judge<'_> {
                 AccountKind::Member => Rule::MemberEmailDomain,
             };
             let on = describe_domain(domain_of(example), *actual);
+            let model = model_name(self.organization.business_model);
             let message = match kind {
                 AccountKind::Management => format!(
-                    "the email template gives the management account the root email `{example}`, on {on}, but {} owns it",
+                    "the email template gives the management account the root email `{example}`, on {on}, but under `{model}` {} owns it",
                     party_name(owner)
                 ),
                 AccountKind::Member => format!(
-                    "the email template gives {count} member account{} root emails on {on}, e.g. `{example}`, but {} owns member accounts",
+                    "the email template gives {count} member account{} root emails on {on}, e.g. `{example}`, but under `{model}` {} owns member accounts",
                     if *count == 1 { "" } else { "s" },
                     party_name(owner)
                 ),
@@ -330,7 +345,7 @@ impl Judge<'_> {
                     message,
                     "the template fixes the domain",
                 )
-                .help("write `{domain}` in the template: it stands for the domain of each account's owner");
+                .help("write `{domain}` where the domain goes, e.g. `email_template: \"aws+{account}@{domain}\"`: it stands for the domain of each account's owner");
             checker.push(diagnostic);
         }
     }
@@ -344,35 +359,56 @@ fn describe_domain(domain: &str, party: Option<Party>) -> String {
 }
 
 fn check_template(checker: &mut Checker, template: &Spanned<String>) {
-    let mut unknown = Vec::new();
     let mut rest = template.value.as_str();
     while let Some(start) = rest.find('{') {
         let Some(end) = rest[start..].find('}') else {
-            unknown.push(rest[start..].to_owned());
-            break;
+            let diagnostic = checker
+                .at(
+                    Rule::EmailTemplate,
+                    checker.sub_span(template.span, &rest[start..]),
+                    "the email template opens a `{` it never closes",
+                    "unclosed placeholder",
+                )
+                .help("placeholders are `{account}`, `{domain}` and `{organization}`");
+            checker.push(diagnostic);
+            return;
         };
-        let name = &rest[start + 1..start + end];
+        let placeholder = &rest[start..start + end + 1];
+        let name = &placeholder[1..placeholder.len() - 1];
         if !PLACEHOLDERS.contains(&name) {
-            unknown.push(format!("{{{name}}}"));
+            let suggestion = crate::suggest::closest(name, PLACEHOLDERS.iter().copied())
+                .or_else(|| {
+                    PLACEHOLDERS
+                        .iter()
+                        .copied()
+                        .find(|p| p.starts_with(name) && !name.is_empty())
+                })
+                .map(|p| format!("did you mean `{{{p}}}`? "))
+                .unwrap_or_default();
+            let diagnostic = checker
+                .at(
+                    Rule::EmailTemplate,
+                    checker.sub_span(template.span, placeholder),
+                    format!("the email template has the unknown placeholder `{placeholder}`"),
+                    "unknown placeholder",
+                )
+                .help(format!(
+                    "{suggestion}placeholders are `{{account}}`, `{{domain}}` and `{{organization}}`"
+                ));
+            checker.push(diagnostic);
+            return;
         }
         rest = &rest[start + end + 1..];
     }
-    let problem = if let Some(first) = unknown.first() {
-        Some(format!(
-            "the email template has the unknown placeholder `{first}`"
-        ))
-    } else if !template.value.contains("{account}") {
-        Some(
-            "the email template has no `{account}`, so every account would get the same root email"
-                .to_owned(),
-        )
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
+    if !template.value.contains("{account}") {
         let diagnostic = checker
-            .at(Rule::EmailTemplate, template.span, problem, "in this template")
-            .help("placeholders are `{account}`, `{domain}` and `{organization}`, e.g. `aws+{account}@{domain}`");
+            .at(
+                Rule::EmailTemplate,
+                template.span,
+                "the email template has no `{account}`, so every account would get the same root email",
+                "no `{account}`",
+            )
+            .help("add `{account}`, e.g. `email_template: \"aws+{account}@{domain}\"`");
         checker.push(diagnostic);
     }
 }
@@ -380,10 +416,16 @@ fn check_template(checker: &mut Checker, template: &Spanned<String>) {
 fn check_declared_domains(checker: &mut Checker, file: &ConfigFile) {
     let organization = &file.organization;
     let domains = [
-        organization.provider.as_ref().map(|p| &p.email_domain),
-        organization.customer.as_ref().map(|c| &c.email_domain),
+        organization
+            .provider
+            .as_ref()
+            .map(|p| (&p.email_domain, Party::Provider)),
+        organization
+            .customer
+            .as_ref()
+            .map(|c| (&c.email_domain, Party::Customer)),
     ];
-    for domain in domains.into_iter().flatten() {
+    for (domain, party) in domains.into_iter().flatten() {
         if is_example_domain(&domain.value) {
             let diagnostic = checker
                 .at(
@@ -392,7 +434,7 @@ fn check_declared_domains(checker: &mut Checker, file: &ConfigFile) {
                     format!("`{}` is reserved for examples; no mail reaches it", domain.value),
                     "example domain",
                 )
-                .help("use the domain whose mailboxes this party reads: AWS sends root-user mail and password resets there");
+                .help(format!("use the domain whose mailboxes {} reads: AWS sends root-user mail and password resets there", party_name(party)));
             checker.push(diagnostic);
         }
     }
@@ -420,7 +462,7 @@ mod tests {
             ("no-at-sign.example", "exactly one `@`"),
             ("two@@signs.example", "exactly one `@`"),
             (".dot@acme.example", "starts with a dot"),
-            ("with space@acme.example", "contains ` `"),
+            ("with space@acme.example", "contains a space"),
             ("aws@nodot", "no dot"),
             ("aws@-acme.example", "starts or ends"),
             ("aws@acme_corp.example", "domain contains `_`"),

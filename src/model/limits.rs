@@ -3,81 +3,94 @@
 use super::Checker;
 use crate::config::{Span, Spanned, Tags};
 use crate::rules::Rule;
+use crate::suggest::disallowed_chars;
 
 /// AWS allows at most 50 tags on a resource.
 pub const MAX_TAGS: usize = 50;
 
 /// `CreateAccount`'s `AccountName`: 1–50 printable ASCII characters.
 pub(super) fn check_account_name(checker: &mut Checker, name: &Spanned<String>) {
-    let value = &name.value;
-    let problem = if value.is_empty() || value.len() > 50 {
-        Some(format!(
-            "is {} characters long; AWS allows 1 to 50",
-            value.chars().count()
-        ))
-    } else {
-        value.chars().find(|c| !(' '..='~').contains(c)).map(|bad| {
+    check_length(checker, name, "account", 50);
+    if let Some(bad) = disallowed_chars(&name.value, |c| (' '..='~').contains(&c)) {
+        report_name(
+            checker,
+            name,
             format!(
-                "contains `{}`; AWS allows printable ASCII only",
-                bad.escape_default()
-            )
-        })
-    };
-    if let Some(problem) = problem {
-        report_name(checker, name, "account", &problem);
+                "the account name `{}` contains {bad}; AWS allows printable ASCII only",
+                name.value
+            ),
+            "not printable ASCII",
+            "use letters, digits, spaces and ASCII punctuation only".to_owned(),
+        );
     }
 }
 
 /// OU names: 1–128 characters, and no `/` (orgctl writes OU references as paths).
 pub(super) fn check_ou_name(checker: &mut Checker, name: &Spanned<String>) {
-    let length = name.value.chars().count();
-    let problem = if length == 0 || length > 128 {
-        Some(format!("is {length} characters long; AWS allows 1 to 128"))
-    } else if name.value.contains('/') {
-        Some(
-            "contains `/`, which separates OU names in paths; nest the OU under `children` instead"
-                .to_owned(),
-        )
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
-        report_name(checker, name, "OU", &problem);
+    check_length(checker, name, "OU", 128);
+    if let Some((parent, child)) = name.value.split_once('/') {
+        report_name(
+            checker,
+            name,
+            format!(
+                "the OU name `{}` contains `/`, which orgctl uses to separate OU paths",
+                name.value
+            ),
+            "contains `/`",
+            format!("nest it instead: `{parent}: {{ children: {{ {child}: {{}} }} }}`"),
+        );
     }
 }
 
 /// Policy names: 1–128 characters.
 pub(super) fn check_policy_name(checker: &mut Checker, name: &Spanned<String>) {
+    check_length(checker, name, "policy", 128);
+}
+
+fn check_length(checker: &mut Checker, name: &Spanned<String>, kind: &str, most: usize) {
     let length = name.value.chars().count();
-    if length == 0 || length > 128 {
+    if length == 0 {
         report_name(
             checker,
             name,
-            "policy",
-            &format!("is {length} characters long; AWS allows 1 to 128"),
+            format!("a {kind} name is empty"),
+            "empty name",
+            format!("name the {kind}: AWS needs 1 to {most} characters"),
+        );
+    } else if length > most {
+        report_name(
+            checker,
+            name,
+            format!(
+                "the {kind} name `{}` is {length} characters long; AWS allows at most {most}",
+                name.value
+            ),
+            format!("{length} characters"),
+            format!("shorten it to at most {most} characters"),
         );
     }
 }
 
-fn report_name(checker: &mut Checker, name: &Spanned<String>, kind: &str, problem: &str) {
+fn report_name(
+    checker: &mut Checker,
+    name: &Spanned<String>,
+    message: String,
+    label: impl Into<String>,
+    help: String,
+) {
     let diagnostic = checker
-        .at(
-            Rule::NameInvalid,
-            name.span,
-            format!("the {kind} name `{}` {problem}", name.value),
-            "invalid name",
-        )
-        .help(format!("rename the {kind}; AWS rejects this name"));
+        .at(Rule::NameInvalid, name.span, message, label)
+        .help(help);
     checker.push(diagnostic);
 }
 
 /// The tag character set of AWS: letters, numbers, spaces and `_ . : / = + - @`.
 fn tag_character_allowed(c: char) -> bool {
-    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
+    c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)
 }
 
-/// Tag count, key and value limits of AWS Organizations.
-pub(super) fn check_tags(checker: &mut Checker, tags: &Tags, owner_span: Span) {
+/// Tag count, key and value limits of AWS Organizations; `owner` names the tagged resource.
+pub(super) fn check_tags(checker: &mut Checker, tags: &Tags, owner_span: Span, owner: &str) {
     if tags.len() > MAX_TAGS {
         let first_extra = tags.keys().nth(MAX_TAGS).map_or(owner_span, |key| key.span);
         let diagnostic = checker
@@ -85,13 +98,16 @@ pub(super) fn check_tags(checker: &mut Checker, tags: &Tags, owner_span: Span) {
                 Rule::TagCount,
                 first_extra,
                 format!(
-                    "{} tags on one resource; AWS allows at most {MAX_TAGS}",
+                    "{owner} has {} tags; AWS allows at most {MAX_TAGS}",
                     tags.len()
                 ),
-                format!("tag number {} of {}", MAX_TAGS + 1, tags.len()),
+                format!("tag number {}", MAX_TAGS + 1),
             )
             .also(owner_span, "on this resource")
-            .help("remove tags, or combine related ones into one value");
+            .help(match tags.len() - MAX_TAGS {
+                1 => "remove a tag, or combine related ones into one value".to_owned(),
+                extra => format!("remove {extra} tags, or combine related ones into one value"),
+            });
         checker.push(diagnostic);
     }
     for (key, value) in tags {
@@ -103,14 +119,11 @@ pub(super) fn check_tags(checker: &mut Checker, tags: &Tags, owner_span: Span) {
         } else if key.value.to_ascii_lowercase().starts_with("aws:") {
             Some("starts with `aws:`, which AWS reserves for its own tags".to_owned())
         } else {
-            key.value
-                .chars()
-                .find(|c| !tag_character_allowed(*c))
-                .map(|c| format!("contains `{}`", c.escape_default()))
+            disallowed_chars(&key.value, tag_character_allowed).map(|bad| format!("contains {bad}"))
         };
         if let Some(problem) = key_problem {
             let diagnostic = checker
-                .at(Rule::TagKey, key.span, format!("the tag key `{}` {problem}", key.value), "invalid tag key")
+                .at(Rule::TagKey, key.span, format!("the tag key `{}` of {owner} {problem}", key.value), "invalid tag key")
                 .help("tag keys are 1–128 letters, digits, spaces and `_ . : / = + - @`, not starting with `aws:`");
             checker.push(diagnostic);
         }
@@ -120,18 +133,15 @@ pub(super) fn check_tags(checker: &mut Checker, tags: &Tags, owner_span: Span) {
                 "is {value_length} characters long; AWS allows up to 256"
             ))
         } else {
-            value
-                .value
-                .chars()
-                .find(|c| !tag_character_allowed(*c))
-                .map(|c| format!("contains `{}`", c.escape_default()))
+            disallowed_chars(&value.value, tag_character_allowed)
+                .map(|bad| format!("contains {bad}"))
         };
         if let Some(problem) = value_problem {
             let diagnostic = checker
                 .at(
                     Rule::TagValue,
                     value.span,
-                    format!("the value of tag `{}` {problem}", key.value),
+                    format!("the value of tag `{}` of {owner} {problem}", key.value),
                     "invalid tag value",
                 )
                 .help("tag values are up to 256 letters, digits, spaces and `_ . : / = + - @`");
@@ -140,18 +150,34 @@ pub(super) fn check_tags(checker: &mut Checker, tags: &Tags, owner_span: Span) {
     }
 }
 
-/// Account ids are 12 digits.
+/// Account ids are 12 digits; `whose` says whose id it is ("the id of `acme-prod`").
 pub(super) fn check_account_id(checker: &mut Checker, id: &Spanned<String>, whose: &str) {
-    if id.value.len() == 12 && id.value.bytes().all(|b| b.is_ascii_digit()) {
+    let digits: String = id.value.chars().filter(char::is_ascii_digit).collect();
+    if id.value.len() == 12 && digits.len() == 12 {
         return;
     }
-    let help = "AWS account ids are exactly 12 digits; write them quoted, e.g. \"012345678901\", so that YAML keeps leading zeros";
+    let (problem, help) = if digits.len() == 12 {
+        (
+            "is not written as 12 plain digits".to_owned(),
+            format!("remove the separators: `\"{digits}\"`"),
+        )
+    } else if digits.len() == id.value.len() {
+        (
+            format!("has {} digits, not 12", digits.len()),
+            "AWS account ids are exactly 12 digits; write them quoted, e.g. \"012345678901\", so that YAML keeps leading zeros".to_owned(),
+        )
+    } else {
+        (
+            "is not 12 digits".to_owned(),
+            "AWS account ids are exactly 12 digits, e.g. \"111122223333\"".to_owned(),
+        )
+    };
     let diagnostic = checker
         .at(
             Rule::AccountId,
             id.span,
-            format!("`{}` is not an account id ({whose})", id.value),
-            "not 12 digits",
+            format!("{whose}, `{}`, {problem}", id.value),
+            "not an account id",
         )
         .help(help);
     checker.push(diagnostic);
@@ -174,27 +200,31 @@ pub(super) fn check_ou_id(checker: &mut Checker, id: &Spanned<String>) {
     if !valid {
         let diagnostic = checker
             .at(Rule::ConfigInvalidValue, id.span, format!("`{}` is not an OU id", id.value), "not an OU id")
-            .help("OU ids look like `ou-ab12-cd34ef56`; copy it from `orgctl export` or the AWS console");
+            .help("OU ids look like `ou-ab12-cd34ef56`; `aws organizations list-organizational-units-for-parent` lists them");
         checker.push(diagnostic);
     }
 }
 
 /// IAM role names: `[\w+=,.@-]{1,64}`.
 pub(super) fn check_role_name(checker: &mut Checker, name: &Spanned<String>) {
-    let valid = (1..=64).contains(&name.value.len())
-        && name
-            .value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
-    if !valid {
+    let length = name.value.chars().count();
+    let problem = if !(1..=64).contains(&length) {
+        Some(format!("is {length} characters long; IAM allows 1 to 64"))
+    } else {
+        disallowed_chars(&name.value, |c| {
+            c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
+        })
+        .map(|bad| format!("contains {bad}"))
+    };
+    if let Some(problem) = problem {
         let diagnostic = checker
             .at(
                 Rule::RoleName,
                 name.span,
-                format!("`{}` is not a valid IAM role name", name.value),
+                format!("the IAM role name `{}` {problem}", name.value),
                 "invalid role name",
             )
-            .help("IAM role names are 1–64 letters, digits and `_ + = , . @ -`");
+            .help("IAM role names are 1–64 letters, digits and `_ + = , . @ -`, e.g. `PartnerOperations`");
         checker.push(diagnostic);
     }
 }

@@ -184,7 +184,7 @@ pub fn resolve(config: &Config, context: &Context) -> Resolved {
         &organizational_units,
         &management_account,
         &accounts,
-        &file.partners,
+        file,
     );
     let desired = Desired {
         organization,
@@ -229,14 +229,29 @@ impl Checker {
         Diagnostic::new(rule, message).at(&self.source, span, label)
     }
 
+    /// The span of the first `needle` inside `span` of the configuration (all of `span` if absent):
+    /// narrows a label from a whole value to the part that is wrong.
+    fn sub_span(&self, span: Span, needle: &str) -> Span {
+        self.source
+            .text()
+            .get(span.offset..span.offset + span.len)
+            .and_then(|value| value.find(needle))
+            .map_or(span, |index| Span::new(span.offset + index, needle.len()))
+    }
+
     fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
 }
 
-/// Tags as a sorted map, after checking AWS's tag limits.
-fn resolve_tags(checker: &mut Checker, tags: &Tags, owner_span: Span) -> BTreeMap<String, String> {
-    limits::check_tags(checker, tags, owner_span);
+/// Tags as a sorted map, after checking AWS's tag limits; `owner` names the tagged resource.
+fn resolve_tags(
+    checker: &mut Checker,
+    tags: &Tags,
+    owner_span: Span,
+    owner: &str,
+) -> BTreeMap<String, String> {
+    limits::check_tags(checker, tags, owner_span, owner);
     tags.iter()
         .map(|(key, value)| (key.value.clone(), value.value.clone()))
         .collect()

@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::ownership::{AccountKind, Ownership, model_name, party_key, party_name};
 use super::{Checker, Desired, resolve_tags};
-use crate::config::{self, BusinessModel, ConfigFile, EndCustomerAccess, Party, Payer, PolicyType};
+use crate::config::{
+    self, BusinessModel, ConfigFile, EndCustomerAccess, Party, Payer, PolicyType, Span,
+};
 use crate::rules::Rule;
 
 /// Organization-wide settings, resolved.
@@ -72,11 +74,9 @@ impl Organization {
                         && domain[..domain.len() - owned.len()].ends_with('.'))
             })
         };
-        let other = match expected {
-            Party::Provider => Party::Customer,
-            Party::Customer => Party::Provider,
-        };
-        [expected, other].into_iter().find(|party| matches(*party))
+        [expected, other_party(expected)]
+            .into_iter()
+            .find(|party| matches(*party))
     }
 }
 
@@ -128,7 +128,7 @@ pub(super) fn resolve(checker: &mut Checker, raw: &config::Organization) -> Orga
     }
 
     let enabled_policy_types = raw.enabled_policy_types.iter().map(|t| t.value).collect();
-    let tags = resolve_tags(checker, &raw.tags, raw.name.span);
+    let tags = resolve_tags(checker, &raw.tags, raw.name.span, "the organization root");
     Organization {
         name: raw.name.value.clone(),
         business_model,
@@ -213,19 +213,35 @@ pub(super) fn check_ownership(checker: &mut Checker, file: &ConfigFile, desired:
             ),
             (raw.tags.keys().next().map(|k| k.span), "root tags"),
         ];
-        for (span, what) in shared_features {
-            if let Some(span) = span {
-                let diagnostic = checker
-                    .at(
-                        Rule::SharedPayerFeatures,
-                        span,
-                        format!("a shared payer has no {what}: the customer's accounts are members of the provider's organization"),
-                        format!("{what} need a dedicated payer"),
-                    )
-                    .also(raw.payer.span, "declared shared here")
-                    .help(format!("write `payer: dedicated`, or remove the {what}"));
-                checker.push(diagnostic);
+        let present: Vec<(Span, &str)> = shared_features
+            .into_iter()
+            .filter_map(|(span, what)| span.map(|span| (span, what)))
+            .collect();
+        if let Some(((first_span, first_what), rest)) = present.split_first() {
+            let whats: Vec<&str> = present.iter().map(|(_, what)| *what).collect();
+            let mut diagnostic = checker.at(
+                Rule::SharedPayerFeatures,
+                *first_span,
+                format!(
+                    "a shared payer cannot have {}: the customer's accounts are members of the provider's organization",
+                    crate::suggest::and_list(&whats)
+                ),
+                format!("{first_what} need a dedicated payer"),
+            );
+            for (span, what) in rest {
+                diagnostic = diagnostic.also(*span, format!("{what} need a dedicated payer"));
             }
+            let also_accounts = if whats.contains(&"OUs") {
+                " (and the `ou:` of each account)"
+            } else {
+                ""
+            };
+            diagnostic = diagnostic
+                .also(raw.payer.span, "declared shared here")
+                .help(format!(
+                    "write `payer: dedicated`, or remove them{also_accounts}"
+                ));
+            checker.push(diagnostic);
         }
         let existing = raw
             .customer
@@ -241,7 +257,7 @@ pub(super) fn check_ownership(checker: &mut Checker, file: &ConfigFile, desired:
                     "the customer already runs an organization",
                 )
                 .also(raw.payer.span, "declared shared here")
-                .help("write `payer: dedicated`: an account can belong to one organization only, and the shared payer's is the provider's");
+                .help("write `payer: dedicated`: an account belongs to one organization only, and a shared payer's organization is the provider's");
             checker.push(diagnostic);
         }
     }
@@ -255,9 +271,17 @@ pub(super) fn check_ownership(checker: &mut Checker, file: &ConfigFile, desired:
                     format!("the management account carries the workload tag `{}`", key.value),
                     "a workload tag",
                 )
-                .help("run no workloads in the management account; it is for billing and organization management only. Tag a member account instead");
+                .help(format!("remove `{}` from the management account's tags and tag a member account instead: the management account runs billing and organization management only.", key.value));
             checker.push(diagnostic);
         }
+    }
+}
+
+/// The other party.
+const fn other_party(party: Party) -> Party {
+    match party {
+        Party::Provider => Party::Customer,
+        Party::Customer => Party::Provider,
     }
 }
 
@@ -282,7 +306,9 @@ fn check_operator_declared(
             "an undeclared party",
         )
         .help(format!(
-            "declare `{key}: {{ name: ..., email_domain: ... }}` under `organization`, or name the party that runs orgctl with this file"
+            "declare `{key}: {{ name: ..., email_domain: ... }}` under `organization`, or write `operator: {}` if {} runs orgctl with this file",
+            party_key(other_party(operator.value)),
+            party_name(other_party(operator.value))
         ));
     checker.push(diagnostic);
 }
@@ -296,6 +322,13 @@ fn check_operator_boundary(checker: &mut Checker, file: &ConfigFile, desired: &D
         return;
     }
     let model = model_name(organization.business_model);
+    let runs = match &file.organization.operator {
+        Some(_) => format!("{} runs this file", party_name(operator)),
+        None => format!(
+            "{} runs this file (`operator` defaults to the owner of the management account)",
+            party_name(operator)
+        ),
+    };
     for (name, raw) in &file.partners {
         let Some(partner) = desired.partners.get(&name.value) else {
             continue;
@@ -318,15 +351,15 @@ fn check_operator_boundary(checker: &mut Checker, file: &ConfigFile, desired: &D
                 Rule::OperatorBoundary,
                 span,
                 format!(
-                    "{} runs this file but cannot reach `{first}`{}: under `{model}`, {} owns the member accounts",
-                    party_name(operator),
+                    "{runs} but cannot reach `{first}`{}: under `{model}`, {} owns the member accounts",
                     match members.len() {
                         1 => String::new(),
+                        2 => " and 1 other account".to_owned(),
                         n => format!(" and {} other accounts", n - 1),
                     },
                     party_name(ownership.members)
                 ),
-                format!("partner `{}` grants access inside accounts {} cannot reach", name.value, party_name(operator)),
+                "out of the operator's reach",
             )
             .help(format!(
                 "{} must apply partner access from its own file (`operator: {}`); remove partner `{}` from this one",

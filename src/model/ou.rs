@@ -65,7 +65,7 @@ fn walk(
         if let Some(id) = &raw.id {
             limits::check_ou_id(checker, id);
         }
-        let tags = resolve_tags(checker, &raw.tags, name.span);
+        let tags = resolve_tags(checker, &raw.tags, name.span, &format!("OU `{path}`"));
         ous.insert(
             path.clone(),
             Ou {
@@ -106,12 +106,18 @@ pub(super) fn resolve_reference(
     None
 }
 
-/// The help for an unknown OU: the closest path, else the OUs that exist.
+/// The help for an unknown OU: a likely typo, a missing child, a bare name, or the OUs there are.
 pub(super) fn unknown_ou_help(ous: &IndexMap<OuPath, Ou>, written: &str) -> String {
+    let wanted = OuPath::parse(written);
     let paths = ous.keys().map(OuPath::as_str);
-    if let Some(candidate) = suggest::closest(written, paths.clone()) {
+    if let Some(candidate) = suggest::closest(wanted.as_str(), paths.clone()) {
+        return format!("did you mean `{candidate}`?");
+    }
+    if let Some((parent, child)) = wanted.as_str().rsplit_once('/')
+        && ous.contains_key(&OuPath::parse(parent))
+    {
         return format!(
-            "did you mean `{candidate}`? OUs are referenced by their path from the root, e.g. `Workloads/Prod`"
+            "`{parent}` has no child `{child}`: declare it under the `children` of `{parent}`"
         );
     }
     // A bare name that is the last element of exactly one path.
@@ -120,16 +126,18 @@ pub(super) fn unknown_ou_help(ous: &IndexMap<OuPath, Ou>, written: &str) -> Stri
         .filter(|path| path.rsplit('/').next() == Some(written))
         .collect();
     if let [only] = by_name.as_slice() {
-        return format!("did you mean `{only}`? OUs are referenced by their full path");
+        return format!(
+            "did you mean `{only}`? OUs are referenced by their full path from the root"
+        );
     }
-    if ous.is_empty() {
-        "declare it under `organizational_units`".to_owned()
-    } else {
-        let known: Vec<&str> = paths.take(6).collect();
-        format!(
+    let known: Vec<&str> = paths.take(6).collect();
+    match known.as_slice() {
+        [] => "declare it under `organizational_units`".to_owned(),
+        [only] => format!("declare it under `organizational_units`, or use `{only}`"),
+        _ => format!(
             "declare it under `organizational_units`, or use one of {}{}",
             suggest::list(&known),
             if ous.len() > known.len() { ", …" } else { "" }
-        )
+        ),
     }
 }

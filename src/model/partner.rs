@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::policy::resolve_account_reference;
 use super::{Account, Checker, Context, Ou, OuPath, check_duplicate_references, limits, ou};
-use crate::config::{self, AccountLifecycle, Spanned};
+use crate::config::{AccountLifecycle, ConfigFile, Span, Spanned};
 use crate::rules::Rule;
 
 /// A partner's access, resolved.
@@ -39,15 +39,21 @@ pub(super) fn resolve(
     ous: &IndexMap<OuPath, Ou>,
     management: &Account,
     accounts: &IndexMap<String, Account>,
-    raw_partners: &IndexMap<Spanned<String>, config::Partner>,
+    file: &ConfigFile,
 ) -> IndexMap<String, Partner> {
-    let mut partners = IndexMap::with_capacity(raw_partners.len());
-    for (name, raw) in raw_partners {
+    let management_ou_span = file
+        .organization
+        .management_account
+        .ou
+        .as_ref()
+        .map(|ou| ou.span);
+    let mut partners = IndexMap::with_capacity(file.partners.len());
+    for (name, raw) in &file.partners {
         let context_text = format!("partner `{}`", name.value);
         limits::check_account_id(
             checker,
             &raw.account_id,
-            &format!("the account of {context_text}"),
+            &format!("the account id of {context_text}"),
         );
         limits::check_role_name(checker, &raw.role_name);
         if let Some(external_id) = &raw.external_id {
@@ -80,7 +86,13 @@ pub(super) fn resolve(
                 continue;
             };
             if management.ou.is_within(&path) {
-                report_management_access(checker, reference, &name.value, &management.name);
+                report_management_access(
+                    checker,
+                    reference,
+                    &name.value,
+                    &management.name,
+                    management_ou_span,
+                );
             }
             granted.extend(
                 accounts
@@ -93,7 +105,7 @@ pub(super) fn resolve(
         }
         for reference in &raw.accounts {
             if reference.value == management.name {
-                report_management_access(checker, reference, &name.value, &management.name);
+                report_management_access(checker, reference, &name.value, &management.name, None);
                 continue;
             }
             // Accounts on their way out get no new roles, however they are named.
@@ -156,15 +168,20 @@ fn report_management_access(
     reference: &Spanned<String>,
     partner: &str,
     management: &str,
+    through_ou: Option<Span>,
 ) {
-    let diagnostic = checker
-        .at(
-            Rule::ManagementWorkloadAccess,
-            reference.span,
-            format!("partner `{partner}` would get a role in the management account `{management}`"),
-            "reaches the management account",
-        )
-        .help("the management account runs billing and organization management only; grant partners member accounts or OUs that do not hold it");
+    let mut diagnostic = checker.at(
+        Rule::ManagementWorkloadAccess,
+        reference.span,
+        format!("partner `{partner}` would get a role in the management account `{management}`"),
+        "reaches the management account",
+    );
+    diagnostic = match through_ou {
+        Some(span) => diagnostic
+            .also(span, "the management account sits in this OU")
+            .help(format!("grant the partner the member accounts by name, or move the management account out of `{}`", reference.value)),
+        None => diagnostic.help("remove it from the partner's `accounts`: the management account runs billing and organization management only"),
+    };
     checker.push(diagnostic);
 }
 
@@ -176,7 +193,11 @@ fn parse_until(checker: &mut Checker, until: &Spanned<String>) -> Option<NaiveDa
                 .at(
                     Rule::PartnerUntil,
                     until.span,
-                    format!("`{}` is not a date ({error})", until.value),
+                    if error.kind() == chrono::format::ParseErrorKind::OutOfRange {
+                        format!("`{}` is not a calendar date", until.value)
+                    } else {
+                        format!("`{}` is not a YYYY-MM-DD date", until.value)
+                    },
                     "not a date",
                 )
                 .help("write the contract's last day as YYYY-MM-DD, e.g. `until: 2027-06-30`");
@@ -212,16 +233,21 @@ fn check_policy_arn(checker: &mut Checker, arn: &Spanned<String>) {
 /// STS external ids: 2–1224 characters of `[\w+=,.@:/-]`.
 fn check_external_id(checker: &mut Checker, external_id: &Spanned<String>) {
     let value = &external_id.value;
-    let valid = (2..=1224).contains(&value.len())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c));
-    if !valid {
+    let length = value.chars().count();
+    let problem = if !(2..=1224).contains(&length) {
+        Some(format!("is {length} characters long; STS allows 2 to 1224"))
+    } else {
+        crate::suggest::disallowed_chars(value, |c| {
+            c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c)
+        })
+        .map(|bad| format!("contains {bad}"))
+    };
+    if let Some(problem) = problem {
         let diagnostic = checker
             .at(
                 Rule::ConfigInvalidValue,
                 external_id.span,
-                "the external id is not one STS accepts",
+                format!("the external id {problem}"),
                 "invalid external id",
             )
             .help("external ids are 2–1224 letters, digits and `_ + = , . @ : / -`");

@@ -65,6 +65,19 @@ pub const fn policy_limits(policy_type: PolicyType) -> (usize, usize) {
     }
 }
 
+/// The policy type in a sentence, plural ("SCPs", "tag policies").
+pub fn type_plural(policy_type: PolicyType) -> &'static str {
+    match policy_type {
+        PolicyType::ServiceControl => "SCPs",
+        PolicyType::ResourceControl => "RCPs",
+        PolicyType::Tag => "tag policies",
+        PolicyType::Backup => "backup policies",
+        PolicyType::AiServicesOptOut => "AI services opt-out policies",
+        PolicyType::Chatbot => "chat applications policies",
+        PolicyType::DeclarativeEc2 => "declarative policies",
+    }
+}
+
 /// The policy type as written in the file.
 pub fn type_name(policy_type: PolicyType) -> &'static str {
     match policy_type {
@@ -136,13 +149,17 @@ pub(super) fn resolve(
                         Rule::PolicyAttachmentLimit,
                         reference.span,
                         format!(
-                            "{target} would have {} `{}` policies attached; AWS allows at most {most}",
+                            "{target} would have {} {} attached; AWS allows at most {most}",
                             *count,
-                            type_name(policy_type)
+                            type_plural(policy_type)
                         ),
                         format!("attachment number {count}"),
                     )
-                    .help("merge policies into fewer documents, or attach some to a parent OU instead");
+                    .help(if target == Target::Root {
+                        "merge policies into fewer documents, or attach some to the OUs below the root instead"
+                    } else {
+                        "merge policies into fewer documents, or attach some to a parent OU instead"
+                    });
                 checker.push(diagnostic);
             }
             targets.push(target);
@@ -159,7 +176,12 @@ pub(super) fn resolve(
                     .unwrap_or_default(),
                 document: document.unwrap_or_default(),
                 targets,
-                tags: resolve_tags(checker, &raw.tags, name.span),
+                tags: resolve_tags(
+                    checker,
+                    &raw.tags,
+                    name.span,
+                    &format!("policy `{}`", name.value),
+                ),
             },
         );
     }
@@ -176,7 +198,7 @@ fn resolve_document(
     let (value, span) = match (&raw.file, &raw.document) {
         (Some(_), Some(_)) | (None, None) => {
             let both = raw.file.is_some();
-            let diagnostic = checker
+            let mut diagnostic = checker
                 .at(
                     Rule::PolicySource,
                     name.span,
@@ -188,6 +210,11 @@ fn resolve_document(
                     if both { "two documents" } else { "no document" },
                 )
                 .help("give exactly one: `file: policies/name.json` (relative to this YAML) or an inline `document`");
+            if let (Some(file), Some(document)) = (&raw.file, &raw.document) {
+                diagnostic = diagnostic
+                    .also(file.span, "one here")
+                    .also(document.span, "another here");
+            }
             checker.push(diagnostic);
             return None;
         }
@@ -202,15 +229,23 @@ fn resolve_document(
                     return None;
                 }
             },
-            PolicySource::Unreadable(reason) => {
+            PolicySource::Unreadable {
+                path: full_path,
+                reason,
+            } => {
+                let label = if reason.contains("directory") {
+                    "a directory"
+                } else {
+                    "this file"
+                };
                 let diagnostic = checker
                     .at(
                         Rule::PolicyFile,
                         path.span,
-                        format!("cannot read the document of policy `{}`: {reason}", name.value),
-                        "this file",
+                        format!("the document of policy `{}`, `{full_path}`, {reason}", name.value),
+                        label,
                     )
-                    .help("policy files are relative to the YAML file; check the path and that the file exists");
+                    .help("name a JSON file, relative to this YAML file, e.g. `policies/deny-leave-org.json`");
                 checker.push(diagnostic);
                 return None;
             }
@@ -231,7 +266,7 @@ fn resolve_document(
                             ),
                             "not JSON",
                         )
-                        .help("write the document as a YAML mapping, or as a string holding valid JSON");
+                        .help("write the document as a YAML mapping, or as a string of valid JSON (keys in double quotes: `{\"Version\": \"2012-10-17\", ...}`)");
                         checker.push(diagnostic);
                         return None;
                     }
@@ -241,14 +276,21 @@ fn resolve_document(
         },
     };
     if !value.is_object() {
+        let kind = match &value {
+            serde_json::Value::Array(_) => "a list",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Number(_) => "a number",
+            serde_json::Value::Bool(_) => "a boolean",
+            _ => "empty",
+        };
         let diagnostic = checker
             .at(
                 Rule::PolicyNotJson,
                 span,
-                format!("the document of policy `{}` is not a JSON object", name.value),
-                "not an object",
+                format!("the document of policy `{}` is {kind}, not a mapping of keys to values", name.value),
+                format!("{kind}, not a mapping"),
             )
-            .help("a policy document is a JSON object, e.g. `{\"Version\": \"2012-10-17\", \"Statement\": [...]}`");
+            .help("a policy document is a mapping: put statements under `Statement`, next to `Version: \"2012-10-17\"` (in JSON: `{\"Version\": \"2012-10-17\", \"Statement\": [...]}`)");
         checker.push(diagnostic);
         return None;
     }
@@ -276,13 +318,17 @@ fn resolve_document(
 fn parse_json(source: &Arc<SourceFile>) -> Result<serde_json::Value, Diagnostic> {
     serde_json::from_str(source.text()).map_err(|error| {
         let offset = source.offset_of(error.line(), error.column());
+        let length = source.text()[offset..]
+            .chars()
+            .next()
+            .map_or(0, char::len_utf8);
         let message = error.to_string();
         let message = strip_json_position(&message);
         Diagnostic::new(
             Rule::PolicyNotJson,
             format!("`{}` is not JSON: {message}", source.name()),
         )
-        .at(source, Span::new(offset, 0), "here")
+        .at(source, Span::new(offset, length), message)
     })
 }
 

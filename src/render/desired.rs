@@ -28,8 +28,11 @@ pub fn desired_table(desired: &Desired) -> String {
             .unwrap_or("no domain declared");
         let _ = writeln!(
             out,
-            "  {:<22} owned by the {} ({domain})",
-            kind.describe(),
+            "  {:<18} owned by the {} ({domain})",
+            match kind {
+                AccountKind::Management => "management account",
+                AccountKind::Member => "member accounts",
+            },
             party_key(owner)
         );
     }
@@ -138,7 +141,7 @@ fn account_row(account: &Account, management: bool) -> [String; 6] {
     };
     let email_from = match account.email_source {
         EmailSource::Template => "template",
-        EmailSource::Explicit => "file",
+        EmailSource::Explicit => "explicit",
     };
     [
         format!("{}{}", account.name, if management { "*" } else { "" }),
