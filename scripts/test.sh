@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting, lints, then every test (unit, integration,
+# snapshot and property tests). Installs moto into .venv first if it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/moto-venv.sh
+
+cargo fmt --all --check
+cargo clippy --all-targets --locked -- -D warnings
+# Snapshots are compared, never written, in CI (insta reads CI=true) and here.
+INSTA_UPDATE=no cargo test --locked
