@@ -205,18 +205,31 @@ pub(super) fn check_ou_id(checker: &mut Checker, id: &Spanned<String>) {
     }
 }
 
+/// What is wrong with an AWS identifier of `lengths` characters from `[A-Za-z0-9]` and
+/// `punctuation`, if anything ("is 70 characters long; IAM allows 1 to 64", "contains a space").
+fn identifier_problem(
+    value: &str,
+    lengths: std::ops::RangeInclusive<usize>,
+    punctuation: &str,
+    service: &str,
+) -> Option<String> {
+    let length = value.chars().count();
+    if !lengths.contains(&length) {
+        return Some(format!(
+            "is {length} characters long; {service} allows {} to {}",
+            lengths.start(),
+            lengths.end()
+        ));
+    }
+    disallowed_chars(value, |c| {
+        c.is_ascii_alphanumeric() || punctuation.contains(c)
+    })
+    .map(|bad| format!("contains {bad}"))
+}
+
 /// IAM role names: `[\w+=,.@-]{1,64}`.
 pub(super) fn check_role_name(checker: &mut Checker, name: &Spanned<String>) {
-    let length = name.value.chars().count();
-    let problem = if !(1..=64).contains(&length) {
-        Some(format!("is {length} characters long; IAM allows 1 to 64"))
-    } else {
-        disallowed_chars(&name.value, |c| {
-            c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
-        })
-        .map(|bad| format!("contains {bad}"))
-    };
-    if let Some(problem) = problem {
+    if let Some(problem) = identifier_problem(&name.value, 1..=64, "_+=,.@-", "IAM") {
         let diagnostic = checker
             .at(
                 Rule::RoleName,
@@ -225,6 +238,21 @@ pub(super) fn check_role_name(checker: &mut Checker, name: &Spanned<String>) {
                 "invalid role name",
             )
             .help("IAM role names are 1–64 letters, digits and `_ + = , . @ -`, e.g. `PartnerOperations`");
+        checker.push(diagnostic);
+    }
+}
+
+/// STS external ids: 2–1224 characters of `[\w+=,.@:/-]`.
+pub(super) fn check_external_id(checker: &mut Checker, external_id: &Spanned<String>) {
+    if let Some(problem) = identifier_problem(&external_id.value, 2..=1224, "_+=,.@:/-", "STS") {
+        let diagnostic = checker
+            .at(
+                Rule::ConfigInvalidValue,
+                external_id.span,
+                format!("the external id {problem}"),
+                "invalid external id",
+            )
+            .help("external ids are 2–1224 letters, digits and `_ + = , . @ : / -`");
         checker.push(diagnostic);
     }
 }

@@ -57,7 +57,7 @@ pub(super) fn resolve(
         );
         limits::check_role_name(checker, &raw.role_name);
         if let Some(external_id) = &raw.external_id {
-            check_external_id(checker, external_id);
+            limits::check_external_id(checker, external_id);
         }
         for arn in &raw.managed_policies {
             check_policy_arn(checker, arn);
@@ -226,31 +226,6 @@ fn check_policy_arn(checker: &mut Checker, arn: &Spanned<String>) {
                 "not a policy ARN",
             )
             .help("write the full ARN, e.g. `arn:aws:iam::aws:policy/ReadOnlyAccess`");
-        checker.push(diagnostic);
-    }
-}
-
-/// STS external ids: 2–1224 characters of `[\w+=,.@:/-]`.
-fn check_external_id(checker: &mut Checker, external_id: &Spanned<String>) {
-    let value = &external_id.value;
-    let length = value.chars().count();
-    let problem = if !(2..=1224).contains(&length) {
-        Some(format!("is {length} characters long; STS allows 2 to 1224"))
-    } else {
-        crate::suggest::disallowed_chars(value, |c| {
-            c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c)
-        })
-        .map(|bad| format!("contains {bad}"))
-    };
-    if let Some(problem) = problem {
-        let diagnostic = checker
-            .at(
-                Rule::ConfigInvalidValue,
-                external_id.span,
-                format!("the external id {problem}"),
-                "invalid external id",
-            )
-            .help("external ids are 2–1224 letters, digits and `_ + = , . @ : / -`");
         checker.push(diagnostic);
     }
 }
