@@ -21,6 +21,12 @@ pub struct Cli {
 pub enum Command {
     /// Check a configuration offline: every rule, every problem at once.
     Validate(ValidateArgs),
+    /// Show the changes that would make the live organization match the configuration.
+    Plan(PlanArgs),
+    /// Report differences between the configuration and the live organization (for scheduled jobs).
+    Drift(DriftArgs),
+    /// Write the live organization to a snapshot file.
+    Export(ExportArgs),
     /// List every rule orgctl checks, with its code and severity.
     Rules(RulesArgs),
     /// Print a JSON Schema of orgctl's files.
@@ -39,6 +45,85 @@ pub struct ValidateArgs {
     /// Also print the resolved model: owners, resolved root emails, OUs, policies, partners.
     #[arg(long)]
     pub explain: bool,
+}
+
+/// Where the live organization is read from: a snapshot file, or AWS.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LiveArgs {
+    /// Read the live organization from this snapshot file (written by `orgctl export`) instead of AWS.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// The AWS profile to use (default: the standard credential chain).
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// The AWS region to call (Organizations lives in us-east-1).
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Call AWS at this URL instead of the public endpoint (e.g. a VPC endpoint or an emulator).
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Assume this role (in the management account) on top of the credentials found.
+    #[arg(long, value_name = "ARN")]
+    pub assume_role: Option<String>,
+    /// More output on stderr: `-v` prints the number of AWS requests.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// `orgctl plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The configuration file.
+    #[arg(default_value = "orgctl.yaml")]
+    pub file: PathBuf,
+    /// Where the live organization comes from.
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Save the plan as JSON to this file, for `orgctl apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// `text` for people, `json` for machines, `markdown` for pull-request comments.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Exit 2 when there are changes, 0 when there are none, 1 on errors.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// `orgctl drift`.
+#[derive(Debug, clap::Args)]
+pub struct DriftArgs {
+    /// The configuration file.
+    #[arg(default_value = "orgctl.yaml")]
+    pub file: PathBuf,
+    /// Where the live organization comes from.
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// `text` (one line per difference) or `json` (the plan).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `orgctl export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Where the live organization comes from.
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// The snapshot file to write (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Plan output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// For people.
+    Text,
+    /// For machines (`schemas/plan.schema.json`).
+    Json,
+    /// For pull-request comments.
+    Markdown,
 }
 
 /// `orgctl rules`.
@@ -62,6 +147,10 @@ pub struct SchemaArgs {
 pub enum SchemaKind {
     /// The YAML configuration (`schemas/orgctl.schema.json`).
     Config,
+    /// A saved plan and `plan --format json` (`schemas/plan.schema.json`).
+    Plan,
+    /// A snapshot of the live organization (`schemas/live.schema.json`).
+    Live,
 }
 
 /// Output formats.

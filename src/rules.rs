@@ -7,7 +7,17 @@ use serde::Serialize;
 
 /// How bad a finding is.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -165,6 +175,34 @@ catalogue! {
     PartnerPolicyArn => "partner::policy_arn", Error;
     /// Closing or removing an account whose `id` is not pinned.
     LifecycleRequiresId => "lifecycle::requires_id", Error;
+
+    // The live organization.
+    /// A snapshot file that cannot be read or is not an orgctl snapshot.
+    LiveSnapshot => "live::snapshot", Error;
+    /// A call to AWS that failed.
+    LiveAws => "live::aws", Error;
+    /// A live member account the file does not declare (severity set by `undeclared_accounts`).
+    UndeclaredAccount => "live::undeclared_account", Warning;
+    /// A live OU or policy the file does not declare: left alone, never deleted by omission.
+    Unmanaged => "live::unmanaged", Warning;
+    /// A live root email on a domain other than its owner's.
+    LiveEmailDomain => "live::email_domain", Warning;
+    /// A declared account that is closed or closing in AWS.
+    AccountNotActive => "live::account_not_active", Warning;
+    /// An `id` pinned in the file that the live organization does not have.
+    PinnedMissing => "live::pinned_missing", Error;
+    /// Two live resources that one declaration matches.
+    Ambiguous => "live::ambiguous", Error;
+    /// A pinned OU that sits under another parent: AWS cannot move OUs.
+    OuCannotMove => "live::ou_cannot_move", Error;
+    /// An OU to delete that still holds accounts or OUs after the plan.
+    OuNotEmpty => "live::ou_not_empty", Error;
+    /// A target left with no SCP after the plan (AWS denies everything there).
+    NoScp => "live::no_scp", Error;
+    /// More policies of one type on a target after the plan than AWS allows.
+    LiveAttachmentLimit => "live::attachment_limit", Error;
+    /// More account closures than the 30-day quota allows.
+    CloseQuota => "live::close_quota", Error;
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! The subcommands: each wires the pipeline stages and returns an [`ExitStatus`].
 
+mod export;
+mod live;
+mod plan;
 mod rules;
 mod schema;
 mod validate;
@@ -9,7 +12,7 @@ use std::io::IsTerminal;
 use crate::cli::{Cli, Colour, Command};
 use crate::diagnostic::RenderStyle;
 
-pub use schema::config_schema;
+pub use schema::{config_schema, schema};
 
 /// How orgctl exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +21,8 @@ pub enum ExitStatus {
     Success = 0,
     /// An error: invalid input, a failed call.
     Failure = 1,
+    /// `plan --detailed-exitcode` and `drift`: there are changes.
+    Changes = 2,
 }
 
 impl From<ExitStatus> for std::process::ExitCode {
@@ -31,6 +36,9 @@ pub fn run(cli: Cli) -> ExitStatus {
     let style = render_style(cli.color);
     match cli.command {
         Command::Validate(args) => validate::run(&args, style),
+        Command::Plan(args) => plan::run(&args, style),
+        Command::Drift(args) => plan::drift(&args, style),
+        Command::Export(args) => export::run(&args, style),
         Command::Rules(args) => rules::run(&args),
         Command::Schema(args) => schema::run(&args),
     }

@@ -2,20 +2,26 @@
 
 use super::ExitStatus;
 use crate::cli::{SchemaArgs, SchemaKind};
-use crate::config::ConfigFile;
 
-/// The JSON Schema of the configuration file, as checked in at `schemas/orgctl.schema.json`.
-pub fn config_schema() -> String {
-    let schema = schemars::schema_for!(ConfigFile);
+/// The JSON Schema of a kind of file, as checked in under `schemas/`.
+pub fn schema(kind: SchemaKind) -> String {
+    let schema = match kind {
+        SchemaKind::Config => schemars::schema_for!(crate::config::ConfigFile),
+        SchemaKind::Plan => schemars::schema_for!(crate::plan::Plan),
+        SchemaKind::Live => schemars::schema_for!(crate::live::snapshot::SnapshotFile),
+    };
     // Serialising a schema (a JSON value) cannot fail.
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
 }
 
+/// The JSON Schema of the configuration file, as checked in at `schemas/orgctl.schema.json`.
+pub fn config_schema() -> String {
+    schema(SchemaKind::Config)
+}
+
 pub(super) fn run(args: &SchemaArgs) -> ExitStatus {
-    match args.kind {
-        SchemaKind::Config => print!("{}", config_schema()),
-    }
+    print!("{}", schema(args.kind));
     ExitStatus::Success
 }

@@ -31,6 +31,27 @@ pub struct Config {
     pub policy_files: IndexMap<String, PolicySource>,
 }
 
+impl Config {
+    /// A digest of the configuration and the policy files it names: a saved plan records it, and
+    /// apply refuses the plan when the files have changed since.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(self.source.text().as_bytes());
+        for (name, source) in &self.policy_files {
+            hasher.update(name.as_bytes());
+            if let PolicySource::Read(file) = source {
+                hasher.update(file.text().as_bytes());
+            }
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+}
+
 /// What reading a policy's `file` gave.
 #[derive(Debug, Clone)]
 pub enum PolicySource {

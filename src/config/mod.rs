@@ -77,6 +77,23 @@ pub struct Organization {
     /// Tags on the organization root.
     #[serde(default)]
     pub tags: Tags,
+    /// How to report live member accounts the file does not declare: `error`, `warning` or
+    /// `ignore`. Default: `error` under `resold` (accounts may only be created through orgctl),
+    /// `warning` under `ecam` and `spam`, `ignore` under `direct`.
+    #[serde(default)]
+    pub undeclared_accounts: Option<Spanned<Reporting>>,
+}
+
+/// How a finding is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Reporting {
+    /// Fails the plan.
+    Error,
+    /// Shown, without failing.
+    Warning,
+    /// Not shown.
+    Ignore,
 }
 
 fn default_email_template() -> Spanned<String> {
@@ -298,6 +315,20 @@ pub struct Policy {
     /// Tags on the policy.
     #[serde(default)]
     pub tags: Tags,
+    /// `active` (default) or `delete`: the policy is detached everywhere and deleted.
+    #[serde(default)]
+    pub lifecycle: Spanned<PolicyLifecycle>,
+}
+
+/// Whether a policy should exist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyLifecycle {
+    /// The policy exists with the declared document and attachments.
+    #[default]
+    Active,
+    /// The policy is detached from every target and deleted.
+    Delete,
 }
 
 /// An APN partner (managed service provider) given an IAM role in member accounts.

@@ -1,4 +1,190 @@
-//! The live organization, read from AWS or from a snapshot file.
+//! The live organization: what exists in AWS (or in a snapshot file standing in for it), in
+//! orgctl's own types.
 //!
-//! This stage has not been built yet: it will hold `OrgReader` / `OrgWriter` over orgctl's own
-//! types, the `aws` backend (the only module that imports `aws_sdk_*`) and the `snapshot` backend.
+//! [`OrgReader`] reads a [`LiveState`]; the backends are [`snapshot`] (a JSON file: the embedded
+//! default, offline pull-request plans, and `orgctl export`'s format) and `aws`.
+
+pub mod aws;
+pub mod snapshot;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::PolicyType;
+use crate::diagnostic::Diagnostic;
+
+/// Reads the live organization.
+pub trait OrgReader {
+    /// Everything orgctl manages: organization, root, OUs, accounts, policies, tags, targets.
+    fn read(&self) -> impl Future<Output = Result<LiveState, Diagnostic>>;
+}
+
+/// The whole live organization. Every list is sorted by id, so equal states serialise equally.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveState {
+    /// The organization.
+    pub organization: LiveOrganization,
+    /// The root.
+    pub root: LiveRoot,
+    /// Every OU.
+    #[serde(default)]
+    pub organizational_units: Vec<LiveOu>,
+    /// Every account, the management account included.
+    #[serde(default)]
+    pub accounts: Vec<LiveAccount>,
+    /// Every policy of the enabled types, AWS-managed ones included.
+    #[serde(default)]
+    pub policies: Vec<LivePolicy>,
+    /// The account-closure quota, when the backend can read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_closures: Option<ClosureQuota>,
+}
+
+/// The organization itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveOrganization {
+    /// `o-…`.
+    pub id: String,
+    /// The management account's id.
+    pub management_account_id: String,
+    /// The management account's root email.
+    pub management_account_email: String,
+}
+
+/// The organization root.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveRoot {
+    /// `r-…`.
+    pub id: String,
+    /// Policy types enabled on the root.
+    #[serde(default)]
+    pub enabled_policy_types: Vec<PolicyType>,
+    /// Tags on the root.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// An OU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveOu {
+    /// `ou-…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The id of the root or OU it sits in.
+    pub parent_id: String,
+    /// Its tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveAccount {
+    /// The 12-digit id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its root email.
+    pub email: String,
+    /// Its status.
+    #[serde(default)]
+    pub status: AccountStatus,
+    /// The id of the root or OU it sits in.
+    pub parent_id: String,
+    /// Its tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// An account's status in the organization.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// In use.
+    #[default]
+    Active,
+    /// Closed and waiting out AWS's 90 days, or suspended.
+    Suspended,
+    /// Closing.
+    PendingClosure,
+}
+
+/// A policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LivePolicy {
+    /// `p-…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub policy_type: PolicyType,
+    /// Its description.
+    #[serde(default)]
+    pub description: String,
+    /// Whether AWS manages it (such as `FullAWSAccess`): never updated or deleted by orgctl.
+    #[serde(default)]
+    pub aws_managed: bool,
+    /// The document, as AWS returns it.
+    pub document: String,
+    /// Its tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// The ids of the root, OUs and accounts it is attached to, sorted.
+    #[serde(default)]
+    pub targets: Vec<String>,
+}
+
+/// How many accounts may still be closed: AWS allows a share of the member accounts per rolling
+/// 30 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureQuota {
+    /// Closures allowed per rolling 30 days.
+    pub per_30_days: u32,
+    /// Closures made in the last 30 days.
+    pub used: u32,
+}
+
+impl LiveState {
+    /// Sorts every list by id (the canonical order for snapshots and fingerprints).
+    pub fn normalise(&mut self) {
+        self.root.enabled_policy_types.sort();
+        self.root.enabled_policy_types.dedup();
+        self.organizational_units.sort_by(|a, b| a.id.cmp(&b.id));
+        self.accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        self.policies.sort_by(|a, b| a.id.cmp(&b.id));
+        for policy in &mut self.policies {
+            policy.targets.sort();
+            policy.targets.dedup();
+        }
+    }
+
+    /// A short digest of the whole state.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(self)
+    }
+}
+
+/// A short, stable digest of a value's JSON form (16 hex digits of SHA-256).
+pub fn fingerprint<T: Serialize>(value: &T) -> String {
+    // Serialising orgctl's own plain data types to JSON cannot fail.
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    let digest = Sha256::digest(&bytes);
+    digest
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}

@@ -26,7 +26,9 @@ pub use organization::{Organization, PartyInfo};
 pub use ou::Ou;
 pub use ownership::{AccountKind, Ownership};
 pub use partner::Partner;
-pub use policy::{Policy, Target, policy_limits, type_name as policy_type_name};
+pub use policy::{
+    Policy, Target, policy_limits, type_name as policy_type_name, type_plural as policy_type_plural,
+};
 
 use crate::config::{Config, Span, Spanned, Tags};
 use crate::diagnostic::{Diagnostic, SourceFile};

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::ownership::{AccountKind, Ownership, model_name, party_key, party_name};
 use super::{Checker, Desired, resolve_tags};
 use crate::config::{
-    self, BusinessModel, ConfigFile, EndCustomerAccess, Party, Payer, PolicyType, Span,
+    self, BusinessModel, ConfigFile, EndCustomerAccess, Party, Payer, PolicyType, Reporting, Span,
 };
 use crate::rules::Rule;
 
@@ -38,6 +38,8 @@ pub struct Organization {
     pub enabled_policy_types: BTreeSet<PolicyType>,
     /// Tags on the root.
     pub tags: BTreeMap<String, String>,
+    /// How live member accounts the file does not declare are reported.
+    pub undeclared_accounts: Reporting,
 }
 
 /// A declared party.
@@ -144,6 +146,20 @@ pub(super) fn resolve(checker: &mut Checker, raw: &config::Organization) -> Orga
         end_customer_access: raw.end_customer_access.as_ref().map(|access| access.value),
         enabled_policy_types,
         tags,
+        undeclared_accounts: raw
+            .undeclared_accounts
+            .as_ref()
+            .map_or_else(|| default_undeclared_accounts(business_model), |r| r.value),
+    }
+}
+
+/// Where accounts may be created natively they are no surprise; under `resold` every account
+/// must come through orgctl; under `ecam` and `spam` the customer may have had accounts before.
+const fn default_undeclared_accounts(model: BusinessModel) -> Reporting {
+    match model {
+        BusinessModel::Direct => Reporting::Ignore,
+        BusinessModel::Resold => Reporting::Error,
+        BusinessModel::Ecam | BusinessModel::Spam => Reporting::Warning,
     }
 }
 

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::organization::Organization;
 use super::{Account, Checker, Ou, OuPath, check_duplicate_references, limits, ou, resolve_tags};
-use crate::config::{self, ConfigFile, Payer, PolicySource, PolicyType, Span, Spanned};
+use crate::config::{
+    self, ConfigFile, Payer, PolicyLifecycle, PolicySource, PolicyType, Span, Spanned,
+};
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::rules::Rule;
 use crate::suggest;
@@ -29,6 +31,8 @@ pub struct Policy {
     pub targets: Vec<Target>,
     /// Its tags.
     pub tags: BTreeMap<String, String>,
+    /// Whether it should exist.
+    pub lifecycle: PolicyLifecycle,
 }
 
 /// Where a policy is attached.
@@ -182,6 +186,7 @@ pub(super) fn resolve(
                     name.span,
                     &format!("policy `{}`", name.value),
                 ),
+                lifecycle: raw.lifecycle.value,
             },
         );
     }

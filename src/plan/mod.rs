@@ -1,5 +1,422 @@
-//! Plans: the pure difference between the desired and the live state, ordered by a dependency
-//! graph.
+//! Plans: the difference between the desired and the live organization, as ordered changes.
 //!
-//! This stage has not been built yet: `plan(desired, live) -> Plan`, a versioned, serialisable
-//! value carrying a fingerprint of the live state it was computed from.
+//! [`plan`] is a pure function of ([`Desired`], [`LiveState`]). The [`Plan`] it returns is a value:
+//! rendered as text, JSON or Markdown, saved with `--out`, and executed by apply without being
+//! re-decided. It carries the fingerprint of the live state it was computed from, and of each live
+//! resource it touches, so a stale saved plan can be refused.
+
+mod diff;
+mod order;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{BusinessModel, PolicyType};
+use crate::live::LiveState;
+use crate::model::Desired;
+use crate::rules::{Rule, Severity};
+
+/// The value of a saved plan's `format` field.
+pub const FORMAT: &str = "orgctl-plan";
+/// The plan version this build reads and writes.
+pub const VERSION: u32 = 1;
+
+/// What the plan needs besides the two states.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInput {
+    /// Digest of the configuration file and the policy files it names.
+    pub config_digest: String,
+}
+
+/// A plan: the changes that make the live organization match the configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Always `orgctl-plan`.
+    pub format: String,
+    /// The plan format version.
+    pub version: u32,
+    /// The orgctl version that computed the plan.
+    pub orgctl_version: String,
+    /// The organization's name in the configuration.
+    pub organization: String,
+    /// Its business model.
+    pub business_model: BusinessModel,
+    /// Digest of the configuration the plan was computed from.
+    pub config_digest: String,
+    /// Digest of the whole live state the plan was computed from.
+    pub live_fingerprint: String,
+    /// Digest of each live resource the changes touch, by address: apply refuses a saved plan
+    /// when any of them has changed since.
+    pub touched: BTreeMap<String, String>,
+    /// The changes, in the order they run: every change comes after the ones it depends on.
+    pub changes: Vec<Change>,
+    /// What the plan found in the live organization (unmanaged resources, limits, quotas).
+    pub findings: Vec<Finding>,
+    /// How many changes of each kind.
+    pub summary: Summary,
+}
+
+/// One change to one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Change {
+    /// The resource, e.g. `ou:Workloads/Prod` or `attachment:service_control/deny-leave-org->root`.
+    pub address: String,
+    /// What to do, with the details the executor needs.
+    #[serde(flatten)]
+    pub action: Action,
+    /// Why, in words.
+    pub reason: String,
+    /// Positions in `changes` of the changes that must finish first.
+    #[serde(default)]
+    pub depends_on: Vec<usize>,
+}
+
+/// What a change does. Parents and targets are addresses (`root`, `ou:…`, `account:…`);
+/// ids are given for resources that exist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Enable a policy type on the root.
+    EnablePolicyType {
+        /// The type.
+        policy_type: PolicyType,
+    },
+    /// Create an OU.
+    CreateOu {
+        /// The parent's address.
+        parent: String,
+        /// The new OU's name.
+        name: String,
+        /// Tags set at creation.
+        tags: BTreeMap<String, String>,
+    },
+    /// Rename an OU (its `id` is pinned in the file).
+    RenameOu {
+        /// The OU id.
+        id: String,
+        /// The live name.
+        from: String,
+        /// The new name.
+        to: String,
+    },
+    /// Delete an empty OU.
+    DeleteOu {
+        /// The OU id.
+        id: String,
+    },
+    /// Create an account, straight into its OU, tagged.
+    CreateAccount {
+        /// The account name.
+        name: String,
+        /// The root email.
+        email: String,
+        /// The parent's address.
+        parent: String,
+        /// Tags set at creation.
+        tags: BTreeMap<String, String>,
+    },
+    /// Move an account to another parent.
+    MoveAccount {
+        /// The account id.
+        id: String,
+        /// The live parent's address.
+        from: String,
+        /// The new parent's address.
+        to: String,
+    },
+    /// Rename an account (Account Management `PutAccountName`).
+    RenameAccount {
+        /// The account id.
+        id: String,
+        /// The live name.
+        from: String,
+        /// The new name.
+        to: String,
+    },
+    /// Change a root email: AWS offers no API to the management account for this, so it is a
+    /// manual step for the account's owner.
+    ChangeEmail {
+        /// The account id.
+        id: String,
+        /// The live email.
+        from: String,
+        /// The desired email.
+        to: String,
+    },
+    /// Close an account (`lifecycle: close`; apply needs `--allow-close`).
+    CloseAccount {
+        /// The account id.
+        id: String,
+        /// The account name.
+        name: String,
+    },
+    /// Remove an account from the organization (`lifecycle: remove`; apply needs `--allow-remove`).
+    RemoveAccount {
+        /// The account id.
+        id: String,
+        /// The account name.
+        name: String,
+    },
+    /// Create a policy.
+    CreatePolicy {
+        /// The policy name.
+        name: String,
+        /// Its type.
+        policy_type: PolicyType,
+        /// Its description.
+        description: String,
+        /// The document, minified.
+        document: String,
+        /// Tags set at creation.
+        tags: BTreeMap<String, String>,
+    },
+    /// Update a policy's document or description.
+    UpdatePolicy {
+        /// The policy id.
+        id: String,
+        /// The new description, when it changes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<Update>,
+        /// The new document, when it changes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        document: Option<Update>,
+    },
+    /// Delete a policy (`lifecycle: delete`), after detaching it everywhere.
+    DeletePolicy {
+        /// The policy id.
+        id: String,
+    },
+    /// Attach a policy to a target.
+    AttachPolicy {
+        /// The policy's address.
+        policy: String,
+        /// The target's address.
+        target: String,
+    },
+    /// Detach a policy from a target.
+    DetachPolicy {
+        /// The policy's address.
+        policy: String,
+        /// The target's address.
+        target: String,
+    },
+    /// Set and remove tags on an existing resource.
+    UpdateTags {
+        /// The resource id.
+        id: String,
+        /// Tags to add or change.
+        set: BTreeMap<String, String>,
+        /// Tag keys to remove.
+        unset: Vec<String>,
+        /// The live tags.
+        before: BTreeMap<String, String>,
+    },
+}
+
+/// A value before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Update {
+    /// Live.
+    pub from: String,
+    /// Desired.
+    pub to: String,
+}
+
+/// The kinds of change, for the summary and the symbols of the text plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// `+`
+    Create,
+    /// `~`
+    Update,
+    /// `->`
+    Move,
+    /// `+` on an attachment.
+    Attach,
+    /// `-` on an attachment.
+    Detach,
+    /// `-` on an account that closes.
+    Close,
+    /// `-` on an account that leaves.
+    Remove,
+    /// `-`
+    Delete,
+    /// `!`: a step for a person.
+    Manual,
+}
+
+impl Action {
+    /// The kind of change.
+    pub const fn kind(&self) -> Kind {
+        match self {
+            Action::EnablePolicyType { .. }
+            | Action::CreateOu { .. }
+            | Action::CreateAccount { .. }
+            | Action::CreatePolicy { .. } => Kind::Create,
+            Action::RenameOu { .. }
+            | Action::RenameAccount { .. }
+            | Action::UpdatePolicy { .. }
+            | Action::UpdateTags { .. } => Kind::Update,
+            Action::MoveAccount { .. } => Kind::Move,
+            Action::AttachPolicy { .. } => Kind::Attach,
+            Action::DetachPolicy { .. } => Kind::Detach,
+            Action::CloseAccount { .. } => Kind::Close,
+            Action::RemoveAccount { .. } => Kind::Remove,
+            Action::DeleteOu { .. } | Action::DeletePolicy { .. } => Kind::Delete,
+            Action::ChangeEmail { .. } => Kind::Manual,
+        }
+    }
+
+    /// The action's name as in JSON (`create_ou`).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Action::EnablePolicyType { .. } => "enable_policy_type",
+            Action::CreateOu { .. } => "create_ou",
+            Action::RenameOu { .. } => "rename_ou",
+            Action::DeleteOu { .. } => "delete_ou",
+            Action::CreateAccount { .. } => "create_account",
+            Action::MoveAccount { .. } => "move_account",
+            Action::RenameAccount { .. } => "rename_account",
+            Action::ChangeEmail { .. } => "change_email",
+            Action::CloseAccount { .. } => "close_account",
+            Action::RemoveAccount { .. } => "remove_account",
+            Action::CreatePolicy { .. } => "create_policy",
+            Action::UpdatePolicy { .. } => "update_policy",
+            Action::DeletePolicy { .. } => "delete_policy",
+            Action::AttachPolicy { .. } => "attach_policy",
+            Action::DetachPolicy { .. } => "detach_policy",
+            Action::UpdateTags { .. } => "update_tags",
+        }
+    }
+}
+
+/// Counts of changes by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    /// OUs, accounts and policies created, policy types enabled.
+    pub create: usize,
+    /// Renames, policy updates, tag changes.
+    pub update: usize,
+    /// Accounts moved.
+    #[serde(rename = "move")]
+    pub move_: usize,
+    /// Policies attached.
+    pub attach: usize,
+    /// Policies detached.
+    pub detach: usize,
+    /// Accounts closed.
+    pub close: usize,
+    /// Accounts removed from the organization.
+    pub remove: usize,
+    /// OUs and policies deleted.
+    pub delete: usize,
+    /// Steps a person must take.
+    pub manual: usize,
+}
+
+impl Summary {
+    fn of(changes: &[Change]) -> Self {
+        let mut summary = Summary::default();
+        for change in changes {
+            let count = match change.action.kind() {
+                Kind::Create => &mut summary.create,
+                Kind::Update => &mut summary.update,
+                Kind::Move => &mut summary.move_,
+                Kind::Attach => &mut summary.attach,
+                Kind::Detach => &mut summary.detach,
+                Kind::Close => &mut summary.close,
+                Kind::Remove => &mut summary.remove,
+                Kind::Delete => &mut summary.delete,
+                Kind::Manual => &mut summary.manual,
+            };
+            *count += 1;
+        }
+        summary
+    }
+
+    /// The counts that are not zero, as `(count, words)`: `(3, "to create")`.
+    pub fn parts(&self) -> Vec<(usize, &'static str)> {
+        [
+            (self.create, "to create"),
+            (self.update, "to update"),
+            (self.move_, "to move"),
+            (self.attach, "to attach"),
+            (self.detach, "to detach"),
+            (self.close, "to close"),
+            (self.remove, "to remove"),
+            (self.delete, "to delete"),
+            (self.manual, "manual"),
+        ]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .collect()
+    }
+}
+
+/// Something the plan found in the live organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// The rule's stable code.
+    pub code: String,
+    /// `error` (the plan cannot be applied) or `warning`.
+    pub severity: Severity,
+    /// What was found.
+    pub message: String,
+    /// The resource, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// What to do about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl Finding {
+    fn new(
+        rule: Rule,
+        address: Option<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        Self {
+            code: rule.code().to_owned(),
+            severity: rule.severity(),
+            message: message.into(),
+            address,
+            help: Some(help.into()),
+        }
+    }
+}
+
+impl Plan {
+    /// Whether the plan changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Whether any finding is an error (the plan must not be applied).
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+}
+
+/// Computes the plan that makes `live` match `desired`.
+pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
+    let diff = diff::diff(desired, live);
+    let changes = order::order(diff.changes);
+    Plan {
+        format: FORMAT.to_owned(),
+        version: VERSION,
+        orgctl_version: env!("CARGO_PKG_VERSION").to_owned(),
+        organization: desired.organization.name.clone(),
+        business_model: desired.organization.business_model,
+        config_digest: input.config_digest.clone(),
+        live_fingerprint: live.fingerprint(),
+        touched: diff.touched,
+        summary: Summary::of(&changes),
+        changes,
+        findings: diff.findings,
+    }
+}

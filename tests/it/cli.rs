@@ -188,3 +188,95 @@ fn rules_lists_the_whole_catalogue_as_json() {
             .any(|rule| rule["code"] == "orgctl::ownership::operator_boundary")
     );
 }
+
+#[test]
+fn a_broken_snapshot_is_a_clear_error() {
+    let file = write_temp(br#"{"format": "something-else", "version": 1}"#);
+    let output = common::orgctl(&[
+        "plan",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        &file.path().to_string_lossy(),
+    ]);
+    assert_clean_failure(&output, "orgctl::live::snapshot");
+    assert!(
+        stderr(&output).contains("not `orgctl-live`"),
+        "{}",
+        stderr(&output)
+    );
+    let output = common::orgctl(&[
+        "plan",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        "no/such/live.json",
+    ]);
+    assert_clean_failure(&output, "orgctl::live::snapshot");
+}
+
+#[test]
+fn plan_exit_codes_follow_terraform() {
+    let args = [
+        "plan",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        "examples/ecam/live.json",
+    ];
+    assert_eq!(common::orgctl(&args).status.code(), Some(0));
+    let mut detailed = args.to_vec();
+    detailed.push("--detailed-exitcode");
+    assert_eq!(common::orgctl(&detailed).status.code(), Some(2));
+    let drift = common::orgctl(&[
+        "drift",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        "examples/ecam/live.json",
+    ]);
+    assert_eq!(drift.status.code(), Some(2));
+    let lines = String::from_utf8_lossy(&drift.stdout);
+    assert!(
+        lines
+            .lines()
+            .any(|l| l.starts_with("~ account:acme-prod  update_tags")),
+        "{lines}"
+    );
+}
+
+#[test]
+fn plan_out_saves_a_plan_that_reads_back() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let out = dir.path().join("plan.json");
+    let output = common::orgctl(&[
+        "plan",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        "examples/ecam/live.json",
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let saved: orgctl::plan::Plan =
+        serde_json::from_slice(&std::fs::read(&out).expect("the plan was saved")).expect("a plan");
+    assert_eq!(saved.format, "orgctl-plan");
+    assert!(!saved.changes.is_empty());
+}
+
+#[test]
+fn export_writes_a_snapshot_that_reads_back_the_same() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let out = dir.path().join("live.json");
+    let output = common::orgctl(&[
+        "export",
+        "--state",
+        "examples/spam/live.json",
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let original = orgctl::live::snapshot::Snapshot::new("examples/spam/live.json")
+        .load()
+        .expect("loads");
+    let exported = orgctl::live::snapshot::Snapshot::new(&out)
+        .load()
+        .expect("loads");
+    assert_eq!(original, exported);
+}

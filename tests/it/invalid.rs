@@ -14,6 +14,55 @@ const DIR: &str = "tests/fixtures/invalid";
 const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
     (Rule::ConfigRead, "cli::a_missing_file_is_a_clear_error"),
     (Rule::ConfigTooLarge, "cli::deep_nesting_is_refused"),
+    (
+        Rule::LiveSnapshot,
+        "cli::a_broken_snapshot_is_a_clear_error",
+    ),
+    (
+        Rule::LiveAws,
+        "moto::an_account_in_no_organization_is_a_clear_error",
+    ),
+    (
+        Rule::UndeclaredAccount,
+        "findings::undeclared_accounts_follow_the_business_model_and_the_setting",
+    ),
+    (
+        Rule::Unmanaged,
+        "findings::an_undeclared_ou_is_reported_and_left_alone",
+    ),
+    (
+        Rule::LiveEmailDomain,
+        "findings::a_live_email_on_the_wrong_domain_is_a_finding_and_a_manual_step",
+    ),
+    (
+        Rule::AccountNotActive,
+        "findings::a_declared_account_closed_in_aws_is_a_finding",
+    ),
+    (
+        Rule::PinnedMissing,
+        "findings::a_pinned_id_the_organization_lacks_is_an_error",
+    ),
+    (
+        Rule::Ambiguous,
+        "findings::two_live_ous_with_one_name_are_ambiguous",
+    ),
+    (
+        Rule::OuCannotMove,
+        "findings::a_pinned_ou_under_another_parent_cannot_move",
+    ),
+    (
+        Rule::OuNotEmpty,
+        "findings::an_ou_that_would_keep_accounts_is_not_deleted",
+    ),
+    (Rule::NoScp, "findings::detaching_the_last_scp_is_an_error"),
+    (
+        Rule::LiveAttachmentLimit,
+        "findings::more_than_five_scps_after_the_plan_is_an_error",
+    ),
+    (
+        Rule::CloseQuota,
+        "findings::closing_beyond_the_quota_is_an_error",
+    ),
 ];
 
 /// The code on the `# expect: orgctl::...` first line of a fixture.
@@ -68,6 +117,16 @@ fn every_rule_has_a_fixture_or_a_named_test() {
         .filter(|code| !covered.contains(*code) && !elsewhere.contains(code))
         .collect();
     assert!(missing.is_empty(), "rules without a fixture: {missing:?}");
+    // Every test named here exists.
+    for (rule, test) in TESTED_ELSEWHERE {
+        let (module, function) = test.split_once("::").expect("module::function");
+        let source = std::fs::read_to_string(common::root().join(format!("tests/it/{module}.rs")))
+            .unwrap_or_default();
+        assert!(
+            source.contains(&format!("fn {function}(")),
+            "{rule:?}: no test {test}"
+        );
+    }
 }
 
 #[test]

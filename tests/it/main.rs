@@ -4,6 +4,9 @@ mod common;
 
 mod cli;
 mod examples;
+mod findings;
 mod fuzz;
 mod invalid;
+mod moto;
+mod plan;
 mod schema;

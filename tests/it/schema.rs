@@ -14,6 +14,39 @@ fn the_checked_in_config_schema_matches_the_code() {
 }
 
 #[test]
+fn the_checked_in_plan_and_live_schemas_match_the_code() {
+    for (kind, file) in [
+        (orgctl::cli::SchemaKind::Plan, "plan"),
+        (orgctl::cli::SchemaKind::Live, "live"),
+    ] {
+        let path = common::root().join(format!("schemas/{file}.schema.json"));
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            checked_in == orgctl::commands::schema(kind),
+            "schemas/{file}.schema.json is out of date; regenerate it with\n    cargo run -- schema {file} > schemas/{file}.schema.json"
+        );
+    }
+}
+
+#[test]
+fn the_plan_schema_describes_the_changes_array() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&orgctl::commands::schema(orgctl::cli::SchemaKind::Plan))
+            .expect("JSON");
+    assert!(schema["properties"]["changes"]["type"] == "array");
+    let text = schema.to_string();
+    for action in [
+        "create_ou",
+        "move_account",
+        "attach_policy",
+        "close_account",
+        "change_email",
+    ] {
+        assert!(text.contains(&format!("\"{action}\"")), "{action}");
+    }
+}
+
+#[test]
 fn the_schema_knows_every_business_model_and_rejects_unknown_keys() {
     let schema: serde_json::Value =
         serde_json::from_str(&orgctl::commands::config_schema()).expect("the schema is JSON");

@@ -1,0 +1,33 @@
+//! `orgctl export`: the live organization as a snapshot file.
+
+use super::{ExitStatus, live};
+use crate::cli::ExportArgs;
+use crate::diagnostic::{self, RenderStyle};
+use crate::live::snapshot::{self, Snapshot};
+
+pub(super) fn run(args: &ExportArgs, style: RenderStyle) -> ExitStatus {
+    let (state, source) = match live::read(&args.live) {
+        Ok(read) => read,
+        Err(error) => {
+            eprint!("{}", diagnostic::render(&[error], style));
+            return ExitStatus::Failure;
+        }
+    };
+    match &args.out {
+        None => print!("{}", snapshot::to_json(&state)),
+        Some(out) => {
+            if let Err(error) = Snapshot::new(out).save(&state) {
+                eprint!("{}", diagnostic::render(&[error], style));
+                return ExitStatus::Failure;
+            }
+            eprintln!(
+                "Exported {} accounts, {} OUs and {} policies from {source} to {}.",
+                state.accounts.len(),
+                state.organizational_units.len(),
+                state.policies.len(),
+                out.display()
+            );
+        }
+    }
+    ExitStatus::Success
+}

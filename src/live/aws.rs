@@ -1,0 +1,560 @@
+//! The `aws` backend: the live organization through AWS Organizations. The only module that
+//! imports `aws_sdk_*`.
+//!
+//! # Requests
+//!
+//! Reading costs, with P parents (the root and every OU), O OUs, A accounts, T enabled policy
+//! types, Q customer-managed policies and M AWS-managed ones, and single pages:
+//!
+//! ```text
+//! 2                       DescribeOrganization, ListRoots
+//! + 2·P                   ListOrganizationalUnitsForParent and ListAccountsForParent per parent
+//! + (1 + O + A)           ListTagsForResource for the root, each OU, each account
+//! + T                     ListPolicies per enabled type
+//! + 3·Q + 2·M             DescribePolicy, ListTargetsForPolicy (and ListTagsForResource) per policy
+//! ```
+//!
+//! plus one request per extra page (AWS returns at most 20 accounts, OUs, policies or targets a
+//! page). Children are listed per parent, so no account needs a ListParents call; targets are
+//! listed per policy, never per target. Requests run up to [`CONCURRENCY`] at a time; throttling
+//! (`TooManyRequestsException`) and `ConcurrentModificationException` are retried with the SDK's
+//! adaptive, jittered back-off. Every attempt is counted (`-v` prints the count).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_organizations as organizations;
+use futures_util::{StreamExt, TryStreamExt, stream};
+use organizations::config::interceptors::{
+    BeforeTransmitInterceptorContextRef, InterceptorContext,
+};
+use organizations::config::retry::{ClassifyRetry, RetryAction};
+use organizations::config::{ConfigBag, Intercept, RuntimeComponents, SharedCredentialsProvider};
+use organizations::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use organizations::types as aws;
+
+use super::{
+    AccountStatus, LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveRoot, LiveState,
+    OrgReader,
+};
+use crate::config::PolicyType;
+use crate::diagnostic::Diagnostic;
+use crate::rules::Rule;
+
+/// Requests in flight at once: AWS Organizations throttles at a few requests per second per
+/// account, so more only buys throttling.
+pub const CONCURRENCY: usize = 8;
+/// Attempts per request, the first included.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// How to reach AWS.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A named profile (otherwise the standard chain: environment, profile, SSO, web identity).
+    pub profile: Option<String>,
+    /// The region (default `us-east-1`, where Organizations lives).
+    pub region: Option<String>,
+    /// Another endpoint (a VPC endpoint, an emulator).
+    pub endpoint_url: Option<String>,
+    /// A role to assume on top of the credentials found.
+    pub assume_role: Option<String>,
+    /// Show a progress spinner on stderr.
+    pub progress: bool,
+}
+
+/// A connection to AWS Organizations.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    client: organizations::Client,
+    requests: Arc<AtomicUsize>,
+    options: Options,
+    progress: Option<indicatif::ProgressBar>,
+}
+
+impl Aws {
+    /// Loads credentials and configuration; makes no request yet.
+    pub async fn connect(options: &Options) -> Result<Self, Diagnostic> {
+        let region = options
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region));
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let mut sdk = loader.load().await;
+        if let Some(role) = &options.assume_role {
+            let provider = AssumeRoleProvider::builder(role)
+                .session_name("orgctl")
+                .configure(&sdk)
+                .build()
+                .await;
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build();
+        }
+        let requests = Arc::new(AtomicUsize::new(0));
+        let config = organizations::config::Builder::from(&sdk)
+            .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
+            .retry_classifier(ConcurrentModificationRetry)
+            .interceptor(CountRequests(Arc::clone(&requests)))
+            .build();
+        let progress = options.progress.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar
+        });
+        Ok(Self {
+            client: organizations::Client::from_conf(config),
+            requests,
+            options: options.clone(),
+            progress,
+        })
+    }
+
+    /// How plans name this source: `AWS` or `AWS at <endpoint>`.
+    pub fn describe(&self) -> String {
+        match (&self.options.endpoint_url, &self.options.profile) {
+            (Some(url), _) => format!("AWS at {url}"),
+            (None, Some(profile)) => format!("AWS (profile {profile})"),
+            (None, None) => "AWS".to_owned(),
+        }
+    }
+
+    /// HTTP requests sent so far, retries included.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// `read the organization with N AWS requests`, for `-v`.
+    pub fn request_report(&self) -> String {
+        format!(
+            "orgctl: {} AWS requests (retries included)",
+            self.requests()
+        )
+    }
+
+    /// The organizations client, for the writer half.
+    pub fn client(&self) -> &organizations::Client {
+        &self.client
+    }
+
+    fn tick(&self, stage: &str) {
+        if let Some(bar) = &self.progress {
+            bar.set_message(format!(
+                "reading the organization: {stage} ({} requests)",
+                self.requests()
+            ));
+            bar.tick();
+        }
+    }
+
+    async fn tags(&self, id: &str) -> Result<BTreeMap<String, String>, Diagnostic> {
+        let tags: Vec<aws::Tag> = self
+            .client
+            .list_tags_for_resource()
+            .resource_id(id)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| aws_error("ListTagsForResource", id, &error))?;
+        Ok(tags.into_iter().map(|tag| (tag.key, tag.value)).collect())
+    }
+
+    /// The OUs and accounts directly under `parent`.
+    async fn children(
+        &self,
+        parent: String,
+    ) -> Result<(Vec<LiveOu>, Vec<LiveAccount>), Diagnostic> {
+        let ous: Vec<aws::OrganizationalUnit> = self
+            .client
+            .list_organizational_units_for_parent()
+            .parent_id(&parent)
+            .max_results(20)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| aws_error("ListOrganizationalUnitsForParent", &parent, &error))?
+            .into_iter()
+            .flat_map(|page| page.organizational_units.unwrap_or_default())
+            .collect();
+        let accounts: Vec<aws::Account> = self
+            .client
+            .list_accounts_for_parent()
+            .parent_id(&parent)
+            .max_results(20)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| aws_error("ListAccountsForParent", &parent, &error))?
+            .into_iter()
+            .flat_map(|page| page.accounts.unwrap_or_default())
+            .collect();
+        let ous = ous
+            .into_iter()
+            .map(|ou| LiveOu {
+                id: ou.id.unwrap_or_default(),
+                name: ou.name.unwrap_or_default(),
+                parent_id: parent.clone(),
+                tags: BTreeMap::new(),
+            })
+            .collect();
+        let accounts = accounts
+            .into_iter()
+            .map(|account| LiveAccount {
+                status: match account.status() {
+                    Some(aws::AccountStatus::Suspended) => AccountStatus::Suspended,
+                    Some(aws::AccountStatus::PendingClosure) => AccountStatus::PendingClosure,
+                    _ => AccountStatus::Active,
+                },
+                id: account.id.unwrap_or_default(),
+                name: account.name.unwrap_or_default(),
+                email: account.email.unwrap_or_default(),
+                parent_id: parent.clone(),
+                tags: BTreeMap::new(),
+            })
+            .collect();
+        Ok((ous, accounts))
+    }
+
+    async fn policies_of_type(
+        &self,
+        policy_type: PolicyType,
+    ) -> Result<Vec<LivePolicy>, Diagnostic> {
+        let summaries: Vec<aws::PolicySummary> = self
+            .client
+            .list_policies()
+            .filter(to_aws(policy_type))
+            .max_results(20)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| {
+                aws_error(
+                    "ListPolicies",
+                    crate::model::policy_type_name(policy_type),
+                    &error,
+                )
+            })?
+            .into_iter()
+            .flat_map(|page| page.policies.unwrap_or_default())
+            .collect();
+        stream::iter(summaries)
+            .map(|summary| self.policy(policy_type, summary))
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    async fn policy(
+        &self,
+        policy_type: PolicyType,
+        summary: aws::PolicySummary,
+    ) -> Result<LivePolicy, Diagnostic> {
+        let id = summary.id.clone().unwrap_or_default();
+        let aws_managed = summary.aws_managed;
+        let described = self
+            .client
+            .describe_policy()
+            .policy_id(&id)
+            .send()
+            .await
+            .map_err(|error| aws_error("DescribePolicy", &id, &error))?;
+        let document = described.policy.and_then(|p| p.content).unwrap_or_default();
+        let mut pages = self
+            .client
+            .list_targets_for_policy()
+            .policy_id(&id)
+            .max_results(20)
+            .into_paginator()
+            .send();
+        let mut targets = Vec::new();
+        while let Some(page) = pages
+            .try_next()
+            .await
+            .map_err(|error| aws_error("ListTargetsForPolicy", &id, &error))?
+        {
+            targets.extend(
+                page.targets
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|target| target.target_id),
+            );
+        }
+        // AWS-managed policies cannot carry tags.
+        let tags = if aws_managed {
+            BTreeMap::new()
+        } else {
+            self.tags(&id).await?
+        };
+        self.tick("policies");
+        Ok(LivePolicy {
+            id,
+            name: summary.name.unwrap_or_default(),
+            policy_type,
+            description: summary.description.unwrap_or_default(),
+            aws_managed,
+            document,
+            tags,
+            targets,
+        })
+    }
+}
+
+impl OrgReader for Aws {
+    async fn read(&self) -> Result<LiveState, Diagnostic> {
+        let started = Instant::now();
+        self.tick("organization");
+        let organization = self
+            .client
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|error| aws_error("DescribeOrganization", "organization", &error))?
+            .organization
+            .unwrap_or_else(|| aws::Organization::builder().build());
+        let root = self
+            .client
+            .list_roots()
+            .send()
+            .await
+            .map_err(|error| aws_error("ListRoots", "root", &error))?
+            .roots
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                Diagnostic::new(Rule::LiveAws, "the organization has no root")
+                    .help("is the organization being created or deleted?")
+            })?;
+        let root_id = root.id.clone().unwrap_or_default();
+        let enabled_policy_types: Vec<PolicyType> = root
+            .policy_types()
+            .iter()
+            .filter(|summary| summary.status() == Some(&aws::PolicyTypeStatus::Enabled))
+            .filter_map(|summary| summary.r#type().and_then(from_aws))
+            .collect();
+
+        // The tree, one level at a time, every parent of a level at once.
+        let mut organizational_units = Vec::new();
+        let mut accounts = Vec::new();
+        let mut level = vec![root_id.clone()];
+        while !level.is_empty() {
+            self.tick("OUs and accounts");
+            let children: Vec<(Vec<LiveOu>, Vec<LiveAccount>)> = stream::iter(level)
+                .map(|parent| self.children(parent))
+                .buffer_unordered(CONCURRENCY)
+                .try_collect()
+                .await?;
+            level = Vec::new();
+            for (ous, level_accounts) in children {
+                level.extend(ous.iter().map(|ou| ou.id.clone()));
+                organizational_units.extend(ous);
+                accounts.extend(level_accounts);
+            }
+        }
+
+        // Tags of the root, every OU and every account.
+        let ids: Vec<String> = std::iter::once(root_id.clone())
+            .chain(organizational_units.iter().map(|ou| ou.id.clone()))
+            .chain(accounts.iter().map(|account| account.id.clone()))
+            .collect();
+        let mut tags: BTreeMap<String, BTreeMap<String, String>> = stream::iter(ids)
+            .map(|id| async move {
+                let tags = self.tags(&id).await?;
+                self.tick("tags");
+                Ok::<_, Diagnostic>((id, tags))
+            })
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        for ou in &mut organizational_units {
+            ou.tags = tags.remove(&ou.id).unwrap_or_default();
+        }
+        for account in &mut accounts {
+            account.tags = tags.remove(&account.id).unwrap_or_default();
+        }
+
+        let mut policies = Vec::new();
+        for policy_type in &enabled_policy_types {
+            policies.extend(self.policies_of_type(*policy_type).await?);
+        }
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+        }
+        let mut state = LiveState {
+            organization: LiveOrganization {
+                id: organization.id.unwrap_or_default(),
+                management_account_id: organization.master_account_id.unwrap_or_default(),
+                management_account_email: organization.master_account_email.unwrap_or_default(),
+            },
+            root: LiveRoot {
+                id: root_id.clone(),
+                enabled_policy_types,
+                tags: tags.remove(&root_id).unwrap_or_default(),
+            },
+            organizational_units,
+            accounts,
+            policies,
+            // The closure quota is a Service Quotas value; orgctl does not read it (yet).
+            account_closures: None,
+        };
+        state.normalise();
+        if self.progress.is_some() {
+            eprintln!(
+                "orgctl: read {} accounts, {} OUs and {} policies in {:.1}s with {} AWS requests",
+                state.accounts.len(),
+                state.organizational_units.len(),
+                state.policies.len(),
+                started.elapsed().as_secs_f64(),
+                self.requests()
+            );
+        }
+        Ok(state)
+    }
+}
+
+/// orgctl's policy type as AWS names it.
+pub fn to_aws(policy_type: PolicyType) -> aws::PolicyType {
+    match policy_type {
+        PolicyType::ServiceControl => aws::PolicyType::ServiceControlPolicy,
+        PolicyType::ResourceControl => aws::PolicyType::ResourceControlPolicy,
+        PolicyType::Tag => aws::PolicyType::TagPolicy,
+        PolicyType::Backup => aws::PolicyType::BackupPolicy,
+        PolicyType::AiServicesOptOut => aws::PolicyType::AiservicesOptOutPolicy,
+        PolicyType::Chatbot => aws::PolicyType::ChatbotPolicy,
+        PolicyType::DeclarativeEc2 => aws::PolicyType::DeclarativePolicyEc2,
+    }
+}
+
+/// AWS's policy type as orgctl names it; `None` for types orgctl does not manage.
+pub fn from_aws(policy_type: &aws::PolicyType) -> Option<PolicyType> {
+    Some(match policy_type {
+        aws::PolicyType::ServiceControlPolicy => PolicyType::ServiceControl,
+        aws::PolicyType::ResourceControlPolicy => PolicyType::ResourceControl,
+        aws::PolicyType::TagPolicy => PolicyType::Tag,
+        aws::PolicyType::BackupPolicy => PolicyType::Backup,
+        aws::PolicyType::AiservicesOptOutPolicy => PolicyType::AiServicesOptOut,
+        aws::PolicyType::ChatbotPolicy => PolicyType::Chatbot,
+        aws::PolicyType::DeclarativePolicyEc2 => PolicyType::DeclarativeEc2,
+        _ => return None,
+    })
+}
+
+/// An AWS error as the user reads it: the operation, the resource, AWS's code, and what to do.
+pub fn aws_error<E, R>(operation: &str, resource: &str, error: &SdkError<E, R>) -> Diagnostic
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let (code, message) = match error {
+        SdkError::ServiceError(service) => (
+            service.err().code().unwrap_or("Unknown").to_owned(),
+            service.err().message().unwrap_or_default().to_owned(),
+        ),
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => (
+            "Unreachable".to_owned(),
+            DisplayErrorContext(error).to_string(),
+        ),
+        _ => ("Failed".to_owned(), DisplayErrorContext(error).to_string()),
+    };
+    let help = match code.as_str() {
+        "AccessDeniedException" | "AccessDenied" => {
+            "the credentials need organizations:Describe* and organizations:List* in the management account; choose them with --profile or --assume-role"
+        }
+        "AWSOrganizationsNotInUseException" => {
+            "these credentials belong to an account that is in no organization; use the management account's"
+        }
+        "TooManyRequestsException" => {
+            "AWS kept throttling after every retry; try again in a few minutes"
+        }
+        "Unreachable" => {
+            "check the network and --endpoint-url; to plan without AWS, pass --state FILE (a snapshot from `orgctl export`)"
+        }
+        _ if message.contains("credentials")
+            || matches!(error, SdkError::ConstructionFailure(_)) =>
+        {
+            "no usable AWS credentials: set AWS_PROFILE, run `aws sso login`, or pass --state FILE to plan from a snapshot"
+        }
+        _ => "see AWS's message; `-v` shows how many requests were made",
+    };
+    let message = if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    };
+    Diagnostic::new(
+        Rule::LiveAws,
+        format!("{operation} on `{resource}` failed with {code}{message}"),
+    )
+    .help(help)
+}
+
+/// Counts every HTTP attempt, retries included.
+#[derive(Debug)]
+struct CountRequests(Arc<AtomicUsize>);
+
+impl Intercept for CountRequests {
+    fn name(&self) -> &'static str {
+        "CountRequests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Retries `ConcurrentModificationException`, which the SDK does not consider transient, though
+/// for Organizations it is: another change to the same resource is still settling.
+#[derive(Debug)]
+struct ConcurrentModificationRetry;
+
+impl ClassifyRetry for ConcurrentModificationRetry {
+    fn name(&self) -> &'static str {
+        "ConcurrentModificationRetry"
+    }
+
+    fn classify_retry(&self, context: &InterceptorContext) -> RetryAction {
+        const CODE: &str = "ConcurrentModificationException";
+        if !matches!(context.output_or_error(), Some(Err(_))) {
+            return RetryAction::NoActionIndicated;
+        }
+        let Some(response) = context.response() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let in_header = response
+            .headers()
+            .get("x-amzn-errortype")
+            .is_some_and(|h| h.starts_with(CODE));
+        let in_body = response.body().bytes().is_some_and(|body| {
+            body.windows(CODE.len())
+                .any(|window| window == CODE.as_bytes())
+        });
+        if in_header || in_body {
+            RetryAction::server_error()
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+}

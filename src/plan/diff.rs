@@ -1,0 +1,992 @@
+//! Matching desired resources to live ones and listing the changes between them.
+//!
+//! OUs are matched top-down by parent and name (or by a pinned `id`), accounts by pinned `id` or
+//! else by root email (without case), policies by type and name. Live resources the file does not
+//! declare are reported, never deleted by omission.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::{Action, Change, Finding, Update};
+use crate::config::{
+    AccountLifecycle, OuLifecycle, Party, Payer, PolicyLifecycle, PolicyType, Reporting,
+};
+use crate::live::{AccountStatus, LiveAccount, LiveOu, LivePolicy, LiveState, fingerprint};
+use crate::model::{Account, Desired, OuPath, Target, policy_limits, policy_type_name};
+use crate::rules::{Rule, Severity};
+
+/// Changes (not yet ordered), findings, and the live resources the changes touch.
+pub(super) struct Diff {
+    pub changes: Vec<Change>,
+    pub findings: Vec<Finding>,
+    pub touched: BTreeMap<String, String>,
+}
+
+/// The address of a root-or-OU parent.
+pub(super) fn parent_address(path: &OuPath) -> String {
+    if path.is_root() {
+        "root".to_owned()
+    } else {
+        format!("ou:{path}")
+    }
+}
+
+/// The address of a policy.
+pub(super) fn policy_address(policy_type: PolicyType, name: &str) -> String {
+    format!("policy:{}/{name}", policy_type_name(policy_type))
+}
+
+fn attachment_address(policy: &str, target: &str) -> String {
+    format!(
+        "attachment:{}->{target}",
+        policy.trim_start_matches("policy:")
+    )
+}
+
+pub(super) fn diff(desired: &Desired, live: &LiveState) -> Diff {
+    let mut differ = Differ::new(desired, live);
+    differ.policy_types();
+    differ.root_tags();
+    differ.organizational_units();
+    differ.accounts();
+    differ.policies();
+    differ.emptied_ous();
+    differ.attachment_limits();
+    differ.closure_quota();
+    differ.keep_touched_by_changes();
+    Diff {
+        changes: differ.changes,
+        findings: differ.findings,
+        touched: differ.touched,
+    }
+}
+
+struct Differ<'a> {
+    desired: &'a Desired,
+    live: &'a LiveState,
+    changes: Vec<Change>,
+    findings: Vec<Finding>,
+    touched: BTreeMap<String, String>,
+    /// Live OUs by parent id.
+    children: HashMap<&'a str, Vec<&'a LiveOu>>,
+    ou_by_id: HashMap<&'a str, &'a LiveOu>,
+    /// The live OU each desired OU matched.
+    ou_matches: HashMap<OuPath, &'a LiveOu>,
+    /// The address of every live root, OU and account id.
+    address_of_id: HashMap<&'a str, String>,
+    /// Live accounts matched by the file, by id.
+    matched_accounts: BTreeSet<&'a str>,
+    /// Ids of live OUs and accounts that the plan deletes, closes or removes.
+    leaving: BTreeSet<String>,
+}
+
+impl<'a> Differ<'a> {
+    fn new(desired: &'a Desired, live: &'a LiveState) -> Self {
+        let mut children: HashMap<&str, Vec<&LiveOu>> = HashMap::new();
+        for ou in &live.organizational_units {
+            children.entry(ou.parent_id.as_str()).or_default().push(ou);
+        }
+        let mut address_of_id = HashMap::new();
+        address_of_id.insert(live.root.id.as_str(), "root".to_owned());
+        Self {
+            desired,
+            live,
+            changes: Vec::new(),
+            findings: Vec::new(),
+            touched: BTreeMap::new(),
+            children,
+            ou_by_id: live
+                .organizational_units
+                .iter()
+                .map(|ou| (ou.id.as_str(), ou))
+                .collect(),
+            ou_matches: HashMap::new(),
+            address_of_id,
+            matched_accounts: BTreeSet::new(),
+            leaving: BTreeSet::new(),
+        }
+    }
+
+    fn change(&mut self, address: impl Into<String>, action: Action, reason: impl Into<String>) {
+        self.changes.push(Change {
+            address: address.into(),
+            action,
+            reason: reason.into(),
+            depends_on: Vec::new(),
+        });
+    }
+
+    fn finding(
+        &mut self,
+        rule: Rule,
+        address: Option<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.findings
+            .push(Finding::new(rule, address, message, help));
+    }
+
+    fn touch<T: serde::Serialize>(&mut self, address: &str, live: &T) {
+        self.touched.insert(address.to_owned(), fingerprint(live));
+    }
+
+    /// Tag changes of an existing resource, if its tags differ.
+    fn tags(
+        &mut self,
+        address: &str,
+        id: &str,
+        before: &BTreeMap<String, String>,
+        after: &BTreeMap<String, String>,
+    ) {
+        if before == after {
+            return;
+        }
+        let set: BTreeMap<String, String> = after
+            .iter()
+            .filter(|(key, value)| before.get(*key) != Some(*value))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        let unset: Vec<String> = before
+            .keys()
+            .filter(|key| !after.contains_key(*key))
+            .cloned()
+            .collect();
+        self.change(
+            address,
+            Action::UpdateTags {
+                id: id.to_owned(),
+                set,
+                unset,
+                before: before.clone(),
+            },
+            "the tags differ from the file",
+        );
+    }
+
+    fn policy_types(&mut self) {
+        let live: BTreeSet<PolicyType> = self
+            .live
+            .root
+            .enabled_policy_types
+            .iter()
+            .copied()
+            .collect();
+        for policy_type in &self.desired.organization.enabled_policy_types {
+            if !live.contains(policy_type) {
+                self.change(
+                    format!("policy_type:{}", policy_type_name(*policy_type)),
+                    Action::EnablePolicyType {
+                        policy_type: *policy_type,
+                    },
+                    "listed in `enabled_policy_types`",
+                );
+            }
+        }
+    }
+
+    /// On a shared payer the organization is the provider's: its root, other OUs, policies and
+    /// the other customers' accounts are none of this file's business.
+    fn shared_payer(&self) -> bool {
+        self.desired.organization.payer == Payer::Shared
+    }
+
+    fn root_tags(&mut self) {
+        if self.shared_payer() {
+            return;
+        }
+        let root = &self.live.root;
+        if root.tags != self.desired.organization.tags {
+            self.touch("root", root);
+            self.tags(
+                "root",
+                &root.id,
+                &root.tags,
+                &self.desired.organization.tags,
+            );
+        }
+    }
+
+    fn organizational_units(&mut self) {
+        let desired = self.desired;
+        for ou in desired.organizational_units.values() {
+            let address = format!("ou:{}", ou.path);
+            let parent = ou
+                .path
+                .as_str()
+                .rsplit_once('/')
+                .map_or_else(OuPath::root, |(p, _)| OuPath::parse(p));
+            let parent_id = if parent.is_root() {
+                Some(self.live.root.id.as_str())
+            } else {
+                self.ou_matches.get(&parent).map(|live| live.id.as_str())
+            };
+            let matched = match &ou.id {
+                Some(id) => {
+                    match self.ou_by_id.get(id.as_str()).copied() {
+                        None => {
+                            self.finding(
+                            Rule::PinnedMissing,
+                            Some(address.clone()),
+                            format!("OU `{}` is pinned to `{id}`, which the organization does not have", ou.path),
+                            "remove the `id` to create the OU, or correct it",
+                        );
+                            continue;
+                        }
+                        Some(live) if Some(live.parent_id.as_str()) != parent_id => {
+                            self.finding(
+                            Rule::OuCannotMove,
+                            Some(address.clone()),
+                            format!(
+                                "OU `{id}` sits under {}, but the file places it under {}; AWS cannot move OUs",
+                                self.address_of_id.get(live.parent_id.as_str()).map_or("another parent", String::as_str),
+                                parent_address(&parent)
+                            ),
+                            "declare the OU where it is, or create a new OU there, move the accounts, and delete the old one",
+                        );
+                            continue;
+                        }
+                        Some(live) => Some(live),
+                    }
+                }
+                None => {
+                    let candidates: Vec<&LiveOu> = parent_id
+                        .and_then(|id| self.children.get(id))
+                        .into_iter()
+                        .flatten()
+                        .copied()
+                        .filter(|live| live.name == ou.name)
+                        .collect();
+                    match candidates.as_slice() {
+                        [] => None,
+                        [one] => Some(*one),
+                        many => {
+                            let ids: Vec<&str> = many.iter().map(|live| live.id.as_str()).collect();
+                            self.finding(
+                                Rule::Ambiguous,
+                                Some(address.clone()),
+                                format!(
+                                    "{} live OUs are named `{}` under the same parent: {}",
+                                    many.len(),
+                                    ou.path,
+                                    ids.join(", ")
+                                ),
+                                "pin the one you mean with `id:`, and rename or delete the other",
+                            );
+                            continue;
+                        }
+                    }
+                }
+            };
+            match (matched, ou.lifecycle) {
+                (None, OuLifecycle::Active) => self.change(
+                    &address,
+                    Action::CreateOu {
+                        parent: parent_address(&parent),
+                        name: ou.name.clone(),
+                        tags: ou.tags.clone(),
+                    },
+                    "declared in the file, missing in the organization",
+                ),
+                (None, OuLifecycle::Delete) => {}
+                (Some(live), lifecycle) => {
+                    self.ou_matches.insert(ou.path.clone(), live);
+                    self.address_of_id.insert(live.id.as_str(), address.clone());
+                    self.touch(&address, live);
+                    if lifecycle == OuLifecycle::Delete {
+                        self.leaving.insert(live.id.clone());
+                        self.change(
+                            &address,
+                            Action::DeleteOu {
+                                id: live.id.clone(),
+                            },
+                            "the file says `lifecycle: delete`",
+                        );
+                        continue;
+                    }
+                    if live.name != ou.name {
+                        self.change(
+                            &address,
+                            Action::RenameOu {
+                                id: live.id.clone(),
+                                from: live.name.clone(),
+                                to: ou.name.clone(),
+                            },
+                            "its pinned id carries a new name in the file",
+                        );
+                    }
+                    self.tags(&address, &live.id, &live.tags, &ou.tags);
+                }
+            }
+        }
+        // Addresses of the live OUs the file does not declare, by their live path.
+        let unmatched: Vec<&LiveOu> = self
+            .live
+            .organizational_units
+            .iter()
+            .filter(|live| !self.address_of_id.contains_key(live.id.as_str()))
+            .collect();
+        for live in unmatched {
+            let path = self.live_path(live);
+            self.address_of_id
+                .insert(live.id.as_str(), format!("ou:{path}"));
+            if self.shared_payer() {
+                continue;
+            }
+            self.finding(
+                Rule::Unmanaged,
+                Some(format!("ou:{path}")),
+                format!(
+                    "OU `{path}` ({}) is not declared in the file; orgctl leaves it alone",
+                    live.id
+                ),
+                "declare it under `organizational_units` to manage it, or delete it in AWS",
+            );
+        }
+    }
+
+    /// The path of a live OU the file does not declare: its live name below the nearest
+    /// ancestor whose address is known.
+    fn live_path(&self, ou: &LiveOu) -> String {
+        let mut names = vec![ou.name.as_str()];
+        let mut parent = ou.parent_id.as_str();
+        // A corrupt snapshot could loop; AWS nests at most five levels.
+        for _ in 0..8 {
+            if parent == self.live.root.id {
+                break;
+            }
+            if let Some(address) = self.address_of_id.get(parent) {
+                names.push(address.trim_start_matches("ou:"));
+                break;
+            }
+            match self.ou_by_id.get(parent) {
+                Some(live) => {
+                    names.push(live.name.as_str());
+                    parent = live.parent_id.as_str();
+                }
+                None => break,
+            }
+        }
+        names.reverse();
+        names.join("/")
+    }
+
+    /// The live parent address of an OU-or-root id.
+    fn parent_of(&self, parent_id: &str) -> String {
+        self.address_of_id
+            .get(parent_id)
+            .cloned()
+            .unwrap_or_else(|| format!("ou:{parent_id}"))
+    }
+
+    fn accounts(&mut self) {
+        let desired = self.desired;
+        let live = self.live;
+        let by_id: HashMap<&str, &LiveAccount> =
+            live.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
+        let management_id = live.organization.management_account_id.as_str();
+        let by_email: HashMap<String, &LiveAccount> = live
+            .accounts
+            .iter()
+            .filter(|a| a.id != management_id)
+            .map(|a| (a.email.to_ascii_lowercase(), a))
+            .collect();
+
+        // The management account: always matched by the organization's own record.
+        if let Some(management) = by_id.get(management_id).copied() {
+            let address = format!("account:{}", desired.management_account.name);
+            self.address_of_id
+                .insert(management.id.as_str(), address.clone());
+            self.matched_accounts.insert(management.id.as_str());
+            self.existing_account(&address, &desired.management_account, management);
+        }
+
+        for account in desired.accounts.values() {
+            let address = format!("account:{}", account.name);
+            let matched = match &account.id {
+                Some(id) if id == management_id => {
+                    self.finding(
+                        Rule::Ambiguous,
+                        Some(address.clone()),
+                        format!("account `{}` is pinned to `{id}`, the management account", account.name),
+                        "declare the management account under `organization.management_account` only",
+                    );
+                    continue;
+                }
+                Some(id) => match by_id.get(id.as_str()).copied() {
+                    Some(live) => Some(live),
+                    None => {
+                        if account.lifecycle == AccountLifecycle::Active {
+                            self.finding(
+                                Rule::PinnedMissing,
+                                Some(address.clone()),
+                                format!("account `{}` is pinned to `{id}`, which is not in the organization", account.name),
+                                "correct the id, or remove it to create a new account (an id cannot be chosen)",
+                            );
+                        }
+                        continue;
+                    }
+                },
+                None => by_email.get(&account.email.to_ascii_lowercase()).copied(),
+            };
+            let Some(live_account) = matched else {
+                if account.lifecycle == AccountLifecycle::Active {
+                    self.change(
+                        &address,
+                        Action::CreateAccount {
+                            name: account.name.clone(),
+                            email: account.email.clone(),
+                            parent: parent_address(&account.ou),
+                            tags: account.tags.clone(),
+                        },
+                        "declared in the file, missing in the organization",
+                    );
+                }
+                continue;
+            };
+            self.address_of_id
+                .insert(live_account.id.as_str(), address.clone());
+            self.matched_accounts.insert(live_account.id.as_str());
+            self.touch(&address, live_account);
+            match account.lifecycle {
+                AccountLifecycle::Close => {
+                    self.leaving.insert(live_account.id.clone());
+                    if live_account.status == AccountStatus::Active {
+                        // A closed account stays in its OU for AWS's 90 days: put it where the file says.
+                        let to = parent_address(&account.ou);
+                        let from = self.parent_of(&live_account.parent_id);
+                        if from != to {
+                            self.change(
+                                &address,
+                                Action::MoveAccount {
+                                    id: live_account.id.clone(),
+                                    from,
+                                    to,
+                                },
+                                "the file places it elsewhere before it closes",
+                            );
+                        }
+                        self.change(
+                            &address,
+                            Action::CloseAccount {
+                                id: live_account.id.clone(),
+                                name: account.name.clone(),
+                            },
+                            "the file says `lifecycle: close`",
+                        );
+                    }
+                }
+                AccountLifecycle::Remove => {
+                    self.leaving.insert(live_account.id.clone());
+                    self.change(
+                        &address,
+                        Action::RemoveAccount {
+                            id: live_account.id.clone(),
+                            name: account.name.clone(),
+                        },
+                        "the file says `lifecycle: remove`",
+                    );
+                }
+                AccountLifecycle::Active if live_account.status != AccountStatus::Active => {
+                    self.finding(
+                        Rule::AccountNotActive,
+                        Some(address.clone()),
+                        format!("account `{}` ({}) is closed or closing in AWS", account.name, live_account.id),
+                        "write `lifecycle: close` to record it, or reopen it through AWS Support within 90 days",
+                    );
+                }
+                AccountLifecycle::Active => self.existing_account(&address, account, live_account),
+            }
+        }
+
+        self.undeclared_accounts();
+    }
+
+    /// Changes to an account that exists and stays: name, email, parent, tags.
+    fn existing_account(&mut self, address: &str, account: &Account, live: &LiveAccount) {
+        if live.name != account.name {
+            self.change(
+                address,
+                Action::RenameAccount {
+                    id: live.id.clone(),
+                    from: live.name.clone(),
+                    to: account.name.clone(),
+                },
+                "the file gives it another name",
+            );
+        }
+        if !account.email.is_empty() && !live.email.eq_ignore_ascii_case(&account.email) {
+            self.change(
+                address,
+                Action::ChangeEmail {
+                    id: live.id.clone(),
+                    from: live.email.clone(),
+                    to: account.email.clone(),
+                },
+                "the root email differs from the file; only the root user can change it",
+            );
+        }
+        let to = parent_address(&account.ou);
+        let from = self.parent_of(&live.parent_id);
+        if from != to {
+            self.change(
+                address,
+                Action::MoveAccount {
+                    id: live.id.clone(),
+                    from,
+                    to,
+                },
+                "the file places it elsewhere",
+            );
+        }
+        self.tags(address, &live.id, &live.tags, &account.tags);
+        self.live_email_owner(address, account, live);
+    }
+
+    /// Whoever holds the root email owns the account: the live email must be on the owner's domain.
+    fn live_email_owner(&mut self, address: &str, account: &Account, live: &LiveAccount) {
+        let organization = &self.desired.organization;
+        let Some(domain) = organization.domain_of(account.owner) else {
+            return;
+        };
+        let live_domain = live.email.rsplit_once('@').map_or("", |(_, d)| d);
+        if organization.party_of_domain(live_domain, account.owner) == Some(account.owner) {
+            return;
+        }
+        let holder = match organization.party_of_domain(live_domain, account.owner) {
+            Some(Party::Provider) => "the provider holds its root user",
+            Some(Party::Customer) => "the customer holds its root user",
+            None => "neither party's domain",
+        };
+        self.finding(
+            Rule::LiveEmailDomain,
+            Some(address.to_owned()),
+            format!(
+                "the live root email of `{}` is `{}` ({holder}), but the {} owns the account",
+                account.name,
+                live.email,
+                match account.owner {
+                    Party::Provider => "provider",
+                    Party::Customer => "customer",
+                }
+            ),
+            format!(
+                "whoever holds the root user signs in as root and changes the email to an address on `{domain}`; until then {}",
+                match account.owner {
+                    Party::Provider => "the provider does not own the account it pays for",
+                    Party::Customer => "the customer does not own its account",
+                }
+            ),
+        );
+    }
+
+    fn undeclared_accounts(&mut self) {
+        let unmatched: Vec<&LiveAccount> = self
+            .live
+            .accounts
+            .iter()
+            .filter(|a| !self.matched_accounts.contains(a.id.as_str()))
+            .collect();
+        // Every live account gets an address, reported or not: policies may be attached to it.
+        for live in &unmatched {
+            self.address_of_id
+                .insert(live.id.as_str(), format!("account:{}", live.id));
+        }
+        let reporting = if self.shared_payer() {
+            Reporting::Ignore
+        } else {
+            self.desired.organization.undeclared_accounts
+        };
+        let severity = match reporting {
+            Reporting::Ignore => return,
+            Reporting::Warning => Severity::Warning,
+            Reporting::Error => Severity::Error,
+        };
+        let model = crate::model::ownership::model_name(self.desired.organization.business_model);
+        for live in unmatched
+            .into_iter()
+            .filter(|a| a.status == AccountStatus::Active)
+        {
+            let address = format!("account:{}", live.id);
+            let mut finding = Finding::new(
+                Rule::UndeclaredAccount,
+                Some(address),
+                format!(
+                    "account `{}` ({}, {}) is in the organization but not in the file: under `{model}` it was created outside orgctl",
+                    live.name, live.id, live.email
+                ),
+                format!(
+                    "declare it under `accounts` with `id: \"{}\"` to manage it, or remove it from the organization",
+                    live.id
+                ),
+            );
+            finding.severity = severity;
+            self.findings.push(finding);
+        }
+    }
+
+    fn policies(&mut self) {
+        let desired = self.desired;
+        let mut by_key: HashMap<(PolicyType, &str), Vec<&LivePolicy>> = HashMap::new();
+        for policy in &self.live.policies {
+            by_key
+                .entry((policy.policy_type, policy.name.as_str()))
+                .or_default()
+                .push(policy);
+        }
+        let mut matched: BTreeSet<&str> = BTreeSet::new();
+        for policy in desired.policies.values() {
+            let address = policy_address(policy.policy_type, &policy.name);
+            let live = match by_key
+                .get(&(policy.policy_type, policy.name.as_str()))
+                .map(Vec::as_slice)
+            {
+                None | Some([]) => None,
+                Some([one]) => Some(*one),
+                Some(many) => {
+                    let ids: Vec<&str> = many.iter().map(|p| p.id.as_str()).collect();
+                    self.finding(
+                        Rule::Ambiguous,
+                        Some(address),
+                        format!(
+                            "{} live policies are named `{}`: {}",
+                            many.len(),
+                            policy.name,
+                            ids.join(", ")
+                        ),
+                        "rename or delete all but one of them in AWS",
+                    );
+                    continue;
+                }
+            };
+            let desired_targets: BTreeSet<String> =
+                policy.targets.iter().map(target_address).collect();
+            let Some(live) = live else {
+                if policy.lifecycle == PolicyLifecycle::Active {
+                    self.change(
+                        &address,
+                        Action::CreatePolicy {
+                            name: policy.name.clone(),
+                            policy_type: policy.policy_type,
+                            description: policy.description.clone(),
+                            document: policy.document.clone(),
+                            tags: policy.tags.clone(),
+                        },
+                        "declared in the file, missing in the organization",
+                    );
+                    for target in &desired_targets {
+                        self.attach(&address, target);
+                    }
+                }
+                continue;
+            };
+            matched.insert(live.id.as_str());
+            self.touch(&address, live);
+            let live_targets: BTreeSet<String> =
+                live.targets.iter().map(|id| self.parent_of(id)).collect();
+            if policy.lifecycle == PolicyLifecycle::Delete {
+                for target in &live_targets {
+                    self.detach(&address, target, "the policy is deleted");
+                }
+                self.change(
+                    &address,
+                    Action::DeletePolicy {
+                        id: live.id.clone(),
+                    },
+                    "the file says `lifecycle: delete`",
+                );
+                continue;
+            }
+            let document = (!same_document(&live.document, &policy.document)).then(|| Update {
+                from: live.document.clone(),
+                to: policy.document.clone(),
+            });
+            let description = (live.description != policy.description).then(|| Update {
+                from: live.description.clone(),
+                to: policy.description.clone(),
+            });
+            if document.is_some() || description.is_some() {
+                self.change(
+                    &address,
+                    Action::UpdatePolicy {
+                        id: live.id.clone(),
+                        description,
+                        document,
+                    },
+                    "the document or description differs from the file",
+                );
+            }
+            self.tags(&address, &live.id, &live.tags, &policy.tags);
+            for target in desired_targets.difference(&live_targets) {
+                if !self.is_leaving(target) {
+                    self.attach(&address, target);
+                }
+            }
+            for target in live_targets.difference(&desired_targets) {
+                if !self.is_leaving(target) {
+                    self.detach(&address, target, "the file does not attach it here");
+                }
+            }
+        }
+        let unmanaged: Vec<&LivePolicy> = self
+            .live
+            .policies
+            .iter()
+            .filter(|p| !p.aws_managed && !matched.contains(p.id.as_str()) && !self.shared_payer())
+            .collect();
+        for live in unmanaged {
+            self.finding(
+                Rule::Unmanaged,
+                Some(policy_address(live.policy_type, &live.name)),
+                format!("policy `{}` ({}) is not declared in the file; orgctl leaves it and its attachments alone", live.name, live.id),
+                "declare it under `policies` to manage it",
+            );
+        }
+    }
+
+    fn attach(&mut self, policy: &str, target: &str) {
+        self.change(
+            attachment_address(policy, target),
+            Action::AttachPolicy {
+                policy: policy.to_owned(),
+                target: target.to_owned(),
+            },
+            "the file attaches it here",
+        );
+    }
+
+    fn detach(&mut self, policy: &str, target: &str, reason: &str) {
+        self.change(
+            attachment_address(policy, target),
+            Action::DetachPolicy {
+                policy: policy.to_owned(),
+                target: target.to_owned(),
+            },
+            reason,
+        );
+    }
+
+    /// Whether the target at `address` is deleted, closed or removed by this plan.
+    fn is_leaving(&self, address: &str) -> bool {
+        self.address_of_id
+            .iter()
+            .any(|(id, a)| a == address && self.leaving.contains(*id))
+    }
+
+    /// An OU can only be deleted once nothing is left in it.
+    fn emptied_ous(&mut self) {
+        let deleted: Vec<(String, String)> = self
+            .changes
+            .iter()
+            .filter_map(|c| match &c.action {
+                Action::DeleteOu { id } => Some((id.clone(), c.address.clone())),
+                _ => None,
+            })
+            .collect();
+        for (id, address) in deleted {
+            let mut remaining: Vec<String> = Vec::new();
+            for account in self.live.accounts.iter().filter(|a| a.parent_id == id) {
+                let moved_or_removed = self.changes.iter().any(|c| match &c.action {
+                    Action::MoveAccount { id: moved, .. }
+                    | Action::RemoveAccount { id: moved, .. } => *moved == account.id,
+                    _ => false,
+                });
+                if !moved_or_removed {
+                    remaining.push(format!("account `{}`", account.name));
+                }
+            }
+            for child in self.children.get(id.as_str()).into_iter().flatten() {
+                if !self.leaving.contains(&child.id) {
+                    remaining.push(format!("OU `{}`", child.name));
+                }
+            }
+            let desired_here = self.desired.accounts.values().filter(|a| {
+                a.lifecycle == AccountLifecycle::Active && parent_address(&a.ou) == address
+            });
+            remaining.extend(
+                desired_here.map(|a| format!("account `{}` (the file places it here)", a.name)),
+            );
+            if !remaining.is_empty() {
+                self.finding(
+                    Rule::OuNotEmpty,
+                    Some(address.clone()),
+                    format!("{address} cannot be deleted: it would still hold {}", remaining.join(", ")),
+                    "move the accounts to another OU in the file (closed accounts stay in their OU until AWS removes them), and delete child OUs too",
+                );
+            }
+        }
+    }
+
+    /// After the plan: at least one SCP on every target, and no more policies of a type than AWS allows.
+    fn attachment_limits(&mut self) {
+        let scp_enabled = self
+            .live
+            .root
+            .enabled_policy_types
+            .contains(&PolicyType::ServiceControl)
+            || self
+                .desired
+                .organization
+                .enabled_policy_types
+                .contains(&PolicyType::ServiceControl);
+        // Attachments per (target address, type), starting from the live ones.
+        let mut attached: BTreeMap<(String, PolicyType), BTreeSet<String>> = BTreeMap::new();
+        let mut targets: BTreeSet<String> = BTreeSet::new();
+        targets.insert("root".to_owned());
+        for (id, address) in &self.address_of_id {
+            if !self.leaving.contains(*id) {
+                targets.insert(address.clone());
+            }
+        }
+        for policy in &self.live.policies {
+            let address = policy_address(policy.policy_type, &policy.name);
+            for target in &policy.targets {
+                attached
+                    .entry((self.parent_of(target), policy.policy_type))
+                    .or_default()
+                    .insert(address.clone());
+            }
+        }
+        let full_access = self
+            .live
+            .policies
+            .iter()
+            .find(|p| p.aws_managed && p.policy_type == PolicyType::ServiceControl);
+        for change in &self.changes {
+            match &change.action {
+                Action::CreateOu { .. } | Action::CreateAccount { .. } => {
+                    targets.insert(change.address.clone());
+                    // AWS attaches FullAWSAccess to every new OU and account while SCPs are enabled.
+                    if let Some(full_access) = full_access {
+                        attached
+                            .entry((change.address.clone(), PolicyType::ServiceControl))
+                            .or_default()
+                            .insert(policy_address(full_access.policy_type, &full_access.name));
+                    }
+                }
+                Action::AttachPolicy { policy, target }
+                | Action::DetachPolicy { policy, target } => {
+                    let Some(policy_type) = self.policy_type_of(policy) else {
+                        continue;
+                    };
+                    let set = attached.entry((target.clone(), policy_type)).or_default();
+                    if matches!(change.action, Action::AttachPolicy { .. }) {
+                        set.insert(policy.clone());
+                    } else {
+                        set.remove(policy);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for target in &targets {
+            if scp_enabled
+                && attached
+                    .get(&(target.clone(), PolicyType::ServiceControl))
+                    .is_none_or(BTreeSet::is_empty)
+            {
+                self.finding(
+                    Rule::NoScp,
+                    Some(target.clone()),
+                    format!(
+                        "{target} would be left with no SCP: AWS then denies every action there"
+                    ),
+                    "attach at least one SCP to it (AWS's `FullAWSAccess` allows everything)",
+                );
+            }
+        }
+        for ((target, policy_type), policies) in &attached {
+            let (_, most) = policy_limits(*policy_type);
+            if policies.len() > most && targets.contains(target) {
+                self.finding(
+                    Rule::LiveAttachmentLimit,
+                    Some(target.clone()),
+                    format!(
+                        "{target} would have {} {} attached after the plan (live ones included); AWS allows at most {most}",
+                        policies.len(),
+                        crate::model::policy_type_plural(*policy_type)
+                    ),
+                    "detach some in the file, or merge policies into fewer documents",
+                );
+            }
+        }
+    }
+
+    fn policy_type_of(&self, policy_address: &str) -> Option<PolicyType> {
+        let (type_name, _) = policy_address.strip_prefix("policy:")?.split_once('/')?;
+        self.desired
+            .policies
+            .values()
+            .map(|p| p.policy_type)
+            .chain(self.live.policies.iter().map(|p| p.policy_type))
+            .find(|t| policy_type_name(*t) == type_name)
+    }
+
+    /// Keeps the fingerprints of the live resources the changes act on or refer to.
+    fn keep_touched_by_changes(&mut self) {
+        let mut referred: BTreeSet<&str> = BTreeSet::new();
+        for change in &self.changes {
+            referred.insert(change.address.as_str());
+            match &change.action {
+                Action::AttachPolicy { policy, target }
+                | Action::DetachPolicy { policy, target } => {
+                    referred.insert(policy.as_str());
+                    referred.insert(target.as_str());
+                }
+                Action::MoveAccount { from, to, .. } => {
+                    referred.insert(from.as_str());
+                    referred.insert(to.as_str());
+                }
+                Action::CreateOu { parent, .. } | Action::CreateAccount { parent, .. } => {
+                    referred.insert(parent.as_str());
+                }
+                _ => {}
+            }
+        }
+        self.touched
+            .retain(|address, _| referred.contains(address.as_str()));
+    }
+
+    fn closure_quota(&mut self) {
+        let closes = self
+            .changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::CloseAccount { .. }))
+            .count();
+        let Some(quota) = self.live.account_closures else {
+            return;
+        };
+        let left = quota.per_30_days.saturating_sub(quota.used) as usize;
+        if closes > left {
+            self.finding(
+                Rule::CloseQuota,
+                None,
+                format!(
+                    "the plan closes {closes} accounts, but only {left} more closures are allowed in this 30-day period ({} of {} used)",
+                    quota.used, quota.per_30_days
+                ),
+                "close fewer accounts now (set the others back to `lifecycle: active`) and the rest after the period",
+            );
+        }
+    }
+}
+
+/// The address of a desired policy target.
+fn target_address(target: &Target) -> String {
+    match target {
+        Target::Root => "root".to_owned(),
+        Target::Ou(path) => format!("ou:{path}"),
+        Target::Account(name) => format!("account:{name}"),
+    }
+}
+
+/// Whether two policy documents say the same thing (as JSON values; key order and white space
+/// do not count).
+fn same_document(live: &str, desired: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(live),
+        serde_json::from_str::<serde_json::Value>(desired),
+    ) {
+        (Ok(live), Ok(desired)) => live == desired,
+        _ => live == desired,
+    }
+}

@@ -1,0 +1,234 @@
+//! Ordering: the changes form a DAG (petgraph); the plan lists them in a topological order that
+//! is the same on every run.
+//!
+//! Edges: policy types are enabled before policies of that type are created or attached; parents
+//! are created before children; OUs and accounts before what is attached to them; policies before
+//! their attachments; a target gets its new policies before losing old ones (so it never goes
+//! without an SCP); detaches before the policy is deleted; accounts move out and child OUs go
+//! before an OU is deleted. Ties are broken by phase (creates, then moves, tags, attaches,
+//! detaches, closures, deletes, manual steps) and then by address.
+
+use std::collections::{BTreeSet, HashMap};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::{Action, Change};
+
+/// The changes in dependency order, with `depends_on` filled in.
+pub(super) fn order(changes: Vec<Change>) -> Vec<Change> {
+    let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(changes.len(), changes.len());
+    let nodes: Vec<NodeIndex> = (0..changes.len())
+        .map(|index| graph.add_node(index))
+        .collect();
+    for (before, after) in edges(&changes) {
+        graph.update_edge(nodes[before], nodes[after], ());
+    }
+
+    // Kahn's algorithm with a sorted ready set: deterministic, and a cycle leaves nodes behind.
+    let key = |index: usize| {
+        (
+            phase(&changes[index].action),
+            changes[index].address.clone(),
+            index,
+        )
+    };
+    let mut waiting: Vec<usize> = nodes
+        .iter()
+        .map(|node| {
+            graph
+                .neighbors_directed(*node, petgraph::Direction::Incoming)
+                .count()
+        })
+        .collect();
+    let mut ready: BTreeSet<(u8, String, usize)> = (0..changes.len())
+        .filter(|i| waiting[*i] == 0)
+        .map(key)
+        .collect();
+    let mut sorted = Vec::with_capacity(changes.len());
+    while let Some(next) = ready.pop_first() {
+        let index = next.2;
+        sorted.push(index);
+        for successor in graph.neighbors_directed(nodes[index], petgraph::Direction::Outgoing) {
+            let successor = graph[successor];
+            waiting[successor] -= 1;
+            if waiting[successor] == 0 {
+                ready.insert(key(successor));
+            }
+        }
+    }
+    // The edges only ever point from an earlier phase to a later one or from parent to child, so
+    // they cannot form a cycle; should one appear, keep the rest in phase order rather than lose it.
+    if sorted.len() < changes.len() {
+        let placed: BTreeSet<usize> = sorted.iter().copied().collect();
+        let mut rest: Vec<usize> = (0..changes.len()).filter(|i| !placed.contains(i)).collect();
+        rest.sort_by_key(|i| key(*i));
+        sorted.extend(rest);
+    }
+
+    let position: HashMap<usize, usize> = sorted
+        .iter()
+        .enumerate()
+        .map(|(position, index)| (*index, position))
+        .collect();
+    let mut placed: Vec<(usize, usize, Change)> = changes
+        .into_iter()
+        .enumerate()
+        .map(|(index, change)| (position[&index], index, change))
+        .collect();
+    placed.sort_by_key(|(position, _, _)| *position);
+    placed
+        .into_iter()
+        .map(|(_, index, mut change)| {
+            let mut depends_on: Vec<usize> = graph
+                .neighbors_directed(nodes[index], petgraph::Direction::Incoming)
+                .map(|node| position[&graph[node]])
+                .collect();
+            depends_on.sort_unstable();
+            change.depends_on = depends_on;
+            change
+        })
+        .collect()
+}
+
+/// The order of kinds of change when nothing else decides.
+fn phase(action: &Action) -> u8 {
+    match action {
+        Action::EnablePolicyType { .. } => 0,
+        Action::CreateOu { .. } | Action::RenameOu { .. } => 1,
+        Action::CreatePolicy { .. } | Action::UpdatePolicy { .. } => 2,
+        Action::CreateAccount { .. } => 3,
+        Action::MoveAccount { .. } | Action::RenameAccount { .. } => 4,
+        Action::UpdateTags { .. } => 5,
+        Action::AttachPolicy { .. } => 6,
+        Action::DetachPolicy { .. } => 7,
+        Action::CloseAccount { .. } | Action::RemoveAccount { .. } => 8,
+        Action::DeletePolicy { .. } => 9,
+        Action::DeleteOu { .. } => 10,
+        Action::ChangeEmail { .. } => 11,
+    }
+}
+
+/// The OU address an account or OU lands in (`ou:A/B` for `ou:A/B/C`), if any.
+fn parent_of_ou(address: &str) -> Option<String> {
+    let path = address.strip_prefix("ou:")?;
+    path.rsplit_once('/')
+        .map(|(parent, _)| format!("ou:{parent}"))
+}
+
+fn policy_type_of_address(policy: &str) -> Option<&str> {
+    policy
+        .strip_prefix("policy:")?
+        .split_once('/')
+        .map(|(t, _)| t)
+}
+
+/// Pairs `(before, after)` of change indices.
+fn edges(changes: &[Change]) -> Vec<(usize, usize)> {
+    let mut created: HashMap<&str, usize> = HashMap::new();
+    let mut enabled: HashMap<String, usize> = HashMap::new();
+    for (index, change) in changes.iter().enumerate() {
+        match &change.action {
+            Action::CreateOu { .. }
+            | Action::CreateAccount { .. }
+            | Action::CreatePolicy { .. } => {
+                created.insert(change.address.as_str(), index);
+            }
+            Action::EnablePolicyType { policy_type } => {
+                enabled.insert(
+                    crate::model::policy_type_name(*policy_type).to_owned(),
+                    index,
+                );
+            }
+            _ => {}
+        }
+    }
+    let creation = |address: &str| created.get(address).copied();
+    let mut edges = Vec::new();
+    // Changes to one resource keep their phase order (move, then tags, then close).
+    let mut by_address: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, change) in changes.iter().enumerate() {
+        by_address
+            .entry(change.address.as_str())
+            .or_default()
+            .push(index);
+    }
+    for indices in by_address.values() {
+        for (a, b) in indices
+            .iter()
+            .flat_map(|a| indices.iter().map(move |b| (*a, *b)))
+        {
+            if phase(&changes[a].action) < phase(&changes[b].action) {
+                edges.push((a, b));
+            }
+        }
+    }
+    for (index, change) in changes.iter().enumerate() {
+        let mut after = |before: Option<usize>| {
+            if let Some(before) = before.filter(|b| *b != index) {
+                edges.push((before, index));
+            }
+        };
+        match &change.action {
+            Action::CreateOu { parent, .. } => after(creation(parent)),
+            Action::CreateAccount { parent, .. } => after(creation(parent)),
+            Action::MoveAccount { to, .. } => after(creation(to)),
+            Action::CreatePolicy { policy_type, .. } => {
+                after(
+                    enabled
+                        .get(crate::model::policy_type_name(*policy_type))
+                        .copied(),
+                );
+            }
+            Action::AttachPolicy { policy, target } => {
+                after(creation(policy));
+                after(creation(target));
+                after(
+                    policy_type_of_address(policy)
+                        .and_then(|t| enabled.get(t))
+                        .copied(),
+                );
+            }
+            Action::DetachPolicy { policy, target } => {
+                // The target receives its new policies of the type first.
+                for (other, other_change) in changes.iter().enumerate() {
+                    if let Action::AttachPolicy {
+                        policy: attached,
+                        target: attached_target,
+                    } = &other_change.action
+                        && attached_target == target
+                        && policy_type_of_address(attached) == policy_type_of_address(policy)
+                    {
+                        after(Some(other));
+                    }
+                }
+            }
+            Action::DeletePolicy { .. } => {
+                for (other, other_change) in changes.iter().enumerate() {
+                    if let Action::DetachPolicy { policy, .. } = &other_change.action
+                        && *policy == change.address
+                    {
+                        after(Some(other));
+                    }
+                }
+            }
+            Action::DeleteOu { .. } => {
+                for (other, other_change) in changes.iter().enumerate() {
+                    let empties_it = match &other_change.action {
+                        Action::MoveAccount { from, .. } => *from == change.address,
+                        Action::RemoveAccount { .. } => false,
+                        Action::DeleteOu { .. } => {
+                            parent_of_ou(&other_change.address).as_deref()
+                                == Some(change.address.as_str())
+                        }
+                        _ => false,
+                    };
+                    if empties_it {
+                        after(Some(other));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    edges
+}

@@ -1,0 +1,351 @@
+//! Plans as text: terraform-like symbols, grouped by resource, diffs for documents and tags.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use similar::{ChangeTag, TextDiff};
+
+use crate::plan::{Action, Change, Finding, Kind, Plan};
+use crate::rules::Severity;
+
+/// How to draw a plan.
+#[derive(Debug, Clone, Copy)]
+pub struct TextStyle {
+    /// ANSI colours (off for `NO_COLOR`, pipes, Markdown and snapshots).
+    pub colour: bool,
+}
+
+/// The symbol of a kind of change.
+pub fn symbol(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Create | Kind::Attach => "+",
+        Kind::Update => "~",
+        Kind::Move => "->",
+        Kind::Detach | Kind::Close | Kind::Remove | Kind::Delete => "-",
+        Kind::Manual => "!",
+    }
+}
+
+fn paint(style: TextStyle, kind: Kind, text: &str) -> String {
+    if !style.colour {
+        return text.to_owned();
+    }
+    let code = match kind {
+        Kind::Create | Kind::Attach => "32",
+        Kind::Update => "33",
+        Kind::Move => "36",
+        Kind::Detach | Kind::Close | Kind::Remove | Kind::Delete => "31",
+        Kind::Manual => "35",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// The groups of the text plan, in the order they print.
+const GROUPS: &[&str] = &[
+    "Organization",
+    "Organizational units",
+    "Accounts",
+    "Policies",
+    "Attachments",
+    "Manual steps",
+];
+
+fn group(change: &Change) -> usize {
+    if change.action.kind() == Kind::Manual {
+        return 5;
+    }
+    match change
+        .address
+        .split_once(':')
+        .map_or(change.address.as_str(), |(prefix, _)| prefix)
+    {
+        "ou" => 1,
+        "account" => 2,
+        "policy" => 3,
+        "attachment" => 4,
+        _ => 0,
+    }
+}
+
+/// The whole plan for people: header, grouped changes, findings, summary line.
+pub fn plan_text(plan: &Plan, source: &str, style: TextStyle) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "orgctl plan for {} ({}), against {source}",
+        plan.organization,
+        crate::model::ownership::model_name(plan.business_model)
+    );
+    if plan.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNo changes. The organization matches the configuration."
+        );
+    } else {
+        out.push_str(&changes_text(plan, style, "  "));
+    }
+    if !plan.findings.is_empty() {
+        let _ = writeln!(out, "\nFindings");
+        for finding in &plan.findings {
+            out.push_str(&finding_text(finding, "  "));
+        }
+    }
+    let _ = writeln!(out, "\n{}", summary_line(plan));
+    out
+}
+
+/// The changes, grouped, each with its details; `indent` goes before each change's symbol
+/// (Markdown's `diff` blocks want the symbol in the first column).
+pub fn changes_text(plan: &Plan, style: TextStyle, indent: &str) -> String {
+    let mut groups: BTreeMap<usize, Vec<&Change>> = BTreeMap::new();
+    for change in &plan.changes {
+        groups.entry(group(change)).or_default().push(change);
+    }
+    let mut out = String::new();
+    for (index, changes) in groups {
+        let _ = writeln!(out, "\n{}", GROUPS[index]);
+        for change in changes {
+            let kind = change.action.kind();
+            let _ = writeln!(
+                out,
+                "{indent}{}",
+                paint(style, kind, &format!("{} {}", symbol(kind), change.address))
+            );
+            for line in details(change) {
+                let _ = writeln!(out, "        {line}");
+            }
+        }
+    }
+    out
+}
+
+/// `Plan: 3 to create, 1 to move.` or `No changes.`
+pub fn summary_line(plan: &Plan) -> String {
+    let parts: Vec<String> = plan
+        .summary
+        .parts()
+        .iter()
+        .map(|(count, words)| format!("{count} {words}"))
+        .collect();
+    let errors = plan
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let mut line = if parts.is_empty() {
+        "No changes.".to_owned()
+    } else {
+        format!("Plan: {}.", parts.join(", "))
+    };
+    if errors > 0 {
+        let _ = write!(
+            line,
+            " {errors} finding{} must be resolved before apply.",
+            if errors == 1 { "" } else { "s" }
+        );
+    }
+    line
+}
+
+/// A finding as `error[code] address` with its message and help, indented.
+pub fn finding_text(finding: &Finding, indent: &str) -> String {
+    let mut out = String::new();
+    let severity = match finding.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let _ = writeln!(
+        out,
+        "{indent}{severity}[{}]{}",
+        finding.code,
+        finding
+            .address
+            .as_ref()
+            .map(|a| format!(" {a}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(out, "{indent}    {}", finding.message);
+    if let Some(help) = &finding.help {
+        let _ = writeln!(out, "{indent}    help: {help}");
+    }
+    out
+}
+
+/// One line per change and finding, for scheduled drift jobs and logs.
+pub fn drift_lines(plan: &Plan) -> String {
+    let mut out = String::new();
+    for change in &plan.changes {
+        let kind = change.action.kind();
+        let _ = writeln!(
+            out,
+            "{} {}  {}: {}",
+            symbol(kind),
+            change.address,
+            change.action.name(),
+            change.reason
+        );
+    }
+    for finding in &plan.findings {
+        let _ = writeln!(
+            out,
+            "{} {}  {}: {}",
+            match finding.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            finding.address.as_deref().unwrap_or("organization"),
+            finding.code,
+            finding.message
+        );
+    }
+    out
+}
+
+fn tag_list(tags: &BTreeMap<String, String>) -> String {
+    tags.iter()
+        .map(|(k, v)| format!("{k} = {v:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The lines under a change's address.
+fn details(change: &Change) -> Vec<String> {
+    let mut lines = Vec::new();
+    match &change.action {
+        Action::EnablePolicyType { policy_type } => {
+            lines.push(format!(
+                "enable {} on the root",
+                crate::model::policy_type_plural(*policy_type)
+            ));
+        }
+        Action::CreateOu { parent, tags, .. } => {
+            lines.push(format!("create under {parent}"));
+            if !tags.is_empty() {
+                lines.push(format!("tags: {}", tag_list(tags)));
+            }
+        }
+        Action::RenameOu { from, to, .. } | Action::RenameAccount { from, to, .. } => {
+            lines.push(format!("rename {from:?} -> {to:?}"));
+        }
+        Action::DeleteOu { id } => lines.push(format!("delete {id}")),
+        Action::CreateAccount {
+            email,
+            parent,
+            tags,
+            ..
+        } => {
+            lines.push(format!("create in {parent}, root email {email}"));
+            if !tags.is_empty() {
+                lines.push(format!("tags: {}", tag_list(tags)));
+            }
+        }
+        Action::MoveAccount { from, to, .. } => lines.push(format!("move {from} -> {to}")),
+        Action::ChangeEmail { id, from, to } => {
+            lines.push(format!("root email of {id}: {from} -> {to}"));
+            lines.push(
+                "whoever holds the root user signs in as root and changes it; orgctl cannot"
+                    .to_owned(),
+            );
+        }
+        Action::CloseAccount { id, .. } => {
+            lines.push(format!("close {id} (apply needs --allow-close)"))
+        }
+        Action::RemoveAccount { id, .. } => {
+            lines.push(format!(
+                "remove {id} from the organization (apply needs --allow-remove)"
+            ));
+        }
+        Action::CreatePolicy {
+            description,
+            document,
+            tags,
+            ..
+        } => {
+            if !description.is_empty() {
+                lines.push(format!("description: {description:?}"));
+            }
+            lines.push(format!("document: {} characters", document.chars().count()));
+            if !tags.is_empty() {
+                lines.push(format!("tags: {}", tag_list(tags)));
+            }
+        }
+        Action::UpdatePolicy {
+            description,
+            document,
+            ..
+        } => {
+            if let Some(update) = description {
+                lines.push(format!("description: {:?} -> {:?}", update.from, update.to));
+            }
+            if let Some(update) = document {
+                lines.push("document:".to_owned());
+                lines.extend(
+                    document_diff(&update.from, &update.to)
+                        .into_iter()
+                        .map(|l| format!("  {l}")),
+                );
+            }
+        }
+        Action::DeletePolicy { id } => lines.push(format!("delete {id}")),
+        Action::AttachPolicy { .. } | Action::DetachPolicy { .. } => {
+            lines.push(change.reason.clone())
+        }
+        Action::UpdateTags {
+            set, unset, before, ..
+        } => {
+            let mut after = before.clone();
+            for key in unset {
+                after.remove(key);
+            }
+            after.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+            lines.push("tags:".to_owned());
+            lines.extend(
+                tags_diff(before, &after)
+                    .into_iter()
+                    .map(|l| format!("  {l}")),
+            );
+        }
+    }
+    lines
+}
+
+/// A unified diff of two policy documents, pretty-printed so that each statement has its lines.
+pub fn document_diff(from: &str, to: &str) -> Vec<String> {
+    let pretty = |document: &str| {
+        serde_json::from_str::<serde_json::Value>(document)
+            .ok()
+            .and_then(|value| serde_json::to_string_pretty(&value).ok())
+            .unwrap_or_else(|| document.to_owned())
+            + "\n"
+    };
+    let (from, to) = (pretty(from), pretty(to));
+    let diff = TextDiff::from_lines(&from, &to);
+    diff.unified_diff()
+        .context_radius(2)
+        .header("live", "desired")
+        .to_string()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The tag lines that change, `-` for live and `+` for desired.
+pub fn tags_diff(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let lines = |tags: &BTreeMap<String, String>| {
+        tags.iter()
+            .map(|(k, v)| format!("{k} = {v:?}\n"))
+            .collect::<String>()
+    };
+    let (before, after) = (lines(before), lines(after));
+    TextDiff::from_lines(&before, &after)
+        .iter_all_changes()
+        .filter_map(|change| match change.tag() {
+            ChangeTag::Delete => Some(format!("- {}", change.value().trim_end())),
+            ChangeTag::Insert => Some(format!("+ {}", change.value().trim_end())),
+            ChangeTag::Equal => None,
+        })
+        .collect()
+}

@@ -1,0 +1,320 @@
+//! The live-aware rules: each scenario plans a small configuration against a small live state and
+//! expects the rule's finding (and, where it matters, no change).
+
+use orgctl::live::snapshot;
+use orgctl::plan::{self, Plan, PlanInput};
+use serde_json::{Value, json};
+
+use crate::common;
+
+const BASE: &str = r#"
+organization:
+  name: acme
+  business_model: ecam
+  operator: provider
+  provider: { name: Nimbus, email_domain: nimbus-reseller.net }
+  customer: { name: Acme, email_domain: acme-corp.net }
+  management_account: { name: acme-payer, email: payer@nimbus-reseller.net }
+  enabled_policy_types: [service_control]
+organizational_units:
+  Workloads: {}
+accounts:
+  acme-prod: { ou: Workloads, id: "222222222222" }
+"#;
+
+const FULL_ACCESS: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// A live organization matching `BASE`, FullAWSAccess attached everywhere.
+fn base_live() -> Value {
+    json!({
+        "format": "orgctl-live",
+        "version": 1,
+        "organization": { "id": "o-abcdefghij", "management_account_id": "111111111111", "management_account_email": "payer@nimbus-reseller.net" },
+        "root": { "id": "r-ab12", "enabled_policy_types": ["service_control"] },
+        "organizational_units": [ { "id": "ou-ab12-aaaaaaaa", "name": "Workloads", "parent_id": "r-ab12" } ],
+        "accounts": [
+            { "id": "111111111111", "name": "acme-payer", "email": "payer@nimbus-reseller.net", "parent_id": "r-ab12" },
+            { "id": "222222222222", "name": "acme-prod", "email": "aws+acme-prod@acme-corp.net", "parent_id": "ou-ab12-aaaaaaaa" }
+        ],
+        "policies": [ {
+            "id": "p-FullAWSAccess", "name": "FullAWSAccess", "type": "service_control", "aws_managed": true,
+            "document": FULL_ACCESS,
+            "targets": ["r-ab12", "ou-ab12-aaaaaaaa", "111111111111", "222222222222"]
+        } ]
+    })
+}
+
+fn plan_of(yaml: &str, live: &Value) -> Plan {
+    let (source, file) =
+        orgctl::config::parse("orgctl.yaml", yaml.as_bytes()).expect("the YAML parses");
+    let config = orgctl::config::Config {
+        source,
+        base_dir: common::root(),
+        file,
+        policy_files: Default::default(),
+    };
+    let resolved = orgctl::model::resolve(&config, &common::context());
+    assert!(
+        !resolved.has_errors(),
+        "{}",
+        common::render(&resolved.diagnostics)
+    );
+    let live =
+        snapshot::parse("live.json", live.to_string().as_bytes()).expect("the snapshot parses");
+    plan::plan(&resolved.desired, &live, &PlanInput::default())
+}
+
+fn codes(plan: &Plan) -> Vec<&str> {
+    plan.findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+fn push(live: &mut Value, list: &str, item: Value) {
+    live[list].as_array_mut().expect("a list").push(item);
+}
+
+#[test]
+fn the_base_scenario_plans_nothing_and_finds_nothing() {
+    let plan = plan_of(BASE, &base_live());
+    assert!(plan.is_empty(), "{:?}", plan.changes);
+    assert!(plan.findings.is_empty(), "{:?}", plan.findings);
+}
+
+#[test]
+fn an_undeclared_ou_is_reported_and_left_alone() {
+    let mut live = base_live();
+    push(
+        &mut live,
+        "organizational_units",
+        json!({ "id": "ou-ab12-bbbbbbbb", "name": "Legacy", "parent_id": "r-ab12" }),
+    );
+    live["policies"][0]["targets"]
+        .as_array_mut()
+        .expect("targets")
+        .push(json!("ou-ab12-bbbbbbbb"));
+    let plan = plan_of(BASE, &live);
+    assert_eq!(codes(&plan), ["orgctl::live::unmanaged"]);
+    assert_eq!(plan.findings[0].address.as_deref(), Some("ou:Legacy"));
+    assert!(plan.is_empty());
+}
+
+#[test]
+fn undeclared_accounts_follow_the_business_model_and_the_setting() {
+    let mut live = base_live();
+    push(
+        &mut live,
+        "accounts",
+        json!({ "id": "333333333333", "name": "console-made", "email": "x@acme-corp.net", "parent_id": "r-ab12" }),
+    );
+    live["policies"][0]["targets"]
+        .as_array_mut()
+        .expect("targets")
+        .push(json!("333333333333"));
+    let plan = plan_of(BASE, &live);
+    assert_eq!(codes(&plan), ["orgctl::live::undeclared_account"]);
+    assert_eq!(plan.findings[0].severity, orgctl::rules::Severity::Warning);
+    let resold = BASE.replace("business_model: ecam", "business_model: resold");
+    assert_eq!(
+        plan_of(&resold, &live).findings[0].severity,
+        orgctl::rules::Severity::Error
+    );
+    let ignored = BASE.replace(
+        "enabled_policy_types",
+        "undeclared_accounts: ignore\n  enabled_policy_types",
+    );
+    assert!(plan_of(&ignored, &live).findings.is_empty());
+}
+
+#[test]
+fn a_live_email_on_the_wrong_domain_is_a_finding_and_a_manual_step() {
+    let mut live = base_live();
+    live["accounts"][1]["email"] = json!("aws+acme-prod@nimbus-reseller.net");
+    let plan = plan_of(BASE, &live);
+    assert_eq!(codes(&plan), ["orgctl::live::email_domain"]);
+    assert!(
+        plan.changes
+            .iter()
+            .any(|c| c.action.name() == "change_email")
+    );
+}
+
+#[test]
+fn a_declared_account_closed_in_aws_is_a_finding() {
+    let mut live = base_live();
+    live["accounts"][1]["status"] = json!("suspended");
+    let plan = plan_of(BASE, &live);
+    assert_eq!(codes(&plan), ["orgctl::live::account_not_active"]);
+    assert!(plan.is_empty());
+}
+
+#[test]
+fn a_pinned_id_the_organization_lacks_is_an_error() {
+    let yaml = BASE.replace("222222222222", "999999999999");
+    let plan = plan_of(&yaml, &base_live());
+    assert!(
+        codes(&plan).contains(&"orgctl::live::pinned_missing"),
+        "{:?}",
+        codes(&plan)
+    );
+    assert!(plan.has_errors());
+    assert!(
+        !plan
+            .changes
+            .iter()
+            .any(|c| c.action.name() == "create_account")
+    );
+}
+
+#[test]
+fn two_live_ous_with_one_name_are_ambiguous() {
+    let mut live = base_live();
+    push(
+        &mut live,
+        "organizational_units",
+        json!({ "id": "ou-ab12-cccccccc", "name": "Workloads", "parent_id": "r-ab12" }),
+    );
+    live["policies"][0]["targets"]
+        .as_array_mut()
+        .expect("targets")
+        .push(json!("ou-ab12-cccccccc"));
+    let plan = plan_of(BASE, &live);
+    assert!(
+        codes(&plan).contains(&"orgctl::live::ambiguous"),
+        "{:?}",
+        codes(&plan)
+    );
+}
+
+#[test]
+fn a_pinned_ou_under_another_parent_cannot_move() {
+    let yaml = BASE
+        .replace(
+            "  Workloads: {}",
+            "  Platform:\n    children:\n      Workloads: { id: ou-ab12-aaaaaaaa }",
+        )
+        .replace("ou: Workloads,", "ou: Platform/Workloads,");
+    let plan = plan_of(&yaml, &base_live());
+    assert!(
+        codes(&plan).contains(&"orgctl::live::ou_cannot_move"),
+        "{:?}",
+        codes(&plan)
+    );
+}
+
+#[test]
+fn a_pinned_ou_with_a_new_name_is_renamed_not_recreated() {
+    let yaml = BASE
+        .replace("  Workloads: {}", "  Apps: { id: ou-ab12-aaaaaaaa }")
+        .replace("ou: Workloads,", "ou: Apps,");
+    let plan = plan_of(&yaml, &base_live());
+    let actions: Vec<&str> = plan.changes.iter().map(|c| c.action.name()).collect();
+    assert_eq!(actions, ["rename_ou"], "{:?}", plan.changes);
+}
+
+#[test]
+fn an_ou_that_would_keep_accounts_is_not_deleted() {
+    let yaml = BASE
+        .replace("  Workloads: {}", "  Workloads: { lifecycle: delete }")
+        .replace("ou: Workloads,", "");
+    // acme-prod moves to the root: the OU empties and can go.
+    let plan = plan_of(&yaml, &base_live());
+    assert!(
+        !codes(&plan).contains(&"orgctl::live::ou_not_empty"),
+        "{:?}",
+        plan.findings
+    );
+    let delete = plan
+        .changes
+        .iter()
+        .position(|c| c.action.name() == "delete_ou")
+        .expect("a delete");
+    let moved = plan
+        .changes
+        .iter()
+        .position(|c| c.action.name() == "move_account")
+        .expect("a move");
+    assert!(plan.changes[delete].depends_on.contains(&moved));
+    // With an undeclared account left inside, it cannot.
+    let mut live = base_live();
+    push(
+        &mut live,
+        "accounts",
+        json!({ "id": "333333333333", "name": "stray", "email": "s@acme-corp.net", "parent_id": "ou-ab12-aaaaaaaa" }),
+    );
+    let plan = plan_of(&yaml, &live);
+    assert!(
+        codes(&plan).contains(&"orgctl::live::ou_not_empty"),
+        "{:?}",
+        codes(&plan)
+    );
+}
+
+#[test]
+fn detaching_the_last_scp_is_an_error() {
+    // A declared SCP replaces nothing, but the live FullAWSAccess is detached by hand out of band:
+    let mut live = base_live();
+    live["policies"][0]["targets"] = json!(["r-ab12", "111111111111", "222222222222"]);
+    let plan = plan_of(BASE, &live);
+    assert_eq!(codes(&plan), ["orgctl::live::no_scp"]);
+    assert_eq!(plan.findings[0].address.as_deref(), Some("ou:Workloads"));
+}
+
+#[test]
+fn more_than_five_scps_after_the_plan_is_an_error() {
+    let mut yaml = BASE.to_owned();
+    yaml.push_str("policies:\n");
+    for index in 0..5 {
+        yaml.push_str(&format!(
+            "  deny-{index}:\n    type: service_control\n    document: {{ Version: \"2012-10-17\", Statement: [] }}\n    attach: [Workloads]\n"
+        ));
+    }
+    // Five declared SCPs are within the offline limit, but FullAWSAccess is attached too: six.
+    let plan = plan_of(&yaml, &base_live());
+    assert!(
+        codes(&plan).contains(&"orgctl::live::attachment_limit"),
+        "{:?}",
+        codes(&plan)
+    );
+}
+
+#[test]
+fn closing_beyond_the_quota_is_an_error() {
+    let yaml = BASE.replace(
+        r#"id: "222222222222" }"#,
+        r#"id: "222222222222", lifecycle: close }"#,
+    );
+    let mut live = base_live();
+    live["account_closures"] = json!({ "per_30_days": 10, "used": 10 });
+    let plan = plan_of(&yaml, &live);
+    assert_eq!(codes(&plan), ["orgctl::live::close_quota"]);
+    live["account_closures"] = json!({ "per_30_days": 10, "used": 9 });
+    assert!(plan_of(&yaml, &live).findings.is_empty());
+}
+
+#[test]
+fn swapping_scps_attaches_before_it_detaches() {
+    let yaml = format!(
+        "{BASE}policies:\n  baseline:\n    type: service_control\n    document: {{ Version: \"2012-10-17\", Statement: [] }}\n    attach: [Workloads]\n"
+    );
+    let mut live = base_live();
+    push(
+        &mut live,
+        "policies",
+        json!({
+            "id": "p-aaaaaaaa", "name": "baseline", "type": "service_control",
+            "document": "{\"Version\":\"2012-10-17\",\"Statement\":[]}", "targets": ["222222222222"]
+        }),
+    );
+    let plan = plan_of(&yaml, &live);
+    let attach = plan
+        .changes
+        .iter()
+        .position(|c| c.action.name() == "attach_policy")
+        .expect("attach");
+    let detach = plan
+        .changes
+        .iter()
+        .position(|c| c.action.name() == "detach_policy")
+        .expect("detach");
+    assert!(attach < detach);
+}
