@@ -3,8 +3,11 @@
 
     scripts/synthetic_org.py OUT_DIR [--accounts 10000] [--ous 1000] [--depth 5] [--policies 100]
 
-OUT_DIR receives orgctl.yaml and policies/*.json. The organization is deterministic (seeded), valid
-(it passes `orgctl validate` with no errors), and uses an ECAM model so every ownership rule runs.
+OUT_DIR receives orgctl.yaml and policies/*.json, and live.json: a snapshot of the same
+organization in which 1% of the accounts carry a stale tag and 1% sit in the wrong OU, so that
+`orgctl plan OUT_DIR/orgctl.yaml --state OUT_DIR/live.json` has real work to do. The organization
+is deterministic (seeded), valid (it passes `orgctl validate` with no errors), and uses an ECAM
+model so every ownership rule runs.
 """
 
 import argparse
@@ -50,6 +53,55 @@ def write_tree(out, tree, indent):
             out.append(f"{' ' * indent}{name}: {{}}")
 
 
+def write_live(out_path, rng, paths, accounts, policies):
+    """A snapshot matching the configuration, with a little drift."""
+    ou_ids = {path: f"ou-syn1-{index:08x}" for index, path in enumerate(paths)}
+    root = "r-syn1"
+    full_access_targets = [root, "999999999999"] + list(ou_ids.values())
+    live_accounts = [{
+        "id": "999999999999", "name": "synthetic-payer", "email": "payer@nimbus-reseller.net",
+        "status": "active", "parent_id": root, "tags": {},
+    }]
+    for index, (name, path, tags) in enumerate(accounts):
+        tags = dict(tags)
+        parent = ou_ids[path]
+        if index % 100 == 1:
+            tags["CostCenter"] = "0000"
+        if index % 100 == 2:
+            parent = ou_ids[rng.choice(paths)]
+        live_accounts.append({
+            "id": str(100000000000 + index), "name": name, "email": f"aws+{name}@acme-corp.net",
+            "status": "active", "parent_id": parent, "tags": tags,
+        })
+        full_access_targets.append(str(100000000000 + index))
+    live_policies = [{
+        "id": "p-FullAWSAccess", "name": "FullAWSAccess", "type": "service_control",
+        "description": "Allows access to every operation", "aws_managed": True,
+        "document": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}',
+        "tags": {}, "targets": sorted(full_access_targets),
+    }]
+    for index, (name, policy_type, document, target) in enumerate(policies):
+        live_policies.append({
+            "id": f"p-{index:08x}", "name": name, "type": policy_type, "description": "", "aws_managed": False,
+            "document": json.dumps(document, separators=(",", ":")), "tags": {}, "targets": [ou_ids[target]],
+        })
+    parent_of = {path: (ou_ids[path[:-1]] if len(path) > 1 else root) for path in paths}
+    state = {
+        "format": "orgctl-live",
+        "version": 1,
+        "organization": {"id": "o-synthetic1", "management_account_id": "999999999999",
+                         "management_account_email": "payer@nimbus-reseller.net"},
+        "root": {"id": root, "enabled_policy_types": ["service_control", "tag"], "tags": {}},
+        "organizational_units": sorted(
+            ({"id": ou_ids[p], "name": p[-1], "parent_id": parent_of[p], "tags": ({"level": str(len(p))} if any(q[:-1] == p for q in paths) else {})}
+             for p in paths), key=lambda ou: ou["id"]),
+        "accounts": sorted(live_accounts, key=lambda a: a["id"]),
+        "policies": sorted(live_policies, key=lambda p: p["id"]),
+    }
+    with open(out_path, "w") as handle:
+        json.dump(state, handle, indent=1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out_dir")
@@ -81,19 +133,23 @@ def main():
 
     out.append("")
     out.append("accounts:")
+    accounts = []
     for index in range(args.accounts):
-        path = "/".join(rng.choice(paths))
+        path = rng.choice(paths)
+        tags = {"CostCenter": str(rng.randrange(1000, 9999)), "owner": f"team-{index % 97}",
+                "environment": rng.choice(["prod", "staging", "dev"])}
+        accounts.append((f"account-{index:05d}", path, tags))
         out.append(f"  account-{index:05d}:")
-        out.append(f"    ou: {path}")
+        out.append(f"    ou: {'/'.join(path)}")
         if index % 2 == 0:
             out.append(f"    id: \"{100000000000 + index}\"")
         out.append(
-            f"    tags: {{ CostCenter: \"{rng.randrange(1000, 9999)}\", owner: team-{index % 97}, environment: "
-            f"{rng.choice(['prod', 'staging', 'dev'])} }}"
+            f"    tags: {{ CostCenter: \"{tags['CostCenter']}\", owner: {tags['owner']}, environment: {tags['environment']} }}"
         )
 
     out.append("")
     out.append("policies:")
+    policies = []
     for index in range(args.policies):
         scp = index % 2 == 0
         name = f"policy-{index:03d}"
@@ -113,6 +169,7 @@ def main():
             document = {"tags": {f"Key{index}": {"tag_key": {"@@assign": f"Key{index}"}}}}
         with open(os.path.join(args.out_dir, "policies", f"{name}.json"), "w") as handle:
             json.dump(document, handle, indent=2)
+        policies.append((name, "service_control" if scp else "tag", document, paths[index % len(paths)]))
         target = "/".join(paths[index % len(paths)])
         out.append(f"  {name}:")
         out.append(f"    type: {'service_control' if scp else 'tag'}")
@@ -121,6 +178,7 @@ def main():
 
     with open(os.path.join(args.out_dir, "orgctl.yaml"), "w") as handle:
         handle.write("\n".join(out) + "\n")
+    write_live(os.path.join(args.out_dir, "live.json"), rng, paths, accounts, policies)
 
 
 if __name__ == "__main__":

@@ -105,7 +105,12 @@ impl Aws {
         }
         let requests = Arc::new(AtomicUsize::new(0));
         let config = organizations::config::Builder::from(&sdk)
-            .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
+            .retry_config(
+                RetryConfig::adaptive()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    // The default ceiling (20 s) turns two throttles into a 40-second call.
+                    .with_max_backoff(std::time::Duration::from_secs(5)),
+            )
             .retry_classifier(ConcurrentModificationRetry)
             .interceptor(CountRequests(Arc::clone(&requests)))
             .build();

@@ -177,11 +177,23 @@ impl LiveState {
     }
 }
 
-/// A short, stable digest of a value's JSON form (16 hex digits of SHA-256).
+/// A short, stable digest of a value's JSON form (16 hex digits of SHA-256), streamed into the
+/// hash without building the JSON text.
 pub fn fingerprint<T: Serialize>(value: &T) -> String {
-    // Serialising orgctl's own plain data types to JSON cannot fail.
-    let bytes = serde_json::to_vec(value).unwrap_or_default();
-    let digest = Sha256::digest(&bytes);
+    struct HashWriter(Sha256);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut writer = HashWriter(Sha256::new());
+    // Serialising orgctl's own plain data types into a hash cannot fail.
+    let _ = serde_json::to_writer(&mut writer, value);
+    let digest = writer.0.finalize();
     digest
         .iter()
         .take(8)

@@ -52,12 +52,20 @@ pub(super) fn diff(desired: &Desired, live: &LiveState) -> Diff {
     differ.emptied_ous();
     differ.attachment_limits();
     differ.closure_quota();
-    differ.keep_touched_by_changes();
+    let touched = differ.touched_by_changes();
     Diff {
         changes: differ.changes,
         findings: differ.findings,
-        touched: differ.touched,
+        touched,
     }
+}
+
+/// A live resource a change may depend on.
+enum Touched<'a> {
+    Root(&'a crate::live::LiveRoot),
+    Ou(&'a LiveOu),
+    Account(&'a LiveAccount),
+    Policy(&'a LivePolicy),
 }
 
 struct Differ<'a> {
@@ -65,7 +73,9 @@ struct Differ<'a> {
     live: &'a LiveState,
     changes: Vec<Change>,
     findings: Vec<Finding>,
-    touched: BTreeMap<String, String>,
+    /// The live resource behind each address the plan may touch; fingerprinted at the end, for
+    /// the addresses the changes refer to only.
+    touched: HashMap<String, Touched<'a>>,
     /// Live OUs by parent id.
     children: HashMap<&'a str, Vec<&'a LiveOu>>,
     ou_by_id: HashMap<&'a str, &'a LiveOu>,
@@ -92,7 +102,7 @@ impl<'a> Differ<'a> {
             live,
             changes: Vec::new(),
             findings: Vec::new(),
-            touched: BTreeMap::new(),
+            touched: HashMap::new(),
             children,
             ou_by_id: live
                 .organizational_units
@@ -126,8 +136,8 @@ impl<'a> Differ<'a> {
             .push(Finding::new(rule, address, message, help));
     }
 
-    fn touch<T: serde::Serialize>(&mut self, address: &str, live: &T) {
-        self.touched.insert(address.to_owned(), fingerprint(live));
+    fn touch(&mut self, address: &str, live: Touched<'a>) {
+        self.touched.insert(address.to_owned(), live);
     }
 
     /// Tag changes of an existing resource, if its tags differ.
@@ -196,7 +206,7 @@ impl<'a> Differ<'a> {
         }
         let root = &self.live.root;
         if root.tags != self.desired.organization.tags {
-            self.touch("root", root);
+            self.touch("root", Touched::Root(root));
             self.tags(
                 "root",
                 &root.id,
@@ -291,7 +301,7 @@ impl<'a> Differ<'a> {
                 (Some(live), lifecycle) => {
                     self.ou_matches.insert(ou.path.clone(), live);
                     self.address_of_id.insert(live.id.as_str(), address.clone());
-                    self.touch(&address, live);
+                    self.touch(&address, Touched::Ou(live));
                     if lifecycle == OuLifecycle::Delete {
                         self.leaving.insert(live.id.clone());
                         self.change(
@@ -446,7 +456,7 @@ impl<'a> Differ<'a> {
             self.address_of_id
                 .insert(live_account.id.as_str(), address.clone());
             self.matched_accounts.insert(live_account.id.as_str());
-            self.touch(&address, live_account);
+            self.touch(&address, Touched::Account(live_account));
             match account.lifecycle {
                 AccountLifecycle::Close => {
                     self.leaving.insert(live_account.id.clone());
@@ -680,7 +690,7 @@ impl<'a> Differ<'a> {
                 continue;
             };
             matched.insert(live.id.as_str());
-            self.touch(&address, live);
+            self.touch(&address, Touched::Policy(live));
             let live_targets: BTreeSet<String> =
                 live.targets.iter().map(|id| self.parent_of(id)).collect();
             if policy.lifecycle == PolicyLifecycle::Delete {
@@ -878,7 +888,12 @@ impl<'a> Differ<'a> {
                 _ => {}
             }
         }
-        for target in &targets {
+        // SCPs never restrict the management account, so it needs none.
+        let management = self
+            .address_of_id
+            .get(self.live.organization.management_account_id.as_str())
+            .cloned();
+        for target in targets.iter().filter(|t| Some(*t) != management.as_ref()) {
             if scp_enabled
                 && attached
                     .get(&(target.clone(), PolicyType::ServiceControl))
@@ -921,8 +936,8 @@ impl<'a> Differ<'a> {
             .find(|t| policy_type_name(*t) == type_name)
     }
 
-    /// Keeps the fingerprints of the live resources the changes act on or refer to.
-    fn keep_touched_by_changes(&mut self) {
+    /// Fingerprints the live resources the changes act on or refer to.
+    fn touched_by_changes(&self) -> BTreeMap<String, String> {
         let mut referred: BTreeSet<&str> = BTreeSet::new();
         for change in &self.changes {
             referred.insert(change.address.as_str());
@@ -942,8 +957,18 @@ impl<'a> Differ<'a> {
                 _ => {}
             }
         }
-        self.touched
-            .retain(|address, _| referred.contains(address.as_str()));
+        referred
+            .into_iter()
+            .filter_map(|address| {
+                let fingerprint = match self.touched.get(address)? {
+                    Touched::Root(root) => fingerprint(root),
+                    Touched::Ou(ou) => fingerprint(ou),
+                    Touched::Account(account) => fingerprint(account),
+                    Touched::Policy(policy) => fingerprint(policy),
+                };
+                Some((address.to_owned(), fingerprint))
+            })
+            .collect()
     }
 
     fn closure_quota(&mut self) {

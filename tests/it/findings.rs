@@ -318,3 +318,11 @@ fn swapping_scps_attaches_before_it_detaches() {
         .expect("detach");
     assert!(attach < detach);
 }
+
+#[test]
+fn the_management_account_needs_no_scp() {
+    // SCPs never restrict the management account: no FullAWSAccess there is no finding.
+    let mut live = base_live();
+    live["policies"][0]["targets"] = json!(["r-ab12", "ou-ab12-aaaaaaaa", "222222222222"]);
+    assert!(plan_of(BASE, &live).findings.is_empty());
+}
