@@ -30,14 +30,17 @@ fn compute(
         );
         return Err(ExitStatus::Failure);
     }
+    let input = PlanInput {
+        config_digest: config.digest(),
+    };
+    // The raw, spanned configuration is done with: free it before the live state arrives.
+    drop(config);
+    let desired = resolved.desired;
     let (state, source) = live::read(live_args).map_err(|error| {
         eprint!("{}", diagnostic::render(&[error], style));
         ExitStatus::Failure
     })?;
-    let input = PlanInput {
-        config_digest: config.digest(),
-    };
-    Ok((plan::plan(&resolved.desired, &state, &input), source))
+    Ok((plan::plan(&desired, &state, &input), source))
 }
 
 pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {

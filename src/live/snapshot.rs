@@ -37,6 +37,28 @@ pub struct SnapshotFile {
     pub state: LiveState,
 }
 
+/// The file as read. Reading through `SnapshotFile`'s `flatten` would make serde buffer the whole
+/// document as an intermediate tree (more memory, and slower); the fields are spelled out here
+/// instead, so that every unknown field is refused too.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotIn {
+    #[serde(rename = "format")]
+    _format: String,
+    #[serde(rename = "version")]
+    _version: u32,
+    organization: super::LiveOrganization,
+    root: super::LiveRoot,
+    #[serde(default)]
+    organizational_units: Vec<super::LiveOu>,
+    #[serde(default)]
+    accounts: Vec<super::LiveAccount>,
+    #[serde(default)]
+    policies: Vec<super::LivePolicy>,
+    #[serde(default)]
+    account_closures: Option<super::ClosureQuota>,
+}
+
 /// A snapshot file as a live organization.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
@@ -111,9 +133,16 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<LiveState, Diagnostic> {
             header.version
         )));
     }
-    let snapshot: SnapshotFile =
+    let snapshot: SnapshotIn =
         serde_json::from_slice(bytes).map_err(|error| invalid(error.to_string()))?;
-    let mut state = snapshot.state;
+    let mut state = LiveState {
+        organization: snapshot.organization,
+        root: snapshot.root,
+        organizational_units: snapshot.organizational_units,
+        accounts: snapshot.accounts,
+        policies: snapshot.policies,
+        account_closures: snapshot.account_closures,
+    };
     state.normalise();
     Ok(state)
 }
