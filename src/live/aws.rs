@@ -46,6 +46,22 @@ use crate::config::PolicyType;
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 
+/// Sends every page of a paginated request and gathers one list field of the pages; an error
+/// becomes the diagnostic of `operation` on `resource`.
+macro_rules! all_pages {
+    ($request:expr, $field:ident, $operation:literal, $resource:expr) => {
+        $request
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| aws_error($operation, $resource, &error))?
+            .into_iter()
+            .flat_map(|page| page.$field.unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+}
+
 /// Requests in flight at once: AWS Organizations throttles at a few requests per second per
 /// account, so more only buys throttling.
 pub const CONCURRENCY: usize = 8;
@@ -183,32 +199,24 @@ impl Aws {
         &self,
         parent: String,
     ) -> Result<(Vec<LiveOu>, Vec<LiveAccount>), Diagnostic> {
-        let ous: Vec<aws::OrganizationalUnit> = self
-            .client
-            .list_organizational_units_for_parent()
-            .parent_id(&parent)
-            .max_results(20)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|error| aws_error("ListOrganizationalUnitsForParent", &parent, &error))?
-            .into_iter()
-            .flat_map(|page| page.organizational_units.unwrap_or_default())
-            .collect();
-        let accounts: Vec<aws::Account> = self
-            .client
-            .list_accounts_for_parent()
-            .parent_id(&parent)
-            .max_results(20)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|error| aws_error("ListAccountsForParent", &parent, &error))?
-            .into_iter()
-            .flat_map(|page| page.accounts.unwrap_or_default())
-            .collect();
+        let ous: Vec<aws::OrganizationalUnit> = all_pages!(
+            self.client
+                .list_organizational_units_for_parent()
+                .parent_id(&parent)
+                .max_results(20),
+            organizational_units,
+            "ListOrganizationalUnitsForParent",
+            &parent
+        );
+        let accounts: Vec<aws::Account> = all_pages!(
+            self.client
+                .list_accounts_for_parent()
+                .parent_id(&parent)
+                .max_results(20),
+            accounts,
+            "ListAccountsForParent",
+            &parent
+        );
         let ous = ous
             .into_iter()
             .map(|ou| LiveOu {
@@ -240,25 +248,15 @@ impl Aws {
         &self,
         policy_type: PolicyType,
     ) -> Result<Vec<LivePolicy>, Diagnostic> {
-        let summaries: Vec<aws::PolicySummary> = self
-            .client
-            .list_policies()
-            .filter(to_aws(policy_type))
-            .max_results(20)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|error| {
-                aws_error(
-                    "ListPolicies",
-                    crate::model::policy_type_name(policy_type),
-                    &error,
-                )
-            })?
-            .into_iter()
-            .flat_map(|page| page.policies.unwrap_or_default())
-            .collect();
+        let summaries: Vec<aws::PolicySummary> = all_pages!(
+            self.client
+                .list_policies()
+                .filter(to_aws(policy_type))
+                .max_results(20),
+            policies,
+            "ListPolicies",
+            crate::model::policy_type_name(policy_type)
+        );
         stream::iter(summaries)
             .map(|summary| self.policy(policy_type, summary))
             .buffer_unordered(CONCURRENCY)
