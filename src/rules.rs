@@ -203,6 +203,8 @@ catalogue! {
     LiveAttachmentLimit => "live::attachment_limit", Error;
     /// More account closures than the 30-day quota allows.
     CloseQuota => "live::close_quota", Error;
+    /// Changes that depend on each other in a cycle (a plan that cannot be ordered).
+    DependencyCycle => "plan::cycle", Error;
 }
 
 #[cfg(test)]

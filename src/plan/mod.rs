@@ -405,7 +405,16 @@ impl Plan {
 /// Computes the plan that makes `live` match `desired`.
 pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
     let diff = diff::diff(desired, live);
-    let changes = order::order(diff.changes);
+    let (changes, cyclic) = order::order(diff.changes);
+    let mut findings = diff.findings;
+    if !cyclic.is_empty() {
+        findings.push(Finding::new(
+            Rule::DependencyCycle,
+            None,
+            format!("these changes depend on each other in a cycle: {}", cyclic.join(", ")),
+            "this is a bug in orgctl's ordering; please report it with the configuration and `orgctl export` of the organization",
+        ));
+    }
     Plan {
         format: FORMAT.to_owned(),
         version: VERSION,
@@ -417,6 +426,6 @@ pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
         touched: diff.touched,
         summary: Summary::of(&changes),
         changes,
-        findings: diff.findings,
+        findings,
     }
 }

@@ -15,7 +15,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use super::{Action, Change};
 
 /// The changes in dependency order, with `depends_on` filled in.
-pub(super) fn order(changes: Vec<Change>) -> Vec<Change> {
+/// The changes in dependency order, and the addresses caught in a dependency cycle, if any.
+pub(super) fn order(changes: Vec<Change>) -> (Vec<Change>, Vec<String>) {
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(changes.len(), changes.len());
     let nodes: Vec<NodeIndex> = (0..changes.len())
         .map(|index| graph.add_node(index))
@@ -56,12 +57,14 @@ pub(super) fn order(changes: Vec<Change>) -> Vec<Change> {
             }
         }
     }
-    // The edges only ever point from an earlier phase to a later one or from parent to child, so
-    // they cannot form a cycle; should one appear, keep the rest in phase order rather than lose it.
+    // Whatever Kahn's algorithm could not place is in a cycle (or waits on one). The plan keeps
+    // those changes, in phase order, and reports them; a plan with a cycle cannot be applied.
+    let mut cyclic = Vec::new();
     if sorted.len() < changes.len() {
         let placed: BTreeSet<usize> = sorted.iter().copied().collect();
         let mut rest: Vec<usize> = (0..changes.len()).filter(|i| !placed.contains(i)).collect();
         rest.sort_by_key(|i| key(*i));
+        cyclic = rest.iter().map(|i| changes[*i].address.clone()).collect();
         sorted.extend(rest);
     }
 
@@ -76,7 +79,7 @@ pub(super) fn order(changes: Vec<Change>) -> Vec<Change> {
         .map(|(index, change)| (position[&index], index, change))
         .collect();
     placed.sort_by_key(|(position, _, _)| *position);
-    placed
+    let ordered = placed
         .into_iter()
         .map(|(_, index, mut change)| {
             let mut depends_on: Vec<usize> = graph
@@ -87,7 +90,8 @@ pub(super) fn order(changes: Vec<Change>) -> Vec<Change> {
             change.depends_on = depends_on;
             change
         })
-        .collect()
+        .collect();
+    (ordered, cyclic)
 }
 
 /// The order of kinds of change when nothing else decides.
@@ -231,4 +235,48 @@ fn edges(changes: &[Change]) -> Vec<(usize, usize)> {
         }
     }
     edges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create_ou(address: &str, parent: &str) -> Change {
+        Change {
+            address: address.to_owned(),
+            action: Action::CreateOu {
+                parent: parent.to_owned(),
+                name: address.trim_start_matches("ou:").to_owned(),
+                tags: Default::default(),
+            },
+            reason: String::new(),
+            depends_on: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn parents_come_first_whatever_the_input_order() {
+        let (ordered, cyclic) = order(vec![
+            create_ou("ou:A/B/C", "ou:A/B"),
+            create_ou("ou:A/B", "ou:A"),
+            create_ou("ou:A", "root"),
+        ]);
+        let addresses: Vec<&str> = ordered.iter().map(|c| c.address.as_str()).collect();
+        assert_eq!(addresses, ["ou:A", "ou:A/B", "ou:A/B/C"]);
+        assert_eq!(ordered[2].depends_on, [1]);
+        assert!(cyclic.is_empty());
+    }
+
+    #[test]
+    fn a_cycle_is_reported_and_nothing_is_lost() {
+        // Two OUs that each claim the other as parent: no order can satisfy both.
+        let (ordered, cyclic) = order(vec![
+            create_ou("ou:X", "ou:Y"),
+            create_ou("ou:Y", "ou:X"),
+            create_ou("ou:Z", "root"),
+        ]);
+        assert_eq!(ordered.len(), 3);
+        assert_eq!(ordered[0].address, "ou:Z");
+        assert_eq!(cyclic, ["ou:X", "ou:Y"]);
+    }
 }
