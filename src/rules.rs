@@ -191,6 +191,9 @@ catalogue! {
     AccountNotActive => "live::account_not_active", Warning;
     /// An `id` pinned in the file that the live organization does not have.
     PinnedMissing => "live::pinned_missing", Error;
+    /// The live organization's management account is not the one the file pins: the wrong
+    /// credentials or snapshot.
+    WrongOrganization => "live::wrong_organization", Error;
     /// Two live resources that one declaration matches.
     Ambiguous => "live::ambiguous", Error;
     /// A pinned OU that sits under another parent: AWS cannot move OUs.

@@ -229,11 +229,7 @@ impl Aws {
         let accounts = accounts
             .into_iter()
             .map(|account| LiveAccount {
-                status: match account.status() {
-                    Some(aws::AccountStatus::Suspended) => AccountStatus::Suspended,
-                    Some(aws::AccountStatus::PendingClosure) => AccountStatus::PendingClosure,
-                    _ => AccountStatus::Active,
-                },
+                status: account_status(&account),
                 id: account.id.unwrap_or_default(),
                 name: account.name.unwrap_or_default(),
                 email: account.email.unwrap_or_default(),
@@ -330,7 +326,13 @@ impl OrgReader for Aws {
             .await
             .map_err(|error| aws_error("DescribeOrganization", "organization", &error))?
             .organization
-            .unwrap_or_else(|| aws::Organization::builder().build());
+            .ok_or_else(|| {
+                Diagnostic::new(
+                    Rule::LiveAws,
+                    "DescribeOrganization returned no organization",
+                )
+                .help("use the management account's credentials (--profile, --assume-role)")
+            })?;
         let root = self
             .client
             .list_roots()
@@ -349,7 +351,13 @@ impl OrgReader for Aws {
         let enabled_policy_types: Vec<PolicyType> = root
             .policy_types()
             .iter()
-            .filter(|summary| summary.status() == Some(&aws::PolicyTypeStatus::Enabled))
+            // A type being enabled counts as enabled: planning to enable it again would fail.
+            .filter(|summary| {
+                matches!(
+                    summary.status(),
+                    Some(aws::PolicyTypeStatus::Enabled | aws::PolicyTypeStatus::PendingEnable)
+                )
+            })
             .filter_map(|summary| summary.r#type().and_then(from_aws))
             .collect();
 
@@ -429,6 +437,24 @@ impl OrgReader for Aws {
             );
         }
         Ok(state)
+    }
+}
+
+/// An account's status: the newer `State` field first (AWS retires `Status`), then `Status`.
+fn account_status(account: &aws::Account) -> AccountStatus {
+    match (account.state(), account.status()) {
+        (Some(aws::AccountState::Suspended | aws::AccountState::Closed), _) => {
+            AccountStatus::Suspended
+        }
+        (Some(aws::AccountState::PendingClosure), _) => AccountStatus::PendingClosure,
+        (Some(aws::AccountState::Active | aws::AccountState::PendingActivation), _) => {
+            AccountStatus::Active
+        }
+        (_, Some(aws::AccountStatus::Suspended)) => AccountStatus::Suspended,
+        (_, Some(aws::AccountStatus::PendingClosure)) => AccountStatus::PendingClosure,
+        (_, Some(aws::AccountStatus::Active)) => AccountStatus::Active,
+        // A state this orgctl does not know: treat as not active, so nothing plans on it.
+        _ => AccountStatus::Suspended,
     }
 }
 

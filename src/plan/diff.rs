@@ -19,6 +19,8 @@ pub(super) struct Diff {
     pub changes: Vec<Change>,
     pub findings: Vec<Finding>,
     pub touched: BTreeMap<String, String>,
+    /// `(target address, policy type)` whose detaches run before its attaches.
+    pub detach_first: BTreeSet<(String, String)>,
 }
 
 /// The address of a root-or-OU parent.
@@ -49,14 +51,17 @@ pub(super) fn diff(desired: &Desired, live: &LiveState) -> Diff {
     differ.organizational_units();
     differ.accounts();
     differ.policies();
+    differ.deleted_ous_left_empty();
     differ.emptied_ous();
     differ.attachment_limits();
     differ.closure_quota();
     let touched = differ.touched_by_changes();
+    let detach_first = differ.detach_first();
     Diff {
         changes: differ.changes,
         findings: differ.findings,
         touched,
+        detach_first,
     }
 }
 
@@ -87,6 +92,8 @@ struct Differ<'a> {
     matched_accounts: BTreeSet<&'a str>,
     /// Ids of live OUs and accounts that the plan deletes, closes or removes.
     leaving: BTreeSet<String>,
+    /// Addresses of the targets the file declares: the root, matched OUs and accounts.
+    managed_targets: BTreeSet<String>,
 }
 
 impl<'a> Differ<'a> {
@@ -113,6 +120,7 @@ impl<'a> Differ<'a> {
             address_of_id,
             matched_accounts: BTreeSet::new(),
             leaving: BTreeSet::new(),
+            managed_targets: BTreeSet::from(["root".to_owned()]),
         }
     }
 
@@ -201,12 +209,12 @@ impl<'a> Differ<'a> {
     }
 
     fn root_tags(&mut self) {
+        self.touch("root", Touched::Root(&self.live.root));
         if self.shared_payer() {
             return;
         }
         let root = &self.live.root;
         if root.tags != self.desired.organization.tags {
-            self.touch("root", Touched::Root(root));
             self.tags(
                 "root",
                 &root.id,
@@ -218,6 +226,12 @@ impl<'a> Differ<'a> {
 
     fn organizational_units(&mut self) {
         let desired = self.desired;
+        // OU ids pinned in the file are theirs alone: a name never matches them to another entry.
+        let pinned_ous: BTreeSet<&str> = desired
+            .organizational_units
+            .values()
+            .filter_map(|ou| ou.id.as_deref())
+            .collect();
         for ou in desired.organizational_units.values() {
             let address = format!("ou:{}", ou.path);
             let parent = ou
@@ -264,7 +278,9 @@ impl<'a> Differ<'a> {
                         .into_iter()
                         .flatten()
                         .copied()
-                        .filter(|live| live.name == ou.name)
+                        .filter(|live| {
+                            live.name == ou.name && !pinned_ous.contains(live.id.as_str())
+                        })
                         .collect();
                     match candidates.as_slice() {
                         [] => None,
@@ -301,6 +317,7 @@ impl<'a> Differ<'a> {
                 (Some(live), lifecycle) => {
                     self.ou_matches.insert(ou.path.clone(), live);
                     self.address_of_id.insert(live.id.as_str(), address.clone());
+                    self.managed_targets.insert(address.clone());
                     self.touch(&address, Touched::Ou(live));
                     if lifecycle == OuLifecycle::Delete {
                         self.leaving.insert(live.id.clone());
@@ -339,6 +356,7 @@ impl<'a> Differ<'a> {
             let path = self.live_path(live);
             self.address_of_id
                 .insert(live.id.as_str(), format!("ou:{path}"));
+            self.touch(&format!("ou:{path}"), Touched::Ou(live));
             if self.shared_payer() {
                 continue;
             }
@@ -402,13 +420,39 @@ impl<'a> Differ<'a> {
             .collect();
 
         // The management account: always matched by the organization's own record.
-        if let Some(management) = by_id.get(management_id).copied() {
-            let address = format!("account:{}", desired.management_account.name);
-            self.address_of_id
-                .insert(management.id.as_str(), address.clone());
-            self.matched_accounts.insert(management.id.as_str());
-            self.existing_account(&address, &desired.management_account, management);
+        let management_address = format!("account:{}", desired.management_account.name);
+        if let Some(pinned) = desired
+            .management_account
+            .id
+            .as_deref()
+            .filter(|id| *id != management_id)
+        {
+            self.finding(
+                Rule::WrongOrganization,
+                Some(management_address.clone()),
+                format!(
+                    "the file's management account is `{pinned}`, but this organization's is `{management_id}`: these are other credentials' organization"
+                ),
+                "choose the management account's credentials (--profile, --assume-role) or snapshot, or correct the pinned id",
+            );
         }
+        if let Some(management) = by_id.get(management_id).copied() {
+            self.address_of_id
+                .insert(management.id.as_str(), management_address.clone());
+            self.matched_accounts.insert(management.id.as_str());
+            self.managed_targets.insert(management_address.clone());
+            self.touch(&management_address, Touched::Account(management));
+            // On a shared payer the management account is the provider's, shared with others.
+            if !self.shared_payer() {
+                self.existing_account(&management_address, &desired.management_account, management);
+            }
+        }
+        // Ids pinned in the file are theirs alone: an email never matches them to another entry.
+        let pinned: BTreeSet<&str> = desired
+            .accounts
+            .values()
+            .filter_map(|a| a.id.as_deref())
+            .collect();
 
         for account in desired.accounts.values() {
             let address = format!("account:{}", account.name);
@@ -436,7 +480,21 @@ impl<'a> Differ<'a> {
                         continue;
                     }
                 },
-                None => by_email.get(&account.email.to_ascii_lowercase()).copied(),
+                None => match by_email.get(&account.email.to_ascii_lowercase()).copied() {
+                    Some(live) if pinned.contains(live.id.as_str()) => {
+                        self.finding(
+                            Rule::Ambiguous,
+                            Some(address.clone()),
+                            format!(
+                                "account `{}` has the root email of {}, which the file pins to another account",
+                                account.name, live.id
+                            ),
+                            "give the new account its own email: AWS refuses an email another account still has",
+                        );
+                        continue;
+                    }
+                    other => other,
+                },
             };
             let Some(live_account) = matched else {
                 if account.lifecycle == AccountLifecycle::Active {
@@ -456,6 +514,7 @@ impl<'a> Differ<'a> {
             self.address_of_id
                 .insert(live_account.id.as_str(), address.clone());
             self.matched_accounts.insert(live_account.id.as_str());
+            self.managed_targets.insert(address.clone());
             self.touch(&address, Touched::Account(live_account));
             match account.lifecycle {
                 AccountLifecycle::Close => {
@@ -492,6 +551,7 @@ impl<'a> Differ<'a> {
                         Action::RemoveAccount {
                             id: live_account.id.clone(),
                             name: account.name.clone(),
+                            parent: self.parent_of(&live_account.parent_id),
                         },
                         "the file says `lifecycle: remove`",
                     );
@@ -537,7 +597,8 @@ impl<'a> Differ<'a> {
         }
         let to = parent_address(&account.ou);
         let from = self.parent_of(&live.parent_id);
-        if from != to {
+        // On a shared payer the provider's OUs are not the file's to arrange.
+        if from != to && !self.shared_payer() {
             self.change(
                 address,
                 Action::MoveAccount {
@@ -637,7 +698,8 @@ impl<'a> Differ<'a> {
     fn policies(&mut self) {
         let desired = self.desired;
         let mut by_key: HashMap<(PolicyType, &str), Vec<&LivePolicy>> = HashMap::new();
-        for policy in &self.live.policies {
+        // AWS-managed policies (FullAWSAccess) are never matched: orgctl never changes them.
+        for policy in self.live.policies.iter().filter(|p| !p.aws_managed) {
             by_key
                 .entry((policy.policy_type, policy.name.as_str()))
                 .or_default()
@@ -646,6 +708,17 @@ impl<'a> Differ<'a> {
         let mut matched: BTreeSet<&str> = BTreeSet::new();
         for policy in desired.policies.values() {
             let address = policy_address(policy.policy_type, &policy.name);
+            if let Some(managed) = self.live.policies.iter().find(|p| {
+                p.aws_managed && p.policy_type == policy.policy_type && p.name == policy.name
+            }) {
+                self.finding(
+                    Rule::Ambiguous,
+                    Some(address),
+                    format!("policy `{}` has the name of the AWS-managed policy {}", policy.name, managed.id),
+                    "rename the policy in the file: AWS-managed policies cannot be created, changed or deleted",
+                );
+                continue;
+            }
             let live = match by_key
                 .get(&(policy.policy_type, policy.name.as_str()))
                 .map(Vec::as_slice)
@@ -731,8 +804,10 @@ impl<'a> Differ<'a> {
                     self.attach(&address, target);
                 }
             }
+            // Only targets the file can name are managed: attachments to undeclared OUs and
+            // accounts stay as they are.
             for target in live_targets.difference(&desired_targets) {
-                if !self.is_leaving(target) {
+                if !self.is_leaving(target) && self.managed_targets.contains(target) {
                     self.detach(&address, target, "the file does not attach it here");
                 }
             }
@@ -782,6 +857,46 @@ impl<'a> Differ<'a> {
             .any(|(id, a)| a == address && self.leaving.contains(*id))
     }
 
+    /// An OU the file deletes cannot be where the file puts accounts or creates OUs.
+    fn deleted_ous_left_empty(&mut self) {
+        let desired = self.desired;
+        for ou in desired
+            .organizational_units
+            .values()
+            .filter(|ou| ou.lifecycle == OuLifecycle::Delete)
+        {
+            let mut placed: Vec<String> = desired
+                .accounts
+                .values()
+                .filter(|a| a.lifecycle != AccountLifecycle::Remove && a.ou.is_within(&ou.path))
+                .map(|a| format!("account `{}`", a.name))
+                .collect();
+            placed.extend(
+                desired
+                    .organizational_units
+                    .values()
+                    .filter(|child| {
+                        child.path != ou.path
+                            && child.path.is_within(&ou.path)
+                            && child.lifecycle == OuLifecycle::Active
+                    })
+                    .map(|child| format!("OU `{}`", child.path)),
+            );
+            if !placed.is_empty() {
+                self.finding(
+                    Rule::OuNotEmpty,
+                    Some(format!("ou:{}", ou.path)),
+                    format!(
+                        "OU `{}` is marked `lifecycle: delete`, but the file puts {} in it",
+                        ou.path,
+                        placed.join(", ")
+                    ),
+                    "place those accounts and OUs elsewhere in the file, or keep the OU",
+                );
+            }
+        }
+    }
+
     /// An OU can only be deleted once nothing is left in it.
     fn emptied_ous(&mut self) {
         let deleted: Vec<(String, String)> = self
@@ -809,12 +924,6 @@ impl<'a> Differ<'a> {
                     remaining.push(format!("OU `{}`", child.name));
                 }
             }
-            let desired_here = self.desired.accounts.values().filter(|a| {
-                a.lifecycle == AccountLifecycle::Active && parent_address(&a.ou) == address
-            });
-            remaining.extend(
-                desired_here.map(|a| format!("account `{}` (the file places it here)", a.name)),
-            );
             if !remaining.is_empty() {
                 self.finding(
                     Rule::OuNotEmpty,
@@ -856,21 +965,43 @@ impl<'a> Differ<'a> {
                     .insert(address.clone());
             }
         }
-        let full_access = self
+        // AWS's FullAWSAccess: it exists while SCPs are enabled, and enabling SCPs attaches it to
+        // the root, every OU and every account.
+        let enables_scps = self.changes.iter().any(|c| {
+            matches!(
+                c.action,
+                Action::EnablePolicyType {
+                    policy_type: PolicyType::ServiceControl
+                }
+            )
+        });
+        let full_access: Option<String> = self
             .live
             .policies
             .iter()
-            .find(|p| p.aws_managed && p.policy_type == PolicyType::ServiceControl);
+            .find(|p| p.aws_managed && p.policy_type == PolicyType::ServiceControl)
+            .map(|p| policy_address(p.policy_type, &p.name))
+            .or_else(|| {
+                enables_scps.then(|| policy_address(PolicyType::ServiceControl, "FullAWSAccess"))
+            });
+        if enables_scps && let Some(full_access) = &full_access {
+            for target in &targets {
+                attached
+                    .entry((target.clone(), PolicyType::ServiceControl))
+                    .or_default()
+                    .insert(full_access.clone());
+            }
+        }
         for change in &self.changes {
             match &change.action {
                 Action::CreateOu { .. } | Action::CreateAccount { .. } => {
                     targets.insert(change.address.clone());
                     // AWS attaches FullAWSAccess to every new OU and account while SCPs are enabled.
-                    if let Some(full_access) = full_access {
+                    if let Some(full_access) = &full_access {
                         attached
                             .entry((change.address.clone(), PolicyType::ServiceControl))
                             .or_default()
-                            .insert(policy_address(full_access.policy_type, &full_access.name));
+                            .insert(full_access.clone());
                     }
                 }
                 Action::AttachPolicy { policy, target }
@@ -934,6 +1065,33 @@ impl<'a> Differ<'a> {
             .map(|p| p.policy_type)
             .chain(self.live.policies.iter().map(|p| p.policy_type))
             .find(|t| policy_type_name(*t) == type_name)
+    }
+
+    /// The `(target, policy type)` pairs whose detaches must run before their attaches: where the
+    /// live policies left after the detaches still cover the target, detaching first keeps the
+    /// target under AWS's limit throughout; elsewhere attaching first keeps it from going bare.
+    fn detach_first(&self) -> BTreeSet<(String, String)> {
+        let mut live: HashMap<(String, PolicyType), usize> = HashMap::new();
+        for policy in &self.live.policies {
+            for target in &policy.targets {
+                *live
+                    .entry((self.parent_of(target), policy.policy_type))
+                    .or_default() += 1;
+            }
+        }
+        let mut detached: HashMap<(String, PolicyType), usize> = HashMap::new();
+        for change in &self.changes {
+            if let Action::DetachPolicy { policy, target } = &change.action
+                && let Some(policy_type) = self.policy_type_of(policy)
+            {
+                *detached.entry((target.clone(), policy_type)).or_default() += 1;
+            }
+        }
+        detached
+            .into_iter()
+            .filter(|(key, count)| live.get(key).copied().unwrap_or(0) > *count)
+            .map(|((target, policy_type), _)| (target, policy_type_name(policy_type).to_owned()))
+            .collect()
     }
 
     /// Fingerprints the live resources the changes act on or refer to.

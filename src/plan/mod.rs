@@ -159,6 +159,8 @@ pub enum Action {
         id: String,
         /// The account name.
         name: String,
+        /// The address of the OU (or root) it leaves.
+        parent: String,
     },
     /// Create a policy.
     CreatePolicy {
@@ -405,7 +407,7 @@ impl Plan {
 /// Computes the plan that makes `live` match `desired`.
 pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
     let diff = diff::diff(desired, live);
-    let (changes, cyclic) = order::order(diff.changes);
+    let (changes, cyclic) = order::order(diff.changes, &diff.detach_first);
     let mut findings = diff.findings;
     if !cyclic.is_empty() {
         findings.push(Finding::new(

@@ -16,12 +16,15 @@ use super::{Action, Change};
 
 /// The changes in dependency order, with `depends_on` filled in.
 /// The changes in dependency order, and the addresses caught in a dependency cycle, if any.
-pub(super) fn order(changes: Vec<Change>) -> (Vec<Change>, Vec<String>) {
+pub(super) fn order(
+    changes: Vec<Change>,
+    detach_first: &BTreeSet<(String, String)>,
+) -> (Vec<Change>, Vec<String>) {
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(changes.len(), changes.len());
     let nodes: Vec<NodeIndex> = (0..changes.len())
         .map(|index| graph.add_node(index))
         .collect();
-    for (before, after) in edges(&changes) {
+    for (before, after) in edges(&changes, detach_first) {
         graph.update_edge(nodes[before], nodes[after], ());
     }
 
@@ -127,7 +130,7 @@ fn policy_type_of_address(policy: &str) -> Option<&str> {
 }
 
 /// Pairs `(before, after)` of change indices.
-fn edges(changes: &[Change]) -> Vec<(usize, usize)> {
+fn edges(changes: &[Change], detach_first: &BTreeSet<(String, String)>) -> Vec<(usize, usize)> {
     let mut created: HashMap<&str, usize> = HashMap::new();
     let mut enabled: HashMap<String, usize> = HashMap::new();
     for (index, change) in changes.iter().enumerate() {
@@ -148,6 +151,7 @@ fn edges(changes: &[Change]) -> Vec<(usize, usize)> {
     }
     let creation = |address: &str| created.get(address).copied();
     let mut edges = Vec::new();
+    let mut edges_out = Vec::new();
     // Changes to one resource keep their phase order (move, then tags, then close).
     let mut by_address: HashMap<&str, Vec<usize>> = HashMap::new();
     for (index, change) in changes.iter().enumerate() {
@@ -193,16 +197,23 @@ fn edges(changes: &[Change]) -> Vec<(usize, usize)> {
                 );
             }
             Action::DetachPolicy { policy, target } => {
-                // The target receives its new policies of the type first.
+                // Old and new policies of one type on one target: detach first where the target
+                // keeps a policy of the type meanwhile, else attach first (see `Differ::detach_first`).
+                let policy_type = policy_type_of_address(policy).unwrap_or_default();
+                let first = detach_first.contains(&(target.clone(), policy_type.to_owned()));
                 for (other, other_change) in changes.iter().enumerate() {
                     if let Action::AttachPolicy {
                         policy: attached,
                         target: attached_target,
                     } = &other_change.action
                         && attached_target == target
-                        && policy_type_of_address(attached) == policy_type_of_address(policy)
+                        && policy_type_of_address(attached) == Some(policy_type)
                     {
-                        after(Some(other));
+                        if first {
+                            edges_out.push((index, other));
+                        } else {
+                            after(Some(other));
+                        }
                     }
                 }
             }
@@ -219,7 +230,7 @@ fn edges(changes: &[Change]) -> Vec<(usize, usize)> {
                 for (other, other_change) in changes.iter().enumerate() {
                     let empties_it = match &other_change.action {
                         Action::MoveAccount { from, .. } => *from == change.address,
-                        Action::RemoveAccount { .. } => false,
+                        Action::RemoveAccount { parent, .. } => *parent == change.address,
                         Action::DeleteOu { .. } => {
                             parent_of_ou(&other_change.address).as_deref()
                                 == Some(change.address.as_str())
@@ -234,6 +245,7 @@ fn edges(changes: &[Change]) -> Vec<(usize, usize)> {
             _ => {}
         }
     }
+    edges.extend(edges_out);
     edges
 }
 
@@ -256,11 +268,14 @@ mod tests {
 
     #[test]
     fn parents_come_first_whatever_the_input_order() {
-        let (ordered, cyclic) = order(vec![
-            create_ou("ou:A/B/C", "ou:A/B"),
-            create_ou("ou:A/B", "ou:A"),
-            create_ou("ou:A", "root"),
-        ]);
+        let (ordered, cyclic) = order(
+            vec![
+                create_ou("ou:A/B/C", "ou:A/B"),
+                create_ou("ou:A/B", "ou:A"),
+                create_ou("ou:A", "root"),
+            ],
+            &BTreeSet::new(),
+        );
         let addresses: Vec<&str> = ordered.iter().map(|c| c.address.as_str()).collect();
         assert_eq!(addresses, ["ou:A", "ou:A/B", "ou:A/B/C"]);
         assert_eq!(ordered[2].depends_on, [1]);
@@ -270,11 +285,14 @@ mod tests {
     #[test]
     fn a_cycle_is_reported_and_nothing_is_lost() {
         // Two OUs that each claim the other as parent: no order can satisfy both.
-        let (ordered, cyclic) = order(vec![
-            create_ou("ou:X", "ou:Y"),
-            create_ou("ou:Y", "ou:X"),
-            create_ou("ou:Z", "root"),
-        ]);
+        let (ordered, cyclic) = order(
+            vec![
+                create_ou("ou:X", "ou:Y"),
+                create_ou("ou:Y", "ou:X"),
+                create_ou("ou:Z", "root"),
+            ],
+            &BTreeSet::new(),
+        );
         assert_eq!(ordered.len(), 3);
         assert_eq!(ordered[0].address, "ou:Z");
         assert_eq!(cyclic, ["ou:X", "ou:Y"]);

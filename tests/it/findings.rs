@@ -326,3 +326,261 @@ fn the_management_account_needs_no_scp() {
     live["policies"][0]["targets"] = json!(["r-ab12", "ou-ab12-aaaaaaaa", "222222222222"]);
     assert!(plan_of(BASE, &live).findings.is_empty());
 }
+
+// Regression tests for the planner review (safety of plans against unusual live states).
+
+fn actions(plan: &Plan) -> Vec<(String, String)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.action.name().to_owned(), c.address.clone()))
+        .collect()
+}
+
+#[test]
+fn a_policy_named_like_an_aws_managed_one_touches_nothing_of_aws() {
+    let yaml = format!(
+        "{BASE}policies:\n  FullAWSAccess:\n    type: service_control\n    description: mine\n    document: {{ Version: \"2012-10-17\", Statement: [] }}\n    attach: [root]\n"
+    );
+    let plan = plan_of(&yaml, &base_live());
+    assert!(
+        codes(&plan).contains(&"orgctl::live::ambiguous"),
+        "{:?}",
+        codes(&plan)
+    );
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| !c.address.contains("FullAWSAccess")),
+        "{:?}",
+        actions(&plan)
+    );
+}
+
+#[test]
+fn attachments_to_undeclared_targets_are_left_alone() {
+    let yaml = format!(
+        "{BASE}policies:\n  deny-leave:\n    type: service_control\n    document: {{ Version: \"2012-10-17\", Statement: [] }}\n    attach: [Workloads]\n"
+    );
+    let mut live = base_live();
+    push(
+        &mut live,
+        "organizational_units",
+        json!({ "id": "ou-ab12-bbbbbbbb", "name": "Sandbox", "parent_id": "r-ab12" }),
+    );
+    push(
+        &mut live,
+        "accounts",
+        json!({ "id": "333333333333", "name": "console", "email": "c@acme-corp.net", "parent_id": "r-ab12" }),
+    );
+    live["policies"][0]["targets"] = json!([
+        "r-ab12",
+        "ou-ab12-aaaaaaaa",
+        "ou-ab12-bbbbbbbb",
+        "111111111111",
+        "222222222222",
+        "333333333333"
+    ]);
+    push(
+        &mut live,
+        "policies",
+        json!({
+            "id": "p-aaaaaaaa", "name": "deny-leave", "type": "service_control",
+            "document": "{\"Version\":\"2012-10-17\",\"Statement\":[]}",
+            "targets": ["ou-ab12-aaaaaaaa", "ou-ab12-bbbbbbbb", "333333333333"]
+        }),
+    );
+    let plan = plan_of(&yaml, &live);
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.action.name() != "detach_policy"),
+        "{:?}",
+        actions(&plan)
+    );
+}
+
+#[test]
+fn a_shared_payer_plan_never_changes_the_providers_management_account_or_ous() {
+    let yaml = r#"
+organization:
+  name: hooli
+  business_model: ecam
+  payer: shared
+  provider: { name: Nimbus, email_domain: nimbus-reseller.net }
+  customer: { name: Hooli, email_domain: acme-corp.net }
+  management_account: { name: distributor-payer, email: payer@nimbus-reseller.net }
+accounts:
+  hooli-main: { id: "222222222222", email: "aws+acme-prod@acme-corp.net" }
+"#;
+    let mut live = base_live();
+    live["accounts"][0]["name"] = json!("Nimbus Shared Payer");
+    live["accounts"][0]["tags"] = json!({ "owner": "nimbus" });
+    live["accounts"][1]["name"] = json!("hooli-main");
+    let plan = plan_of(yaml, &live);
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| !c.address.contains("distributor-payer")),
+        "{:?}",
+        actions(&plan)
+    );
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.action.name() != "move_account"),
+        "{:?}",
+        actions(&plan)
+    );
+}
+
+#[test]
+fn another_organizations_management_account_is_an_error() {
+    let yaml = BASE.replace(
+        "email: payer@nimbus-reseller.net }",
+        "email: payer@nimbus-reseller.net, id: \"999999999999\" }",
+    );
+    let plan = plan_of(&yaml, &base_live());
+    assert!(
+        codes(&plan).contains(&"orgctl::live::wrong_organization"),
+        "{:?}",
+        codes(&plan)
+    );
+    assert!(plan.has_errors());
+}
+
+#[test]
+fn a_pinned_account_is_never_matched_again_by_email() {
+    let yaml = BASE.replace(
+        r#"  acme-prod: { ou: Workloads, id: "222222222222" }"#,
+        "  acme-prod: { ou: Workloads, id: \"222222222222\", email: new-prod@acme-corp.net }\n  acme-prod-v2: { ou: Workloads, email: aws+acme-prod@acme-corp.net }",
+    );
+    let plan = plan_of(&yaml, &base_live());
+    assert!(
+        codes(&plan).contains(&"orgctl::live::ambiguous"),
+        "{:?}",
+        codes(&plan)
+    );
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.action.name() != "rename_account"),
+        "{:?}",
+        actions(&plan)
+    );
+}
+
+#[test]
+fn a_pinned_ou_is_never_matched_again_by_name() {
+    // `Workloads` is pinned under a new name; a new `Workloads` must be created, not matched to it.
+    let yaml = BASE.replace(
+        "  Workloads: {}",
+        "  Apps: { id: ou-ab12-aaaaaaaa }\n  Workloads: {}",
+    );
+    let plan = plan_of(&yaml, &base_live());
+    let actions = actions(&plan);
+    assert!(
+        actions.contains(&("rename_ou".to_owned(), "ou:Apps".to_owned())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("create_ou".to_owned(), "ou:Workloads".to_owned())),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn enabling_scps_expects_full_aws_access_everywhere() {
+    let mut live = base_live();
+    live["root"]["enabled_policy_types"] = json!([]);
+    live["policies"] = json!([]);
+    let plan = plan_of(BASE, &live);
+    assert!(
+        !codes(&plan).contains(&"orgctl::live::no_scp"),
+        "{:?}",
+        plan.findings
+    );
+    assert!(
+        plan.changes
+            .iter()
+            .any(|c| c.action.name() == "enable_policy_type")
+    );
+}
+
+#[test]
+fn a_target_at_the_limit_detaches_before_it_attaches() {
+    // Workloads holds FullAWSAccess and four declared SCPs (five, AWS's limit); the file swaps
+    // scp-3 for scp-4 there. Attaching first would make six for a moment.
+    let mut yaml = format!("{BASE}policies:\n");
+    let mut live = base_live();
+    for index in 0..5 {
+        let target = if index == 3 { "root" } else { "Workloads" };
+        yaml.push_str(&format!(
+            "  scp-{index}:\n    type: service_control\n    document: {{ Version: \"2012-10-17\", Statement: [] }}\n    attach: [{target}]\n"
+        ));
+        if index < 4 {
+            push(
+                &mut live,
+                "policies",
+                json!({
+                    "id": format!("p-0000000{index}"), "name": format!("scp-{index}"), "type": "service_control",
+                    "document": "{\"Version\":\"2012-10-17\",\"Statement\":[]}", "targets": ["ou-ab12-aaaaaaaa"]
+                }),
+            );
+        }
+    }
+    let plan = plan_of(&yaml, &live);
+    assert!(!plan.has_errors(), "{:?}", plan.findings);
+    let position = |action: &str, address: &str| {
+        plan.changes
+            .iter()
+            .position(|c| c.action.name() == action && c.address == address)
+            .expect(address)
+    };
+    let detach = position(
+        "detach_policy",
+        "attachment:service_control/scp-3->ou:Workloads",
+    );
+    let attach = position(
+        "attach_policy",
+        "attachment:service_control/scp-4->ou:Workloads",
+    );
+    assert!(detach < attach);
+    assert!(plan.changes[attach].depends_on.contains(&detach));
+}
+
+#[test]
+fn an_ou_is_deleted_only_after_its_accounts_leave() {
+    let yaml = BASE
+        .replace("  Workloads: {}", "  Workloads: { lifecycle: delete }")
+        .replace(
+            r#"ou: Workloads, id: "222222222222" }"#,
+            r#"id: "222222222222", lifecycle: remove }"#,
+        );
+    let plan = plan_of(&yaml, &base_live());
+    let remove = plan
+        .changes
+        .iter()
+        .position(|c| c.action.name() == "remove_account")
+        .expect("a removal");
+    let delete = plan
+        .changes
+        .iter()
+        .position(|c| c.action.name() == "delete_ou")
+        .expect("a delete");
+    assert!(
+        plan.changes[delete].depends_on.contains(&remove),
+        "{:?}",
+        plan.changes
+    );
+}
+
+#[test]
+fn the_file_cannot_put_accounts_into_an_ou_it_deletes() {
+    let yaml = BASE.replace("  Workloads: {}", "  Workloads: { lifecycle: delete }");
+    let plan = plan_of(&yaml, &base_live());
+    assert!(
+        codes(&plan).contains(&"orgctl::live::ou_not_empty"),
+        "{:?}",
+        codes(&plan)
+    );
+}

@@ -63,6 +63,10 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
         Rule::CloseQuota,
         "findings::closing_beyond_the_quota_is_an_error",
     ),
+    (
+        Rule::WrongOrganization,
+        "findings::another_organizations_management_account_is_an_error",
+    ),
     // A unit test: no configuration can make the ordering cycle.
     (
         Rule::DependencyCycle,
