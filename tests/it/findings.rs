@@ -69,6 +69,28 @@ fn codes(plan: &Plan) -> Vec<&str> {
     plan.findings.iter().map(|f| f.code.as_str()).collect()
 }
 
+/// Asserts that the plan reports `code`.
+#[track_caller]
+fn assert_finding(plan: &Plan, code: &str) {
+    assert!(
+        codes(plan).contains(&code),
+        "expected {code} in {:?}",
+        codes(plan)
+    );
+}
+
+/// Asserts that the plan has no change of `action`.
+#[track_caller]
+fn assert_no_action(plan: &Plan, action: &str) {
+    let found: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.name() == action)
+        .map(|c| c.address.as_str())
+        .collect();
+    assert!(found.is_empty(), "unexpected {action} of {found:?}");
+}
+
 fn push(live: &mut Value, list: &str, item: Value) {
     live[list].as_array_mut().expect("a list").push(item);
 }
@@ -151,11 +173,7 @@ fn a_declared_account_closed_in_aws_is_a_finding() {
 fn a_pinned_id_the_organization_lacks_is_an_error() {
     let yaml = BASE.replace("222222222222", "999999999999");
     let plan = plan_of(&yaml, &base_live());
-    assert!(
-        codes(&plan).contains(&"orgctl::live::pinned_missing"),
-        "{:?}",
-        codes(&plan)
-    );
+    assert_finding(&plan, "orgctl::live::pinned_missing");
     assert!(plan.has_errors());
     assert!(
         !plan
@@ -178,11 +196,7 @@ fn two_live_ous_with_one_name_are_ambiguous() {
         .expect("targets")
         .push(json!("ou-ab12-cccccccc"));
     let plan = plan_of(BASE, &live);
-    assert!(
-        codes(&plan).contains(&"orgctl::live::ambiguous"),
-        "{:?}",
-        codes(&plan)
-    );
+    assert_finding(&plan, "orgctl::live::ambiguous");
 }
 
 #[test]
@@ -194,11 +208,7 @@ fn a_pinned_ou_under_another_parent_cannot_move() {
         )
         .replace("ou: Workloads,", "ou: Platform/Workloads,");
     let plan = plan_of(&yaml, &base_live());
-    assert!(
-        codes(&plan).contains(&"orgctl::live::ou_cannot_move"),
-        "{:?}",
-        codes(&plan)
-    );
+    assert_finding(&plan, "orgctl::live::ou_cannot_move");
 }
 
 #[test]
@@ -242,11 +252,7 @@ fn an_ou_that_would_keep_accounts_is_not_deleted() {
         json!({ "id": "333333333333", "name": "stray", "email": "s@acme-corp.net", "parent_id": "ou-ab12-aaaaaaaa" }),
     );
     let plan = plan_of(&yaml, &live);
-    assert!(
-        codes(&plan).contains(&"orgctl::live::ou_not_empty"),
-        "{:?}",
-        codes(&plan)
-    );
+    assert_finding(&plan, "orgctl::live::ou_not_empty");
 }
 
 #[test]
@@ -270,11 +276,7 @@ fn more_than_five_scps_after_the_plan_is_an_error() {
     }
     // Five declared SCPs are within the offline limit, but FullAWSAccess is attached too: six.
     let plan = plan_of(&yaml, &base_live());
-    assert!(
-        codes(&plan).contains(&"orgctl::live::attachment_limit"),
-        "{:?}",
-        codes(&plan)
-    );
+    assert_finding(&plan, "orgctl::live::attachment_limit");
 }
 
 #[test]
@@ -342,11 +344,7 @@ fn a_policy_named_like_an_aws_managed_one_touches_nothing_of_aws() {
         "{BASE}policies:\n  FullAWSAccess:\n    type: service_control\n    description: mine\n    document: {{ Version: \"2012-10-17\", Statement: [] }}\n    attach: [root]\n"
     );
     let plan = plan_of(&yaml, &base_live());
-    assert!(
-        codes(&plan).contains(&"orgctl::live::ambiguous"),
-        "{:?}",
-        codes(&plan)
-    );
+    assert_finding(&plan, "orgctl::live::ambiguous");
     assert!(
         plan.changes
             .iter()
@@ -390,13 +388,7 @@ fn attachments_to_undeclared_targets_are_left_alone() {
         }),
     );
     let plan = plan_of(&yaml, &live);
-    assert!(
-        plan.changes
-            .iter()
-            .all(|c| c.action.name() != "detach_policy"),
-        "{:?}",
-        actions(&plan)
-    );
+    assert_no_action(&plan, "detach_policy");
 }
 
 #[test]
@@ -424,13 +416,7 @@ accounts:
         "{:?}",
         actions(&plan)
     );
-    assert!(
-        plan.changes
-            .iter()
-            .all(|c| c.action.name() != "move_account"),
-        "{:?}",
-        actions(&plan)
-    );
+    assert_no_action(&plan, "move_account");
 }
 
 #[test]
@@ -440,11 +426,7 @@ fn another_organizations_management_account_is_an_error() {
         "email: payer@nimbus-reseller.net, id: \"999999999999\" }",
     );
     let plan = plan_of(&yaml, &base_live());
-    assert!(
-        codes(&plan).contains(&"orgctl::live::wrong_organization"),
-        "{:?}",
-        codes(&plan)
-    );
+    assert_finding(&plan, "orgctl::live::wrong_organization");
     assert!(plan.has_errors());
 }
 
@@ -455,18 +437,8 @@ fn a_pinned_account_is_never_matched_again_by_email() {
         "  acme-prod: { ou: Workloads, id: \"222222222222\", email: new-prod@acme-corp.net }\n  acme-prod-v2: { ou: Workloads, email: aws+acme-prod@acme-corp.net }",
     );
     let plan = plan_of(&yaml, &base_live());
-    assert!(
-        codes(&plan).contains(&"orgctl::live::ambiguous"),
-        "{:?}",
-        codes(&plan)
-    );
-    assert!(
-        plan.changes
-            .iter()
-            .all(|c| c.action.name() != "rename_account"),
-        "{:?}",
-        actions(&plan)
-    );
+    assert_finding(&plan, "orgctl::live::ambiguous");
+    assert_no_action(&plan, "rename_account");
 }
 
 #[test]
@@ -578,9 +550,5 @@ fn an_ou_is_deleted_only_after_its_accounts_leave() {
 fn the_file_cannot_put_accounts_into_an_ou_it_deletes() {
     let yaml = BASE.replace("  Workloads: {}", "  Workloads: { lifecycle: delete }");
     let plan = plan_of(&yaml, &base_live());
-    assert!(
-        codes(&plan).contains(&"orgctl::live::ou_not_empty"),
-        "{:?}",
-        codes(&plan)
-    );
+    assert_finding(&plan, "orgctl::live::ou_not_empty");
 }
