@@ -330,7 +330,23 @@ impl<'a> Differ<'a> {
                         );
                         continue;
                     }
-                    if live.name != ou.name {
+                    let taken = self
+                        .children
+                        .get(live.parent_id.as_str())
+                        .into_iter()
+                        .flatten()
+                        .find(|sibling| sibling.id != live.id && sibling.name == ou.name);
+                    if let (true, Some(sibling)) = (live.name != ou.name, taken) {
+                        self.finding(
+                            Rule::Ambiguous,
+                            Some(address.clone()),
+                            format!(
+                                "OU `{}` cannot be renamed to `{}`: its sibling {} already has that name",
+                                live.name, ou.name, sibling.id
+                            ),
+                            "rename or delete the other OU first (in AWS, or in a plan of its own), then apply this rename",
+                        );
+                    } else if live.name != ou.name {
                         self.change(
                             &address,
                             Action::RenameOu {

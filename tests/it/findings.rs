@@ -552,3 +552,24 @@ fn the_file_cannot_put_accounts_into_an_ou_it_deletes() {
     let plan = plan_of(&yaml, &base_live());
     assert_finding(&plan, "orgctl::live::ou_not_empty");
 }
+
+#[test]
+fn a_rename_onto_a_siblings_name_is_refused() {
+    // `Workloads` (pinned) is to become `Apps`, but an undeclared sibling is already called `Apps`.
+    let yaml = BASE
+        .replace("  Workloads: {}", "  Apps: { id: ou-ab12-aaaaaaaa }")
+        .replace("ou: Workloads,", "ou: Apps,");
+    let mut live = base_live();
+    push(
+        &mut live,
+        "organizational_units",
+        json!({ "id": "ou-ab12-bbbbbbbb", "name": "Apps", "parent_id": "r-ab12" }),
+    );
+    live["policies"][0]["targets"]
+        .as_array_mut()
+        .expect("targets")
+        .push(json!("ou-ab12-bbbbbbbb"));
+    let plan = plan_of(&yaml, &live);
+    assert_finding(&plan, "orgctl::live::ambiguous");
+    assert_no_action(&plan, "rename_ou");
+}
