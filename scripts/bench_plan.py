@@ -48,15 +48,6 @@ def post(endpoint, path):
     urllib.request.urlopen(urllib.request.Request(endpoint + path, method="POST")).read()
 
 
-def run_timed(command, env=None):
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    stdout, stderr = process.communicate()
-    _, _, usage = os.wait4(process.pid, 0) if process.returncode is None else (0, 0, None)
-    wall = time.perf_counter() - start
-    return process.returncode, stdout.decode(), stderr.decode(), wall
-
-
 def seed(client, accounts, ous, scps, rng):
     organization = client.create_organization(FeatureSet="ALL")["Organization"]
     root_id = client.list_roots()["Roots"][0]["Id"]

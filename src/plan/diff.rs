@@ -90,7 +90,7 @@ struct Differ<'a> {
     address_of_id: HashMap<&'a str, String>,
     /// Live accounts matched by the file, by id.
     matched_accounts: BTreeSet<&'a str>,
-    /// Ids of live OUs and accounts that the plan deletes, closes or removes.
+    /// Addresses of the live OUs and accounts that the plan deletes, closes or removes.
     leaving: BTreeSet<String>,
     /// Addresses of the targets the file declares: the root, matched OUs and accounts.
     managed_targets: BTreeSet<String>,
@@ -320,7 +320,7 @@ impl<'a> Differ<'a> {
                     self.managed_targets.insert(address.clone());
                     self.touch(&address, Touched::Ou(live));
                     if lifecycle == OuLifecycle::Delete {
-                        self.leaving.insert(live.id.clone());
+                        self.leaving.insert(address.clone());
                         self.change(
                             &address,
                             Action::DeleteOu {
@@ -534,7 +534,7 @@ impl<'a> Differ<'a> {
             self.touch(&address, Touched::Account(live_account));
             match account.lifecycle {
                 AccountLifecycle::Close => {
-                    self.leaving.insert(live_account.id.clone());
+                    self.leaving.insert(address.clone());
                     if live_account.status == AccountStatus::Active {
                         // A closed account stays in its OU for AWS's 90 days: put it where the file says.
                         let to = parent_address(&account.ou);
@@ -561,7 +561,7 @@ impl<'a> Differ<'a> {
                     }
                 }
                 AccountLifecycle::Remove => {
-                    self.leaving.insert(live_account.id.clone());
+                    self.leaving.insert(address.clone());
                     self.change(
                         &address,
                         Action::RemoveAccount {
@@ -868,9 +868,7 @@ impl<'a> Differ<'a> {
 
     /// Whether the target at `address` is deleted, closed or removed by this plan.
     fn is_leaving(&self, address: &str) -> bool {
-        self.address_of_id
-            .iter()
-            .any(|(id, a)| a == address && self.leaving.contains(*id))
+        self.leaving.contains(address)
     }
 
     /// An OU the file deletes cannot be where the file puts accounts or creates OUs.
@@ -936,7 +934,11 @@ impl<'a> Differ<'a> {
                 }
             }
             for child in self.children.get(id.as_str()).into_iter().flatten() {
-                if !self.leaving.contains(&child.id) {
+                if !self
+                    .address_of_id
+                    .get(child.id.as_str())
+                    .is_some_and(|address| self.is_leaving(address))
+                {
                     remaining.push(format!("OU `{}`", child.name));
                 }
             }
@@ -967,8 +969,8 @@ impl<'a> Differ<'a> {
         let mut attached: BTreeMap<(String, PolicyType), BTreeSet<String>> = BTreeMap::new();
         let mut targets: BTreeSet<String> = BTreeSet::new();
         targets.insert("root".to_owned());
-        for (id, address) in &self.address_of_id {
-            if !self.leaving.contains(*id) {
+        for address in self.address_of_id.values() {
+            if !self.is_leaving(address) {
                 targets.insert(address.clone());
             }
         }
