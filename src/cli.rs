@@ -25,6 +25,10 @@ pub enum Command {
     Plan(PlanArgs),
     /// Report differences between the configuration and the live organization (for scheduled jobs).
     Drift(DriftArgs),
+    /// Make the live organization match the configuration, or carry out a saved plan.
+    Apply(ApplyArgs),
+    /// Remove the lease of an apply that died on another machine.
+    ForceUnlock(ForceUnlockArgs),
     /// Write the live organization to a snapshot file.
     Export(ExportArgs),
     /// List every rule orgctl checks, with its code and severity.
@@ -104,6 +108,49 @@ pub struct DriftArgs {
     pub format: Format,
 }
 
+/// `orgctl apply`.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// The configuration file, or a plan saved with `orgctl plan --out FILE`.
+    #[arg(default_value = "orgctl.yaml")]
+    pub file: PathBuf,
+    /// Where the live organization comes from (a snapshot file is rewritten in place).
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// For a saved plan: the configuration it was made from (default: the path the plan records).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Apply without asking (CI). Without it, apply asks on a terminal and refuses elsewhere.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Allow closing the accounts whose `lifecycle` is `close`.
+    #[arg(long)]
+    pub allow_close: bool,
+    /// Allow removing from the organization the accounts whose `lifecycle` is `remove`.
+    #[arg(long)]
+    pub allow_remove: bool,
+    /// Changes in flight at once (account creations are also limited to 5, closures to 3).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    /// Wait up to this many seconds for another apply's lease on the organization (default:
+    /// refuse at once).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub lock_timeout: u64,
+    /// `text` for people (progress on stderr), `json` for a machine-readable report on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `orgctl force-unlock`.
+#[derive(Debug, clap::Args)]
+pub struct ForceUnlockArgs {
+    /// The id of the lease to remove, as a refused apply printed it.
+    pub lease_id: String,
+    /// Where the live organization is.
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
 /// `orgctl export`.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
@@ -151,6 +198,8 @@ pub enum SchemaKind {
     Plan,
     /// A snapshot of the live organization (`schemas/live.schema.json`).
     Live,
+    /// The report of `apply --format json` (`schemas/apply.schema.json`).
+    Apply,
 }
 
 /// Output formats.

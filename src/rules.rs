@@ -208,6 +208,17 @@ catalogue! {
     CloseQuota => "live::close_quota", Error;
     /// Changes that depend on each other in a cycle (a plan that cannot be ordered).
     DependencyCycle => "plan::cycle", Error;
+
+    // Applying plans.
+    /// A saved plan whose live resources or configuration changed since it was made.
+    StalePlan => "apply::stale", Error;
+    /// A plan apply will not start: errors in it, closes or removals not allowed on the command
+    /// line, the management account, no confirmation.
+    ApplyRefused => "apply::refused", Error;
+    /// The organization is leased to another apply.
+    LeaseHeld => "apply::lease", Error;
+    /// A change that failed while applying.
+    ChangeFailed => "apply::failed", Error;
 }
 
 #[cfg(test)]

@@ -1,3 +1,336 @@
-//! Applying plans: walks a plan's dependency graph with bounded concurrency through a live writer.
+//! Applying plans: walks a plan's dependency graph with bounded concurrency through a live
+//! writer.
 //!
-//! This stage has not been built yet.
+//! ```text
+//! plan ─► check (refusals, stale saved plan) ─► lease ─► execute ─► report
+//!                                                          │
+//!                                          address → id ◄──┴──► live::OrgWriter (AWS │ snapshot)
+//! ```
+//!
+//! - [`check`] decides whether a plan may run at all: error findings, closes and removals the
+//!   command line does not allow, the management account, and (for saved plans) whether the live
+//!   resources and the configuration are still those the plan was made from.
+//! - [`lease`] takes, renews and releases the organization's lease, so two applies never
+//!   interleave.
+//! - [`execute`] starts a change when every change it depends on is done, up to
+//!   [`Options::parallelism`] at once, with AWS's own limits per kind of change (5 account
+//!   creations, 3 closures in flight) and one write at a time per policy target. The first
+//!   failure stops new work; changes in flight finish; the [`Report`] says what was done and what
+//!   was not. Writes converge, so running the plan again (or a fresh one) picks up where it
+//!   stopped.
+
+pub mod check;
+pub mod lease;
+mod report;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+
+pub use report::{ChangeResult, ChangeStatus, Outcome, Progress, Report, ReportSummary};
+
+use crate::diagnostic::Diagnostic;
+use crate::live::{OrgWriter, Write};
+use crate::plan::{Action, Change, Plan};
+use crate::rules::Rule;
+
+/// Account creations AWS runs at once per organization.
+pub const CREATE_ACCOUNTS_IN_FLIGHT: usize = 5;
+/// Account closures in flight at once.
+pub const CLOSES_IN_FLIGHT: usize = 3;
+/// Changes in flight at once by default: AWS Organizations throttles writes at a few per
+/// second, and account creations are the long waits worth overlapping.
+pub const DEFAULT_PARALLELISM: usize = 8;
+
+/// How to execute.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Changes in flight at once (at least 1).
+    pub parallelism: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            parallelism: DEFAULT_PARALLELISM,
+        }
+    }
+}
+
+/// Changes limited in number in flight, beyond the overall parallelism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Limited {
+    CreateAccount,
+    Close,
+}
+
+impl Limited {
+    fn of(action: &Action) -> Option<Self> {
+        match action {
+            Action::CreateAccount { .. } => Some(Self::CreateAccount),
+            Action::CloseAccount { .. } => Some(Self::Close),
+            _ => None,
+        }
+    }
+
+    const fn most(self) -> usize {
+        match self {
+            Self::CreateAccount => CREATE_ACCOUNTS_IN_FLIGHT,
+            Self::Close => CLOSES_IN_FLIGHT,
+        }
+    }
+}
+
+/// The resource whose writes run one at a time: AWS answers concurrent attachment changes on one
+/// target, or tag changes on one resource, with `ConcurrentModificationException`.
+fn lane(action: &Action) -> Option<String> {
+    match action {
+        Action::AttachPolicy { target, .. } | Action::DetachPolicy { target, .. } => {
+            Some(format!("target {target}"))
+        }
+        Action::UpdateTags { id, .. } => Some(format!("tags {id}")),
+        _ => None,
+    }
+}
+
+/// Executes `plan` through `writer`. `root_id` is the live root's id; the plan's other existing
+/// resources are found through [`Plan::touched`], new ones through the changes that create them.
+pub async fn execute<W: OrgWriter>(
+    plan: &Plan,
+    root_id: &str,
+    writer: &W,
+    options: Options,
+    progress: &Progress,
+) -> Report {
+    let started = Instant::now();
+    let count = plan.changes.len();
+    let mut ids: HashMap<String, String> = plan
+        .touched
+        .iter()
+        .map(|(address, touched)| (address.clone(), touched.id.clone()))
+        .collect();
+    ids.insert("root".to_owned(), root_id.to_owned());
+
+    let mut results: Vec<ChangeResult> = plan
+        .changes
+        .iter()
+        .enumerate()
+        .map(|(index, change)| ChangeResult::not_started(index, change))
+        .collect();
+    let mut waiting_on: Vec<usize> = plan.changes.iter().map(|c| c.depends_on.len()).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); count];
+    for (index, change) in plan.changes.iter().enumerate() {
+        for &dependency in &change.depends_on {
+            if let Some(list) = dependents.get_mut(dependency) {
+                list.push(index);
+            }
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..count).filter(|&i| waiting_on[i] == 0).collect();
+    let mut limited: HashMap<Limited, usize> = HashMap::new();
+    let mut lanes: HashSet<String> = HashSet::new();
+    let mut running = FuturesUnordered::new();
+    let mut stopping = false;
+    let parallelism = options.parallelism.max(1);
+
+    loop {
+        // Manual steps are reported, not run; nothing waits for a person.
+        while let Some(index) = ready
+            .iter()
+            .copied()
+            .find(|&i| matches!(plan.changes[i].action, Action::ChangeEmail { .. }))
+        {
+            ready.remove(&index);
+            results[index].status = ChangeStatus::Manual;
+            release(index, &dependents, &mut waiting_on, &mut ready);
+        }
+        if !stopping {
+            let startable: Vec<usize> = ready.iter().copied().collect();
+            for index in startable {
+                if running.len() >= parallelism {
+                    break;
+                }
+                let change = &plan.changes[index];
+                let kind = Limited::of(&change.action);
+                if kind.is_some_and(|kind| limited.get(&kind).copied().unwrap_or(0) >= kind.most())
+                {
+                    continue;
+                }
+                let lane = lane(&change.action);
+                if lane.as_ref().is_some_and(|lane| lanes.contains(lane)) {
+                    continue;
+                }
+                ready.remove(&index);
+                if let Some(kind) = kind {
+                    *limited.entry(kind).or_default() += 1;
+                }
+                if let Some(lane) = &lane {
+                    lanes.insert(lane.clone());
+                }
+                let write = to_write(change, &ids);
+                progress.started(index, change);
+                results[index].started_ms = Some(millis(started.elapsed()));
+                running.push(async move {
+                    let clock = Instant::now();
+                    let outcome = match write {
+                        Ok(write) => writer.write(&write).await,
+                        Err(error) => Err(error),
+                    };
+                    (index, outcome, clock.elapsed(), kind, lane)
+                });
+            }
+        }
+        let Some((index, outcome, took, kind, lane)) = running.next().await else {
+            break;
+        };
+        if let Some(kind) = kind {
+            *limited.entry(kind).or_default() -= 1;
+        }
+        if let Some(lane) = lane {
+            lanes.remove(&lane);
+        }
+        let change = &plan.changes[index];
+        let result = &mut results[index];
+        result.duration_ms = Some(millis(took));
+        match outcome {
+            Ok(created) => {
+                result.status = ChangeStatus::Done;
+                if let Some(id) = &created {
+                    ids.insert(change.address.clone(), id.clone());
+                }
+                result.id = created;
+                release(index, &dependents, &mut waiting_on, &mut ready);
+            }
+            Err(error) => {
+                result.status = ChangeStatus::Failed;
+                result.error = Some(error.message.clone());
+                result.help.clone_from(&error.help);
+                stopping = true;
+            }
+        }
+        progress.finished(change, result);
+    }
+    Report::new(plan, results, started.elapsed())
+}
+
+/// Marks `index` done for the changes that wait on it.
+fn release(
+    index: usize,
+    dependents: &[Vec<usize>],
+    waiting_on: &mut [usize],
+    ready: &mut BTreeSet<usize>,
+) {
+    for &dependent in &dependents[index] {
+        waiting_on[dependent] -= 1;
+        if waiting_on[dependent] == 0 {
+            ready.insert(dependent);
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The write that carries out `change`, its addresses turned into ids.
+fn to_write(change: &Change, ids: &HashMap<String, String>) -> Result<Write, Diagnostic> {
+    let id = |address: &str| {
+        ids.get(address).cloned().ok_or_else(|| {
+            Diagnostic::new(
+                Rule::ChangeFailed,
+                format!("{}: `{address}` is neither in the organization nor created by an earlier change", change.address),
+            )
+            .help("the plan does not fit this organization; plan again")
+        })
+    };
+    Ok(match &change.action {
+        Action::EnablePolicyType { policy_type } => Write::EnablePolicyType {
+            root_id: id("root")?,
+            policy_type: *policy_type,
+        },
+        Action::CreateOu { parent, name, tags } => Write::CreateOu {
+            parent_id: id(parent)?,
+            name: name.clone(),
+            tags: tags.clone(),
+        },
+        Action::RenameOu { id, to, .. } => Write::RenameOu {
+            id: id.clone(),
+            name: to.clone(),
+        },
+        Action::DeleteOu { id } => Write::DeleteOu { id: id.clone() },
+        Action::CreateAccount {
+            name,
+            email,
+            parent,
+            tags,
+        } => Write::CreateAccount {
+            name: name.clone(),
+            email: email.clone(),
+            root_id: id("root")?,
+            parent_id: id(parent)?,
+            tags: tags.clone(),
+        },
+        Action::MoveAccount {
+            id: account,
+            from,
+            to,
+        } => Write::MoveAccount {
+            id: account.clone(),
+            from_id: id(from)?,
+            to_id: id(to)?,
+        },
+        Action::RenameAccount { id, to, .. } => Write::RenameAccount {
+            id: id.clone(),
+            name: to.clone(),
+        },
+        Action::CloseAccount { id, .. } => Write::CloseAccount { id: id.clone() },
+        Action::RemoveAccount { id, .. } => Write::RemoveAccount { id: id.clone() },
+        Action::CreatePolicy {
+            name,
+            policy_type,
+            description,
+            document,
+            tags,
+        } => Write::CreatePolicy {
+            name: name.clone(),
+            policy_type: *policy_type,
+            description: description.clone(),
+            document: document.clone(),
+            tags: tags.clone(),
+        },
+        Action::UpdatePolicy {
+            id,
+            description,
+            document,
+        } => Write::UpdatePolicy {
+            id: id.clone(),
+            description: description.as_ref().map(|u| u.to.clone()),
+            document: document.as_ref().map(|u| u.to.clone()),
+        },
+        Action::DeletePolicy { id } => Write::DeletePolicy { id: id.clone() },
+        Action::AttachPolicy { policy, target } => Write::AttachPolicy {
+            policy_id: id(policy)?,
+            target_id: id(target)?,
+        },
+        Action::DetachPolicy { policy, target } => Write::DetachPolicy {
+            policy_id: id(policy)?,
+            target_id: id(target)?,
+        },
+        Action::UpdateTags { id, set, unset, .. } => Write::Tag {
+            id: id.clone(),
+            set: set.clone(),
+            unset: unset.clone(),
+        },
+        Action::ChangeEmail { .. } => {
+            return Err(Diagnostic::new(
+                Rule::ChangeFailed,
+                format!(
+                    "{}: a root email change is a step for a person",
+                    change.address
+                ),
+            ));
+        }
+    })
+}

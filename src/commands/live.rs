@@ -1,11 +1,12 @@
-//! Choosing and reading the live organization for `plan`, `drift` and `export`.
+//! Choosing the live organization for `plan`, `drift`, `export` and `apply`: reading it, and the
+//! writer that changes it.
 
 use crate::cli::LiveArgs;
 use crate::diagnostic::Diagnostic;
 use crate::live::LiveState;
 use crate::live::OrgReader;
-use crate::live::aws::{Aws, Options};
-use crate::live::snapshot::Snapshot;
+use crate::live::aws::{Aws, AwsWriter, Options};
+use crate::live::snapshot::{Snapshot, SnapshotWriter};
 use crate::rules::Rule;
 
 /// The live organization and how to name where it came from (`examples/ecam/live.json`, `AWS`).
@@ -15,7 +16,40 @@ pub(super) fn read(args: &LiveArgs) -> Result<(LiveState, String), Diagnostic> {
         let state = Snapshot::new(path).load()?;
         return Ok((state, path.display().to_string()));
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = runtime()?;
+    let backend = runtime.block_on(Aws::connect(&aws_options(args)))?;
+    let state = runtime.block_on(backend.read())?;
+    if args.verbose > 0 {
+        eprintln!("{}", backend.request_report());
+    }
+    Ok((state, backend.describe()))
+}
+
+/// The writer for the chosen backend.
+pub(super) enum Writer {
+    /// `--state FILE`.
+    Snapshot(Box<SnapshotWriter>),
+    /// AWS.
+    Aws(Box<AwsWriter>),
+}
+
+/// The writer for `args`, and how to name it; for AWS, this finds the organization's root.
+pub(super) async fn writer(args: &LiveArgs) -> Result<(Writer, String), Diagnostic> {
+    if let Some(path) = &args.state {
+        let writer = Box::new(SnapshotWriter::new(Snapshot::new(path)));
+        return Ok((Writer::Snapshot(writer), path.display().to_string()));
+    }
+    let backend = Aws::connect(&aws_options(args)).await?;
+    let source = backend.describe();
+    Ok((
+        Writer::Aws(Box::new(AwsWriter::new(backend).await?)),
+        source,
+    ))
+}
+
+/// A runtime for the aws backend's concurrent requests.
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Diagnostic> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
@@ -25,13 +59,7 @@ pub(super) fn read(args: &LiveArgs) -> Result<(LiveState, String), Diagnostic> {
                 format!("cannot start the async runtime: {error}"),
             )
             .help("this is a problem of the machine orgctl runs on (threads, file descriptors)")
-        })?;
-    let backend = runtime.block_on(Aws::connect(&aws_options(args)))?;
-    let state = runtime.block_on(backend.read())?;
-    if args.verbose > 0 {
-        eprintln!("{}", backend.request_report());
-    }
-    Ok((state, backend.describe()))
+        })
 }
 
 fn aws_options(args: &LiveArgs) -> Options {

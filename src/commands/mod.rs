@@ -1,5 +1,6 @@
 //! The subcommands: each wires the pipeline stages and returns an [`ExitStatus`].
 
+mod apply;
 mod export;
 mod live;
 mod plan;
@@ -38,6 +39,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Validate(args) => validate::run(&args, style),
         Command::Plan(args) => plan::run(&args, style),
         Command::Drift(args) => plan::drift(&args, style),
+        Command::Apply(args) => apply::run(&args, style),
+        Command::ForceUnlock(args) => apply::force_unlock(&args, style),
         Command::Export(args) => export::run(&args, style),
         Command::Rules(args) => rules::run(&args),
         Command::Schema(args) => schema::run(&args),

@@ -5,7 +5,7 @@ use crate::cli::{DriftArgs, Format, LiveArgs, PlanArgs, PlanFormat};
 use crate::config;
 use crate::diagnostic::{self, RenderStyle};
 use crate::live::snapshot::write_atomically;
-use crate::model::{self, Context};
+use crate::model::{self, Context, Desired};
 use crate::plan::{self, Plan, PlanInput};
 use crate::render::{self, TextStyle};
 
@@ -15,6 +15,19 @@ fn compute(
     live_args: &LiveArgs,
     style: RenderStyle,
 ) -> Result<(Plan, String), ExitStatus> {
+    let (desired, input) = load_desired(file, style)?;
+    let (state, source) = live::read(live_args).map_err(|error| {
+        eprint!("{}", diagnostic::render(&[error], style));
+        ExitStatus::Failure
+    })?;
+    Ok((plan::plan(&desired, &state, &input), source))
+}
+
+/// Loads and resolves the configuration; diagnostics go to stderr, and errors refuse planning.
+pub(super) fn load_desired(
+    file: &std::path::Path,
+    style: RenderStyle,
+) -> Result<(Desired, PlanInput), ExitStatus> {
     let config = config::load(file).map_err(|diagnostics| {
         eprint!("{}", diagnostic::render(&diagnostics, style));
         ExitStatus::Failure
@@ -32,15 +45,11 @@ fn compute(
     }
     let input = PlanInput {
         config_digest: config.digest(),
+        config_file: file.display().to_string(),
     };
     // The raw, spanned configuration is done with: free it before the live state arrives.
     drop(config);
-    let desired = resolved.desired;
-    let (state, source) = live::read(live_args).map_err(|error| {
-        eprint!("{}", diagnostic::render(&[error], style));
-        ExitStatus::Failure
-    })?;
-    Ok((plan::plan(&desired, &state, &input), source))
+    Ok((resolved.desired, input))
 }
 
 pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
@@ -103,7 +112,7 @@ pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
     }
 }
 
-fn plan_json(plan: &Plan) -> String {
+pub(super) fn plan_json(plan: &Plan) -> String {
     // Serialising orgctl's own plan type to JSON cannot fail.
     serde_json::to_string_pretty(plan).unwrap_or_default()
 }

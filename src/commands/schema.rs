@@ -9,6 +9,7 @@ pub fn schema(kind: SchemaKind) -> String {
         SchemaKind::Config => schemars::schema_for!(crate::config::ConfigFile),
         SchemaKind::Plan => schemars::schema_for!(crate::plan::Plan),
         SchemaKind::Live => schemars::schema_for!(crate::live::snapshot::SnapshotFile),
+        SchemaKind::Apply => schemars::schema_for!(crate::apply::Report),
     };
     // Serialising a schema (a JSON value) cannot fail.
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();

@@ -46,6 +46,10 @@ use crate::config::PolicyType;
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 
+mod write;
+
+pub use write::AwsWriter;
+
 /// Sends every page of a paginated request and gathers one list field of the pages; an error
 /// becomes the diagnostic of `operation` on `resource`.
 macro_rules! all_pages {
@@ -87,6 +91,7 @@ pub struct Options {
 #[derive(Debug, Clone)]
 pub struct Aws {
     client: organizations::Client,
+    sdk_config: aws_config::SdkConfig,
     requests: Arc<AtomicUsize>,
     options: Options,
     progress: Option<indicatif::ProgressBar>,
@@ -137,6 +142,7 @@ impl Aws {
         });
         Ok(Self {
             client: organizations::Client::from_conf(config),
+            sdk_config: sdk,
             requests,
             options: options.clone(),
             progress,
@@ -417,7 +423,13 @@ impl OrgReader for Aws {
             root: LiveRoot {
                 id: root_id.clone(),
                 enabled_policy_types,
-                tags: tags.remove(&root_id).unwrap_or_default(),
+                tags: tags
+                    .remove(&root_id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    // The lease is orgctl's bookkeeping, not the organization's shape.
+                    .filter(|(key, _)| key != super::lease::LEASE_TAG)
+                    .collect(),
             },
             organizational_units,
             accounts,

@@ -1,11 +1,17 @@
 //! The live organization: what exists in AWS (or in a snapshot file standing in for it), in
 //! orgctl's own types.
 //!
-//! [`OrgReader`] reads a [`LiveState`]; the backends are [`snapshot`] (a JSON file: the embedded
-//! default, offline pull-request plans, and `orgctl export`'s format) and `aws`.
+//! [`OrgReader`] reads a [`LiveState`] and [`OrgWriter`] carries out [`Write`]s; the backends are
+//! [`snapshot`] (a JSON file: the embedded default, offline pull-request plans, and `orgctl
+//! export`'s format) and `aws`. Writes speak in ids: turning a plan's addresses into ids is the
+//! executor's work (`apply`).
+
+mod lease;
 
 pub mod aws;
 pub mod snapshot;
+
+pub use lease::Lease;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -21,6 +27,162 @@ use crate::diagnostic::Diagnostic;
 pub trait OrgReader {
     /// Everything orgctl manages: organization, root, OUs, accounts, policies, tags, targets.
     fn read(&self) -> impl Future<Output = Result<LiveState, Diagnostic>>;
+}
+
+/// Changes the live organization.
+pub trait OrgWriter {
+    /// Carries out one write; returns the id of the resource it created, if it created one.
+    ///
+    /// Every write converges: repeating one that already took effect (after a lost response, or
+    /// a crash) succeeds without doing it twice.
+    fn write(&self, write: &Write) -> impl Future<Output = Result<Option<String>, Diagnostic>>;
+
+    /// The lease on the organization, if one is recorded.
+    fn lease(&self) -> impl Future<Output = Result<Option<Lease>, Diagnostic>>;
+
+    /// Records `lease` if the recorded one is still `current` (`None`: no lease). `Ok(false)`
+    /// when another writer got there first.
+    fn take_lease(
+        &self,
+        lease: &Lease,
+        current: Option<&Lease>,
+    ) -> impl Future<Output = Result<bool, Diagnostic>>;
+
+    /// Removes `lease` if it is still the recorded one.
+    fn release_lease(&self, lease: &Lease) -> impl Future<Output = Result<(), Diagnostic>>;
+
+    /// Makes the writes so far durable (the snapshot backend saves its file; AWS already has
+    /// them).
+    fn finish(&self) -> impl Future<Output = Result<(), Diagnostic>> {
+        async { Ok(()) }
+    }
+
+    /// Requests sent to AWS so far, retries included, for backends that send any.
+    fn requests(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// One write to the organization, with every resource named by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// Enable a policy type on the root.
+    EnablePolicyType {
+        /// The root.
+        root_id: String,
+        /// The type.
+        policy_type: PolicyType,
+    },
+    /// Create an OU.
+    CreateOu {
+        /// The root or OU it goes in.
+        parent_id: String,
+        /// Its name.
+        name: String,
+        /// Its tags.
+        tags: BTreeMap<String, String>,
+    },
+    /// Rename an OU.
+    RenameOu {
+        /// The OU.
+        id: String,
+        /// The new name.
+        name: String,
+    },
+    /// Delete an empty OU.
+    DeleteOu {
+        /// The OU.
+        id: String,
+    },
+    /// Create an account and put it in its parent.
+    CreateAccount {
+        /// Its name.
+        name: String,
+        /// Its root email.
+        email: String,
+        /// The root.
+        root_id: String,
+        /// The root or OU it goes in.
+        parent_id: String,
+        /// Its tags.
+        tags: BTreeMap<String, String>,
+    },
+    /// Move an account.
+    MoveAccount {
+        /// The account.
+        id: String,
+        /// Where it is.
+        from_id: String,
+        /// Where it goes.
+        to_id: String,
+    },
+    /// Rename an account.
+    RenameAccount {
+        /// The account.
+        id: String,
+        /// The new name.
+        name: String,
+    },
+    /// Close an account.
+    CloseAccount {
+        /// The account.
+        id: String,
+    },
+    /// Remove an account from the organization.
+    RemoveAccount {
+        /// The account.
+        id: String,
+    },
+    /// Create a policy.
+    CreatePolicy {
+        /// Its name.
+        name: String,
+        /// Its type.
+        policy_type: PolicyType,
+        /// Its description.
+        description: String,
+        /// Its document.
+        document: String,
+        /// Its tags.
+        tags: BTreeMap<String, String>,
+    },
+    /// Change a policy's description or document.
+    UpdatePolicy {
+        /// The policy.
+        id: String,
+        /// The new description.
+        description: Option<String>,
+        /// The new document.
+        document: Option<String>,
+    },
+    /// Delete a policy that is attached nowhere.
+    DeletePolicy {
+        /// The policy.
+        id: String,
+    },
+    /// Attach a policy.
+    AttachPolicy {
+        /// The policy.
+        policy_id: String,
+        /// The root, OU or account.
+        target_id: String,
+    },
+    /// Detach a policy.
+    DetachPolicy {
+        /// The policy.
+        policy_id: String,
+        /// The root, OU or account.
+        target_id: String,
+    },
+    /// Set and remove tags.
+    Tag {
+        /// The root, OU, account or policy.
+        id: String,
+        /// Tags to set.
+        set: BTreeMap<String, String>,
+        /// Tag keys to remove.
+        unset: Vec<String>,
+    },
 }
 
 /// The whole live organization. Every list is sorted by id, so equal states serialise equally.

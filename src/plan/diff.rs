@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{Action, Change, Finding, Update};
+use super::{Action, Change, Finding, Touched as TouchedResource, Update};
 use crate::config::{
     AccountLifecycle, OuLifecycle, Party, Payer, PolicyLifecycle, PolicyType, Reporting,
 };
@@ -18,7 +18,7 @@ use crate::rules::{Rule, Severity};
 pub(super) struct Diff {
     pub changes: Vec<Change>,
     pub findings: Vec<Finding>,
-    pub touched: BTreeMap<String, String>,
+    pub touched: BTreeMap<String, TouchedResource>,
     /// `(target address, policy type)` whose detaches run before its attaches.
     pub detach_first: BTreeSet<(String, String)>,
 }
@@ -1113,7 +1113,7 @@ impl<'a> Differ<'a> {
     }
 
     /// Fingerprints the live resources the changes act on or refer to.
-    fn touched_by_changes(&self) -> BTreeMap<String, String> {
+    fn touched_by_changes(&self) -> BTreeMap<String, TouchedResource> {
         let mut referred: BTreeSet<&str> = BTreeSet::new();
         for change in &self.changes {
             referred.insert(change.address.as_str());
@@ -1136,13 +1136,14 @@ impl<'a> Differ<'a> {
         referred
             .into_iter()
             .filter_map(|address| {
-                let fingerprint = match self.touched.get(address)? {
-                    Touched::Root(root) => fingerprint(root),
-                    Touched::Ou(ou) => fingerprint(ou),
-                    Touched::Account(account) => fingerprint(account),
-                    Touched::Policy(policy) => fingerprint(policy),
+                let (id, fingerprint) = match self.touched.get(address)? {
+                    Touched::Root(root) => (&root.id, fingerprint(root)),
+                    Touched::Ou(ou) => (&ou.id, fingerprint(ou)),
+                    Touched::Account(account) => (&account.id, fingerprint(account)),
+                    Touched::Policy(policy) => (&policy.id, fingerprint(policy)),
                 };
-                Some((address.to_owned(), fingerprint))
+                let id = id.clone();
+                Some((address.to_owned(), TouchedResource { id, fingerprint }))
             })
             .collect()
     }

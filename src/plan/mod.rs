@@ -28,6 +28,8 @@ pub const VERSION: u32 = 1;
 pub struct PlanInput {
     /// Digest of the configuration file and the policy files it names.
     pub config_digest: String,
+    /// The configuration file, as given on the command line.
+    pub config_file: String,
 }
 
 /// A plan: the changes that make the live organization match the configuration.
@@ -44,19 +46,31 @@ pub struct Plan {
     pub organization: String,
     /// Its business model.
     pub business_model: BusinessModel,
+    /// The configuration file the plan was computed from, as given on the command line.
+    pub config_file: String,
     /// Digest of the configuration the plan was computed from.
     pub config_digest: String,
     /// Digest of the whole live state the plan was computed from.
     pub live_fingerprint: String,
-    /// Digest of each live resource the changes touch, by address: apply refuses a saved plan
-    /// when any of them has changed since.
-    pub touched: BTreeMap<String, String>,
+    /// Each live resource the changes act on or refer to, by address: its id (how apply finds
+    /// it) and its digest (apply refuses a saved plan when any of them has changed since).
+    pub touched: BTreeMap<String, Touched>,
     /// The changes, in the order they run: every change comes after the ones it depends on.
     pub changes: Vec<Change>,
     /// What the plan found in the live organization (unmanaged resources, limits, quotas).
     pub findings: Vec<Finding>,
     /// How many changes of each kind.
     pub summary: Summary,
+}
+
+/// A live resource a plan touches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Touched {
+    /// Its id (`r-…`, `ou-…`, the account id, `p-…`).
+    pub id: String,
+    /// The digest of its live state when the plan was made.
+    pub fingerprint: String,
 }
 
 /// One change to one resource.
@@ -423,6 +437,7 @@ pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
         orgctl_version: env!("CARGO_PKG_VERSION").to_owned(),
         organization: desired.organization.name.clone(),
         business_model: desired.organization.business_model,
+        config_file: input.config_file.clone(),
         config_digest: input.config_digest.clone(),
         live_fingerprint: live.fingerprint(),
         touched: diff.touched,

@@ -25,6 +25,7 @@ pub fn example_plan(name: &str) -> Plan {
         &live,
         &PlanInput {
             config_digest: config.digest(),
+            config_file: format!("examples/{name}/orgctl.yaml"),
         },
     )
 }

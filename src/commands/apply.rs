@@ -1,0 +1,281 @@
+//! `orgctl apply` and `orgctl force-unlock`: lease, read, plan (or check a saved plan), confirm,
+//! execute, report.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::ExitStatus;
+use super::live::{self, Writer};
+use super::plan::load_desired;
+use crate::apply::{self, Outcome, Progress, Report, check, lease};
+use crate::cli::{ApplyArgs, ForceUnlockArgs, Format};
+use crate::diagnostic::{self, Diagnostic, RenderStyle};
+use crate::live::{OrgReader, OrgWriter};
+use crate::model::Desired;
+use crate::plan::{self, Plan, PlanInput};
+use crate::render::{self, TextStyle};
+use crate::rules::Rule;
+
+/// What one apply works from.
+struct Job<'a> {
+    args: &'a ApplyArgs,
+    style: RenderStyle,
+    desired: Desired,
+    input: PlanInput,
+    /// The saved plan to carry out, if the file was one.
+    saved: Option<Plan>,
+    source: String,
+}
+
+pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
+    let fail = |diagnostics: &[Diagnostic]| {
+        eprint!("{}", diagnostic::render(diagnostics, style));
+        ExitStatus::Failure
+    };
+    let saved = match read_saved_plan(&args.file) {
+        Ok(saved) => saved,
+        Err(error) => return fail(&[error]),
+    };
+    let config_file = match &saved {
+        Some(plan) => args
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(&plan.config_file)),
+        None => args.file.clone(),
+    };
+    let (desired, mut input) = match load_desired(&config_file, style) {
+        Ok(loaded) => loaded,
+        Err(status) => return status,
+    };
+    if let Some(plan) = &saved {
+        // The plan records the path it was given; keep it, so a fresh plan compares equal.
+        input.config_file.clone_from(&plan.config_file);
+    }
+    let runtime = match live::runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&[error]),
+    };
+    runtime.block_on(async {
+        let (writer, source) = match live::writer(&args.live).await {
+            Ok(writer) => writer,
+            Err(error) => return fail(&[error]),
+        };
+        let job = Job {
+            args,
+            style,
+            desired,
+            input,
+            saved,
+            source,
+        };
+        match &writer {
+            Writer::Snapshot(writer) => leased(writer.as_ref(), &job).await,
+            Writer::Aws(writer) => leased(writer.as_ref(), &job).await,
+        }
+    })
+}
+
+pub(super) fn force_unlock(args: &ForceUnlockArgs, style: RenderStyle) -> ExitStatus {
+    let result = live::runtime().and_then(|runtime| {
+        runtime.block_on(async {
+            let (writer, _) = live::writer(&args.live).await?;
+            match &writer {
+                Writer::Snapshot(writer) => {
+                    lease::force_unlock(writer.as_ref(), &args.lease_id).await
+                }
+                Writer::Aws(writer) => lease::force_unlock(writer.as_ref(), &args.lease_id).await,
+            }
+        })
+    });
+    match result {
+        Ok(removed) => {
+            eprintln!("Removed the lease {}.", removed.describe());
+            ExitStatus::Success
+        }
+        Err(error) => {
+            eprint!("{}", diagnostic::render(&[error], style));
+            ExitStatus::Failure
+        }
+    }
+}
+
+/// A saved plan, when `file` is one (JSON naming the plan format); `None` for a configuration.
+fn read_saved_plan(file: &Path) -> Result<Option<Plan>, Diagnostic> {
+    let Ok(bytes) = std::fs::read(file) else {
+        // Missing or unreadable: the configuration loader says so, with its help.
+        return Ok(None);
+    };
+    #[derive(serde::Deserialize)]
+    struct Header {
+        format: String,
+        version: u32,
+    }
+    let Ok(header) = serde_json::from_slice::<Header>(&bytes) else {
+        return Ok(None);
+    };
+    let invalid = |reason: String| {
+        Diagnostic::new(
+            Rule::ApplyRefused,
+            format!(
+                "`{}` is not a plan this orgctl can apply: {reason}",
+                file.display()
+            ),
+        )
+        .help("plan again with this orgctl: `orgctl plan --out FILE`")
+    };
+    if header.format != plan::FORMAT {
+        return Ok(None);
+    }
+    if header.version != plan::VERSION {
+        return Err(invalid(format!(
+            "it is version {}, and this orgctl applies version {}",
+            header.version,
+            plan::VERSION
+        )));
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|error| invalid(error.to_string()))
+}
+
+/// Runs the job under the organization's lease, released at the end whatever happens.
+async fn leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> ExitStatus {
+    let wait = Duration::from_secs(job.args.lock_timeout);
+    let lease = match lease::acquire(writer, wait).await {
+        Ok(lease) => lease,
+        Err(error) => {
+            eprint!("{}", diagnostic::render(&[error], job.style));
+            return ExitStatus::Failure;
+        }
+    };
+    let (status, lease) = lease::hold(writer, lease, apply_leased(writer, job)).await;
+    if let Err(error) = writer.release_lease(&lease).await {
+        eprintln!(
+            "warning: the lease {} was not released: {}; it runs out by itself, or `orgctl force-unlock {}` removes it",
+            lease.describe(),
+            error.message,
+            lease.id
+        );
+    }
+    status
+}
+
+async fn apply_leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> ExitStatus {
+    let args = job.args;
+    let live = match writer.read().await {
+        Ok(live) => live,
+        Err(error) => return refuse(job, None, vec![error]),
+    };
+    let fresh = plan::plan(&job.desired, &live, &job.input);
+    let plan = match &job.saved {
+        Some(saved) => {
+            let stale = check::staleness(saved, &fresh, &live);
+            if !stale.is_empty() {
+                return refuse(job, Some(saved), stale);
+            }
+            saved.clone()
+        }
+        None => {
+            if args.format == Format::Text {
+                let colour = job.style.colour && std::io::stdout().is_terminal();
+                print!(
+                    "{}",
+                    render::plan_text(&fresh, &job.source, TextStyle { colour })
+                );
+            }
+            fresh
+        }
+    };
+    let allow = check::Allow {
+        close: args.allow_close,
+        remove: args.allow_remove,
+    };
+    let refusals = check::refusals(&plan, &live, allow);
+    if !refusals.is_empty() {
+        return refuse(job, Some(&plan), refusals);
+    }
+    if plan.is_empty() {
+        return finish(job, &Report::no_changes(&plan));
+    }
+    if job.saved.is_none()
+        && !args.auto_approve
+        && let Err(error) = confirm(&plan, &job.source)
+    {
+        return refuse(job, Some(&plan), vec![error]);
+    }
+    let progress = if args.format == Format::Text {
+        Progress::new(std::io::stderr().is_terminal(), plan.changes.len())
+    } else {
+        Progress::silent()
+    };
+    let options = apply::Options {
+        parallelism: usize::from(args.parallelism),
+    };
+    let mut report = apply::execute(&plan, &live.root.id, writer, options, &progress).await;
+    if let Err(error) = writer.finish().await {
+        eprint!("{}", diagnostic::render(&[error], job.style));
+        report.outcome = Outcome::Failed;
+    }
+    report.requests = writer.requests();
+    finish(job, &report)
+}
+
+/// Asks on the terminal; only `yes` goes on.
+fn confirm(plan: &Plan, source: &str) -> Result<(), Diagnostic> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Diagnostic::new(
+            Rule::ApplyRefused,
+            "there is no terminal to confirm the plan on",
+        )
+        .help("review the plan and pass --auto-approve (CI), or save it with `orgctl plan --out FILE` and apply that file"));
+    }
+    eprint!(
+        "\nApply these {} changes to `{}` ({source})? Only `yes` goes on: ",
+        plan.changes.len(),
+        plan.organization
+    );
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Diagnostic::new(
+            Rule::ApplyRefused,
+            "apply cancelled: the answer was not `yes`",
+        )
+        .help("nothing was changed"))
+    }
+}
+
+/// Reports a refusal: diagnostics on stderr, and the report on stdout for `--format json`.
+fn refuse(job: &Job<'_>, plan: Option<&Plan>, reasons: Vec<Diagnostic>) -> ExitStatus {
+    eprint!("{}", diagnostic::render(&reasons, job.style));
+    if job.args.format == Format::Json {
+        let messages = reasons.iter().map(|d| d.message.clone()).collect();
+        let report = match plan {
+            Some(plan) => Report::refused(plan, messages),
+            None => Report::refused_before_planning(&job.desired.organization.name, messages),
+        };
+        println!("{}", report_json(&report));
+    } else {
+        eprintln!("Nothing was changed.");
+    }
+    ExitStatus::Failure
+}
+
+fn finish(job: &Job<'_>, report: &Report) -> ExitStatus {
+    match job.args.format {
+        Format::Json => println!("{}", report_json(report)),
+        Format::Text => println!("\n{}", report.summary_line()),
+    }
+    match report.outcome {
+        Outcome::Applied | Outcome::NoChanges => ExitStatus::Success,
+        Outcome::Failed | Outcome::Refused => ExitStatus::Failure,
+    }
+}
+
+fn report_json(report: &Report) -> String {
+    // Serialising orgctl's own report type to JSON cannot fail.
+    serde_json::to_string_pretty(report).unwrap_or_default()
+}

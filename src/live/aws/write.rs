@@ -1,0 +1,861 @@
+//! The `aws` backend's writer: each [`Write`] as AWS Organizations (and Account Management)
+//! calls, made to converge.
+//!
+//! Idempotent calls (attach, detach, move, tag, update, delete, close, remove) keep the SDK's
+//! retries; the error AWS gives when the work is already done (`DuplicatePolicyAttachmentException`,
+//! `PolicyNotAttachedException`, …) counts as success, so a retry after a lost response, or a
+//! second apply after a crash, is harmless.
+//!
+//! Creations are not idempotent: a `CreateAccount` retried after its response was lost makes a
+//! second account. So creations run without the SDK's retries; after a failure that may have
+//! happened anyway (a dropped connection, a 5xx, a throttle) orgctl first looks for what it was
+//! creating (the OU by parent and name, the policy by type and name, the account by pending
+//! creation and by email) and only then tries again.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryConfig;
+use aws_sdk_account as account;
+use tokio::sync::OnceCell;
+
+use super::{Aws, MAX_ATTEMPTS, aws, aws_error, organizations, to_aws};
+use crate::diagnostic::Diagnostic;
+use crate::live::lease::LEASE_TAG;
+use crate::live::{Lease, LiveState, OrgReader, OrgWriter, Write};
+use crate::rules::Rule;
+use organizations::config::http::HttpResponse;
+use organizations::error::{ProvideErrorMetadata, SdkError};
+
+/// How long to wait for a lease write to settle before reading it back: two applies that both
+/// saw no lease both write one; the one whose write landed last reads back its own and wins.
+const LEASE_SETTLE: Duration = Duration::from_secs(1);
+/// How long an account creation may take before orgctl stops waiting (AWS takes minutes).
+const CREATE_ACCOUNT_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
+/// Writes to AWS Organizations.
+#[derive(Debug)]
+pub struct AwsWriter {
+    aws: Aws,
+    account: account::Client,
+    root_id: String,
+    /// Account creations in progress when this apply started (from an earlier, interrupted one).
+    in_progress: OnceCell<Vec<aws::CreateAccountStatus>>,
+}
+
+/// The outcome of one attempt at a creation.
+enum Attempt {
+    /// Created (or found): its id.
+    Done(String),
+    /// An account creation AWS accepted: its request id, to wait for.
+    Pending(String),
+    /// Failed in a way that may have created it anyway, or that passes: look, then try again.
+    Uncertain(Diagnostic),
+    /// Failed for good.
+    Failed(Diagnostic),
+}
+
+impl AwsWriter {
+    /// A writer over `aws`; finds the organization's root (one request).
+    pub async fn new(aws: Aws) -> Result<Self, Diagnostic> {
+        let root_id = aws
+            .client
+            .list_roots()
+            .send()
+            .await
+            .map_err(|error| aws_error("ListRoots", "root", &error))?
+            .roots
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|root| root.id)
+            .ok_or_else(|| {
+                Diagnostic::new(Rule::LiveAws, "the organization has no root")
+                    .help("is the organization being created or deleted?")
+            })?;
+        let sdk = aws.sdk_config.clone();
+        let account = account::Client::from_conf(
+            account::config::Builder::from(&sdk)
+                .retry_config(
+                    RetryConfig::adaptive()
+                        .with_max_attempts(MAX_ATTEMPTS)
+                        .with_max_backoff(Duration::from_secs(5)),
+                )
+                .interceptor(super::CountRequests(std::sync::Arc::clone(&aws.requests)))
+                .build(),
+        );
+        Ok(Self {
+            aws,
+            account,
+            root_id,
+            in_progress: OnceCell::new(),
+        })
+    }
+
+    fn client(&self) -> &organizations::Client {
+        &self.aws.client
+    }
+
+    /// Overrides the client's retries for one call: creations are retried by orgctl, which looks
+    /// for the first attempt's result before trying again.
+    fn no_retries() -> organizations::config::Builder {
+        organizations::config::Builder::default().retry_config(RetryConfig::disabled())
+    }
+
+    /// Runs `attempt` until it succeeds, retrying what may have happened anyway only after
+    /// `find` has not found it.
+    async fn create<A, AF, F, FF>(&self, attempt: A, find: F) -> Result<String, Diagnostic>
+    where
+        A: Fn() -> AF,
+        AF: Future<Output = Attempt>,
+        F: Fn() -> FF,
+        FF: Future<Output = Result<Option<String>, Diagnostic>>,
+    {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match attempt().await {
+                Attempt::Done(id) => return Ok(id),
+                Attempt::Pending(request) => return self.await_creation(&request, None).await,
+                Attempt::Failed(error) => return Err(error),
+                Attempt::Uncertain(error) => {
+                    if tries >= MAX_ATTEMPTS {
+                        return Err(error);
+                    }
+                    tokio::time::sleep(backoff(tries)).await;
+                    if let Some(id) = find().await? {
+                        return Ok(id);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn create_ou(
+        &self,
+        parent_id: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, Diagnostic> {
+        let attempt = || async {
+            let sent = self
+                .client()
+                .create_organizational_unit()
+                .parent_id(parent_id)
+                .name(name)
+                .set_tags(aws_tags(tags))
+                .customize()
+                .config_override(Self::no_retries())
+                .send()
+                .await;
+            match sent {
+                Ok(output) => Attempt::Done(
+                    output
+                        .organizational_unit
+                        .and_then(|ou| ou.id)
+                        .unwrap_or_default(),
+                ),
+                Err(error) if code(&error) == Some("DuplicateOrganizationalUnitException") => {
+                    Attempt::Uncertain(aws_error("CreateOrganizationalUnit", name, &error))
+                }
+                Err(error) => classify("CreateOrganizationalUnit", name, &error),
+            }
+        };
+        let find = || self.find_ou(parent_id, name);
+        let id = self.create(attempt, find).await?;
+        // Found rather than created: make sure its tags are the file's.
+        self.tag(&id, tags, &[]).await?;
+        Ok(id)
+    }
+
+    async fn find_ou(&self, parent_id: &str, name: &str) -> Result<Option<String>, Diagnostic> {
+        let pages: Vec<_> = self
+            .client()
+            .list_organizational_units_for_parent()
+            .parent_id(parent_id)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| aws_error("ListOrganizationalUnitsForParent", parent_id, &error))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|page| page.organizational_units.unwrap_or_default())
+            .find(|ou| ou.name.as_deref() == Some(name))
+            .and_then(|ou| ou.id))
+    }
+
+    async fn create_policy(
+        &self,
+        name: &str,
+        policy_type: crate::config::PolicyType,
+        description: &str,
+        document: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, Diagnostic> {
+        let attempt = || async {
+            let sent = self
+                .client()
+                .create_policy()
+                .name(name)
+                .r#type(to_aws(policy_type))
+                .description(description)
+                .content(document)
+                .set_tags(aws_tags(tags))
+                .customize()
+                .config_override(Self::no_retries())
+                .send()
+                .await;
+            match sent {
+                Ok(output) => Attempt::Done(
+                    output
+                        .policy
+                        .and_then(|p| p.policy_summary)
+                        .and_then(|s| s.id)
+                        .unwrap_or_default(),
+                ),
+                Err(error) if code(&error) == Some("DuplicatePolicyException") => {
+                    Attempt::Uncertain(aws_error("CreatePolicy", name, &error))
+                }
+                Err(error) => classify("CreatePolicy", name, &error),
+            }
+        };
+        let find = || self.find_policy(policy_type, name);
+        let id = self.create(attempt, find).await?;
+        self.tag(&id, tags, &[]).await?;
+        Ok(id)
+    }
+
+    async fn find_policy(
+        &self,
+        policy_type: crate::config::PolicyType,
+        name: &str,
+    ) -> Result<Option<String>, Diagnostic> {
+        let pages: Vec<_> = self
+            .client()
+            .list_policies()
+            .filter(to_aws(policy_type))
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| aws_error("ListPolicies", name, &error))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|page| page.policies.unwrap_or_default())
+            .find(|p| p.name.as_deref() == Some(name) && !p.aws_managed)
+            .and_then(|p| p.id))
+    }
+
+    async fn create_account(
+        &self,
+        name: &str,
+        email: &str,
+        root_id: &str,
+        parent_id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, Diagnostic> {
+        // A creation of this account still running from an interrupted apply: wait for it.
+        let earlier = self
+            .in_progress
+            .get_or_try_init(|| self.creations_in_progress())
+            .await?
+            .iter()
+            .find(|status| status.account_name.as_deref() == Some(name))
+            .and_then(|status| status.id.clone());
+        let (id, found) = match earlier {
+            Some(request) => (self.await_creation(&request, Some(email)).await?, true),
+            None => {
+                let created = std::sync::atomic::AtomicBool::new(true);
+                let attempt = || async {
+                    let sent = self
+                        .client()
+                        .create_account()
+                        .account_name(name)
+                        .email(email)
+                        .set_tags(aws_tags(tags))
+                        .customize()
+                        .config_override(Self::no_retries())
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(output) => {
+                            let status = output
+                                .create_account_status
+                                .unwrap_or_else(|| aws::CreateAccountStatus::builder().build());
+                            match (status.state(), status.account_id(), status.id()) {
+                                (Some(aws::CreateAccountState::Succeeded), Some(id), _) => {
+                                    Attempt::Done(id.to_owned())
+                                }
+                                (_, _, Some(request)) => Attempt::Pending(request.to_owned()),
+                                _ => Attempt::Failed(Diagnostic::new(
+                                    Rule::ChangeFailed,
+                                    format!("CreateAccount for `{name}` returned no request id"),
+                                )),
+                            }
+                        }
+                        Err(error) => classify("CreateAccount", name, &error),
+                    }
+                };
+                let find = || async {
+                    created.store(false, std::sync::atomic::Ordering::Relaxed);
+                    let pending = self
+                        .creations_in_progress()
+                        .await?
+                        .into_iter()
+                        .find(|status| status.account_name.as_deref() == Some(name))
+                        .and_then(|status| status.id);
+                    match pending {
+                        Some(request) => self.await_creation(&request, Some(email)).await.map(Some),
+                        None => self.find_account(email).await,
+                    }
+                };
+                let id = self.create(attempt, find).await?;
+                (id, !created.load(std::sync::atomic::Ordering::Relaxed))
+            }
+        };
+        // New accounts arrive in the root; one found after an interruption may be anywhere.
+        let from = if found {
+            self.parent_of(&id).await?
+        } else {
+            root_id.to_owned()
+        };
+        if from != parent_id {
+            self.move_account(&id, &from, parent_id).await?;
+        }
+        if found {
+            self.tag(&id, tags, &[]).await?;
+        }
+        Ok(id)
+    }
+
+    async fn creations_in_progress(&self) -> Result<Vec<aws::CreateAccountStatus>, Diagnostic> {
+        let pages: Vec<_> = self
+            .client()
+            .list_create_account_status()
+            .states(aws::CreateAccountState::InProgress)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| aws_error("ListCreateAccountStatus", "organization", &error))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|page| page.create_account_statuses.unwrap_or_default())
+            .collect())
+    }
+
+    /// Polls a creation until AWS says how it ended, backing off to one poll per 10 s. A
+    /// creation that failed because `email` is taken succeeded after all when the organization
+    /// has an account with it: an earlier attempt, whose answer was lost, created it.
+    async fn await_creation(
+        &self,
+        request: &str,
+        email: Option<&str>,
+    ) -> Result<String, Diagnostic> {
+        let started = Instant::now();
+        let mut wait = Duration::from_millis(500);
+        loop {
+            let status = self
+                .client()
+                .describe_create_account_status()
+                .create_account_request_id(request)
+                .send()
+                .await
+                .map_err(|error| aws_error("DescribeCreateAccountStatus", request, &error))?
+                .create_account_status
+                .unwrap_or_else(|| aws::CreateAccountStatus::builder().build());
+            match status.state() {
+                Some(aws::CreateAccountState::Succeeded) => {
+                    return Ok(status.account_id().unwrap_or_default().to_owned());
+                }
+                Some(aws::CreateAccountState::Failed) => {
+                    let reason = status.failure_reason();
+                    let name = status.account_name().unwrap_or("the account");
+                    if matches!(
+                        reason,
+                        Some(aws::CreateAccountFailureReason::EmailAlreadyExists)
+                    ) && let Some(email) = email
+                        && let Some(id) = self.find_account(email).await?
+                    {
+                        return Ok(id);
+                    }
+                    return Err(creation_failed(name, reason));
+                }
+                _ if started.elapsed() > CREATE_ACCOUNT_DEADLINE => {
+                    return Err(Diagnostic::new(
+                        Rule::ChangeFailed,
+                        format!("the creation of an account (request {request}) is still in progress after {} minutes", CREATE_ACCOUNT_DEADLINE.as_secs() / 60),
+                    )
+                    .help("AWS is slow to create it; apply again later: orgctl picks up a creation in progress instead of starting another"));
+                }
+                _ => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    /// The id of the organization's account with `email` (without case), if there is one.
+    async fn find_account(&self, email: &str) -> Result<Option<String>, Diagnostic> {
+        let pages: Vec<_> = self
+            .client()
+            .list_accounts()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| aws_error("ListAccounts", email, &error))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|page| page.accounts.unwrap_or_default())
+            .find(|account| {
+                account
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+            .and_then(|account| account.id))
+    }
+
+    async fn parent_of(&self, id: &str) -> Result<String, Diagnostic> {
+        self.client()
+            .list_parents()
+            .child_id(id)
+            .send()
+            .await
+            .map_err(|error| aws_error("ListParents", id, &error))?
+            .parents
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|parent| parent.id)
+            .ok_or_else(|| {
+                Diagnostic::new(Rule::ChangeFailed, format!("account {id} has no parent"))
+            })
+    }
+
+    async fn move_account(&self, id: &str, from: &str, to: &str) -> Result<(), Diagnostic> {
+        let sent = self
+            .client()
+            .move_account()
+            .account_id(id)
+            .source_parent_id(from)
+            .destination_parent_id(to)
+            .send()
+            .await;
+        done_unless(sent, "MoveAccount", id, &["DuplicateAccountException"])
+    }
+
+    async fn tag(
+        &self,
+        id: &str,
+        set: &BTreeMap<String, String>,
+        unset: &[String],
+    ) -> Result<(), Diagnostic> {
+        if !unset.is_empty() {
+            let sent = self
+                .client()
+                .untag_resource()
+                .resource_id(id)
+                .set_tag_keys(Some(unset.to_vec()))
+                .send()
+                .await;
+            done_unless(sent, "UntagResource", id, &[])?;
+        }
+        if !set.is_empty() {
+            let sent = self
+                .client()
+                .tag_resource()
+                .resource_id(id)
+                .set_tags(aws_tags(set))
+                .send()
+                .await;
+            done_unless(sent, "TagResource", id, &[])?;
+        }
+        Ok(())
+    }
+
+    async fn rename_ou(&self, id: &str, name: &str) -> Result<(), Diagnostic> {
+        let sent = self
+            .client()
+            .update_organizational_unit()
+            .organizational_unit_id(id)
+            .name(name)
+            .send()
+            .await;
+        match sent {
+            Err(error) if code(&error) == Some("DuplicateOrganizationalUnitException") => {
+                // Renamed already (by an attempt whose answer was lost)? Then this is done.
+                let live = self
+                    .client()
+                    .describe_organizational_unit()
+                    .organizational_unit_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("DescribeOrganizationalUnit", id, &e))?;
+                if live.organizational_unit.and_then(|ou| ou.name).as_deref() == Some(name) {
+                    Ok(())
+                } else {
+                    Err(aws_error("UpdateOrganizationalUnit", id, &error))
+                }
+            }
+            other => done_unless(other, "UpdateOrganizationalUnit", id, &[]),
+        }
+    }
+
+    async fn rename_account(&self, id: &str, name: &str) -> Result<(), Diagnostic> {
+        let mut request = self.account.put_account_name().account_name(name);
+        // The management account renames itself without naming its id.
+        if id != self.management_account_id().await? {
+            request = request.account_id(id);
+        }
+        request.send().await.map(|_| ()).map_err(|error| {
+            let mut diagnostic = aws_error("PutAccountName", id, &error);
+            if code(&error).is_some_and(|c| c.contains("AccessDenied")) {
+                diagnostic = diagnostic.help("renaming member accounts needs trusted access for AWS Account Management (`aws organizations enable-aws-service-access --service-principal account.amazonaws.com`) and account:PutAccountName");
+            }
+            diagnostic
+        })
+    }
+
+    async fn management_account_id(&self) -> Result<String, Diagnostic> {
+        Ok(self
+            .client()
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|error| aws_error("DescribeOrganization", "organization", &error))?
+            .organization
+            .and_then(|o| o.master_account_id)
+            .unwrap_or_default())
+    }
+
+    async fn root_lease(&self) -> Result<Option<String>, Diagnostic> {
+        let pages: Vec<_> = self
+            .client()
+            .list_tags_for_resource()
+            .resource_id(&self.root_id)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| aws_error("ListTagsForResource", &self.root_id, &error))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|page| page.tags.unwrap_or_default())
+            .find(|tag| tag.key == LEASE_TAG)
+            .map(|tag| tag.value))
+    }
+}
+
+impl OrgReader for AwsWriter {
+    async fn read(&self) -> Result<LiveState, Diagnostic> {
+        self.aws.read().await
+    }
+}
+
+impl OrgWriter for AwsWriter {
+    async fn write(&self, write: &Write) -> Result<Option<String>, Diagnostic> {
+        let client = self.client();
+        match write {
+            Write::EnablePolicyType {
+                root_id,
+                policy_type,
+            } => {
+                let sent = client
+                    .enable_policy_type()
+                    .root_id(root_id)
+                    .policy_type(to_aws(*policy_type))
+                    .send()
+                    .await;
+                done_unless(
+                    sent,
+                    "EnablePolicyType",
+                    root_id,
+                    &["PolicyTypeAlreadyEnabledException"],
+                )?;
+            }
+            Write::CreateOu {
+                parent_id,
+                name,
+                tags,
+            } => return self.create_ou(parent_id, name, tags).await.map(Some),
+            Write::RenameOu { id, name } => self.rename_ou(id, name).await?,
+            Write::DeleteOu { id } => {
+                let sent = client
+                    .delete_organizational_unit()
+                    .organizational_unit_id(id)
+                    .send()
+                    .await;
+                done_unless(
+                    sent,
+                    "DeleteOrganizationalUnit",
+                    id,
+                    &["OrganizationalUnitNotFoundException"],
+                )?;
+            }
+            Write::CreateAccount {
+                name,
+                email,
+                root_id,
+                parent_id,
+                tags,
+            } => {
+                return self
+                    .create_account(name, email, root_id, parent_id, tags)
+                    .await
+                    .map(Some);
+            }
+            Write::MoveAccount { id, from_id, to_id } => {
+                self.move_account(id, from_id, to_id).await?;
+            }
+            Write::RenameAccount { id, name } => self.rename_account(id, name).await?,
+            Write::CloseAccount { id } => {
+                let sent = client.close_account().account_id(id).send().await;
+                done_unless(sent, "CloseAccount", id, &["AccountAlreadyClosedException"])?;
+            }
+            Write::RemoveAccount { id } => {
+                let sent = client
+                    .remove_account_from_organization()
+                    .account_id(id)
+                    .send()
+                    .await;
+                done_unless(
+                    sent,
+                    "RemoveAccountFromOrganization",
+                    id,
+                    &["AccountNotFoundException"],
+                )?;
+            }
+            Write::CreatePolicy {
+                name,
+                policy_type,
+                description,
+                document,
+                tags,
+            } => {
+                return self
+                    .create_policy(name, *policy_type, description, document, tags)
+                    .await
+                    .map(Some);
+            }
+            Write::UpdatePolicy {
+                id,
+                description,
+                document,
+            } => {
+                let sent = client
+                    .update_policy()
+                    .policy_id(id)
+                    .set_description(description.clone())
+                    .set_content(document.clone())
+                    .send()
+                    .await;
+                done_unless(sent, "UpdatePolicy", id, &[])?;
+            }
+            Write::DeletePolicy { id } => {
+                let sent = client.delete_policy().policy_id(id).send().await;
+                done_unless(sent, "DeletePolicy", id, &["PolicyNotFoundException"])?;
+            }
+            Write::AttachPolicy {
+                policy_id,
+                target_id,
+            } => {
+                let sent = client
+                    .attach_policy()
+                    .policy_id(policy_id)
+                    .target_id(target_id)
+                    .send()
+                    .await;
+                done_unless(
+                    sent,
+                    "AttachPolicy",
+                    policy_id,
+                    &["DuplicatePolicyAttachmentException"],
+                )?;
+            }
+            Write::DetachPolicy {
+                policy_id,
+                target_id,
+            } => {
+                let sent = client
+                    .detach_policy()
+                    .policy_id(policy_id)
+                    .target_id(target_id)
+                    .send()
+                    .await;
+                done_unless(
+                    sent,
+                    "DetachPolicy",
+                    policy_id,
+                    &["PolicyNotAttachedException"],
+                )?;
+            }
+            Write::Tag { id, set, unset } => self.tag(id, set, unset).await?,
+        }
+        Ok(None)
+    }
+
+    async fn lease(&self) -> Result<Option<Lease>, Diagnostic> {
+        Ok(self.root_lease().await?.as_deref().and_then(Lease::decode))
+    }
+
+    async fn take_lease(&self, lease: &Lease, current: Option<&Lease>) -> Result<bool, Diagnostic> {
+        let recorded = self.root_lease().await?;
+        if recorded.as_deref().and_then(Lease::decode).as_ref() != current {
+            return Ok(false);
+        }
+        let text = lease.encode();
+        let set = BTreeMap::from([(LEASE_TAG.to_owned(), text.clone())]);
+        self.tag(&self.root_id, &set, &[]).await?;
+        tokio::time::sleep(LEASE_SETTLE).await;
+        Ok(self.root_lease().await?.as_deref() == Some(text.as_str()))
+    }
+
+    async fn release_lease(&self, lease: &Lease) -> Result<(), Diagnostic> {
+        let recorded = self.root_lease().await?;
+        if recorded
+            .as_deref()
+            .and_then(Lease::decode)
+            .is_some_and(|held| held.id == lease.id)
+        {
+            self.tag(&self.root_id, &BTreeMap::new(), &[LEASE_TAG.to_owned()])
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn requests(&self) -> Option<usize> {
+        Some(self.aws.requests())
+    }
+}
+
+/// AWS's error code, if AWS answered with one.
+fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
+    match error {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}
+
+/// Success, or an error whose code says the work is already done.
+fn done_unless<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    operation: &str,
+    resource: &str,
+    already_done: &[&str],
+) -> Result<(), Diagnostic>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) if code(&error).is_some_and(|c| already_done.contains(&c)) => Ok(()),
+        Err(error) => Err(aws_error(operation, resource, &error)),
+    }
+}
+
+/// A failed creation attempt: uncertain when the request may have been carried out anyway or
+/// was turned away for the moment (lost connection, timeout, 5xx, throttling, concurrent
+/// modification); failed otherwise.
+fn classify<E>(operation: &str, resource: &str, error: &SdkError<E, HttpResponse>) -> Attempt
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let diagnostic = aws_error(operation, resource, error);
+    let uncertain = match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => {
+            service.raw().status().is_server_error()
+                || matches!(
+                    service.err().code(),
+                    Some(
+                        "TooManyRequestsException"
+                            | "ThrottlingException"
+                            | "ConcurrentModificationException"
+                            | "ServiceException"
+                    )
+                )
+        }
+        _ => false,
+    };
+    if uncertain {
+        Attempt::Uncertain(diagnostic)
+    } else {
+        Attempt::Failed(diagnostic)
+    }
+}
+
+/// Jittered exponential back-off: about 0.4 s, 0.8 s, 1.6 s, … up to 5 s.
+fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(200) * 2u32.saturating_pow(attempt.min(5));
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| t.subsec_nanos() % 250)
+        .unwrap_or(0);
+    (base + Duration::from_millis(u64::from(jitter))).min(Duration::from_secs(5))
+}
+
+fn aws_tags(tags: &BTreeMap<String, String>) -> Option<Vec<aws::Tag>> {
+    if tags.is_empty() {
+        return None;
+    }
+    Some(
+        tags.iter()
+            .filter_map(|(key, value)| aws::Tag::builder().key(key).value(value).build().ok())
+            .collect(),
+    )
+}
+
+/// Why AWS could not create an account, and what to do.
+fn creation_failed(name: &str, reason: Option<&aws::CreateAccountFailureReason>) -> Diagnostic {
+    use aws::CreateAccountFailureReason as Reason;
+    let code = reason.map_or("UNKNOWN", Reason::as_str);
+    let (message, help) = match reason {
+        Some(Reason::EmailAlreadyExists) => (
+            "another AWS account already has its root email",
+            "choose another email in the file (or its template), or invite that account into the organization and pin its `id`",
+        ),
+        Some(Reason::AccountLimitExceeded) => (
+            "the organization has reached its account quota",
+            "ask for a higher `Default maximum number of accounts` in Service Quotas (AWS Organizations), then apply again",
+        ),
+        Some(Reason::InvalidEmail) => (
+            "AWS refused its root email",
+            "use a deliverable address of at most 64 characters",
+        ),
+        Some(Reason::InvalidAddress) => (
+            "the management account's contact address is not valid for a new account",
+            "fix the address in the management account's billing console, then apply again",
+        ),
+        Some(Reason::ConcurrentAccountModification) => (
+            "another change to the organization was running",
+            "apply again; orgctl does not start a creation twice",
+        ),
+        Some(Reason::InternalFailure) => ("AWS failed internally", "apply again in a few minutes"),
+        Some(
+            Reason::MissingPaymentInstrument
+            | Reason::InvalidPaymentInstrument
+            | Reason::MissingBusinessValidation
+            | Reason::FailedBusinessValidation
+            | Reason::UnknownBusinessValidation
+            | Reason::InvalidIdentityForBusinessValidation,
+        ) => (
+            "the management account's payment or business validation is not complete",
+            "complete it in the management account's billing console (or with AWS Support), then apply again",
+        ),
+        _ => (
+            "AWS refused it",
+            "see AWS's reason code; apply again once it is resolved",
+        ),
+    };
+    Diagnostic::new(
+        Rule::ChangeFailed,
+        format!("AWS could not create account `{name}`: {message} ({code})"),
+    )
+    .help(help)
+}
