@@ -334,3 +334,244 @@ fn to_write(change: &Change, ids: &HashMap<String, String>) -> Result<Write, Dia
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::config::BusinessModel;
+    use crate::live::Lease;
+    use crate::plan::{Summary, Touched};
+
+    /// Records what runs at once; fails renames to `boom`.
+    #[derive(Default)]
+    struct Recorder {
+        state: Mutex<RecorderState>,
+    }
+
+    #[derive(Default)]
+    struct RecorderState {
+        creating: usize,
+        most_creating: usize,
+        running: usize,
+        most_running: usize,
+        writes: Vec<Write>,
+    }
+
+    impl OrgWriter for Recorder {
+        async fn write(&self, write: &Write) -> Result<Option<String>, Diagnostic> {
+            let creates = matches!(write, Write::CreateAccount { .. });
+            {
+                let mut state = self.state.lock().unwrap();
+                state.running += 1;
+                state.most_running = state.most_running.max(state.running);
+                if creates {
+                    state.creating += 1;
+                    state.most_creating = state.most_creating.max(state.creating);
+                }
+                state.writes.push(write.clone());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let mut state = self.state.lock().unwrap();
+            state.running -= 1;
+            if creates {
+                state.creating -= 1;
+            }
+            match write {
+                Write::RenameOu { name, .. } if name == "boom" => Err(Diagnostic::new(
+                    Rule::ChangeFailed,
+                    "UpdateOrganizationalUnit failed",
+                )),
+                Write::CreateOu { name, .. } => Ok(Some(format!("ou-{name}"))),
+                Write::CreateAccount { name, .. } => Ok(Some(format!("id-{name}"))),
+                _ => Ok(None),
+            }
+        }
+        async fn lease(&self) -> Result<Option<Lease>, Diagnostic> {
+            Ok(None)
+        }
+        async fn take_lease(&self, _: &Lease, _: Option<&Lease>) -> Result<bool, Diagnostic> {
+            Ok(true)
+        }
+        async fn release_lease(&self, _: &Lease) -> Result<(), Diagnostic> {
+            Ok(())
+        }
+    }
+
+    fn change(address: &str, action: Action, depends_on: &[usize]) -> Change {
+        Change {
+            address: address.to_owned(),
+            action,
+            reason: String::new(),
+            depends_on: depends_on.to_vec(),
+        }
+    }
+
+    fn create_account(name: &str, parent: &str) -> Action {
+        Action::CreateAccount {
+            name: name.to_owned(),
+            email: format!("{name}@example.org"),
+            parent: parent.to_owned(),
+            tags: BTreeMap::new(),
+        }
+    }
+
+    fn plan_of(changes: Vec<Change>) -> Plan {
+        Plan {
+            format: crate::plan::FORMAT.to_owned(),
+            version: crate::plan::VERSION,
+            orgctl_version: String::new(),
+            organization: "test".to_owned(),
+            business_model: BusinessModel::Direct,
+            config_file: String::new(),
+            config_digest: String::new(),
+            live_fingerprint: String::new(),
+            touched: BTreeMap::from([(
+                "ou:Old".to_owned(),
+                Touched {
+                    id: "ou-old".to_owned(),
+                    fingerprint: String::new(),
+                },
+            )]),
+            changes,
+            findings: Vec::new(),
+            summary: Summary::default(),
+        }
+    }
+
+    fn run(plan: &Plan, writer: &Recorder, parallelism: usize) -> Report {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(execute(
+                plan,
+                "r-root",
+                writer,
+                Options { parallelism },
+                &Progress::silent(),
+            ))
+    }
+
+    #[test]
+    fn account_creations_run_five_at_a_time_within_the_parallelism() {
+        let changes = (0..12)
+            .map(|i| {
+                change(
+                    &format!("account:a{i}"),
+                    create_account(&format!("a{i}"), "root"),
+                    &[],
+                )
+            })
+            .chain((0..6).map(|i| {
+                change(
+                    &format!("account:x{i}"),
+                    Action::UpdateTags {
+                        id: format!("x{i}"),
+                        set: BTreeMap::new(),
+                        unset: Vec::new(),
+                        before: BTreeMap::new(),
+                    },
+                    &[],
+                )
+            }))
+            .collect();
+        let writer = Recorder::default();
+        let report = run(&plan_of(changes), &writer, 8);
+        assert_eq!(report.outcome, Outcome::Applied);
+        assert_eq!(report.summary.done, 18);
+        let state = writer.state.lock().unwrap();
+        assert_eq!(state.most_creating, CREATE_ACCOUNTS_IN_FLIGHT);
+        assert_eq!(
+            state.most_running, 8,
+            "other changes fill the remaining slots"
+        );
+    }
+
+    #[test]
+    fn a_change_starts_after_its_dependencies_with_the_ids_they_created() {
+        let plan = plan_of(vec![
+            change(
+                "ou:New",
+                Action::CreateOu {
+                    parent: "ou:Old".to_owned(),
+                    name: "New".to_owned(),
+                    tags: BTreeMap::new(),
+                },
+                &[],
+            ),
+            change("account:a", create_account("a", "ou:New"), &[0]),
+        ]);
+        let writer = Recorder::default();
+        let report = run(&plan, &writer, 8);
+        assert_eq!(report.outcome, Outcome::Applied);
+        let state = writer.state.lock().unwrap();
+        assert!(
+            matches!(&state.writes[0], Write::CreateOu { parent_id, .. } if parent_id == "ou-old")
+        );
+        assert!(matches!(
+            &state.writes[1],
+            Write::CreateAccount { parent_id, root_id, .. } if parent_id == "ou-New" && root_id == "r-root"
+        ));
+        assert_eq!(report.results[1].id.as_deref(), Some("id-a"));
+    }
+
+    #[test]
+    fn a_failure_stops_new_work_and_reports_what_was_done() {
+        let rename = |name: &str| Action::RenameOu {
+            id: "ou-old".to_owned(),
+            from: "Old".to_owned(),
+            to: name.to_owned(),
+        };
+        let plan = plan_of(vec![
+            change("ou:Boom", rename("boom"), &[]),
+            change("account:slow", create_account("slow", "root"), &[]),
+            change("account:after", create_account("after", "ou:Boom"), &[0]),
+            change("account:later", create_account("later", "root"), &[1]),
+        ]);
+        let writer = Recorder::default();
+        let report = run(&plan, &writer, 2);
+        assert_eq!(report.outcome, Outcome::Failed);
+        let statuses: Vec<ChangeStatus> = report.results.iter().map(|r| r.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                ChangeStatus::Failed,
+                ChangeStatus::Done,
+                ChangeStatus::NotStarted,
+                ChangeStatus::NotStarted
+            ],
+            "the change in flight finished; nothing new started"
+        );
+        assert_eq!(
+            report.results[0].error.as_deref(),
+            Some("UpdateOrganizationalUnit failed")
+        );
+        assert!(
+            report
+                .summary_line()
+                .contains("1 done, 1 failed, 2 not started")
+        );
+    }
+
+    #[test]
+    fn an_address_nothing_resolves_fails_that_change() {
+        let plan = plan_of(vec![change(
+            "account:a",
+            create_account("a", "ou:Nowhere"),
+            &[],
+        )]);
+        let report = run(&plan, &Recorder::default(), 8);
+        assert_eq!(report.results[0].status, ChangeStatus::Failed);
+        assert!(
+            report.results[0]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("`ou:Nowhere`")),
+            "{:?}",
+            report.results[0].error
+        );
+    }
+}

@@ -12,6 +12,22 @@ const DIR: &str = "tests/fixtures/invalid";
 
 /// Rules that no fixture file can trigger: they are exercised by the tests named here.
 const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
+    (
+        Rule::StalePlan,
+        "apply::a_saved_plan_applies_unchanged_and_is_refused_once_stale",
+    ),
+    (
+        Rule::ApplyRefused,
+        "apply::closing_and_removing_need_their_flags_and_change_nothing_without_them",
+    ),
+    (
+        Rule::LeaseHeld,
+        "apply::a_lease_held_elsewhere_refuses_until_force_unlocked_and_a_dead_one_is_taken_over",
+    ),
+    (
+        Rule::ChangeFailed,
+        "src/apply/mod.rs::a_failure_stops_new_work_and_reports_what_was_done",
+    ),
     (Rule::ConfigRead, "cli::a_missing_file_is_a_clear_error"),
     (Rule::ConfigTooLarge, "cli::deep_nesting_is_refused"),
     (

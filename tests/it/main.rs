@@ -2,6 +2,7 @@
 
 mod common;
 
+mod apply;
 mod cli;
 mod examples;
 mod findings;

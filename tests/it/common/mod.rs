@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod moto;
+pub mod proxy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -71,8 +71,17 @@ impl Moto {
 
     /// Runs the orgctl binary against this server through the aws backend.
     pub fn orgctl(&self, args: &[&str]) -> std::process::Output {
-        Command::new(env!("CARGO_BIN_EXE_orgctl"))
+        self.command(args).output().expect("the orgctl binary runs")
+    }
+
+    /// The orgctl command against this server, not yet started, with standard streams captured.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_orgctl"));
+        command
             .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .current_dir(root())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -87,9 +96,8 @@ impl Moto {
                 "AWS_SHARED_CREDENTIALS_FILE",
                 "/nonexistent/orgctl-tests/credentials",
             )
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .output()
-            .expect("the orgctl binary runs")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        command
     }
 }
 

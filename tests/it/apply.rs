@@ -1,0 +1,908 @@
+//! `orgctl apply` on snapshot files and against moto: plan → apply → plan is empty, saved plans,
+//! refusals, the lease, faults on the wire, a killed apply, two applies at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use orgctl::live::LiveState;
+use orgctl::live::snapshot::{self, Snapshot};
+use serde_json::Value;
+
+use crate::common::{self, moto::Moto, proxy::FaultProxy};
+
+const EXAMPLES: [&str; 5] = ["direct", "ecam", "resold", "shared-payer", "spam"];
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        text(&output.stdout),
+        text(&output.stderr)
+    )
+}
+
+/// Runs orgctl in `directory`, without colour, with no terminal.
+fn orgctl_in(directory: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orgctl"))
+        .args(args)
+        .current_dir(directory)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "80")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the orgctl binary runs")
+}
+
+/// A copy of `examples/<name>` in a temporary directory (apply rewrites the snapshot).
+fn example_copy(name: &str) -> tempfile::TempDir {
+    let directory = tempfile::tempdir().expect("a temp dir");
+    copy_dir(
+        &common::root().join("examples").join(name),
+        directory.path(),
+    );
+    directory
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("readable").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("writable");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copied");
+        }
+    }
+}
+
+/// The plan's changes as JSON, from `plan --format json`.
+fn planned_changes(output: &Output) -> Vec<Value> {
+    let plan: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("the plan is JSON ({error}): {}", describe(output)));
+    plan["changes"].as_array().cloned().unwrap_or_default()
+}
+
+/// Changes a person must make: AWS has no API for them, so they stay in every plan.
+fn only_manual(changes: &[Value]) -> bool {
+    changes.iter().all(|c| c["action"] == "change_email")
+}
+
+fn report(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("the report is JSON ({error}): {}", describe(output)))
+}
+
+const APPLY_ALL: [&str; 5] = [
+    "--auto-approve",
+    "--allow-close",
+    "--allow-remove",
+    "--format",
+    "json",
+];
+
+#[test]
+fn every_example_applies_to_its_snapshot_and_then_plans_empty() {
+    for name in EXAMPLES {
+        let directory = example_copy(name);
+        let dir = directory.path();
+        let before = planned_changes(&orgctl_in(
+            dir,
+            &["plan", "--state", "live.json", "--format", "json"],
+        ));
+        assert!(!before.is_empty(), "{name}: the example has changes");
+
+        let mut args = vec!["apply", "--state", "live.json"];
+        args.extend(APPLY_ALL);
+        let output = orgctl_in(dir, &args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{name}: {}",
+            describe(&output)
+        );
+        let report = report(&output);
+        assert_eq!(report["format"], "orgctl-apply");
+        assert_eq!(report["outcome"], "applied", "{name}");
+        assert_eq!(
+            report["results"].as_array().map(Vec::len),
+            Some(before.len()),
+            "{name}: one result per change"
+        );
+        let manual = before
+            .iter()
+            .filter(|c| c["action"] == "change_email")
+            .count();
+        assert_eq!(report["summary"]["done"], before.len() - manual, "{name}");
+        assert_eq!(report["summary"]["manual"], manual, "{name}");
+        assert!(
+            !dir.join("live.json.lock").exists(),
+            "{name}: the lease is released"
+        );
+
+        let after = orgctl_in(dir, &["plan", "--state", "live.json", "--format", "json"]);
+        let changes = planned_changes(&after);
+        assert!(
+            only_manual(&changes),
+            "{name}: after apply only manual steps remain: {changes:#?}"
+        );
+        // The snapshot is still a valid one.
+        Snapshot::new(dir.join("live.json"))
+            .load()
+            .unwrap_or_else(|error| panic!("{name}: {}", error.message));
+    }
+}
+
+#[test]
+fn progress_shows_one_line_per_change_as_it_starts_and_ends() {
+    let directory = example_copy("resold");
+    let output = orgctl_in(
+        directory.path(),
+        &["apply", "--state", "live.json", "--auto-approve"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("+ ou:") && stderr.contains(": creating…"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(": created in "), "{stderr}");
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("Plan: "),
+        "the plan is shown first: {stdout}"
+    );
+    assert!(stdout.contains("Applied "), "{stdout}");
+}
+
+#[test]
+fn closing_and_removing_need_their_flags_and_change_nothing_without_them() {
+    let directory = example_copy("spam");
+    let dir = directory.path();
+    let snapshot = std::fs::read(dir.join("live.json")).expect("readable");
+    let output = orgctl_in(dir, &["apply", "--state", "live.json", "--auto-approve"]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("orgctl::apply::refused"), "{stderr}");
+    assert!(stderr.contains("--allow-close"), "{stderr}");
+    assert!(stderr.contains("Nothing was changed."), "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.join("live.json")).expect("readable"),
+        snapshot,
+        "a refused apply leaves the snapshot as it was"
+    );
+    assert!(
+        !dir.join("live.json.lock").exists(),
+        "the lease is released"
+    );
+}
+
+#[test]
+fn without_a_terminal_apply_asks_for_auto_approve() {
+    let directory = example_copy("resold");
+    let output = orgctl_in(directory.path(), &["apply", "--state", "live.json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("--auto-approve"), "{stderr}");
+    assert!(stderr.contains("no terminal"), "{stderr}");
+}
+
+#[test]
+fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
+    let directory = example_copy("ecam");
+    let dir = directory.path();
+    let output = orgctl_in(
+        dir,
+        &[
+            "plan",
+            "orgctl.yaml",
+            "--state",
+            "live.json",
+            "--out",
+            "plan.json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let pristine = std::fs::read_to_string(dir.join("live.json")).expect("readable");
+
+    // Out of band: a tag on an account the plan touches.
+    let mut live: Value = serde_json::from_str(&pristine).expect("JSON");
+    for account in live["accounts"].as_array_mut().expect("accounts") {
+        if account["id"] == "444444444444" {
+            account["tags"]["owner"] = Value::from("someone");
+        }
+    }
+    std::fs::write(dir.join("live.json"), live.to_string()).expect("writable");
+    let changed = std::fs::read(dir.join("live.json")).expect("readable");
+    let output = orgctl_in(
+        dir,
+        &[
+            "apply",
+            "plan.json",
+            "--state",
+            "live.json",
+            "--allow-close",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("orgctl::apply::stale"), "{stderr}");
+    assert!(
+        stderr.contains("`account:acme-prod` (444444444444) changed"),
+        "the refusal says what changed: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("live.json")).expect("readable"),
+        changed,
+        "nothing was written"
+    );
+
+    // Elsewhere in the organization: an account the plan does not touch is no reason to refuse.
+    std::fs::write(dir.join("live.json"), &pristine).expect("writable");
+    let output = orgctl_in(
+        dir,
+        &[
+            "apply",
+            "plan.json",
+            "--state",
+            "live.json",
+            "--allow-close",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let output = orgctl_in(
+        dir,
+        &["plan", "--state", "live.json", "--detailed-exitcode"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+
+    // Applying the same saved plan again: its resources have changed (it was applied).
+    let output = orgctl_in(
+        dir,
+        &[
+            "apply",
+            "plan.json",
+            "--state",
+            "live.json",
+            "--allow-close",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(text(&output.stderr).contains("orgctl::apply::stale"));
+}
+
+#[test]
+fn a_saved_plan_is_refused_when_the_configuration_changed() {
+    let directory = example_copy("resold");
+    let dir = directory.path();
+    let output = orgctl_in(
+        dir,
+        &[
+            "plan",
+            "orgctl.yaml",
+            "--state",
+            "live.json",
+            "--out",
+            "plan.json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let yaml = std::fs::read_to_string(dir.join("orgctl.yaml")).expect("readable");
+    std::fs::write(dir.join("orgctl.yaml"), format!("{yaml}\n# edited\n")).expect("writable");
+    let output = orgctl_in(dir, &["apply", "plan.json", "--state", "live.json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("orgctl::apply::stale"), "{stderr}");
+    assert!(stderr.contains("orgctl.yaml"), "{stderr}");
+    assert!(stderr.contains("changed since"), "{stderr}");
+}
+
+#[test]
+fn a_lease_held_elsewhere_refuses_until_force_unlocked_and_a_dead_one_is_taken_over() {
+    let directory = example_copy("resold");
+    let dir = directory.path();
+    let lock = dir.join("live.json.lock");
+    std::fs::write(
+        &lock,
+        "0123456789abcdef alice@build-7:4242 until 2999-01-01T00:00:00Z",
+    )
+    .expect("writable");
+    let apply = || orgctl_in(dir, &["apply", "--state", "live.json", "--auto-approve"]);
+    let output = apply();
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("orgctl::apply::lease"), "{stderr}");
+    assert!(stderr.contains("alice@build-7:4242"), "{stderr}");
+    assert!(stderr.contains("force-unlock"), "{stderr}");
+
+    let output = orgctl_in(
+        dir,
+        &["force-unlock", "ffffffffffffffff", "--state", "live.json"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the wrong id: {}",
+        describe(&output)
+    );
+    assert!(lock.exists());
+    let output = orgctl_in(
+        dir,
+        &["force-unlock", "0123456789abcdef", "--state", "live.json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert!(!lock.exists());
+
+    // A lease that ran out is taken over, with a note.
+    std::fs::write(
+        &lock,
+        "0123456789abcdef alice@build-7:4242 until 2020-01-01T00:00:00Z",
+    )
+    .expect("writable");
+    let output = apply();
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert!(text(&output.stderr).contains("took over the lease"));
+    assert!(!lock.exists());
+}
+
+// ---- Against moto -------------------------------------------------------------------------
+
+/// The management account moto made.
+struct Management {
+    id: String,
+    name: String,
+    email: String,
+}
+
+async fn create_organization(client: &aws_sdk_organizations::Client) -> Management {
+    use aws_sdk_organizations::types::OrganizationFeatureSet;
+    let organization = client
+        .create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("CreateOrganization")
+        .organization
+        .expect("an organization");
+    let account = client
+        .describe_account()
+        .account_id(organization.master_account_id.unwrap_or_default())
+        .send()
+        .await
+        .expect("DescribeAccount")
+        .account
+        .expect("the management account");
+    Management {
+        id: account.id.unwrap_or_default(),
+        name: account.name.unwrap_or_default(),
+        email: account.email.unwrap_or_default(),
+    }
+}
+
+/// A configuration for moto's organization: the header, then `body`.
+fn scenario(management: &Management, body: &str) -> String {
+    let domain = management.email.rsplit_once('@').map_or("", |(_, d)| d);
+    format!(
+        r#"organization:
+  name: acme
+  business_model: ecam
+  provider: {{ name: Nimbus, email_domain: {domain} }}
+  customer: {{ name: Acme, email_domain: acme-corp.net }}
+  management_account: {{ name: "{}", email: "{}", id: "{}" }}
+  email_template: "aws+{{account}}@{{domain}}"
+  enabled_policy_types: [service_control, tag]
+{body}"#,
+        management.name, management.email, management.id
+    )
+}
+
+/// The organization as the aws backend reads it.
+fn export(moto: &Moto) -> LiveState {
+    let output = moto.orgctl(&["export"]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    snapshot::parse("export", &output.stdout).expect("a snapshot")
+}
+
+/// Nothing was made twice: account emails and OU names under one parent are unique.
+fn assert_no_duplicates(state: &LiveState) {
+    let mut emails = BTreeSet::new();
+    for account in &state.accounts {
+        assert!(
+            emails.insert(account.email.to_ascii_lowercase()),
+            "two accounts have the email {}",
+            account.email
+        );
+    }
+    let mut ous = BTreeSet::new();
+    for ou in &state.organizational_units {
+        assert!(
+            ous.insert((ou.parent_id.clone(), ou.name.clone())),
+            "two OUs named {} under {}",
+            ou.name,
+            ou.parent_id
+        );
+    }
+    let mut policies = BTreeSet::new();
+    for policy in &state.policies {
+        assert!(
+            policies.insert((policy.policy_type, policy.name.clone())),
+            "two policies named {}",
+            policy.name
+        );
+    }
+}
+
+fn ou_id(state: &LiveState, name: &str) -> String {
+    state
+        .organizational_units
+        .iter()
+        .find(|ou| ou.name == name)
+        .map(|ou| ou.id.clone())
+        .unwrap_or_else(|| panic!("an OU named {name}"))
+}
+
+fn account_id(state: &LiveState, name: &str) -> String {
+    state
+        .accounts
+        .iter()
+        .find(|account| account.name == name)
+        .map(|account| account.id.clone())
+        .unwrap_or_else(|| panic!("an account named {name}"))
+}
+
+/// Writes `yaml`, applies it through AWS, and checks that a new plan is empty.
+fn apply_and_converge(moto: &Moto, directory: &Path, yaml: &str, step: &str) -> Value {
+    let config = directory.join("orgctl.yaml");
+    std::fs::write(&config, yaml).expect("writable");
+    let config = config.to_string_lossy().into_owned();
+    let mut args = vec!["apply", config.as_str()];
+    args.extend(APPLY_ALL);
+    let output = moto.orgctl(&args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{step}: {}",
+        describe(&output)
+    );
+    let report = report(&output);
+    assert_eq!(report["outcome"], "applied", "{step}: {report:#}");
+    let output = moto.orgctl(&["plan", &config, "--detailed-exitcode"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{step}: plan after apply: {}",
+        describe(&output)
+    );
+    report
+}
+
+const STEP_CREATE: &str = r#"
+organizational_units:
+  Workloads:
+    tags: { tier: workloads }
+    children:
+      Prod: {}
+      Dev: {}
+  Sandbox: {}
+accounts:
+  acme-prod: { ou: Workloads/Prod, tags: { CostCenter: "1234" } }
+  acme-dev: { ou: Workloads/Dev }
+  acme-lab: { ou: Sandbox }
+policies:
+  deny-leave-org:
+    type: service_control
+    description: No leaving
+    document: { Version: "2012-10-17", Statement: [{ Effect: Deny, Action: "organizations:LeaveOrganization", Resource: "*" }] }
+    attach: [root]
+  cost-center:
+    type: tag
+    description: CostCenter tags
+    document: { tags: { CostCenter: { tag_key: { "@@assign": CostCenter } } } }
+    attach: [Workloads/Prod]
+"#;
+
+#[test]
+fn edits_apply_through_aws_and_converge() {
+    let (_guard, moto) = Moto::lock();
+    let management = common::moto::runtime().block_on(create_organization(&moto.client()));
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let dir = directory.path();
+
+    let report = apply_and_converge(moto, dir, &scenario(&management, STEP_CREATE), "create");
+    assert_eq!(report["summary"]["failed"], 0);
+    let state = export(moto);
+    assert_no_duplicates(&state);
+    let sandbox = ou_id(&state, "Sandbox");
+    let lab = account_id(&state, "acme-lab");
+
+    // Rename an OU (pinned), add one, move an account into it, delete the emptied one, retag an
+    // account and an OU, change a policy, move a policy's attachment.
+    let edit = format!(
+        r#"
+organizational_units:
+  Workloads:
+    tags: {{ tier: workloads, owner: platform }}
+    children:
+      Prod: {{}}
+      Dev: {{ lifecycle: delete }}
+      Staging: {{}}
+  Experiments: {{ id: "{sandbox}" }}
+accounts:
+  acme-prod: {{ ou: Workloads/Prod, tags: {{ CostCenter: "5678", env: prod }} }}
+  acme-dev: {{ ou: Workloads/Staging }}
+  acme-lab: {{ ou: Experiments }}
+policies:
+  deny-leave-org:
+    type: service_control
+    description: Members cannot leave the organization
+    document: {{ Version: "2012-10-17", Statement: [{{ Sid: NoLeaving, Effect: Deny, Action: "organizations:LeaveOrganization", Resource: "*" }}] }}
+    attach: [root, Workloads]
+  cost-center:
+    type: tag
+    description: CostCenter tags
+    document: {{ tags: {{ CostCenter: {{ tag_key: {{ "@@assign": CostCenter }} }} }} }}
+    attach: [Workloads]
+"#
+    );
+    apply_and_converge(moto, dir, &scenario(&management, &edit), "edit");
+    let state = export(moto);
+    assert_no_duplicates(&state);
+    assert_eq!(ou_id(&state, "Experiments"), sandbox, "renamed in place");
+    assert!(
+        !state.organizational_units.iter().any(|ou| ou.name == "Dev"),
+        "Dev is deleted"
+    );
+
+    // Delete a policy, remove an account from the organization.
+    let retire = format!(
+        r#"
+organizational_units:
+  Workloads:
+    tags: {{ tier: workloads, owner: platform }}
+    children:
+      Prod: {{}}
+      Staging: {{}}
+  Experiments: {{ id: "{sandbox}" }}
+accounts:
+  acme-prod: {{ ou: Workloads/Prod, tags: {{ CostCenter: "5678", env: prod }} }}
+  acme-dev: {{ ou: Workloads/Staging }}
+  acme-lab: {{ ou: Experiments, id: "{lab}", lifecycle: remove }}
+policies:
+  deny-leave-org:
+    type: service_control
+    description: Members cannot leave the organization
+    document: {{ Version: "2012-10-17", Statement: [{{ Sid: NoLeaving, Effect: Deny, Action: "organizations:LeaveOrganization", Resource: "*" }}] }}
+    attach: [root, Workloads]
+  cost-center:
+    type: tag
+    description: CostCenter tags
+    document: {{ tags: {{ CostCenter: {{ tag_key: {{ "@@assign": CostCenter }} }} }} }}
+    lifecycle: delete
+"#
+    );
+    apply_and_converge(moto, dir, &scenario(&management, &retire), "retire");
+    let state = export(moto);
+    assert!(!state.accounts.iter().any(|a| a.id == lab), "acme-lab left");
+    assert!(!state.policies.iter().any(|p| p.name == "cost-center"));
+    let root_tags = &state.root.tags;
+    assert!(
+        !root_tags.contains_key("orgctl:lease"),
+        "the lease is released and never shown: {root_tags:?}"
+    );
+}
+
+#[test]
+fn every_example_applies_through_aws_and_then_plans_empty() {
+    use orgctl::plan::Action;
+    for name in EXAMPLES {
+        let (_guard, moto) = Moto::lock();
+        let mut example = Snapshot::new(format!("examples/{name}/live.json"))
+            .load()
+            .expect("the snapshot loads");
+        // moto does not emulate Account Management's PutAccountName: seed the accounts the
+        // example renames with their new names already (renames are applied to snapshots above).
+        let plan = crate::plan::example_plan(name);
+        for change in &plan.changes {
+            if let Action::RenameAccount { id, to, .. } = &change.action {
+                for account in example.accounts.iter_mut().filter(|a| &a.id == id) {
+                    account.name.clone_from(to);
+                }
+            }
+        }
+        let ids = common::moto::runtime().block_on(common::moto::seed(&moto.client(), &example));
+        let directory = tempfile::tempdir().expect("a temp dir");
+        copy_example_with_ids(name, directory.path(), &ids);
+        // moto names the management account itself: the file takes moto's name, for the same
+        // reason.
+        let config = directory.path().join("orgctl.yaml");
+        let management = &example.organization.management_account_id;
+        let desired_name = &example
+            .accounts
+            .iter()
+            .find(|a| &a.id == management)
+            .expect("the management account")
+            .name;
+        let moto_name = &export(moto)
+            .accounts
+            .into_iter()
+            .find(|a| a.id == ids[management])
+            .expect("moto's management account")
+            .name;
+        let yaml = std::fs::read_to_string(&config)
+            .expect("readable")
+            .replacen(
+                &format!("name: {desired_name}\n"),
+                &format!("name: \"{moto_name}\"\n"),
+                1,
+            );
+        std::fs::write(&config, yaml).expect("writable");
+        let config = config.to_string_lossy().into_owned();
+
+        let mut args = vec!["apply", config.as_str()];
+        args.extend(APPLY_ALL);
+        let output = moto.orgctl(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{name}: {}",
+            describe(&output)
+        );
+        assert_eq!(report(&output)["outcome"], "applied", "{name}");
+        let output = moto.orgctl(&["plan", &config, "--format", "json"]);
+        let changes = planned_changes(&output);
+        assert!(
+            only_manual(&changes),
+            "{name}: after apply only manual steps remain: {changes:#?}"
+        );
+        assert_no_duplicates(&export(moto));
+    }
+}
+
+/// Copies `examples/<name>` into `directory`, with the pinned ids replaced by moto's.
+fn copy_example_with_ids(name: &str, directory: &Path, ids: &BTreeMap<String, String>) {
+    copy_dir(&common::root().join("examples").join(name), directory);
+    let path = directory.join("orgctl.yaml");
+    let mut yaml = std::fs::read_to_string(&path).expect("the example");
+    for (snapshot_id, moto_id) in ids {
+        yaml = yaml.replace(&format!("\"{snapshot_id}\""), &format!("\"{moto_id}\""));
+    }
+    std::fs::write(path, yaml).expect("writable");
+}
+
+#[test]
+fn a_saved_plan_is_refused_after_an_out_of_band_change_in_aws() {
+    let (_guard, moto) = Moto::lock();
+    let client = moto.client();
+    let runtime = common::moto::runtime();
+    let management = runtime.block_on(create_organization(&client));
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let dir = directory.path();
+    apply_and_converge(moto, dir, &scenario(&management, STEP_CREATE), "create");
+    let prod = account_id(&export(moto), "acme-prod");
+
+    let config = dir.join("orgctl.yaml");
+    let retagged = scenario(&management, STEP_CREATE).replace("\"1234\"", "\"9999\"");
+    std::fs::write(&config, retagged).expect("writable");
+    let config = config.to_string_lossy().into_owned();
+    let plan_file = dir.join("plan.json").to_string_lossy().into_owned();
+    let output = moto.orgctl(&["plan", &config, "--out", &plan_file]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+
+    runtime.block_on(async {
+        let tag = aws_sdk_organizations::types::Tag::builder()
+            .key("owner")
+            .value("someone")
+            .build()
+            .expect("a tag");
+        client
+            .tag_resource()
+            .resource_id(&prod)
+            .tags(tag)
+            .send()
+            .await
+            .expect("TagResource");
+    });
+    let output = moto.orgctl(&["apply", &plan_file]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("orgctl::apply::stale"), "{stderr}");
+    assert!(stderr.contains("account:acme-prod"), "{stderr}");
+    let tags = &export(moto)
+        .accounts
+        .into_iter()
+        .find(|a| a.id == prod)
+        .expect("acme-prod")
+        .tags;
+    assert_eq!(
+        tags.get("CostCenter").map(String::as_str),
+        Some("1234"),
+        "unchanged"
+    );
+
+    // Planned again and applied unchanged: done.
+    let output = moto.orgctl(&["plan", &config, "--out", &plan_file]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let output = moto.orgctl(&["apply", &plan_file]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let output = moto.orgctl(&["plan", &config, "--detailed-exitcode"]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+}
+
+/// Many accounts, so that an apply takes long enough to be interrupted or overlapped.
+fn many_accounts(count: usize) -> String {
+    let mut body = String::from(
+        "organizational_units:\n  Workloads:\n    children:\n      A: {}\n      B: {}\n      C: {}\naccounts:\n",
+    );
+    for index in 0..count {
+        let ou = ["A", "B", "C"][index % 3];
+        body.push_str(&format!(
+            "  team-{index:02}: {{ ou: Workloads/{ou}, tags: {{ team: \"t{index}\" }} }}\n"
+        ));
+    }
+    body.push_str(
+        r#"policies:
+  deny-leave-org:
+    type: service_control
+    description: No leaving
+    document: { Version: "2012-10-17", Statement: [{ Effect: Deny, Action: "organizations:LeaveOrganization", Resource: "*" }] }
+    attach: [Workloads/A, Workloads/B]
+"#,
+    );
+    body
+}
+
+#[test]
+fn faults_on_the_wire_are_retried_and_nothing_is_done_twice() {
+    let (_guard, moto) = Moto::lock();
+    let management = common::moto::runtime().block_on(create_organization(&moto.client()));
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let config = directory.path().join("orgctl.yaml");
+    std::fs::write(&config, scenario(&management, &many_accounts(12))).expect("writable");
+    let config = config.to_string_lossy().into_owned();
+
+    // Lost answers (the call was made, the caller cannot know) are the faults that make
+    // creations happen twice; throttles and dropped connections are the usual weather.
+    let proxy = FaultProxy::start(&moto.endpoint, 7, 0.4);
+    proxy.configure(r#"{"faults": ["error_after", "drop_after", "throttle", "drop", "error"]}"#);
+    let mut args = vec!["apply", config.as_str()];
+    args.extend(APPLY_ALL);
+    let output = moto
+        .command(&args)
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .output()
+        .expect("orgctl runs");
+    let stats: Value = serde_json::from_str(&proxy.stats()).expect("the proxy's stats");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}\n{stats}",
+        describe(&output)
+    );
+    let faults: u64 = stats["faults"]
+        .as_object()
+        .expect("fault counts")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert!(faults >= 10, "the proxy injected faults: {stats}");
+    for lost_answer in ["error_after", "drop_after"] {
+        assert!(
+            stats["faults"][lost_answer].as_u64() > Some(0),
+            "{lost_answer} was injected: {stats}"
+        );
+    }
+
+    let output = moto.orgctl(&["plan", &config, "--detailed-exitcode"]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let state = export(moto);
+    assert_no_duplicates(&state);
+    assert_eq!(
+        state.accounts.len(),
+        13,
+        "12 accounts and the management account"
+    );
+}
+
+#[test]
+fn an_apply_killed_midway_converges_when_run_again() {
+    let (_guard, moto) = Moto::lock();
+    let management = common::moto::runtime().block_on(create_organization(&moto.client()));
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let config = directory.path().join("orgctl.yaml");
+    std::fs::write(&config, scenario(&management, &many_accounts(30))).expect("writable");
+    let config = config.to_string_lossy().into_owned();
+
+    // Slow answers, so that the kill lands in the middle.
+    let proxy = FaultProxy::start(&moto.endpoint, 11, 0.5);
+    proxy.configure(r#"{"faults": ["slow"]}"#);
+    let mut child = moto
+        .command(&["apply", &config, "--auto-approve"])
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .spawn()
+        .expect("orgctl starts");
+    let started = Instant::now();
+    loop {
+        let done = export(moto).accounts.len() - 1;
+        if done >= 3 || started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().expect("SIGKILL");
+    let killed = child.wait().expect("reaped");
+    assert!(!killed.success(), "killed before the end");
+    let partial = export(moto);
+    assert!(
+        partial.accounts.len() < 31,
+        "killed midway, with {} accounts made",
+        partial.accounts.len() - 1
+    );
+
+    // The dead apply's lease is taken over (same machine, process gone); the rest is made.
+    let output = moto.orgctl(&["apply", &config, "--auto-approve"]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert!(
+        text(&output.stderr).contains("took over the lease"),
+        "{}",
+        describe(&output)
+    );
+    let output = moto.orgctl(&["plan", &config, "--detailed-exitcode"]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let state = export(moto);
+    assert_no_duplicates(&state);
+    assert_eq!(state.accounts.len(), 31);
+}
+
+#[test]
+fn two_applies_at_once_do_not_interleave() {
+    let (_guard, moto) = Moto::lock();
+    let management = common::moto::runtime().block_on(create_organization(&moto.client()));
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let config = directory.path().join("orgctl.yaml");
+    std::fs::write(&config, scenario(&management, &many_accounts(15))).expect("writable");
+    let config = config.to_string_lossy().into_owned();
+
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            moto.command(&["apply", &config, "--auto-approve"])
+                .spawn()
+                .expect("orgctl starts")
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|child| child.wait_with_output().expect("finished"))
+        .collect();
+    let succeeded = outputs.iter().filter(|o| o.status.success()).count();
+    assert!(succeeded >= 1, "{}", describe(&outputs[0]));
+    for output in outputs.iter().filter(|o| !o.status.success()) {
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("orgctl::apply::lease"),
+            "the other apply refused for the lease: {}",
+            describe(output)
+        );
+        assert!(!stderr.contains("creating"), "it changed nothing: {stderr}");
+    }
+    if succeeded == 2 {
+        // Then they ran one after the other: the second found nothing to do.
+        assert!(
+            outputs
+                .iter()
+                .any(|o| text(&o.stdout).contains("No changes")),
+            "{}\n{}",
+            describe(&outputs[0]),
+            describe(&outputs[1])
+        );
+    }
+    let output = moto.orgctl(&["plan", &config, "--detailed-exitcode"]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let state = export(moto);
+    assert_no_duplicates(&state);
+    assert_eq!(state.accounts.len(), 16);
+}
