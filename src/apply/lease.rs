@@ -22,6 +22,7 @@ const POLL: Duration = Duration::from_secs(5);
 /// Takes the lease, waiting up to `wait` for another holder to finish.
 pub async fn acquire<W: OrgWriter>(writer: &W, wait: Duration) -> Result<Lease, Diagnostic> {
     let started = Instant::now();
+    let mut races = 0;
     loop {
         let current = writer.lease().await?;
         let free = current
@@ -40,12 +41,18 @@ pub async fn acquire<W: OrgWriter>(writer: &W, wait: Duration) -> Result<Lease, 
                 }
                 return Ok(lease);
             }
-            // Another apply took it in the meantime: look again.
-            continue;
+            // Another apply took it in the meantime: look again, a few times at once.
+            races += 1;
+            if races < 3 {
+                continue;
+            }
         }
         let waited = started.elapsed();
         if waited >= wait {
-            let held = current.map(|l| l.describe()).unwrap_or_default();
+            let held = match writer.lease().await? {
+                Some(held) => held.describe(),
+                None => "just taken and released by another apply".to_owned(),
+            };
             return Err(Diagnostic::new(
                 Rule::LeaseHeld,
                 format!("another apply is changing this organization: the lease is {held}"),

@@ -149,8 +149,17 @@ async fn leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> ExitStat
             return ExitStatus::Failure;
         }
     };
-    let (status, lease) = lease::hold(writer, lease, apply_leased(writer, job)).await;
-    if let Err(error) = writer.release_lease(&lease).await {
+    let (outcome, lease) = lease::hold(writer, lease, apply_leased(writer, job)).await;
+    let released = writer.release_lease(&lease).await;
+    let status = match outcome {
+        Ok(mut report) => {
+            // Counted after the release, so that the report covers every request.
+            report.requests = writer.requests();
+            finish(job, &report)
+        }
+        Err(status) => status,
+    };
+    if let Err(error) = released {
         eprintln!(
             "warning: the lease {} was not released: {}; it runs out by itself, or `orgctl force-unlock {}` removes it",
             lease.describe(),
@@ -161,28 +170,36 @@ async fn leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> ExitStat
     status
 }
 
-async fn apply_leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> ExitStatus {
+/// Everything done under the lease: the report to print, or the exit status of a refusal (already
+/// reported).
+async fn apply_leased<W: OrgWriter + OrgReader>(
+    writer: &W,
+    job: &Job<'_>,
+) -> Result<Report, ExitStatus> {
     let args = job.args;
     let live = match writer.read().await {
         Ok(live) => live,
-        Err(error) => return refuse(job, None, vec![error]),
+        Err(error) => return Err(refuse(job, None, vec![error])),
     };
     let fresh = plan::plan(&job.desired, &live, &job.input);
     let plan = match &job.saved {
         Some(saved) => {
             let stale = check::staleness(saved, &fresh, &live);
             if !stale.is_empty() {
-                return refuse(job, Some(saved), stale);
+                return Err(refuse(job, Some(saved), stale));
             }
-            saved.clone()
+            // The same changes: carry out the fresh plan, whose ids and findings come from the
+            // organization as it is now, not from a file that could have been edited.
+            fresh
         }
         None => {
+            let colour = job.style.colour && std::io::stdout().is_terminal();
+            let text = render::plan_text(&fresh, &job.source, TextStyle { colour });
             if args.format == Format::Text {
-                let colour = job.style.colour && std::io::stdout().is_terminal();
-                print!(
-                    "{}",
-                    render::plan_text(&fresh, &job.source, TextStyle { colour })
-                );
+                print!("{text}");
+            } else if !args.auto_approve {
+                // stdout is the report's; whoever is asked must still see what they approve.
+                eprint!("{text}");
             }
             fresh
         }
@@ -193,16 +210,16 @@ async fn apply_leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> Ex
     };
     let refusals = check::refusals(&plan, &live, allow);
     if !refusals.is_empty() {
-        return refuse(job, Some(&plan), refusals);
+        return Err(refuse(job, Some(&plan), refusals));
     }
     if plan.is_empty() {
-        return finish(job, &Report::no_changes(&plan));
+        return Ok(Report::no_changes(&plan));
     }
     if job.saved.is_none()
         && !args.auto_approve
         && let Err(error) = confirm(&plan, &job.source)
     {
-        return refuse(job, Some(&plan), vec![error]);
+        return Err(refuse(job, Some(&plan), vec![error]));
     }
     let progress = if args.format == Format::Text {
         Progress::new(std::io::stderr().is_terminal(), plan.changes.len())
@@ -217,8 +234,7 @@ async fn apply_leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> Ex
         eprint!("{}", diagnostic::render(&[error], job.style));
         report.outcome = Outcome::Failed;
     }
-    report.requests = writer.requests();
-    finish(job, &report)
+    Ok(report)
 }
 
 /// Asks on the terminal; only `yes` goes on.

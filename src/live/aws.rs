@@ -176,6 +176,23 @@ impl Aws {
         &self.client
     }
 
+    /// The organization's root (one request).
+    async fn root(&self) -> Result<aws::Root, Diagnostic> {
+        self.client
+            .list_roots()
+            .send()
+            .await
+            .map_err(|error| aws_error("ListRoots", "root", &error))?
+            .roots
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                Diagnostic::new(Rule::LiveAws, "the organization has no root")
+                    .help("is the organization being created or deleted?")
+            })
+    }
+
     fn tick(&self, stage: &str) {
         if let Some(bar) = &self.progress {
             bar.set_message(format!(
@@ -339,20 +356,7 @@ impl OrgReader for Aws {
                 )
                 .help("use the management account's credentials (--profile, --assume-role)")
             })?;
-        let root = self
-            .client
-            .list_roots()
-            .send()
-            .await
-            .map_err(|error| aws_error("ListRoots", "root", &error))?
-            .roots
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
-                Diagnostic::new(Rule::LiveAws, "the organization has no root")
-                    .help("is the organization being created or deleted?")
-            })?;
+        let root = self.root().await?;
         let root_id = root.id.clone().unwrap_or_default();
         let enabled_policy_types: Vec<PolicyType> = root
             .policy_types()

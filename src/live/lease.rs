@@ -25,7 +25,7 @@ pub struct Lease {
 impl Lease {
     /// A new lease for this process, valid for `duration`.
     pub fn new(duration: chrono::Duration) -> Self {
-        let now = Utc::now();
+        let now = whole_seconds(Utc::now());
         let owner = format!("{}@{}:{}", user(), host(), std::process::id());
         let mut hasher = Sha256::new();
         hasher.update(owner.as_bytes());
@@ -45,9 +45,24 @@ impl Lease {
     /// The same lease, running out `duration` from now.
     pub fn renewed(&self, duration: chrono::Duration) -> Self {
         Self {
-            until: Utc::now() + duration,
+            until: whole_seconds(Utc::now()) + duration,
             ..self.clone()
         }
+    }
+
+    /// What a recorded text that is not a lease stands for: a holder orgctl cannot name, which
+    /// never runs out, so only `orgctl force-unlock unreadable` removes it.
+    pub fn unreadable() -> Self {
+        Self {
+            id: "unreadable".to_owned(),
+            owner: "an-unreadable-lease".to_owned(),
+            until: DateTime::<Utc>::MAX_UTC,
+        }
+    }
+
+    /// A recorded text as a lease: [`Lease::decode`], or [`Lease::unreadable`].
+    pub fn read(text: &str) -> Self {
+        Self::decode(text).unwrap_or_else(Self::unreadable)
     }
 
     /// The recorded text: `<id> <owner> until <RFC 3339 time>` (only characters AWS allows in
@@ -106,6 +121,11 @@ impl Lease {
     }
 }
 
+/// Leases are recorded to the second; holding them so keeps the recorded one equal to the held one.
+fn whole_seconds(time: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(time.timestamp(), 0).unwrap_or(time)
+}
+
 fn user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
@@ -143,10 +163,15 @@ mod tests {
     fn round_trips_through_its_text() {
         let lease = Lease::new(chrono::Duration::minutes(30));
         let decoded = Lease::decode(&lease.encode()).expect("a lease's own text decodes");
-        assert_eq!(decoded.id, lease.id);
-        assert_eq!(decoded.owner, lease.owner);
-        assert_eq!(decoded.until.timestamp(), lease.until.timestamp());
+        assert_eq!(
+            decoded, lease,
+            "what is recorded is what is held (renewal compares them)"
+        );
+        let renewed = lease.renewed(chrono::Duration::minutes(60));
+        assert_eq!(Lease::decode(&renewed.encode()), Some(renewed));
         assert!(!decoded.expired());
+        assert_eq!(Lease::read("garbage").id, "unreadable");
+        assert!(!Lease::read("").expired());
     }
 
     #[test]

@@ -239,7 +239,7 @@ impl SnapshotWriter {
 
     fn read_lock(&self) -> Result<Option<Lease>, Diagnostic> {
         match std::fs::read_to_string(self.lock_path()) {
-            Ok(text) => Ok(Lease::decode(&text)),
+            Ok(text) => Ok(Some(Lease::read(&text))),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(error) => Err(self.lock_error(&error)),
         }
@@ -478,9 +478,14 @@ impl OrgWriter for SnapshotWriter {
                     .open(self.lock_path());
                 match created {
                     Ok(mut file) => {
-                        file.write_all(text.as_bytes())
+                        if let Err(error) = file
+                            .write_all(text.as_bytes())
                             .and_then(|()| file.sync_all())
-                            .map_err(|error| self.lock_error(&error))?;
+                        {
+                            // An empty lock file would hold the snapshot until force-unlocked.
+                            let _ = std::fs::remove_file(self.lock_path());
+                            return Err(self.lock_error(&error));
+                        }
                         Ok(true)
                     }
                     Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),

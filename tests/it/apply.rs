@@ -192,12 +192,11 @@ fn without_a_terminal_apply_asks_for_auto_approve() {
     assert!(stderr.contains("no terminal"), "{stderr}");
 }
 
-#[test]
-fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
-    let directory = example_copy("ecam");
-    let dir = directory.path();
+/// A copy of the example with its plan saved as `plan.json`.
+fn with_saved_plan(name: &str) -> tempfile::TempDir {
+    let directory = example_copy(name);
     let output = orgctl_in(
-        dir,
+        directory.path(),
         &[
             "plan",
             "orgctl.yaml",
@@ -208,6 +207,13 @@ fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    directory
+}
+
+#[test]
+fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
+    let directory = with_saved_plan("ecam");
+    let dir = directory.path();
     let pristine = std::fs::read_to_string(dir.join("live.json")).expect("readable");
 
     // Out of band: a tag on an account the plan touches.
@@ -278,20 +284,8 @@ fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
 
 #[test]
 fn a_saved_plan_is_refused_when_the_configuration_changed() {
-    let directory = example_copy("resold");
+    let directory = with_saved_plan("resold");
     let dir = directory.path();
-    let output = orgctl_in(
-        dir,
-        &[
-            "plan",
-            "orgctl.yaml",
-            "--state",
-            "live.json",
-            "--out",
-            "plan.json",
-        ],
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     let yaml = std::fs::read_to_string(dir.join("orgctl.yaml")).expect("readable");
     std::fs::write(dir.join("orgctl.yaml"), format!("{yaml}\n# edited\n")).expect("writable");
     let output = orgctl_in(dir, &["apply", "plan.json", "--state", "live.json"]);
@@ -335,6 +329,19 @@ fn a_lease_held_elsewhere_refuses_until_force_unlocked_and_a_dead_one_is_taken_o
         dir,
         &["force-unlock", "0123456789abcdef", "--state", "live.json"],
     );
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert!(!lock.exists());
+
+    // A lock file that is not a lease (a disk that filled up) holds until force-unlocked.
+    std::fs::write(&lock, "").expect("writable");
+    let output = apply();
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        text(&output.stderr).contains("unreadable"),
+        "{}",
+        describe(&output)
+    );
+    let output = orgctl_in(dir, &["force-unlock", "unreadable", "--state", "live.json"]);
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     assert!(!lock.exists());
 

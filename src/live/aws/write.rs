@@ -31,6 +31,8 @@ use organizations::error::{ProvideErrorMetadata, SdkError};
 /// How long to wait for a lease write to settle before reading it back: two applies that both
 /// saw no lease both write one; the one whose write landed last reads back its own and wins.
 const LEASE_SETTLE: Duration = Duration::from_secs(1);
+/// How long enabling a policy type may take before orgctl stops waiting.
+const POLICY_TYPE_DEADLINE: Duration = Duration::from_secs(10 * 60);
 /// How long an account creation may take before orgctl stops waiting (AWS takes minutes).
 const CREATE_ACCOUNT_DEADLINE: Duration = Duration::from_secs(30 * 60);
 
@@ -42,6 +44,8 @@ pub struct AwsWriter {
     root_id: String,
     /// Account creations in progress when this apply started (from an earlier, interrupted one).
     in_progress: OnceCell<Vec<aws::CreateAccountStatus>>,
+    /// The management account's id, once needed.
+    management: OnceCell<String>,
 }
 
 /// The outcome of one attempt at a creation.
@@ -59,20 +63,7 @@ enum Attempt {
 impl AwsWriter {
     /// A writer over `aws`; finds the organization's root (one request).
     pub async fn new(aws: Aws) -> Result<Self, Diagnostic> {
-        let root_id = aws
-            .client
-            .list_roots()
-            .send()
-            .await
-            .map_err(|error| aws_error("ListRoots", "root", &error))?
-            .roots
-            .unwrap_or_default()
-            .into_iter()
-            .find_map(|root| root.id)
-            .ok_or_else(|| {
-                Diagnostic::new(Rule::LiveAws, "the organization has no root")
-                    .help("is the organization being created or deleted?")
-            })?;
+        let root_id = aws.root().await?.id.unwrap_or_default();
         let sdk = aws.sdk_config.clone();
         let account = account::Client::from_conf(
             account::config::Builder::from(&sdk)
@@ -89,6 +80,7 @@ impl AwsWriter {
             account,
             root_id,
             in_progress: OnceCell::new(),
+            management: OnceCell::new(),
         })
     }
 
@@ -104,7 +96,13 @@ impl AwsWriter {
 
     /// Runs `attempt` until it succeeds, retrying what may have happened anyway only after
     /// `find` has not found it.
-    async fn create<A, AF, F, FF>(&self, attempt: A, find: F) -> Result<String, Diagnostic>
+    /// `email` is the new account's, for account creations.
+    async fn create<A, AF, F, FF>(
+        &self,
+        attempt: A,
+        find: F,
+        email: Option<&str>,
+    ) -> Result<String, Diagnostic>
     where
         A: Fn() -> AF,
         AF: Future<Output = Attempt>,
@@ -116,7 +114,7 @@ impl AwsWriter {
             tries += 1;
             match attempt().await {
                 Attempt::Done(id) => return Ok(id),
-                Attempt::Pending(request) => return self.await_creation(&request, None).await,
+                Attempt::Pending(request) => return self.await_creation(&request, email).await,
                 Attempt::Failed(error) => return Err(error),
                 Attempt::Uncertain(error) => {
                     if tries >= MAX_ATTEMPTS {
@@ -161,10 +159,16 @@ impl AwsWriter {
                 Err(error) => classify("CreateOrganizationalUnit", name, &error),
             }
         };
-        let find = || self.find_ou(parent_id, name);
-        let id = self.create(attempt, find).await?;
-        // Found rather than created: make sure its tags are the file's.
-        self.tag(&id, tags, &[]).await?;
+        let found = std::sync::atomic::AtomicBool::new(false);
+        let find = || {
+            found.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.find_ou(parent_id, name)
+        };
+        let id = self.create(attempt, find, None).await?;
+        if found.load(std::sync::atomic::Ordering::Relaxed) {
+            // Perhaps found rather than created: make sure its tags are the file's.
+            self.tag(&id, tags, &[]).await?;
+        }
         Ok(id)
     }
 
@@ -220,9 +224,16 @@ impl AwsWriter {
                 Err(error) => classify("CreatePolicy", name, &error),
             }
         };
-        let find = || self.find_policy(policy_type, name);
-        let id = self.create(attempt, find).await?;
-        self.tag(&id, tags, &[]).await?;
+        let found = std::sync::atomic::AtomicBool::new(false);
+        let find = || {
+            found.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.find_policy(policy_type, name)
+        };
+        let id = self.create(attempt, find, None).await?;
+        if found.load(std::sync::atomic::Ordering::Relaxed) {
+            // Perhaps found rather than created: make sure its tags are the file's.
+            self.tag(&id, tags, &[]).await?;
+        }
         Ok(id)
     }
 
@@ -310,7 +321,7 @@ impl AwsWriter {
                         None => self.find_account(email).await,
                     }
                 };
-                let id = self.create(attempt, find).await?;
+                let id = self.create(attempt, find, Some(email)).await?;
                 (id, !created.load(std::sync::atomic::Ordering::Relaxed))
             }
         };
@@ -397,8 +408,13 @@ impl AwsWriter {
         }
     }
 
-    /// The id of the organization's account with `email` (without case), if there is one.
+    /// The id of the organization's member account with `email` (without case), if there is
+    /// one. Never the management account: a member is never created with its email.
     async fn find_account(&self, email: &str) -> Result<Option<String>, Diagnostic> {
+        let management = self
+            .management
+            .get_or_try_init(|| self.management_account_id())
+            .await?;
         let pages: Vec<_> = self
             .client()
             .list_accounts()
@@ -411,10 +427,11 @@ impl AwsWriter {
             .into_iter()
             .flat_map(|page| page.accounts.unwrap_or_default())
             .find(|account| {
-                account
-                    .email
-                    .as_deref()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+                account.id.as_ref() != Some(management)
+                    && account
+                        .email
+                        .as_deref()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
             })
             .and_then(|account| account.id))
     }
@@ -507,7 +524,11 @@ impl AwsWriter {
     async fn rename_account(&self, id: &str, name: &str) -> Result<(), Diagnostic> {
         let mut request = self.account.put_account_name().account_name(name);
         // The management account renames itself without naming its id.
-        if id != self.management_account_id().await? {
+        let management = self
+            .management
+            .get_or_try_init(|| self.management_account_id())
+            .await?;
+        if id != management {
             request = request.account_id(id);
         }
         request.send().await.map(|_| ()).map_err(|error| {
@@ -529,6 +550,40 @@ impl AwsWriter {
             .organization
             .and_then(|o| o.master_account_id)
             .unwrap_or_default())
+    }
+
+    /// Waits until AWS reports `policy_type` enabled on the root: enabling is asynchronous, and
+    /// policies of the type cannot be attached while it is `PENDING_ENABLE`.
+    async fn await_policy_type(
+        &self,
+        policy_type: crate::config::PolicyType,
+    ) -> Result<(), Diagnostic> {
+        let wanted = to_aws(policy_type);
+        let started = Instant::now();
+        let mut wait = Duration::from_millis(500);
+        loop {
+            let root = self.aws.root().await?;
+            let enabled = root.policy_types().iter().any(|summary| {
+                summary.r#type() == Some(&wanted)
+                    && summary.status() == Some(&aws::PolicyTypeStatus::Enabled)
+            });
+            if enabled {
+                return Ok(());
+            }
+            if started.elapsed() > POLICY_TYPE_DEADLINE {
+                return Err(Diagnostic::new(
+                    Rule::ChangeFailed,
+                    format!(
+                        "{} are still not enabled on the root after {} minutes",
+                        crate::model::policy_type_plural(policy_type),
+                        POLICY_TYPE_DEADLINE.as_secs() / 60
+                    ),
+                )
+                .help("AWS is slow to enable the type; apply again later"));
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(10));
+        }
     }
 
     async fn root_lease(&self) -> Result<Option<String>, Diagnostic> {
@@ -575,6 +630,7 @@ impl OrgWriter for AwsWriter {
                     root_id,
                     &["PolicyTypeAlreadyEnabledException"],
                 )?;
+                self.await_policy_type(*policy_type).await?;
             }
             Write::CreateOu {
                 parent_id,
@@ -698,12 +754,12 @@ impl OrgWriter for AwsWriter {
     }
 
     async fn lease(&self) -> Result<Option<Lease>, Diagnostic> {
-        Ok(self.root_lease().await?.as_deref().and_then(Lease::decode))
+        Ok(self.root_lease().await?.as_deref().map(Lease::read))
     }
 
     async fn take_lease(&self, lease: &Lease, current: Option<&Lease>) -> Result<bool, Diagnostic> {
         let recorded = self.root_lease().await?;
-        if recorded.as_deref().and_then(Lease::decode).as_ref() != current {
+        if recorded.as_deref().map(Lease::read).as_ref() != current {
             return Ok(false);
         }
         let text = lease.encode();
@@ -717,7 +773,7 @@ impl OrgWriter for AwsWriter {
         let recorded = self.root_lease().await?;
         if recorded
             .as_deref()
-            .and_then(Lease::decode)
+            .map(Lease::read)
             .is_some_and(|held| held.id == lease.id)
         {
             self.tag(&self.root_id, &BTreeMap::new(), &[LEASE_TAG.to_owned()])
