@@ -194,12 +194,12 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
         }
         None => {
             let colour = job.style.colour && std::io::stdout().is_terminal();
-            let text = render::plan_text(&fresh, &job.source, TextStyle { colour });
+            let text = || render::plan_text(&fresh, &job.source, TextStyle { colour });
             if args.format == Format::Text {
-                print!("{text}");
+                print!("{}", text());
             } else if !args.auto_approve {
                 // stdout is the report's; whoever is asked must still see what they approve.
-                eprint!("{text}");
+                eprint!("{}", text());
             }
             fresh
         }

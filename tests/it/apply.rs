@@ -763,14 +763,21 @@ fn many_accounts(count: usize) -> String {
     body
 }
 
-#[test]
-fn faults_on_the_wire_are_retried_and_nothing_is_done_twice() {
-    let (_guard, moto) = Moto::lock();
+/// An organization in moto and, in a temporary directory, a configuration of `count` accounts
+/// for it; returns the directory (kept while the test runs) and the configuration's path.
+fn many_accounts_organization(moto: &Moto, count: usize) -> (tempfile::TempDir, String) {
     let management = common::moto::runtime().block_on(create_organization(&moto.client()));
     let directory = tempfile::tempdir().expect("a temp dir");
     let config = directory.path().join("orgctl.yaml");
-    std::fs::write(&config, scenario(&management, &many_accounts(12))).expect("writable");
+    std::fs::write(&config, scenario(&management, &many_accounts(count))).expect("writable");
     let config = config.to_string_lossy().into_owned();
+    (directory, config)
+}
+
+#[test]
+fn faults_on_the_wire_are_retried_and_nothing_is_done_twice() {
+    let (_guard, moto) = Moto::lock();
+    let (_directory, config) = many_accounts_organization(moto, 12);
 
     // Lost answers (the call was made, the caller cannot know) are the faults that make
     // creations happen twice; throttles and dropped connections are the usual weather.
@@ -818,11 +825,7 @@ fn faults_on_the_wire_are_retried_and_nothing_is_done_twice() {
 #[test]
 fn an_apply_killed_midway_converges_when_run_again() {
     let (_guard, moto) = Moto::lock();
-    let management = common::moto::runtime().block_on(create_organization(&moto.client()));
-    let directory = tempfile::tempdir().expect("a temp dir");
-    let config = directory.path().join("orgctl.yaml");
-    std::fs::write(&config, scenario(&management, &many_accounts(30))).expect("writable");
-    let config = config.to_string_lossy().into_owned();
+    let (_directory, config) = many_accounts_organization(moto, 30);
 
     // Slow answers, so that the kill lands in the middle.
     let proxy = FaultProxy::start(&moto.endpoint, 11, 0.5);
@@ -868,11 +871,7 @@ fn an_apply_killed_midway_converges_when_run_again() {
 #[test]
 fn two_applies_at_once_do_not_interleave() {
     let (_guard, moto) = Moto::lock();
-    let management = common::moto::runtime().block_on(create_organization(&moto.client()));
-    let directory = tempfile::tempdir().expect("a temp dir");
-    let config = directory.path().join("orgctl.yaml");
-    std::fs::write(&config, scenario(&management, &many_accounts(15))).expect("writable");
-    let config = config.to_string_lossy().into_owned();
+    let (_directory, config) = many_accounts_organization(moto, 15);
 
     let children: Vec<_> = (0..2)
         .map(|_| {

@@ -95,14 +95,14 @@ impl AwsWriter {
     }
 
     /// Runs `attempt` until it succeeds, retrying what may have happened anyway only after
-    /// `find` has not found it.
-    /// `email` is the new account's, for account creations.
+    /// `find` has not found it. Returns the id, and whether `find` ran (the resource may then have
+    /// been found rather than created). `email` is the new account's, for account creations.
     async fn create<A, AF, F, FF>(
         &self,
         attempt: A,
         find: F,
         email: Option<&str>,
-    ) -> Result<String, Diagnostic>
+    ) -> Result<(String, bool), Diagnostic>
     where
         A: Fn() -> AF,
         AF: Future<Output = Attempt>,
@@ -112,9 +112,12 @@ impl AwsWriter {
         let mut tries = 0;
         loop {
             tries += 1;
+            let looked = tries > 1;
             match attempt().await {
-                Attempt::Done(id) => return Ok(id),
-                Attempt::Pending(request) => return self.await_creation(&request, email).await,
+                Attempt::Done(id) => return Ok((id, looked)),
+                Attempt::Pending(request) => {
+                    return Ok((self.await_creation(&request, email).await?, looked));
+                }
                 Attempt::Failed(error) => return Err(error),
                 Attempt::Uncertain(error) => {
                     if tries >= MAX_ATTEMPTS {
@@ -122,7 +125,7 @@ impl AwsWriter {
                     }
                     tokio::time::sleep(backoff(tries)).await;
                     if let Some(id) = find().await? {
-                        return Ok(id);
+                        return Ok((id, true));
                     }
                 }
             }
@@ -159,13 +162,9 @@ impl AwsWriter {
                 Err(error) => classify("CreateOrganizationalUnit", name, &error),
             }
         };
-        let found = std::sync::atomic::AtomicBool::new(false);
-        let find = || {
-            found.store(true, std::sync::atomic::Ordering::Relaxed);
-            self.find_ou(parent_id, name)
-        };
-        let id = self.create(attempt, find, None).await?;
-        if found.load(std::sync::atomic::Ordering::Relaxed) {
+        let find = || self.find_ou(parent_id, name);
+        let (id, looked) = self.create(attempt, find, None).await?;
+        if looked {
             // Perhaps found rather than created: make sure its tags are the file's.
             self.tag(&id, tags, &[]).await?;
         }
@@ -224,13 +223,9 @@ impl AwsWriter {
                 Err(error) => classify("CreatePolicy", name, &error),
             }
         };
-        let found = std::sync::atomic::AtomicBool::new(false);
-        let find = || {
-            found.store(true, std::sync::atomic::Ordering::Relaxed);
-            self.find_policy(policy_type, name)
-        };
-        let id = self.create(attempt, find, None).await?;
-        if found.load(std::sync::atomic::Ordering::Relaxed) {
+        let find = || self.find_policy(policy_type, name);
+        let (id, looked) = self.create(attempt, find, None).await?;
+        if looked {
             // Perhaps found rather than created: make sure its tags are the file's.
             self.tag(&id, tags, &[]).await?;
         }
@@ -277,7 +272,6 @@ impl AwsWriter {
         let (id, found) = match earlier {
             Some(request) => (self.await_creation(&request, Some(email)).await?, true),
             None => {
-                let created = std::sync::atomic::AtomicBool::new(true);
                 let attempt = || async {
                     let sent = self
                         .client()
@@ -309,7 +303,6 @@ impl AwsWriter {
                     }
                 };
                 let find = || async {
-                    created.store(false, std::sync::atomic::Ordering::Relaxed);
                     let pending = self
                         .creations_in_progress()
                         .await?
@@ -321,8 +314,7 @@ impl AwsWriter {
                         None => self.find_account(email).await,
                     }
                 };
-                let id = self.create(attempt, find, Some(email)).await?;
-                (id, !created.load(std::sync::atomic::Ordering::Relaxed))
+                self.create(attempt, find, Some(email)).await?
             }
         };
         // New accounts arrive in the root; one found after an interruption may be anywhere.
@@ -606,7 +598,12 @@ impl AwsWriter {
 
 impl OrgReader for AwsWriter {
     async fn read(&self) -> Result<LiveState, Diagnostic> {
-        self.aws.read().await
+        let state = self.aws.read().await?;
+        // The read asked DescribeOrganization already: no need to ask again when writing.
+        let _ = self
+            .management
+            .set(state.organization.management_account_id.clone());
+        Ok(state)
     }
 }
 
