@@ -1,5 +1,6 @@
 //! Reading the configuration: bytes to [`ConfigFile`], every failure a [`Diagnostic`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -80,20 +81,52 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
             ),
         ]
     })?;
-    let (source, file) = parse(&display, &bytes)?;
     let base_dir = path
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
+    assemble(&display, &bytes, base_dir, read_policy_file)
+}
+
+/// A configuration that is not on disk yet (`orgctl import` checks what it is about to write):
+/// `text` named `name`, its policy files looked up in `files` by the relative path the YAML
+/// gives.
+pub fn load_in_memory(
+    name: &str,
+    text: &str,
+    base_dir: &Path,
+    files: &BTreeMap<String, String>,
+) -> Result<Config, Vec<Diagnostic>> {
+    assemble(
+        name,
+        text.as_bytes(),
+        base_dir.to_path_buf(),
+        |base, relative| {
+            let display = base.join(relative).display().to_string();
+            match files.get(relative) {
+                Some(text) => PolicySource::Read(SourceFile::new(display, text.clone())),
+                None => PolicySource::Unreadable {
+                    path: display,
+                    reason: "does not exist".to_owned(),
+                },
+            }
+        },
+    )
+}
+
+fn assemble(
+    name: &str,
+    bytes: &[u8],
+    base_dir: PathBuf,
+    read_policy: impl Fn(&Path, &str) -> PolicySource,
+) -> Result<Config, Vec<Diagnostic>> {
+    let (source, file) = parse(name, bytes)?;
     let policy_files = file
         .policies
         .iter()
         .filter_map(|(name, policy)| {
             let relative = policy.file.as_ref()?;
-            Some((
-                name.value.clone(),
-                read_policy_file(&base_dir, &relative.value),
-            ))
+            Some((name.value.clone(), read_policy(&base_dir, &relative.value)))
         })
         .collect();
     Ok(Config {

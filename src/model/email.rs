@@ -19,13 +19,20 @@ const PLACEHOLDERS: &[&str] = &["account", "domain", "organization"];
 /// domain is not declared (reported as a missing owner).
 pub(super) fn expand(organization: &Organization, account: &str, owner: Party) -> Option<String> {
     let domain = organization.domain_of(owner)?;
-    Some(
-        organization
-            .email_template
-            .replace("{account}", account)
-            .replace("{domain}", domain)
-            .replace("{organization}", &organization.name),
-    )
+    Some(expand_template(
+        &organization.email_template,
+        account,
+        domain,
+        &organization.name,
+    ))
+}
+
+/// The root email `template` gives the account `account` whose owner's domain is `domain`.
+pub fn expand_template(template: &str, account: &str, domain: &str, organization: &str) -> String {
+    template
+        .replace("{account}", account)
+        .replace("{domain}", domain)
+        .replace("{organization}", organization)
 }
 
 /// Why AWS would reject `email`, if it would (CreateAccount's rules).

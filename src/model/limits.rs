@@ -84,6 +84,13 @@ fn report_name(
     checker.push(diagnostic);
 }
 
+/// Whether a tag key is in AWS's reserved `aws:` namespace: AWS sets such tags (CloudFormation,
+/// Control Tower), and nobody else can set or remove them.
+pub fn is_aws_tag(key: &str) -> bool {
+    key.get(..4)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
+}
+
 /// The tag character set of AWS: letters, numbers, spaces and `_ . : / = + - @`.
 fn tag_character_allowed(c: char) -> bool {
     c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)
@@ -116,7 +123,7 @@ pub(super) fn check_tags(checker: &mut Checker, tags: &Tags, owner_span: Span, o
             Some(format!(
                 "is {key_length} characters long; AWS allows 1 to 128"
             ))
-        } else if key.value.to_ascii_lowercase().starts_with("aws:") {
+        } else if is_aws_tag(&key.value) {
             Some("starts with `aws:`, which AWS reserves for its own tags".to_owned())
         } else {
             disallowed_chars(&key.value, tag_character_allowed).map(|bad| format!("contains {bad}"))

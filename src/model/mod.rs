@@ -6,7 +6,7 @@
 
 mod account;
 mod email;
-mod limits;
+pub mod limits;
 mod organization;
 mod ou;
 pub mod ownership;
@@ -22,6 +22,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 pub use account::{Account, EmailSource};
+pub use email::expand_template;
 pub use organization::{Organization, PartyInfo};
 pub use ou::Ou;
 pub use ownership::{AccountKind, Ownership};
@@ -177,6 +178,7 @@ pub fn resolve(config: &Config, context: &Context) -> Resolved {
         &organization,
         &organizational_units,
         &accounts,
+        &management_account,
         file,
         &config.policy_files,
     );

@@ -100,6 +100,7 @@ pub(super) fn resolve(
     organization: &Organization,
     ous: &IndexMap<OuPath, Ou>,
     accounts: &IndexMap<String, Account>,
+    management: &Account,
     file: &ConfigFile,
     policy_files: &IndexMap<String, PolicySource>,
 ) -> IndexMap<String, Policy> {
@@ -137,7 +138,8 @@ pub(super) fn resolve(
         );
         let mut targets = Vec::with_capacity(raw.attach.len());
         for reference in &raw.attach {
-            let Some(target) = resolve_target(checker, ous, accounts, reference, &name.value)
+            let Some(target) =
+                resolve_target(checker, ous, accounts, management, reference, &name.value)
             else {
                 continue;
             };
@@ -344,10 +346,13 @@ fn strip_json_position(message: &str) -> &str {
         .map_or(message, |index| &message[..index])
 }
 
+/// A policy target: `root`, an OU path, or an account name (the management account's included:
+/// tag, backup and other non-SCP policies apply to it).
 fn resolve_target(
     checker: &mut Checker,
     ous: &IndexMap<OuPath, Ou>,
     accounts: &IndexMap<String, Account>,
+    management: &Account,
     reference: &Spanned<String>,
     policy: &str,
 ) -> Option<Target> {
@@ -360,13 +365,18 @@ fn resolve_target(
         let reference = Spanned::new(path.to_owned(), reference.span);
         return ou::resolve_reference(checker, ous, &reference, &context).map(Target::Ou);
     }
+    let is_management = |name: &str| name == management.name && !accounts.contains_key(name);
     if let Some(name) = written.strip_prefix("account:") {
+        if is_management(name) {
+            return Some(Target::Account(name.to_owned()));
+        }
         let reference = Spanned::new(name.to_owned(), reference.span);
         return resolve_account_reference(checker, accounts, &reference, &context)
             .map(Target::Account);
     }
     let path = OuPath::parse(written);
-    match (ous.contains_key(&path), accounts.contains_key(written)) {
+    let account = accounts.contains_key(written) || is_management(written);
+    match (ous.contains_key(&path), account) {
         (true, false) => Some(Target::Ou(path)),
         (false, true) => Some(Target::Account(written.to_owned())),
         (true, true) => {

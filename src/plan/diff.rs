@@ -11,6 +11,7 @@ use crate::config::{
     AccountLifecycle, OuLifecycle, Party, Payer, PolicyLifecycle, PolicyType, Reporting,
 };
 use crate::live::{AccountStatus, LiveAccount, LiveOu, LivePolicy, LiveState, fingerprint};
+use crate::model::limits::is_aws_tag;
 use crate::model::{Account, Desired, OuPath, Target, policy_limits, policy_type_name};
 use crate::rules::{Rule, Severity};
 
@@ -164,11 +165,15 @@ impl<'a> Differ<'a> {
             .filter(|(key, value)| before.get(*key) != Some(*value))
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
+        // Tags in AWS's own `aws:` namespace are not the file's: nobody but AWS can remove them.
         let unset: Vec<String> = before
             .keys()
-            .filter(|key| !after.contains_key(*key))
+            .filter(|key| !after.contains_key(*key) && !is_aws_tag(key))
             .cloned()
             .collect();
+        if set.is_empty() && unset.is_empty() {
+            return;
+        }
         self.change(
             address,
             Action::UpdateTags {
