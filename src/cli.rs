@@ -31,6 +31,8 @@ pub enum Command {
     ForceUnlock(ForceUnlockArgs),
     /// Write the live organization to a snapshot file.
     Export(ExportArgs),
+    /// Write a configuration of the live organization that plans no changes (onboarding).
+    Import(ImportArgs),
     /// List every rule orgctl checks, with its code and severity.
     Rules(RulesArgs),
     /// Print a JSON Schema of orgctl's files.
@@ -160,6 +162,88 @@ pub struct ExportArgs {
     /// The snapshot file to write (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// `orgctl import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The configuration to write; policy documents go to a `policies/` folder beside it.
+    #[arg(long, value_name = "FILE", default_value = "orgctl.yaml")]
+    pub out: PathBuf,
+    /// Where the live organization comes from.
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Who owns the management and member accounts.
+    #[arg(long, value_enum, default_value_t = BusinessModelArg::Direct)]
+    pub business_model: BusinessModelArg,
+    /// `dedicated` (the organization is the customer's alone) or `shared`.
+    #[arg(long, value_enum, default_value_t = PayerArg::Dedicated)]
+    pub payer: PayerArg,
+    /// The domain of the provider's root emails (default: the management account's).
+    #[arg(long, value_name = "DOMAIN")]
+    pub provider_domain: Option<String>,
+    /// The domain of the customer's root emails (default: from the root emails of the accounts
+    /// the customer owns).
+    #[arg(long, value_name = "DOMAIN")]
+    pub customer_domain: Option<String>,
+    /// The provider's display name (default: its domain).
+    #[arg(long, value_name = "NAME")]
+    pub provider_name: Option<String>,
+    /// The customer's display name (default: its domain).
+    #[arg(long, value_name = "NAME")]
+    pub customer_name: Option<String>,
+    /// The organization's short name (default: the first label of the customer's domain).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The root-email template; emails it reproduces are left out of the file.
+    #[arg(long, value_name = "TEMPLATE", default_value = crate::import::DEFAULT_EMAIL_TEMPLATE)]
+    pub email_template: String,
+    /// Overwrite the configuration and policy files if they exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The business models, as the command line names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BusinessModelArg {
+    /// The customer owns every account.
+    Direct,
+    /// The reseller owns the management account; the customer owns the members.
+    Resold,
+    /// End Customer Account Model.
+    Ecam,
+    /// Solution Provider Account Model.
+    #[value(alias = "sptm")]
+    Spam,
+}
+
+impl From<BusinessModelArg> for crate::config::BusinessModel {
+    fn from(model: BusinessModelArg) -> Self {
+        match model {
+            BusinessModelArg::Direct => Self::Direct,
+            BusinessModelArg::Resold => Self::Resold,
+            BusinessModelArg::Ecam => Self::Ecam,
+            BusinessModelArg::Spam => Self::Spam,
+        }
+    }
+}
+
+/// Payer types, as the command line names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PayerArg {
+    /// The customer's own organization.
+    Dedicated,
+    /// Members of the provider's organization.
+    Shared,
+}
+
+impl From<PayerArg> for crate::config::Payer {
+    fn from(payer: PayerArg) -> Self {
+        match payer {
+            PayerArg::Dedicated => Self::Dedicated,
+            PayerArg::Shared => Self::Shared,
+        }
+    }
 }
 
 /// Plan output formats.

@@ -16,11 +16,13 @@
 //! - [`config`] reads bytes into spanned structs; every failure is a [`diagnostic::Diagnostic`].
 //! - [`model`] resolves references, derives owners from the business model and runs the rules of
 //!   [`rules`]. Pure.
-//! - [`live`], [`plan`], [`render`] and [`apply`] are the later stages.
+//! - [`live`], [`plan`], [`render`] and [`apply`] are the later stages; [`import`] runs the other
+//!   way, from the live organization to a configuration.
 //! - [`commands`] wires the stages for each subcommand; `main` maps the outcome to an exit code.
 
 pub mod apply;
 pub mod config;
+pub mod import;
 pub mod live;
 pub mod model;
 pub mod plan;

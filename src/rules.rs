@@ -219,6 +219,17 @@ catalogue! {
     LeaseHeld => "apply::lease", Error;
     /// A change that failed while applying.
     ChangeFailed => "apply::failed", Error;
+
+    // Importing organizations.
+    /// Something in the organization a configuration cannot express: two sibling OUs or two
+    /// accounts or policies of one name, an OU name with `/`.
+    ImportConflict => "import::conflict", Error;
+    /// An owner's email domain that neither the command line nor the root emails tell.
+    ImportOwners => "import::owners", Error;
+    /// An output file that exists (without `--force`) or cannot be written.
+    ImportOutput => "import::output", Error;
+    /// An imported configuration that would not plan empty (a bug in orgctl: nothing is written).
+    ImportIncomplete => "import::incomplete", Error;
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod apply;
 mod export;
+mod import;
 mod live;
 mod plan;
 mod rules;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Apply(args) => apply::run(&args, style),
         Command::ForceUnlock(args) => apply::force_unlock(&args, style),
         Command::Export(args) => export::run(&args, style),
+        Command::Import(args) => import::run(&args, style),
         Command::Rules(args) => rules::run(&args),
         Command::Schema(args) => schema::run(&args),
     }

@@ -28,6 +28,22 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
         Rule::ChangeFailed,
         "src/apply/mod.rs::a_failure_stops_new_work_and_reports_what_was_done",
     ),
+    (
+        Rule::ImportConflict,
+        "import::what_a_configuration_cannot_express_is_refused_all_at_once",
+    ),
+    (
+        Rule::ImportOwners,
+        "import::owners_are_inferred_from_root_emails_and_ownership_findings_are_printed",
+    ),
+    (
+        Rule::ImportOutput,
+        "import::existing_files_are_kept_unless_forced",
+    ),
+    (
+        Rule::ImportIncomplete,
+        "src/commands/import.rs::a_configuration_that_would_plan_changes_is_never_written",
+    ),
     (Rule::ConfigRead, "cli::a_missing_file_is_a_clear_error"),
     (Rule::ConfigTooLarge, "cli::deep_nesting_is_refused"),
     (

@@ -1,0 +1,282 @@
+//! `orgctl import`: read the live organization, write a configuration that plans no changes.
+//!
+//! Nothing is written until the configuration has been checked in memory: it must parse, and the
+//! plan against the very state it came from must be empty. Ownership findings are printed, not
+//! buried in the file.
+
+use std::path::{Path, PathBuf};
+
+use super::{ExitStatus, live};
+use crate::cli::ImportArgs;
+use crate::diagnostic::{self, Diagnostic, RenderStyle};
+use crate::import::{self, Imported, Options};
+use crate::live::snapshot::write_atomically;
+use crate::model::{self, Context};
+use crate::plan::{self, PlanInput};
+use crate::render;
+use crate::rules::Rule;
+use crate::{config, live::LiveState};
+
+/// The folder beside the configuration that receives policy documents.
+const POLICIES_DIR: &str = "policies";
+
+pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
+    let fail = |diagnostics: &[Diagnostic]| {
+        eprint!("{}", diagnostic::render(diagnostics, style));
+        ExitStatus::Failure
+    };
+    let out = args.out.as_path();
+    if !args.force && out.exists() {
+        return fail(&[exists(&[out.to_path_buf()])]);
+    }
+    let (state, source) = match live::read(&args.live) {
+        Ok(read) => read,
+        Err(error) => return fail(&[error]),
+    };
+    let options = Options {
+        business_model: args.business_model.into(),
+        payer: args.payer.into(),
+        provider_domain: args.provider_domain.clone(),
+        customer_domain: args.customer_domain.clone(),
+        provider_name: args.provider_name.clone(),
+        customer_name: args.customer_name.clone(),
+        name: args.name.clone(),
+        email_template: args.email_template.clone(),
+        policies_dir: POLICIES_DIR.to_owned(),
+        source: source.clone(),
+        imported_at: chrono::Utc::now(),
+    };
+    let imported = match import::import(&state, &options) {
+        Ok(imported) => imported,
+        Err(diagnostics) => return fail(&diagnostics),
+    };
+    let base_dir = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !args.force {
+        let clobbered = policy_files_in_the_way(&base_dir, &imported);
+        if !clobbered.is_empty() {
+            return fail(&[exists(&clobbered)]);
+        }
+    }
+    let checked = match check(out, &base_dir, &imported, &state) {
+        Ok(checked) => checked,
+        Err(diagnostics) => return fail(&diagnostics),
+    };
+    if let Err(error) = write(out, &base_dir, &imported) {
+        return fail(&[error]);
+    }
+
+    eprint!("{}", diagnostic::render(&checked.diagnostics, style));
+    for finding in &checked.findings {
+        eprint!("{}", render::finding_text(finding, ""));
+    }
+    for note in &imported.notes {
+        eprintln!("note: {note}");
+    }
+    let written = if imported.policy_files.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (policy documents in {})",
+            base_dir.join(POLICIES_DIR).display()
+        )
+    };
+    eprintln!(
+        "Imported {}, {} and {} from {source} into {}{written}.",
+        count(imported.ous, "OU", "OUs"),
+        count(imported.accounts, "member account", "member accounts"),
+        count(imported.policies, "policy", "policies"),
+        out.display()
+    );
+    if checked.errors > 0 {
+        eprintln!(
+            "{} was written, but the organization breaks {} of `{}`'s rules above: resolve them (or choose another --business-model) before planning.",
+            out.display(),
+            if checked.errors == 1 {
+                "one".to_owned()
+            } else {
+                checked.errors.to_string()
+            },
+            crate::model::ownership::model_name(options.business_model)
+        );
+        return ExitStatus::Failure;
+    }
+    eprintln!(
+        "`orgctl plan {}` plans no changes against this organization.",
+        out.display()
+    );
+    ExitStatus::Success
+}
+
+/// What checking the imported configuration found.
+struct Checked {
+    /// The model's diagnostics (ownership, emails, limits), pointing into the new file.
+    diagnostics: Vec<Diagnostic>,
+    /// The plan's findings against the organization.
+    findings: Vec<crate::plan::Finding>,
+    /// Errors among both.
+    errors: usize,
+}
+
+/// Parses, resolves and plans the configuration in memory against `state`; refuses it unless the
+/// plan is empty.
+fn check(
+    out: &Path,
+    base_dir: &Path,
+    imported: &Imported,
+    state: &LiveState,
+) -> Result<Checked, Vec<Diagnostic>> {
+    let name = out.display().to_string();
+    let config = config::load_in_memory(&name, &imported.yaml, base_dir, &imported.policy_files)
+        .map_err(|mut diagnostics| {
+            diagnostics.push(incomplete(
+                "the imported configuration does not parse".to_owned(),
+            ));
+            diagnostics
+        })?;
+    let resolved = model::resolve(&config, &Context::now());
+    let input = PlanInput {
+        config_digest: config.digest(),
+        config_file: name,
+    };
+    let plan = plan::plan(&resolved.desired, state, &input);
+    if !plan.is_empty() {
+        let mut diagnostics = resolved.diagnostics;
+        let shown: Vec<&str> = plan
+            .changes
+            .iter()
+            .take(5)
+            .map(|change| change.address.as_str())
+            .collect();
+        diagnostics.push(incomplete(format!(
+            "the imported configuration would plan {} change{} against the organization it came from ({}{})",
+            plan.changes.len(),
+            if plan.changes.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            if plan.changes.len() > shown.len() { ", ..." } else { "" }
+        )));
+        return Err(diagnostics);
+    }
+    let errors = resolved.diagnostics.iter().filter(|d| d.is_error()).count()
+        + plan
+            .findings
+            .iter()
+            .filter(|f| f.severity == crate::rules::Severity::Error)
+            .count();
+    Ok(Checked {
+        diagnostics: resolved.diagnostics,
+        findings: plan.findings,
+        errors,
+    })
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn incomplete(message: String) -> Diagnostic {
+    Diagnostic::new(Rule::ImportIncomplete, format!("{message}; nothing was written"))
+        .help("errors above explain it; if there are none, this is a bug in orgctl: please report it with the output of `orgctl export`")
+}
+
+/// Policy files that exist with other contents.
+fn policy_files_in_the_way(base_dir: &Path, imported: &Imported) -> Vec<PathBuf> {
+    imported
+        .policy_files
+        .iter()
+        .map(|(relative, text)| (base_dir.join(relative), text))
+        .filter(|(path, text)| match std::fs::read_to_string(path) {
+            Ok(existing) => existing != **text,
+            Err(error) => error.kind() != std::io::ErrorKind::NotFound,
+        })
+        .map(|(path, _)| path)
+        .collect()
+}
+
+fn exists(paths: &[PathBuf]) -> Diagnostic {
+    let list: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
+    Diagnostic::new(
+        Rule::ImportOutput,
+        format!(
+            "{} already exist{}; import does not overwrite files",
+            list.join(", "),
+            if paths.len() == 1 { "s" } else { "" }
+        ),
+    )
+    .help("choose another --out, or pass --force to replace them")
+}
+
+/// Policy documents first, then the configuration, each atomically: a configuration never names
+/// a document that is not there.
+fn write(out: &Path, base_dir: &Path, imported: &Imported) -> Result<(), Diagnostic> {
+    let failed = |path: &Path, error: std::io::Error| {
+        Diagnostic::new(
+            Rule::ImportOutput,
+            format!("cannot write `{}`: {error}", path.display()),
+        )
+        .help("check that the folder exists and is writable; files written before this one are complete")
+    };
+    std::fs::create_dir_all(base_dir).map_err(|error| failed(base_dir, error))?;
+    for (relative, text) in &imported.policy_files {
+        let path = base_dir.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|error| failed(parent, error))?;
+        }
+        write_atomically(&path, text.as_bytes()).map_err(|error| failed(&path, error))?;
+    }
+    write_atomically(out, imported.yaml.as_bytes()).map_err(|error| failed(out, error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::snapshot::Snapshot;
+
+    fn imported(state: &LiveState) -> Imported {
+        let options = Options {
+            business_model: crate::config::BusinessModel::Direct,
+            payer: crate::config::Payer::Dedicated,
+            provider_domain: None,
+            customer_domain: None,
+            provider_name: None,
+            customer_name: None,
+            name: None,
+            email_template: import::DEFAULT_EMAIL_TEMPLATE.to_owned(),
+            policies_dir: POLICIES_DIR.to_owned(),
+            source: "a test".to_owned(),
+            imported_at: chrono::Utc::now(),
+        };
+        import::import(state, &options).expect("the example imports")
+    }
+
+    #[test]
+    fn a_configuration_that_would_plan_changes_is_never_written() {
+        let state = Snapshot::new("examples/direct/live.json")
+            .load()
+            .expect("the example loads");
+        let out = Path::new("orgctl.yaml");
+        let base = Path::new(".");
+        let checked = check(out, base, &imported(&state), &state).expect("it plans empty");
+        assert_eq!(checked.errors, 0);
+
+        // Checked against a state it does not describe, the same check refuses.
+        let mut moved = state.clone();
+        moved.accounts[1]
+            .tags
+            .insert("drift".to_owned(), "yes".to_owned());
+        let refused = match check(out, base, &imported(&state), &moved) {
+            Ok(_) => panic!("a configuration that plans a change passed the check"),
+            Err(diagnostics) => diagnostics,
+        };
+        let last = refused.last().expect("a diagnostic");
+        assert_eq!(last.rule, Rule::ImportIncomplete);
+        assert!(
+            last.message.contains("would plan 1 change")
+                && last.message.contains("nothing was written"),
+            "{}",
+            last.message
+        );
+    }
+}
