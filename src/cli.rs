@@ -134,6 +134,10 @@ pub struct ApplyArgs {
     /// Changes in flight at once (account creations are also limited to 5, closures to 3).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
+    /// Where the one-time console passwords of new IAM users go (created with mode 0600; lines
+    /// of account id, user, password). They are never printed or logged.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
     /// Wait up to this many seconds for another apply's lease on the organization (default:
     /// refuse at once).
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]

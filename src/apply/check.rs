@@ -16,6 +16,35 @@ pub struct Allow {
     pub remove: bool,
 }
 
+/// A refusal when the plan gives a user a console password and there is no file to put it in.
+pub fn needs_password_file(plan: &Plan) -> Option<Diagnostic> {
+    let users: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|change| {
+            matches!(
+                &change.action,
+                Action::PutUser { console: true, before, .. }
+                    if before.as_ref().is_none_or(|before| !before.console)
+            )
+        })
+        .map(|change| change.address.as_str())
+        .collect();
+    if users.is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            Rule::ApplyRefused,
+            format!(
+                "the plan gives {} a console password, and there is no --password-file to write it to",
+                users.join(", ")
+            ),
+        )
+        .help("apply again with --password-file FILE: each one-time password goes there (mode 0600) and nowhere else; or set `end_customer_user.console: false`"),
+    )
+}
+
 /// The reasons not to start `plan` on `live`: error findings, closes and removals not allowed,
 /// the management account.
 pub fn refusals(plan: &Plan, live: &LiveState, allow: Allow) -> Vec<Diagnostic> {

@@ -45,16 +45,19 @@ pub const CLOSES_IN_FLIGHT: usize = 3;
 pub const DEFAULT_PARALLELISM: usize = 8;
 
 /// How to execute.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Changes in flight at once (at least 1).
     pub parallelism: usize,
+    /// Where new console passwords are written (mode 0600); never printed.
+    pub password_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             parallelism: DEFAULT_PARALLELISM,
+            password_file: None,
         }
     }
 }
@@ -91,6 +94,10 @@ fn lane(action: &Action) -> Option<String> {
             Some(format!("target {target}"))
         }
         Action::UpdateTags { id, .. } => Some(format!("tags {id}")),
+        // The account's `orgctl:iam` tag is written after each IAM change there.
+        Action::PutRole { account, .. } | Action::PutUser { account, .. } => {
+            Some(format!("iam {account}"))
+        }
         _ => None,
     }
 }
@@ -169,7 +176,7 @@ pub async fn execute<W: OrgWriter>(
                 if let Some(lane) = &lane {
                     lanes.insert(lane.clone());
                 }
-                let write = to_write(change, &ids);
+                let write = to_write(change, &ids, options.password_file.as_deref());
                 progress.started(index, change);
                 results[index].started_ms = Some(millis(started.elapsed()));
                 running.push(async move {
@@ -235,7 +242,11 @@ fn millis(duration: Duration) -> u64 {
 }
 
 /// The write that carries out `change`, its addresses turned into ids.
-fn to_write(change: &Change, ids: &HashMap<String, String>) -> Result<Write, Diagnostic> {
+fn to_write(
+    change: &Change,
+    ids: &HashMap<String, String>,
+    password_file: Option<&std::path::Path>,
+) -> Result<Write, Diagnostic> {
     let id = |address: &str| {
         ids.get(address).cloned().ok_or_else(|| {
             Diagnostic::new(
@@ -322,6 +333,47 @@ fn to_write(change: &Change, ids: &HashMap<String, String>) -> Result<Write, Dia
             id: id.clone(),
             set: set.clone(),
             unset: unset.clone(),
+        },
+        Action::PutRole {
+            account,
+            access_role,
+            name,
+            partner,
+            trust_policy,
+            managed_policies,
+            ..
+        } => Write::PutRole {
+            account_id: id(account)?,
+            access_role: access_role.clone(),
+            name: name.clone(),
+            partner: partner.clone(),
+            trust_policy: trust_policy.clone(),
+            managed_policies: managed_policies.clone(),
+        },
+        Action::DeleteRole {
+            account_id,
+            access_role,
+            name,
+            ..
+        } => Write::DeleteRole {
+            account_id: account_id.clone(),
+            access_role: access_role.clone(),
+            name: name.clone(),
+        },
+        Action::PutUser {
+            account,
+            access_role,
+            name,
+            managed_policies,
+            console,
+            ..
+        } => Write::PutUser {
+            account_id: id(account)?,
+            access_role: access_role.clone(),
+            name: name.clone(),
+            managed_policies: managed_policies.clone(),
+            console: *console,
+            password_file: password_file.map(std::path::Path::to_path_buf),
         },
         Action::ChangeEmail { .. } => {
             return Err(Diagnostic::new(
@@ -450,7 +502,10 @@ mod tests {
                 plan,
                 "r-root",
                 writer,
-                Options { parallelism },
+                Options {
+                    parallelism,
+                    password_file: None,
+                },
                 &Progress::silent(),
             ))
     }

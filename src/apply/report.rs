@@ -325,6 +325,11 @@ fn verbs(change: &Change) -> (&'static str, &'static str) {
         Action::AttachPolicy { .. } => ("attaching", "attached"),
         Action::DetachPolicy { .. } => ("detaching", "detached"),
         Action::UpdateTags { .. } => ("tagging", "tagged"),
+        Action::PutRole { before: None, .. } | Action::PutUser { before: None, .. } => {
+            ("creating", "created")
+        }
+        Action::PutRole { .. } | Action::PutUser { .. } => ("updating", "updated"),
+        Action::DeleteRole { .. } => ("revoking", "revoked"),
         Action::ChangeEmail { .. } => ("waiting for a person", "left to a person"),
     }
 }

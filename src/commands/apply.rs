@@ -177,7 +177,7 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
     job: &Job<'_>,
 ) -> Result<Report, ExitStatus> {
     let args = job.args;
-    let live = match writer.read().await {
+    let live = match crate::live::read_for(writer, Some(&job.desired)).await {
         Ok(live) => live,
         Err(error) => return Err(refuse(job, None, vec![error])),
     };
@@ -208,7 +208,10 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
         close: args.allow_close,
         remove: args.allow_remove,
     };
-    let refusals = check::refusals(&plan, &live, allow);
+    let mut refusals = check::refusals(&plan, &live, allow);
+    if args.password_file.is_none() {
+        refusals.extend(check::needs_password_file(&plan));
+    }
     if !refusals.is_empty() {
         return Err(refuse(job, Some(&plan), refusals));
     }
@@ -228,6 +231,7 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
     };
     let options = apply::Options {
         parallelism: usize::from(args.parallelism),
+        password_file: args.password_file.clone(),
     };
     let mut report = apply::execute(&plan, &live.root.id, writer, options, &progress).await;
     if let Err(error) = writer.finish().await {

@@ -6,7 +6,7 @@ use crate::diagnostic::{self, RenderStyle};
 use crate::live::snapshot::{self, Snapshot};
 
 pub(super) fn run(args: &ExportArgs, style: RenderStyle) -> ExitStatus {
-    let (state, source) = match live::read(&args.live) {
+    let (state, source) = match live::read(&args.live, None) {
         Ok(read) => read,
         Err(error) => {
             eprint!("{}", diagnostic::render(&[error], style));

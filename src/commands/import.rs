@@ -29,7 +29,7 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
     if !args.force && out.exists() {
         return fail(&[exists(&[out.to_path_buf()])]);
     }
-    let (state, source) = match live::read(&args.live) {
+    let (state, source) = match live::read(&args.live, None) {
         Ok(read) => read,
         Err(error) => return fail(&[error]),
     };

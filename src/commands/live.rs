@@ -4,13 +4,17 @@
 use crate::cli::LiveArgs;
 use crate::diagnostic::Diagnostic;
 use crate::live::LiveState;
-use crate::live::OrgReader;
 use crate::live::aws::{Aws, AwsWriter, Options};
 use crate::live::snapshot::{Snapshot, SnapshotWriter};
+use crate::model::Desired;
 use crate::rules::Rule;
 
-/// The live organization and how to name where it came from (`examples/ecam/live.json`, `AWS`).
-pub(super) fn read(args: &LiveArgs) -> Result<(LiveState, String), Diagnostic> {
+/// The live organization and how to name where it came from (`examples/ecam/live.json`, `AWS`);
+/// with `desired`, also the IAM inside member accounts its plan needs.
+pub(super) fn read(
+    args: &LiveArgs,
+    desired: Option<&Desired>,
+) -> Result<(LiveState, String), Diagnostic> {
     if let Some(path) = &args.state {
         // A snapshot is a file read: no async runtime to start and stop.
         let state = Snapshot::new(path).load()?;
@@ -18,7 +22,7 @@ pub(super) fn read(args: &LiveArgs) -> Result<(LiveState, String), Diagnostic> {
     }
     let runtime = runtime()?;
     let backend = runtime.block_on(Aws::connect(&aws_options(args)))?;
-    let state = runtime.block_on(backend.read())?;
+    let state = runtime.block_on(crate::live::read_for(&backend, desired))?;
     if args.verbose > 0 {
         eprintln!("{}", backend.request_report());
     }

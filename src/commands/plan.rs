@@ -16,7 +16,7 @@ fn compute(
     style: RenderStyle,
 ) -> Result<(Plan, String), ExitStatus> {
     let (desired, input) = load_desired(file, style)?;
-    let (state, source) = live::read(live_args).map_err(|error| {
+    let (state, source) = live::read(live_args, Some(&desired)).map_err(|error| {
         eprint!("{}", diagnostic::render(&[error], style));
         ExitStatus::Failure
     })?;

@@ -71,6 +71,16 @@ pub struct Organization {
     /// created by the operator) or `root` (the customer resets the root password).
     #[serde(default)]
     pub end_customer_access: Option<Spanned<EndCustomerAccess>>,
+    /// The end customer's IAM user, with `end_customer_access: iam_user`: created in each new
+    /// member account (a hand-over, under `resold` and `ecam`), or kept in every member account
+    /// (under `spam`, where the customer gets administrative IAM access and never root).
+    #[serde(default)]
+    pub end_customer_user: Option<Spanned<EndCustomerUser>>,
+    /// The role orgctl assumes in member accounts to manage IAM there. Default:
+    /// `OrganizationAccountAccessRole`, which AWS creates in every account made through
+    /// Organizations.
+    #[serde(default)]
+    pub member_access_role: Option<Spanned<String>>,
     /// Organization policy types to enable on the root.
     #[serde(default)]
     pub enabled_policy_types: Vec<Spanned<PolicyType>>,
@@ -260,6 +270,24 @@ pub enum AccountLifecycle {
     Remove,
 }
 
+/// The end customer's IAM user.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndCustomerUser {
+    /// The user name. Default: `end-customer`.
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    /// IAM managed policy ARNs attached to the user. Default:
+    /// `arn:aws:iam::aws:policy/AdministratorAccess`. The `require-mfa` preset is always attached
+    /// as well.
+    #[serde(default)]
+    pub managed_policies: Option<Vec<Spanned<String>>>,
+    /// Console sign-in: a login profile whose one-time password (reset at first sign-in) apply
+    /// writes to `--password-file`. Default: `true`. Without it the user has no credentials.
+    #[serde(default)]
+    pub console: Option<Spanned<bool>>,
+}
+
 /// How the end customer gets into new member accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -309,6 +337,10 @@ pub struct Policy {
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
     pub document: Option<Spanned<serde_json::Value>>,
+    /// One of orgctl's ready-made documents (`presets/` in orgctl's repository), instead of
+    /// `file` or `document`.
+    #[serde(default)]
+    pub preset: Option<Spanned<Preset>>,
     /// Targets: `root`, OU paths and account names.
     #[serde(default)]
     pub attach: Vec<Spanned<String>>,
@@ -318,6 +350,21 @@ pub struct Policy {
     /// `active` (default) or `delete`: the policy is detached everywhere and deleted.
     #[serde(default)]
     pub lifecycle: Spanned<PolicyLifecycle>,
+}
+
+/// orgctl's ready-made policy documents, each a service control policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// Member accounts cannot leave the organization (`organizations:LeaveOrganization`).
+    DenyLeaveOrganization,
+    /// No Cost Explorer or cost reports: customers on a shared payer or resold would see the
+    /// provider's buy prices.
+    DenyCostExplorer,
+    /// IAM users can do nothing but set up their MFA device until they sign in with MFA.
+    RequireMfa,
+    /// The root user of member accounts can do nothing.
+    DenyRootUser,
 }
 
 /// Whether a policy should exist.

@@ -15,7 +15,7 @@ use self::yaml::{Document, scalar};
 use crate::config::{BusinessModel, Party, Payer, PolicyType};
 use crate::diagnostic::Diagnostic;
 use crate::live::{AccountStatus, LiveAccount, LiveOu, LivePolicy, LiveState};
-use crate::model::limits::is_aws_tag;
+use crate::model::limits::is_reserved_tag;
 use crate::model::ownership::{AccountKind, Ownership, model_name, party_key, party_name};
 use crate::model::{expand_template, policy_type_name};
 use crate::rules::Rule;
@@ -675,7 +675,7 @@ fn member(
 fn tags(document: &mut Document, indent: usize, tags: &BTreeMap<String, String>) {
     let own: BTreeMap<String, String> = tags
         .iter()
-        .filter(|(key, _)| !is_aws_tag(key))
+        .filter(|(key, _)| !is_reserved_tag(key))
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
     if !own.is_empty() {

@@ -46,6 +46,7 @@ use crate::config::PolicyType;
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 
+mod iam;
 mod write;
 
 pub use write::AwsWriter;
@@ -93,6 +94,8 @@ pub struct Aws {
     client: organizations::Client,
     sdk_config: aws_config::SdkConfig,
     requests: Arc<AtomicUsize>,
+    /// IAM clients acting inside member accounts, by account id.
+    members: Arc<tokio::sync::Mutex<std::collections::HashMap<String, aws_sdk_iam::Client>>>,
     options: Options,
     progress: Option<indicatif::ProgressBar>,
 }
@@ -144,6 +147,7 @@ impl Aws {
             client: organizations::Client::from_conf(config),
             sdk_config: sdk,
             requests,
+            members: Arc::default(),
             options: options.clone(),
             progress,
         })
@@ -339,6 +343,14 @@ impl Aws {
 }
 
 impl OrgReader for Aws {
+    async fn read_iam(
+        &self,
+        accounts: &[String],
+        access_role: &str,
+    ) -> Result<Option<Vec<super::LiveIam>>, Diagnostic> {
+        self.read_member_iam(accounts, access_role).await.map(Some)
+    }
+
     async fn read(&self) -> Result<LiveState, Diagnostic> {
         let started = Instant::now();
         self.tick("organization");
@@ -440,6 +452,7 @@ impl OrgReader for Aws {
             policies,
             // The closure quota is a Service Quotas value; orgctl does not read it (yet).
             account_closures: None,
+            iam: Vec::new(),
         };
         state.normalise();
         if self.progress.is_some() {

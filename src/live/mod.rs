@@ -7,6 +7,7 @@
 //! executor's work (`apply`).
 
 mod lease;
+pub mod password;
 
 pub mod aws;
 pub mod snapshot;
@@ -27,6 +28,37 @@ use crate::diagnostic::Diagnostic;
 pub trait OrgReader {
     /// Everything orgctl manages: organization, root, OUs, accounts, policies, tags, targets.
     fn read(&self) -> impl Future<Output = Result<LiveState, Diagnostic>>;
+
+    /// The IAM orgctl created inside `accounts` (member account ids), reached through
+    /// `access_role`; `None` when [`OrgReader::read`] holds it already (a snapshot).
+    fn read_iam(
+        &self,
+        accounts: &[String],
+        access_role: &str,
+    ) -> impl Future<Output = Result<Option<Vec<LiveIam>>, Diagnostic>> {
+        let _ = (accounts, access_role);
+        async { Ok(None) }
+    }
+}
+
+/// Reads the organization, then the IAM the plan of `desired` needs (`plan::iam_scope`).
+pub async fn read_for<R: OrgReader>(
+    reader: &R,
+    desired: Option<&crate::model::Desired>,
+) -> Result<LiveState, Diagnostic> {
+    let mut state = reader.read().await?;
+    if let Some(desired) = desired {
+        let scope = crate::plan::iam_scope(desired, &state);
+        if !scope.is_empty()
+            && let Some(iam) = reader
+                .read_iam(&scope, &desired.organization.member_access_role)
+                .await?
+        {
+            state.iam = iam;
+            state.normalise();
+        }
+    }
+    Ok(state)
 }
 
 /// Changes the live organization.
@@ -174,6 +206,48 @@ pub enum Write {
         /// The root, OU or account.
         target_id: String,
     },
+    /// Make an IAM role in a member account exactly this (creating it if needed), under orgctl's
+    /// path and tagged as orgctl's; then tag the account as holding orgctl's IAM.
+    PutRole {
+        /// The member account.
+        account_id: String,
+        /// The role orgctl assumes there.
+        access_role: String,
+        /// The role name.
+        name: String,
+        /// The partner it is for.
+        partner: String,
+        /// The trust policy.
+        trust_policy: String,
+        /// The managed policy ARNs it has, and no others.
+        managed_policies: Vec<String>,
+    },
+    /// Delete an IAM role orgctl created (its policies detached first).
+    DeleteRole {
+        /// The member account.
+        account_id: String,
+        /// The role orgctl assumes there.
+        access_role: String,
+        /// The role name.
+        name: String,
+    },
+    /// Make the end customer's IAM user exactly this (creating it if needed): its managed
+    /// policies, the `require-mfa` preset inline, and a console password if asked, whose one-time
+    /// value goes only to `password_file`.
+    PutUser {
+        /// The member account.
+        account_id: String,
+        /// The role orgctl assumes there.
+        access_role: String,
+        /// The user name.
+        name: String,
+        /// The managed policy ARNs it has, and no others.
+        managed_policies: Vec<String>,
+        /// Whether it gets a console password.
+        console: bool,
+        /// Where a new one-time password is written (mode 0600); required when `console`.
+        password_file: Option<std::path::PathBuf>,
+    },
     /// Set and remove tags.
     Tag {
         /// The root, OU, account or policy.
@@ -205,6 +279,70 @@ pub struct LiveState {
     /// The account-closure quota, when the backend can read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_closures: Option<ClosureQuota>,
+    /// IAM that orgctl created inside member accounts, for the accounts whose IAM was read: one
+    /// entry per account, empty when orgctl manages nothing there. An account without an entry
+    /// holds no IAM of orgctl's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub iam: Vec<LiveIam>,
+}
+
+/// The IAM path of every role and user orgctl creates: it lists them without touching the rest.
+pub const IAM_PATH: &str = "/orgctl/";
+/// The tag on roles and users orgctl created.
+pub const MANAGED_TAG: &str = "orgctl:managed";
+/// The tag naming the partner a role was created for.
+pub const PARTNER_TAG: &str = "orgctl:partner";
+/// The tag on accounts (in Organizations) that hold IAM orgctl created.
+pub const ACCOUNT_IAM_TAG: &str = "orgctl:iam";
+
+/// IAM orgctl created in one member account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveIam {
+    /// The member account.
+    pub account_id: String,
+    /// Roles under orgctl's path, sorted by name.
+    #[serde(default)]
+    pub roles: Vec<LiveRole>,
+    /// Users under orgctl's path, sorted by name.
+    #[serde(default)]
+    pub users: Vec<LiveUser>,
+}
+
+/// An IAM role orgctl created (for a partner).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveRole {
+    /// The role name.
+    pub name: String,
+    /// Its trust policy, as AWS returns it (decoded).
+    pub trust_policy: String,
+    /// Attached managed policy ARNs, sorted.
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
+    /// Its tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// An IAM user orgctl created (the end customer's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveUser {
+    /// The user name.
+    pub name: String,
+    /// Attached managed policy ARNs, sorted.
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
+    /// Names of its inline policies, sorted.
+    #[serde(default)]
+    pub inline_policies: Vec<String>,
+    /// Whether it has a console password (a login profile).
+    #[serde(default)]
+    pub console: bool,
+    /// Its tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// The organization itself.
@@ -330,6 +468,18 @@ impl LiveState {
         for policy in &mut self.policies {
             policy.targets.sort();
             policy.targets.dedup();
+        }
+        self.iam.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        for iam in &mut self.iam {
+            iam.roles.sort_by(|a, b| a.name.cmp(&b.name));
+            iam.users.sort_by(|a, b| a.name.cmp(&b.name));
+            for role in &mut iam.roles {
+                role.managed_policies.sort();
+            }
+            for user in &mut iam.users {
+                user.managed_policies.sort();
+                user.inline_policies.sort();
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 //! credentials, and is the format `orgctl export` writes. The file is versioned: `format` names
 //! it and `version` is bumped on any incompatible change.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -60,6 +61,8 @@ struct SnapshotIn {
     policies: Vec<super::LivePolicy>,
     #[serde(default)]
     account_closures: Option<super::ClosureQuota>,
+    #[serde(default)]
+    iam: Vec<super::LiveIam>,
 }
 
 /// A snapshot file as a live organization.
@@ -145,6 +148,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<LiveState, Diagnostic> {
         accounts: snapshot.accounts,
         policies: snapshot.policies,
         account_closures: snapshot.account_closures,
+        iam: snapshot.iam,
     };
     state.normalise();
     Ok(state)
@@ -440,8 +444,116 @@ impl SnapshotWriter {
                 tags.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
                 Ok(None)
             }
+            Write::PutRole {
+                account_id,
+                name,
+                partner,
+                trust_policy,
+                managed_policies,
+                ..
+            } => {
+                let iam = member_iam(state, account_id)?;
+                let role = super::LiveRole {
+                    name: name.clone(),
+                    trust_policy: trust_policy.clone(),
+                    managed_policies: sorted(managed_policies),
+                    tags: BTreeMap::from([
+                        (super::MANAGED_TAG.to_owned(), "true".to_owned()),
+                        (super::PARTNER_TAG.to_owned(), partner.clone()),
+                    ]),
+                };
+                iam.roles.retain(|existing| existing.name != *name);
+                iam.roles.push(role);
+                Ok(None)
+            }
+            Write::DeleteRole {
+                account_id, name, ..
+            } => {
+                if let Some(iam) = state
+                    .iam
+                    .iter_mut()
+                    .find(|iam| iam.account_id == *account_id)
+                {
+                    iam.roles.retain(|role| role.name != *name);
+                }
+                Ok(None)
+            }
+            Write::PutUser {
+                account_id,
+                name,
+                managed_policies,
+                console,
+                password_file,
+                ..
+            } => {
+                let iam = member_iam(state, account_id)?;
+                let had_console = iam
+                    .users
+                    .iter()
+                    .any(|user| user.name == *name && user.console);
+                if *console && !had_console {
+                    let path = password_file
+                        .as_deref()
+                        .ok_or("a console user needs --password-file for its one-time password")?;
+                    // The snapshot stands in for IAM: the password goes where AWS's would.
+                    super::password::record(path, account_id, name)
+                        .map_err(|error| error.message)?;
+                }
+                iam.users.retain(|user| user.name != *name);
+                iam.users.push(super::LiveUser {
+                    name: name.clone(),
+                    managed_policies: sorted(managed_policies),
+                    inline_policies: vec![
+                        crate::model::preset::name(crate::config::Preset::RequireMfa).to_owned(),
+                    ],
+                    console: *console || had_console,
+                    tags: BTreeMap::from([(super::MANAGED_TAG.to_owned(), "true".to_owned())]),
+                });
+                Ok(None)
+            }
         }
     }
+}
+
+fn sorted(items: &[String]) -> Vec<String> {
+    let mut items = items.to_vec();
+    items.sort();
+    items.dedup();
+    items
+}
+
+/// The IAM of a member account (created empty), after tagging the account as holding orgctl's IAM.
+fn member_iam<'s>(
+    state: &'s mut LiveState,
+    account_id: &str,
+) -> Result<&'s mut super::LiveIam, String> {
+    if account_id == state.organization.management_account_id {
+        return Err("orgctl keeps no IAM in the management account".to_owned());
+    }
+    let account = state
+        .accounts
+        .iter_mut()
+        .find(|account| account.id == account_id)
+        .ok_or_else(|| format!("account {account_id} is not in the organization"))?;
+    account
+        .tags
+        .insert(super::ACCOUNT_IAM_TAG.to_owned(), "managed".to_owned());
+    let index = match state
+        .iam
+        .iter()
+        .position(|iam| iam.account_id == account_id)
+    {
+        Some(index) => index,
+        None => {
+            state.iam.push(super::LiveIam {
+                account_id: account_id.to_owned(),
+                roles: Vec::new(),
+                users: Vec::new(),
+            });
+            state.iam.len() - 1
+        }
+    };
+    Ok(&mut state.iam[index])
 }
 
 impl OrgWriter for SnapshotWriter {

@@ -91,6 +91,18 @@ pub fn is_aws_tag(key: &str) -> bool {
         .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
 }
 
+/// The prefix of the tags orgctl keeps for itself (`orgctl:lease` on the root, `orgctl:iam` on
+/// accounts whose IAM it manages, `orgctl:managed` on roles and users it created).
+pub const ORGCTL_TAG_PREFIX: &str = "orgctl:";
+
+/// Whether a tag belongs to AWS or to orgctl itself rather than to the file.
+pub fn is_reserved_tag(key: &str) -> bool {
+    is_aws_tag(key)
+        || key
+            .get(..ORGCTL_TAG_PREFIX.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(ORGCTL_TAG_PREFIX))
+}
+
 /// The tag character set of AWS: letters, numbers, spaces and `_ . : / = + - @`.
 fn tag_character_allowed(c: char) -> bool {
     c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)
@@ -125,6 +137,8 @@ pub(super) fn check_tags(checker: &mut Checker, tags: &Tags, owner_span: Span, o
             ))
         } else if is_aws_tag(&key.value) {
             Some("starts with `aws:`, which AWS reserves for its own tags".to_owned())
+        } else if is_reserved_tag(&key.value) {
+            Some("starts with `orgctl:`, which orgctl reserves for its own tags".to_owned())
         } else {
             disallowed_chars(&key.value, tag_character_allowed).map(|bad| format!("contains {bad}"))
         };
@@ -245,6 +259,21 @@ pub(super) fn check_role_name(checker: &mut Checker, name: &Spanned<String>) {
                 "invalid role name",
             )
             .help("IAM role names are 1–64 letters, digits and `_ + = , . @ -`, e.g. `PartnerOperations`");
+        checker.push(diagnostic);
+    }
+}
+
+/// IAM user names: 1–64 of `[\w+=,.@-]`.
+pub(super) fn check_user_name(checker: &mut Checker, name: &Spanned<String>) {
+    if let Some(problem) = identifier_problem(&name.value, 1..=64, "_+=,.@-", "IAM") {
+        let diagnostic = checker
+            .at(
+                Rule::RoleName,
+                name.span,
+                format!("the IAM user name `{}` {problem}", name.value),
+                "invalid user name",
+            )
+            .help("IAM user names are 1–64 letters, digits and `_ + = , . @ -`, e.g. `acme-admin`");
         checker.push(diagnostic);
     }
 }

@@ -12,6 +12,7 @@ mod ou;
 pub mod ownership;
 mod partner;
 mod policy;
+pub mod preset;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,7 +24,7 @@ use serde::Serialize;
 
 pub use account::{Account, EmailSource};
 pub use email::expand_template;
-pub use organization::{Organization, PartyInfo};
+pub use organization::{EndCustomerUser, Organization, PartyInfo, UserMode};
 pub use ou::Ou;
 pub use ownership::{AccountKind, Ownership};
 pub use partner::Partner;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::ownership::{AccountKind, Ownership, model_name, party_key, party_name};
-use super::{Checker, Desired, resolve_tags};
+use super::{Checker, Desired, limits, resolve_tags};
 use crate::config::{
     self, BusinessModel, ConfigFile, EndCustomerAccess, Party, Payer, PolicyType, Reporting, Span,
 };
@@ -34,6 +34,10 @@ pub struct Organization {
     pub email_template: String,
     /// How the end customer gets into new member accounts.
     pub end_customer_access: Option<EndCustomerAccess>,
+    /// The end customer's IAM user and when orgctl manages it, if it does.
+    pub end_customer_user: Option<EndCustomerUser>,
+    /// The role orgctl assumes in member accounts to manage IAM there.
+    pub member_access_role: String,
     /// Policy types enabled on the root.
     pub enabled_policy_types: BTreeSet<PolicyType>,
     /// Tags on the root.
@@ -41,6 +45,37 @@ pub struct Organization {
     /// How live member accounts the file does not declare are reported.
     pub undeclared_accounts: Reporting,
 }
+
+/// The end customer's IAM user, resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndCustomerUser {
+    /// The user name.
+    pub name: String,
+    /// Managed policy ARNs, sorted (the `require-mfa` preset is attached inline besides).
+    pub managed_policies: Vec<String>,
+    /// Whether the user gets a console password (written to `--password-file` by apply).
+    pub console: bool,
+    /// When orgctl manages the user.
+    pub mode: UserMode,
+}
+
+/// When orgctl creates and keeps the end customer's user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserMode {
+    /// Created once, right after the account, and never touched again (the customer owns the
+    /// account: `resold`, `ecam`).
+    Handover,
+    /// Kept in every active member account (the operator owns the members: `spam`).
+    Ongoing,
+}
+
+/// The default role AWS creates in accounts made through Organizations.
+pub const DEFAULT_MEMBER_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
+/// The default name of the end customer's IAM user.
+pub const DEFAULT_END_CUSTOMER_USER: &str = "end-customer";
+/// The default policy of the end customer's IAM user: administrative access.
+pub const DEFAULT_END_CUSTOMER_POLICY: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
 /// A declared party.
 #[derive(Debug, Clone, Serialize)]
@@ -131,19 +166,30 @@ pub(super) fn resolve(checker: &mut Checker, raw: &config::Organization) -> Orga
 
     let enabled_policy_types = raw.enabled_policy_types.iter().map(|t| t.value).collect();
     let tags = resolve_tags(checker, &raw.tags, raw.name.span, "the organization root");
+    let operator = raw
+        .operator
+        .as_ref()
+        .map_or(ownership.management, |operator| operator.value);
+    let member_access_role = match &raw.member_access_role {
+        Some(role) => {
+            limits::check_role_name(checker, role);
+            role.value.clone()
+        }
+        None => DEFAULT_MEMBER_ACCESS_ROLE.to_owned(),
+    };
+    let end_customer_user = end_customer_user(checker, raw, ownership, operator);
     Organization {
         name: raw.name.value.clone(),
         business_model,
         ownership,
         payer: raw.payer.value,
-        operator: raw
-            .operator
-            .as_ref()
-            .map_or(ownership.management, |operator| operator.value),
+        operator,
         provider,
         customer,
         email_template: raw.email_template.value.clone(),
         end_customer_access: raw.end_customer_access.as_ref().map(|access| access.value),
+        end_customer_user,
+        member_access_role,
         enabled_policy_types,
         tags,
         undeclared_accounts: raw
@@ -151,6 +197,77 @@ pub(super) fn resolve(checker: &mut Checker, raw: &config::Organization) -> Orga
             .as_ref()
             .map_or_else(|| default_undeclared_accounts(business_model), |r| r.value),
     }
+}
+
+/// The end customer's IAM user: declared with `end_customer_access: iam_user` where a provider
+/// creates the customer's accounts. A hand-over where the customer owns the members, kept where
+/// the operator owns them.
+fn end_customer_user(
+    checker: &mut Checker,
+    raw: &config::Organization,
+    ownership: Ownership,
+    operator: Party,
+) -> Option<EndCustomerUser> {
+    let declared = raw.end_customer_user.as_ref();
+    let wanted = raw
+        .end_customer_access
+        .as_ref()
+        .is_some_and(|access| access.value == EndCustomerAccess::IamUser);
+    if let (Some(user), false) = (declared, wanted) {
+        let diagnostic = checker
+            .at(
+                Rule::EndCustomerAccessUnused,
+                user.span,
+                "`end_customer_user` is declared, but `end_customer_access` is not `iam_user`",
+                "has no effect",
+            )
+            .help("write `end_customer_access: iam_user`, or remove `end_customer_user`");
+        checker.push(diagnostic);
+    }
+    if !wanted || ownership.management == Party::Customer {
+        return None;
+    }
+    let mode = if ownership.members == Party::Customer {
+        // The customer owns the member accounts: only the provider that creates them hands them
+        // over, and only then.
+        if operator != Party::Provider {
+            return None;
+        }
+        UserMode::Handover
+    } else {
+        // Provider-owned members: only the provider reaches them (the boundary check reports a
+        // customer's file that asks for it).
+        if operator != ownership.members {
+            return None;
+        }
+        UserMode::Ongoing
+    };
+    let default = config::EndCustomerUser::default();
+    let user = declared.map_or(&default, |user| &user.value);
+    let name = match &user.name {
+        Some(name) => {
+            limits::check_user_name(checker, name);
+            name.value.clone()
+        }
+        None => DEFAULT_END_CUSTOMER_USER.to_owned(),
+    };
+    let mut managed_policies: Vec<String> = match &user.managed_policies {
+        Some(arns) => {
+            for arn in arns {
+                super::partner::check_policy_arn(checker, arn);
+            }
+            arns.iter().map(|arn| arn.value.clone()).collect()
+        }
+        None => vec![DEFAULT_END_CUSTOMER_POLICY.to_owned()],
+    };
+    managed_policies.sort();
+    managed_policies.dedup();
+    Some(EndCustomerUser {
+        name,
+        managed_policies,
+        console: user.console.as_ref().is_none_or(|console| console.value),
+        mode,
+    })
 }
 
 /// Where accounts may be created natively they are no surprise; under `resold` every account
@@ -338,6 +455,25 @@ fn check_operator_boundary(checker: &mut Checker, file: &ConfigFile, desired: &D
         return;
     }
     let model = model_name(organization.business_model);
+    let wants_user = file
+        .organization
+        .end_customer_access
+        .as_ref()
+        .filter(|access| access.value == EndCustomerAccess::IamUser);
+    if let (Some(access), Party::Provider) = (wants_user, ownership.members) {
+        let diagnostic = checker
+            .at(
+                Rule::OperatorBoundary,
+                access.span,
+                format!(
+                    "{} runs this file, but under `{model}` the provider owns the member accounts and keeps the customer's IAM users in them",
+                    party_name(operator)
+                ),
+                "out of the operator's reach",
+            )
+            .help("the provider's file declares `end_customer_access: iam_user`; remove it from this one");
+        checker.push(diagnostic);
+    }
     let runs = match &file.organization.operator {
         Some(_) => format!("{} runs this file", party_name(operator)),
         None => format!(

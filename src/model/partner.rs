@@ -208,7 +208,7 @@ fn parse_until(checker: &mut Checker, until: &Spanned<String>) -> Option<NaiveDa
 }
 
 /// IAM policy ARNs: `arn:<partition>:iam::<aws|account id>:policy/<path and name>`.
-fn check_policy_arn(checker: &mut Checker, arn: &Spanned<String>) {
+pub(super) fn check_policy_arn(checker: &mut Checker, arn: &Spanned<String>) {
     let parts: Vec<&str> = arn.value.splitn(6, ':').collect();
     let valid = matches!(
         parts.as_slice(),

@@ -7,7 +7,9 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::organization::Organization;
-use super::{Account, Checker, Ou, OuPath, check_duplicate_references, limits, ou, resolve_tags};
+use super::{
+    Account, Checker, Ou, OuPath, check_duplicate_references, limits, ou, preset, resolve_tags,
+};
 use crate::config::{
     self, ConfigFile, Payer, PolicyLifecycle, PolicySource, PolicyType, Span, Spanned,
 };
@@ -202,30 +204,33 @@ fn resolve_document(
     raw: &config::Policy,
     file: Option<&PolicySource>,
 ) -> Option<String> {
-    let (value, span) = match (&raw.file, &raw.document) {
-        (Some(_), Some(_)) | (None, None) => {
-            let both = raw.file.is_some();
-            let mut diagnostic = checker
-                .at(
-                    Rule::PolicySource,
-                    name.span,
-                    if both {
-                        format!("policy `{}` has both `file` and `document`", name.value)
-                    } else {
-                        format!("policy `{}` has neither `file` nor `document`", name.value)
-                    },
-                    if both { "two documents" } else { "no document" },
-                )
-                .help("give exactly one: `file: policies/name.json` (relative to this YAML) or an inline `document`");
-            if let (Some(file), Some(document)) = (&raw.file, &raw.document) {
-                diagnostic = diagnostic
-                    .also(file.span, "one here")
-                    .also(document.span, "another here");
+    let (value, span) = match (&raw.file, &raw.document, &raw.preset) {
+        (None, None, Some(preset)) => {
+            let wanted = preset::policy_type(preset.value);
+            if raw.policy_type.value != wanted {
+                let diagnostic = checker
+                    .at(
+                        Rule::ConfigInvalidValue,
+                        preset.span,
+                        format!(
+                            "policy `{}` is a `{}` policy, but the preset `{}` is a `{}` policy",
+                            name.value,
+                            type_name(raw.policy_type.value),
+                            preset::name(preset.value),
+                            type_name(wanted)
+                        ),
+                        "a preset of another type",
+                    )
+                    .also(raw.policy_type.span, "the policy's type")
+                    .help(format!("write `type: {}`", type_name(wanted)));
+                checker.push(diagnostic);
+                return None;
             }
-            checker.push(diagnostic);
-            return None;
+            // The presets are orgctl's own JSON files, tested to parse.
+            let value = serde_json::from_str(preset::document(preset.value)).unwrap_or_default();
+            (value, preset.span)
         }
-        (Some(path), None) => match file? {
+        (Some(path), None, None) => match file? {
             PolicySource::Read(source) => match parse_json(source) {
                 Ok(value) => (value, path.span),
                 Err(diagnostic) => {
@@ -257,7 +262,7 @@ fn resolve_document(
                 return None;
             }
         },
-        (None, Some(document)) => match &document.value {
+        (None, Some(document), None) => match &document.value {
             serde_json::Value::String(text) => {
                 match serde_json::from_str::<serde_json::Value>(text) {
                     Ok(value) => (value, document.span),
@@ -281,6 +286,40 @@ fn resolve_document(
             }
             value => (value.clone(), document.span),
         },
+        _ => {
+            let given: Vec<(&str, Span)> = [
+                raw.file.as_ref().map(|f| ("file", f.span)),
+                raw.document.as_ref().map(|d| ("document", d.span)),
+                raw.preset.as_ref().map(|p| ("preset", p.span)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let many = !given.is_empty();
+            let names: Vec<String> = given.iter().map(|(what, _)| format!("`{what}`")).collect();
+            let mut diagnostic = checker
+                .at(
+                    Rule::PolicySource,
+                    name.span,
+                    if many {
+                        format!(
+                            "policy `{}` has {}{}",
+                            name.value,
+                            if names.len() == 2 { "both " } else { "" },
+                            crate::suggest::and_list(&names.iter().map(String::as_str).collect::<Vec<_>>())
+                        )
+                    } else {
+                        format!("policy `{}` has no `file`, `document` or `preset`", name.value)
+                    },
+                    if many { "more than one document" } else { "no document" },
+                )
+                .help("give exactly one: `file: policies/name.json` (relative to this YAML), an inline `document`, or a `preset` (e.g. `preset: deny-leave-organization`)");
+            for (what, span) in given {
+                diagnostic = diagnostic.also(span, format!("`{what}` here"));
+            }
+            checker.push(diagnostic);
+            return None;
+        }
     };
     if !value.is_object() {
         let kind = match &value {

@@ -11,7 +11,7 @@ use crate::config::{
     AccountLifecycle, OuLifecycle, Party, Payer, PolicyLifecycle, PolicyType, Reporting,
 };
 use crate::live::{AccountStatus, LiveAccount, LiveOu, LivePolicy, LiveState, fingerprint};
-use crate::model::limits::is_aws_tag;
+use crate::model::limits::is_reserved_tag;
 use crate::model::{Account, Desired, OuPath, Target, policy_limits, policy_type_name};
 use crate::rules::{Rule, Severity};
 
@@ -51,6 +51,7 @@ pub(super) fn diff(desired: &Desired, live: &LiveState) -> Diff {
     differ.root_tags();
     differ.organizational_units();
     differ.accounts();
+    differ.iam();
     differ.policies();
     differ.deleted_ous_left_empty();
     differ.emptied_ous();
@@ -168,7 +169,7 @@ impl<'a> Differ<'a> {
         // Tags in AWS's own `aws:` namespace are not the file's: nobody but AWS can remove them.
         let unset: Vec<String> = before
             .keys()
-            .filter(|key| !after.contains_key(*key) && !is_aws_tag(key))
+            .filter(|key| !after.contains_key(*key) && !is_reserved_tag(key))
             .cloned()
             .collect();
         if set.is_empty() && unset.is_empty() {
@@ -716,6 +717,27 @@ impl<'a> Differ<'a> {
         }
     }
 
+    /// Roles and users inside member accounts (`plan::iam`).
+    fn iam(&mut self) {
+        let created = self
+            .changes
+            .iter()
+            .filter(|change| matches!(change.action, Action::CreateAccount { .. }))
+            .map(|change| change.address.clone())
+            .collect();
+        let (changes, findings) = super::iam::diff(
+            self.desired,
+            self.live,
+            &super::iam::Accounts {
+                address_of_id: &self.address_of_id,
+                leaving: &self.leaving,
+                created,
+            },
+        );
+        self.changes.extend(changes);
+        self.findings.extend(findings);
+    }
+
     fn policies(&mut self) {
         let desired = self.desired;
         let mut by_key: HashMap<(PolicyType, &str), Vec<&LivePolicy>> = HashMap::new();
@@ -1134,6 +1156,11 @@ impl<'a> Differ<'a> {
                 }
                 Action::CreateOu { parent, .. } | Action::CreateAccount { parent, .. } => {
                     referred.insert(parent.as_str());
+                }
+                Action::PutRole { account, .. }
+                | Action::PutUser { account, .. }
+                | Action::DeleteRole { account, .. } => {
+                    referred.insert(account.as_str());
                 }
                 _ => {}
             }

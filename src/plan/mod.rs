@@ -6,7 +6,10 @@
 //! resource it touches, so a stale saved plan can be refused.
 
 mod diff;
+mod iam;
 mod order;
+
+pub use iam::{scope as iam_scope, trust_policy};
 
 use std::collections::BTreeMap;
 
@@ -219,6 +222,57 @@ pub enum Action {
         /// The target's address.
         target: String,
     },
+    /// Create or correct a partner's IAM role in a member account.
+    PutRole {
+        /// The account's address.
+        account: String,
+        /// The role orgctl assumes in the account.
+        access_role: String,
+        /// The role name.
+        name: String,
+        /// The partner it is for.
+        partner: String,
+        /// The trust policy (the partner's account, and its external id).
+        trust_policy: String,
+        /// The managed policy ARNs it gets, sorted.
+        managed_policies: Vec<String>,
+        /// The role as it is, when it exists.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<RoleBefore>,
+    },
+    /// Revoke a partner's access: delete the role orgctl created for it.
+    DeleteRole {
+        /// The account's address.
+        account: String,
+        /// The account id.
+        account_id: String,
+        /// The role orgctl assumes in the account.
+        access_role: String,
+        /// The role name.
+        name: String,
+        /// The partner it was for, as its tag says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partner: Option<String>,
+    },
+    /// Create or correct the end customer's IAM user in a member account. No password is in the
+    /// plan: apply writes a new console password to `--password-file` only.
+    PutUser {
+        /// The account's address.
+        account: String,
+        /// The role orgctl assumes in the account.
+        access_role: String,
+        /// The user name.
+        name: String,
+        /// The managed policy ARNs it gets, sorted (the `require-mfa` preset is put inline).
+        managed_policies: Vec<String>,
+        /// Whether it gets a console password.
+        console: bool,
+        /// A hand-over: created with a new account and never touched again.
+        handover: bool,
+        /// The user as it is, when it exists.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<UserBefore>,
+    },
     /// Set and remove tags on an existing resource.
     UpdateTags {
         /// The resource id.
@@ -230,6 +284,24 @@ pub enum Action {
         /// The live tags.
         before: BTreeMap<String, String>,
     },
+}
+
+/// A role as it is, before a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RoleBefore {
+    /// Its trust policy.
+    pub trust_policy: String,
+    /// Its managed policies.
+    pub managed_policies: Vec<String>,
+}
+
+/// A user as it is, before a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UserBefore {
+    /// Its managed policies.
+    pub managed_policies: Vec<String>,
+    /// Whether it has a console password.
+    pub console: bool,
 }
 
 /// A value before and after.
@@ -271,7 +343,16 @@ impl Action {
             Action::EnablePolicyType { .. }
             | Action::CreateOu { .. }
             | Action::CreateAccount { .. }
-            | Action::CreatePolicy { .. } => Kind::Create,
+            | Action::CreatePolicy { .. }
+            | Action::PutRole { before: None, .. }
+            | Action::PutUser { before: None, .. } => Kind::Create,
+            Action::PutRole {
+                before: Some(_), ..
+            }
+            | Action::PutUser {
+                before: Some(_), ..
+            } => Kind::Update,
+            Action::DeleteRole { .. } => Kind::Delete,
             Action::RenameOu { .. }
             | Action::RenameAccount { .. }
             | Action::UpdatePolicy { .. }
@@ -305,6 +386,9 @@ impl Action {
             Action::AttachPolicy { .. } => "attach_policy",
             Action::DetachPolicy { .. } => "detach_policy",
             Action::UpdateTags { .. } => "update_tags",
+            Action::PutRole { .. } => "put_role",
+            Action::DeleteRole { .. } => "delete_role",
+            Action::PutUser { .. } => "put_user",
         }
     }
 }

@@ -106,8 +106,8 @@ fn phase(action: &Action) -> u8 {
         Action::CreateAccount { .. } => 3,
         Action::MoveAccount { .. } | Action::RenameAccount { .. } => 4,
         Action::UpdateTags { .. } => 5,
-        Action::AttachPolicy { .. } => 6,
-        Action::DetachPolicy { .. } => 7,
+        Action::AttachPolicy { .. } | Action::PutRole { .. } | Action::PutUser { .. } => 6,
+        Action::DetachPolicy { .. } | Action::DeleteRole { .. } => 7,
         Action::CloseAccount { .. } | Action::RemoveAccount { .. } => 8,
         Action::DeletePolicy { .. } => 9,
         Action::DeleteOu { .. } => 10,
@@ -180,6 +180,9 @@ fn edges(changes: &[Change], detach_first: &BTreeSet<(String, String)>) -> Vec<(
             Action::CreateOu { parent, .. } => after(creation(parent)),
             Action::CreateAccount { parent, .. } => after(creation(parent)),
             Action::MoveAccount { to, .. } => after(creation(to)),
+            Action::PutRole { account, .. } | Action::PutUser { account, .. } => {
+                after(creation(account));
+            }
             Action::CreatePolicy { policy_type, .. } => {
                 after(
                     enabled

@@ -47,12 +47,13 @@ const GROUPS: &[&str] = &[
     "Accounts",
     "Policies",
     "Attachments",
+    "Access in member accounts",
     "Manual steps",
 ];
 
 fn group(change: &Change) -> usize {
     if change.action.kind() == Kind::Manual {
-        return 5;
+        return 6;
     }
     match change
         .address
@@ -63,6 +64,7 @@ fn group(change: &Change) -> usize {
         "account" => 2,
         "policy" => 3,
         "attachment" => 4,
+        "role" | "user" => 5,
         _ => 0,
     }
 }
@@ -290,6 +292,74 @@ fn details(change: &Change) -> Vec<String> {
         Action::AttachPolicy { .. } | Action::DetachPolicy { .. } => {
             lines.push(change.reason.clone())
         }
+        Action::PutRole {
+            trust_policy,
+            managed_policies,
+            before,
+            ..
+        } => {
+            lines.push(change.reason.clone());
+            match before {
+                None => {
+                    lines.push(format!("trusts {}", trusted(trust_policy)));
+                    lines.push(format!("managed policies: {}", managed_policies.join(", ")));
+                }
+                Some(before) => {
+                    if before.trust_policy != *trust_policy {
+                        lines.push("trust policy:".to_owned());
+                        lines.extend(
+                            document_diff(&before.trust_policy, trust_policy)
+                                .into_iter()
+                                .map(|l| format!("  {l}")),
+                        );
+                    }
+                    if before.managed_policies != *managed_policies {
+                        lines.push(format!(
+                            "managed policies: {} -> {}",
+                            before.managed_policies.join(", "),
+                            managed_policies.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+        Action::DeleteRole { account_id, .. } => {
+            lines.push(format!("{} (in {account_id})", change.reason));
+            lines.push("detach its policies and delete it".to_owned());
+        }
+        Action::PutUser {
+            managed_policies,
+            console,
+            handover,
+            before,
+            ..
+        } => {
+            lines.push(change.reason.clone());
+            let credentials = if *console {
+                "console password reset at first sign-in, written to --password-file only"
+            } else {
+                "no credentials"
+            };
+            match before {
+                None => lines.push(format!(
+                    "managed policies: {}; MFA required (require-mfa); {credentials}",
+                    managed_policies.join(", ")
+                )),
+                Some(before) => lines.push(format!(
+                    "managed policies: {} -> {}{}",
+                    before.managed_policies.join(", "),
+                    managed_policies.join(", "),
+                    if *console && !before.console {
+                        format!("; {credentials}")
+                    } else {
+                        String::new()
+                    }
+                )),
+            }
+            if *handover {
+                lines.push("a hand-over: orgctl does not touch it again".to_owned());
+            }
+        }
         Action::UpdateTags {
             set, unset, before, ..
         } => {
@@ -307,6 +377,32 @@ fn details(change: &Change) -> Vec<String> {
         }
     }
     lines
+}
+
+/// Who a trust policy lets in: its `AWS` principals, and whether an external id is required.
+fn trusted(trust_policy: &str) -> String {
+    let Ok(document) = serde_json::from_str::<serde_json::Value>(trust_policy) else {
+        return trust_policy.to_owned();
+    };
+    let statements = document["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    statements
+        .iter()
+        .map(|statement| {
+            let principal = statement["Principal"]["AWS"]
+                .as_str()
+                .unwrap_or("?")
+                .to_owned();
+            if statement["Condition"]["StringEquals"]["sts:ExternalId"].is_string() {
+                format!("{principal} (with its external id)")
+            } else {
+                principal
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A unified diff of two policy documents, pretty-printed so that each statement has its lines.

@@ -10,7 +10,8 @@ use orgctl::live::LiveState;
 use orgctl::live::snapshot::{self, Snapshot};
 use serde_json::Value;
 
-use crate::common::{self, moto::Moto, proxy::FaultProxy};
+use crate::common::moto::{Management, Moto, create_organization};
+use crate::common::{self, proxy::FaultProxy};
 
 const EXAMPLES: [&str; 5] = ["direct", "ecam", "resold", "shared-payer", "spam"];
 
@@ -97,7 +98,13 @@ fn every_example_applies_to_its_snapshot_and_then_plans_empty() {
         ));
         assert!(!before.is_empty(), "{name}: the example has changes");
 
-        let mut args = vec!["apply", "--state", "live.json"];
+        let mut args = vec![
+            "apply",
+            "--state",
+            "live.json",
+            "--password-file",
+            "passwords",
+        ];
         args.extend(APPLY_ALL);
         let output = orgctl_in(dir, &args);
         assert_eq!(
@@ -233,6 +240,8 @@ fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
             "--state",
             "live.json",
             "--allow-close",
+            "--password-file",
+            "passwords",
         ],
     );
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
@@ -258,6 +267,8 @@ fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
             "--state",
             "live.json",
             "--allow-close",
+            "--password-file",
+            "passwords",
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
@@ -276,6 +287,8 @@ fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
             "--state",
             "live.json",
             "--allow-close",
+            "--password-file",
+            "passwords",
         ],
     );
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
@@ -360,37 +373,6 @@ fn a_lease_held_elsewhere_refuses_until_force_unlocked_and_a_dead_one_is_taken_o
 // ---- Against moto -------------------------------------------------------------------------
 
 /// The management account moto made.
-struct Management {
-    id: String,
-    name: String,
-    email: String,
-}
-
-async fn create_organization(client: &aws_sdk_organizations::Client) -> Management {
-    use aws_sdk_organizations::types::OrganizationFeatureSet;
-    let organization = client
-        .create_organization()
-        .feature_set(OrganizationFeatureSet::All)
-        .send()
-        .await
-        .expect("CreateOrganization")
-        .organization
-        .expect("an organization");
-    let account = client
-        .describe_account()
-        .account_id(organization.master_account_id.unwrap_or_default())
-        .send()
-        .await
-        .expect("DescribeAccount")
-        .account
-        .expect("the management account");
-    Management {
-        id: account.id.unwrap_or_default(),
-        name: account.name.unwrap_or_default(),
-        email: account.email.unwrap_or_default(),
-    }
-}
-
 /// A configuration for moto's organization: the header, then `body`.
 fn scenario(management: &Management, body: &str) -> String {
     let domain = management.email.rsplit_once('@').map_or("", |(_, d)| d);
@@ -607,7 +589,8 @@ policies:
 fn every_example_applies_through_aws_and_then_plans_empty() {
     use orgctl::plan::Action;
     for name in EXAMPLES {
-        let (_guard, moto) = Moto::lock();
+        // The examples give partners AWS-managed policies.
+        let (_guard, moto) = Moto::lock_iam();
         let mut example = Snapshot::new(format!("examples/{name}/live.json"))
             .load()
             .expect("the snapshot loads");
@@ -649,8 +632,10 @@ fn every_example_applies_through_aws_and_then_plans_empty() {
             );
         std::fs::write(&config, yaml).expect("writable");
         let config = config.to_string_lossy().into_owned();
+        let passwords = directory.path().join("passwords");
 
-        let mut args = vec!["apply", config.as_str()];
+        let mut args = vec!["apply", config.as_str(), "--password-file"];
+        args.push(passwords.to_str().expect("a UTF-8 path"));
         args.extend(APPLY_ALL);
         let output = moto.orgctl(&args);
         assert_eq!(

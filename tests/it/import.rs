@@ -331,6 +331,7 @@ fn generate(shape: &Shape, seed: u64) -> LiveState {
         accounts,
         policies,
         account_closures: None,
+        iam: Vec::new(),
     };
     live.normalise();
     live

@@ -168,21 +168,12 @@ fn copy_example(name: &str, directory: &Path, ids: &BTreeMap<String, String>) {
 
 #[test]
 fn out_of_band_changes_are_reported_as_drift() {
-    use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType, Tag};
+    use aws_sdk_organizations::types::{PolicyType, Tag};
     let (_guard, moto) = Moto::lock();
     let client = moto.client();
     let runtime = common::moto::runtime();
     let (management, root_id, ou_id, account_id, policy_id) = runtime.block_on(async {
-        let organization = client.create_organization().feature_set(OrganizationFeatureSet::All).send().await.expect("org");
-        let organization = organization.organization.expect("an organization");
-        let management = client
-            .describe_account()
-            .account_id(organization.master_account_id.clone().unwrap_or_default())
-            .send()
-            .await
-            .expect("DescribeAccount")
-            .account
-            .expect("the management account");
+        let management = common::moto::create_organization(&client).await;
         let root_id = client.list_roots().send().await.expect("roots").roots.unwrap_or_default()[0].id.clone().unwrap_or_default();
         let _ = client.enable_policy_type().root_id(&root_id).policy_type(PolicyType::ServiceControlPolicy).send().await;
         let ou_id = client
@@ -227,8 +218,6 @@ fn out_of_band_changes_are_reported_as_drift() {
     let directory = tempfile::tempdir().expect("a temp dir");
     let domain = management
         .email
-        .as_deref()
-        .unwrap_or_default()
         .rsplit_once('@')
         .map(|(_, d)| d.to_owned())
         .unwrap_or_default();
@@ -251,9 +240,7 @@ policies:
     document: {{ Version: "2012-10-17", Statement: [{{ Effect: Deny, Action: "organizations:LeaveOrganization", Resource: "*" }}] }}
     attach: [Workloads]
 "#,
-        management.name.as_deref().unwrap_or_default(),
-        management.email.as_deref().unwrap_or_default(),
-        management.id.as_deref().unwrap_or_default(),
+        management.name, management.email, management.id,
     );
     let config = directory.path().join("orgctl.yaml");
     std::fs::write(&config, yaml).expect("writable");

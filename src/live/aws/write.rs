@@ -597,6 +597,14 @@ impl AwsWriter {
 }
 
 impl OrgReader for AwsWriter {
+    async fn read_iam(
+        &self,
+        accounts: &[String],
+        access_role: &str,
+    ) -> Result<Option<Vec<crate::live::LiveIam>>, Diagnostic> {
+        self.aws.read_iam(accounts, access_role).await
+    }
+
     async fn read(&self) -> Result<LiveState, Diagnostic> {
         let state = self.aws.read().await?;
         // The read asked DescribeOrganization already: no need to ask again when writing.
@@ -746,6 +754,49 @@ impl OrgWriter for AwsWriter {
                 )?;
             }
             Write::Tag { id, set, unset } => self.tag(id, set, unset).await?,
+            Write::PutRole {
+                account_id,
+                access_role,
+                name,
+                partner,
+                trust_policy,
+                managed_policies,
+            } => {
+                self.aws
+                    .put_role(
+                        account_id,
+                        access_role,
+                        name,
+                        partner,
+                        trust_policy,
+                        managed_policies,
+                    )
+                    .await?;
+            }
+            Write::DeleteRole {
+                account_id,
+                access_role,
+                name,
+            } => self.aws.delete_role(account_id, access_role, name).await?,
+            Write::PutUser {
+                account_id,
+                access_role,
+                name,
+                managed_policies,
+                console,
+                password_file,
+            } => {
+                self.aws
+                    .put_user(
+                        account_id,
+                        access_role,
+                        name,
+                        managed_policies,
+                        *console,
+                        password_file.as_deref(),
+                    )
+                    .await?;
+            }
         }
         Ok(None)
     }
@@ -785,7 +836,7 @@ impl OrgWriter for AwsWriter {
 }
 
 /// AWS's error code, if AWS answered with one.
-fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
+pub(super) fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
     match error {
         SdkError::ServiceError(service) => service.err().code(),
         _ => None,
@@ -793,7 +844,7 @@ fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
 }
 
 /// Success, or an error whose code says the work is already done.
-fn done_unless<T, E, R>(
+pub(super) fn done_unless<T, E, R>(
     result: Result<T, SdkError<E, R>>,
     operation: &str,
     resource: &str,

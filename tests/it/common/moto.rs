@@ -27,12 +27,26 @@ pub struct Moto {
 
 static SERVER: OnceLock<Moto> = OnceLock::new();
 static LOCK: Mutex<()> = Mutex::new(());
+static IAM_SERVER: OnceLock<Moto> = OnceLock::new();
+static IAM_LOCK: Mutex<()> = Mutex::new(());
 
 impl Moto {
     /// The shared server, reset, held for the caller's test.
     pub fn lock() -> (MutexGuard<'static, ()>, &'static Moto) {
         let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let moto = SERVER.get_or_init(start);
+        let moto = SERVER.get_or_init(|| start(&[]));
+        moto.post("/moto-api/reset");
+        (guard, moto)
+    }
+
+    /// A second server that knows AWS's managed IAM policies (`arn:aws:iam::aws:policy/...`),
+    /// for the tests that attach them. Loading them makes every CreateAccount slower, so the other
+    /// tests use [`Moto::lock`].
+    pub fn lock_iam() -> (MutexGuard<'static, ()>, &'static Moto) {
+        let guard = IAM_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let moto = IAM_SERVER.get_or_init(|| start(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]));
         moto.post("/moto-api/reset");
         (guard, moto)
     }
@@ -101,7 +115,7 @@ impl Moto {
     }
 }
 
-fn start() -> Moto {
+fn start(env: &[(&str, &str)]) -> Moto {
     let binary = std::env::var_os("ORGCTL_MOTO_SERVER")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join(".venv/bin/moto_server"));
@@ -120,6 +134,7 @@ fn start() -> Moto {
     );
     let child = Command::new("sh")
         .args(["-c", &script])
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -376,4 +391,36 @@ pub async fn seed(client: &organizations::Client, live: &LiveState) -> BTreeMap<
         }
     }
     ids
+}
+
+/// The management account of moto's organization (moto chooses its name and email).
+pub struct Management {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// Creates moto's organization (all features) and describes its management account.
+pub async fn create_organization(client: &organizations::Client) -> Management {
+    let organization = client
+        .create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("CreateOrganization")
+        .organization
+        .expect("an organization");
+    let account = client
+        .describe_account()
+        .account_id(organization.master_account_id.unwrap_or_default())
+        .send()
+        .await
+        .expect("DescribeAccount")
+        .account
+        .expect("the management account");
+    Management {
+        id: account.id.unwrap_or_default(),
+        name: account.name.unwrap_or_default(),
+        email: account.email.unwrap_or_default(),
+    }
 }

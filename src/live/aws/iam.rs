@@ -1,0 +1,487 @@
+//! IAM inside member accounts: orgctl assumes a role there (`member_access_role`, default
+//! `OrganizationAccountAccessRole`) through STS, then speaks IAM with those credentials.
+//!
+//! orgctl only ever lists, changes and deletes roles and users under its own path (`/orgctl/`),
+//! and checks the path again before changing one: IAM it did not create is never touched.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_sdk_iam as iam;
+use futures_util::{StreamExt, TryStreamExt, stream};
+use iam::config::SharedCredentialsProvider;
+
+use super::write::{code, done_unless};
+use super::{Aws, CountRequests, MAX_ATTEMPTS, aws_error};
+use crate::config::Preset;
+use crate::diagnostic::Diagnostic;
+use crate::live::{
+    ACCOUNT_IAM_TAG, IAM_PATH, LiveIam, LiveRole, LiveUser, MANAGED_TAG, PARTNER_TAG, password,
+};
+use crate::model::preset;
+use crate::rules::Rule;
+
+/// Member accounts read at once.
+const CONCURRENCY: usize = 4;
+
+impl Aws {
+    /// An IAM client acting in `account_id` through `access_role`, made once per account.
+    async fn member(&self, account_id: &str, access_role: &str) -> iam::Client {
+        if let Some(client) = self.members.lock().await.get(account_id) {
+            return client.clone();
+        }
+        let arn = format!("arn:aws:iam::{account_id}:role/{access_role}");
+        let provider = AssumeRoleProvider::builder(arn)
+            .session_name("orgctl")
+            .configure(&self.sdk_config)
+            .build()
+            .await;
+        // The provider's one AssumeRole call goes through its own STS client: count it here.
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let config = iam::config::Builder::from(&self.sdk_config)
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .retry_config(
+                RetryConfig::adaptive()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_max_backoff(Duration::from_secs(5)),
+            )
+            .interceptor(CountRequests(Arc::clone(&self.requests)))
+            .build();
+        let client = iam::Client::from_conf(config);
+        self.members
+            .lock()
+            .await
+            .insert(account_id.to_owned(), client.clone());
+        client
+    }
+
+    /// The IAM orgctl created in each of `accounts` (one entry per account, empty when it
+    /// created nothing there).
+    pub async fn read_member_iam(
+        &self,
+        accounts: &[String],
+        access_role: &str,
+    ) -> Result<Vec<LiveIam>, Diagnostic> {
+        stream::iter(accounts)
+            .map(|account_id| self.read_account_iam(account_id, access_role))
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    async fn read_account_iam(
+        &self,
+        account_id: &str,
+        access_role: &str,
+    ) -> Result<LiveIam, Diagnostic> {
+        let client = self.member(account_id, access_role).await;
+        let reach = |error: Diagnostic| unreachable_account(error, account_id, access_role);
+        let roles: Vec<iam::types::Role> = client
+            .list_roles()
+            .path_prefix(IAM_PATH)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| reach(aws_error("ListRoles", account_id, &error)))?;
+        let mut live_roles = Vec::with_capacity(roles.len());
+        for role in roles {
+            let name = role.role_name().to_owned();
+            let trust_policy = decode(role.assume_role_policy_document().unwrap_or_default());
+            live_roles.push(LiveRole {
+                managed_policies: role_policies(&client, &name).await?,
+                tags: role_tags(&client, &name).await?,
+                name,
+                trust_policy,
+            });
+        }
+        let users: Vec<iam::types::User> = client
+            .list_users()
+            .path_prefix(IAM_PATH)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| reach(aws_error("ListUsers", account_id, &error)))?;
+        let mut live_users = Vec::with_capacity(users.len());
+        for user in users {
+            let name = user.user_name().to_owned();
+            live_users.push(read_user(&client, name).await?);
+        }
+        Ok(LiveIam {
+            account_id: account_id.to_owned(),
+            roles: live_roles,
+            users: live_users,
+        })
+    }
+
+    /// Makes the role exactly what is asked, creating it if needed.
+    pub(super) async fn put_role(
+        &self,
+        account_id: &str,
+        access_role: &str,
+        name: &str,
+        partner: &str,
+        trust_policy: &str,
+        managed_policies: &[String],
+    ) -> Result<(), Diagnostic> {
+        let client = self.member(account_id, access_role).await;
+        let resource = format!("{account_id}/{name}");
+        match client.get_role().role_name(name).send().await {
+            Ok(found) => {
+                let path = found.role().map(|role| role.path()).unwrap_or_default();
+                not_ours_unless(path, "role", name, account_id)?;
+                let sent = client
+                    .update_assume_role_policy()
+                    .role_name(name)
+                    .policy_document(trust_policy)
+                    .send()
+                    .await;
+                done_unless(sent, "UpdateAssumeRolePolicy", &resource, &[])?;
+            }
+            Err(error) if code(&error) == Some("NoSuchEntity") => {
+                let sent = client
+                    .create_role()
+                    .path(IAM_PATH)
+                    .role_name(name)
+                    .assume_role_policy_document(trust_policy)
+                    .description(format!("orgctl: access of partner {partner}"))
+                    .set_tags(Some(iam_tags(&[
+                        (MANAGED_TAG, "true"),
+                        (PARTNER_TAG, partner),
+                    ])))
+                    .send()
+                    .await;
+                done_unless(sent, "CreateRole", &resource, &["EntityAlreadyExists"])?;
+            }
+            Err(error) => {
+                return Err(unreachable_account(
+                    aws_error("GetRole", &resource, &error),
+                    account_id,
+                    access_role,
+                ));
+            }
+        }
+        let attached: BTreeSet<String> = role_policies(&client, name).await?.into_iter().collect();
+        let wanted: BTreeSet<String> = managed_policies.iter().cloned().collect();
+        for arn in wanted.difference(&attached) {
+            let sent = client
+                .attach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await;
+            done_unless(sent, "AttachRolePolicy", &resource, &[])?;
+        }
+        for arn in attached.difference(&wanted) {
+            let sent = client
+                .detach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await;
+            done_unless(sent, "DetachRolePolicy", &resource, &["NoSuchEntity"])?;
+        }
+        self.mark_account(account_id).await
+    }
+
+    /// Deletes a role orgctl created: its policies first, as IAM requires.
+    pub(super) async fn delete_role(
+        &self,
+        account_id: &str,
+        access_role: &str,
+        name: &str,
+    ) -> Result<(), Diagnostic> {
+        let client = self.member(account_id, access_role).await;
+        let resource = format!("{account_id}/{name}");
+        match client.get_role().role_name(name).send().await {
+            Ok(found) => {
+                let path = found.role().map(|role| role.path()).unwrap_or_default();
+                not_ours_unless(path, "role", name, account_id)?;
+            }
+            Err(error) if code(&error) == Some("NoSuchEntity") => return Ok(()),
+            Err(error) => return Err(aws_error("GetRole", &resource, &error)),
+        }
+        for arn in role_policies(&client, name).await? {
+            let sent = client
+                .detach_role_policy()
+                .role_name(name)
+                .policy_arn(&arn)
+                .send()
+                .await;
+            done_unless(sent, "DetachRolePolicy", &resource, &["NoSuchEntity"])?;
+        }
+        let inline = client
+            .list_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|error| aws_error("ListRolePolicies", &resource, &error))?;
+        for policy in inline.policy_names() {
+            let sent = client
+                .delete_role_policy()
+                .role_name(name)
+                .policy_name(policy)
+                .send()
+                .await;
+            done_unless(sent, "DeleteRolePolicy", &resource, &["NoSuchEntity"])?;
+        }
+        let sent = client.delete_role().role_name(name).send().await;
+        done_unless(sent, "DeleteRole", &resource, &["NoSuchEntity"])
+    }
+
+    /// Makes the end customer's user exactly what is asked, creating it if needed. A new console
+    /// password goes to `password_file` before IAM gets it, and nowhere else.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn put_user(
+        &self,
+        account_id: &str,
+        access_role: &str,
+        name: &str,
+        managed_policies: &[String],
+        console: bool,
+        password_file: Option<&std::path::Path>,
+    ) -> Result<(), Diagnostic> {
+        let client = self.member(account_id, access_role).await;
+        let resource = format!("{account_id}/{name}");
+        match client.get_user().user_name(name).send().await {
+            Ok(found) => {
+                let path = found.user().map(|user| user.path()).unwrap_or_default();
+                not_ours_unless(path, "user", name, account_id)?;
+            }
+            Err(error) if code(&error) == Some("NoSuchEntity") => {
+                let sent = client
+                    .create_user()
+                    .path(IAM_PATH)
+                    .user_name(name)
+                    .set_tags(Some(iam_tags(&[(MANAGED_TAG, "true")])))
+                    .send()
+                    .await;
+                done_unless(sent, "CreateUser", &resource, &["EntityAlreadyExists"])?;
+            }
+            Err(error) => {
+                return Err(unreachable_account(
+                    aws_error("GetUser", &resource, &error),
+                    account_id,
+                    access_role,
+                ));
+            }
+        }
+        let sent = client
+            .put_user_policy()
+            .user_name(name)
+            .policy_name(preset::name(Preset::RequireMfa))
+            .policy_document(preset::document(Preset::RequireMfa))
+            .send()
+            .await;
+        done_unless(sent, "PutUserPolicy", &resource, &[])?;
+        let attached: BTreeSet<String> = user_policies(&client, name).await?.into_iter().collect();
+        let wanted: BTreeSet<String> = managed_policies.iter().cloned().collect();
+        for arn in wanted.difference(&attached) {
+            let sent = client
+                .attach_user_policy()
+                .user_name(name)
+                .policy_arn(arn)
+                .send()
+                .await;
+            done_unless(sent, "AttachUserPolicy", &resource, &[])?;
+        }
+        for arn in attached.difference(&wanted) {
+            let sent = client
+                .detach_user_policy()
+                .user_name(name)
+                .policy_arn(arn)
+                .send()
+                .await;
+            done_unless(sent, "DetachUserPolicy", &resource, &["NoSuchEntity"])?;
+        }
+        if console && !has_login_profile(&client, name).await? {
+            let path = password_file.ok_or_else(|| {
+                Diagnostic::new(
+                    Rule::ChangeFailed,
+                    format!("{resource}: a console user needs a one-time password, and there is no --password-file"),
+                )
+                .help("run apply with --password-file FILE (written with mode 0600), or set `console: false`")
+            })?;
+            let password = password::record(path, account_id, name)?;
+            let sent = client
+                .create_login_profile()
+                .user_name(name)
+                .password(password)
+                .password_reset_required(true)
+                .send()
+                .await;
+            done_unless(
+                sent,
+                "CreateLoginProfile",
+                &resource,
+                &["EntityAlreadyExists"],
+            )?;
+        }
+        self.mark_account(account_id).await
+    }
+
+    /// Tags the account (in Organizations) as holding IAM orgctl created, so that later plans
+    /// read its IAM even when the file no longer asks for any (a partner removed from the file).
+    async fn mark_account(&self, account_id: &str) -> Result<(), Diagnostic> {
+        let tag = organizations_tag(ACCOUNT_IAM_TAG, "managed");
+        let sent = self
+            .client
+            .tag_resource()
+            .resource_id(account_id)
+            .set_tags(Some(vec![tag]))
+            .send()
+            .await;
+        done_unless(sent, "TagResource", account_id, &[])
+    }
+}
+
+async fn read_user(client: &iam::Client, name: String) -> Result<LiveUser, Diagnostic> {
+    let inline = client
+        .list_user_policies()
+        .user_name(&name)
+        .send()
+        .await
+        .map_err(|error| aws_error("ListUserPolicies", &name, &error))?;
+    let mut inline_policies = inline.policy_names().to_vec();
+    inline_policies.sort();
+    let tags = client
+        .list_user_tags()
+        .user_name(&name)
+        .send()
+        .await
+        .map_err(|error| aws_error("ListUserTags", &name, &error))?;
+    Ok(LiveUser {
+        managed_policies: user_policies(client, &name).await?,
+        inline_policies,
+        console: has_login_profile(client, &name).await?,
+        tags: tags
+            .tags()
+            .iter()
+            .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+            .collect(),
+        name,
+    })
+}
+
+async fn role_policies(client: &iam::Client, name: &str) -> Result<Vec<String>, Diagnostic> {
+    let mut arns: Vec<String> = client
+        .list_attached_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|error| aws_error("ListAttachedRolePolicies", name, &error))?
+        .into_iter()
+        .filter_map(|policy| policy.policy_arn)
+        .collect();
+    arns.sort();
+    Ok(arns)
+}
+
+async fn user_policies(client: &iam::Client, name: &str) -> Result<Vec<String>, Diagnostic> {
+    let mut arns: Vec<String> = client
+        .list_attached_user_policies()
+        .user_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|error| aws_error("ListAttachedUserPolicies", name, &error))?
+        .into_iter()
+        .filter_map(|policy| policy.policy_arn)
+        .collect();
+    arns.sort();
+    Ok(arns)
+}
+
+async fn role_tags(
+    client: &iam::Client,
+    name: &str,
+) -> Result<BTreeMap<String, String>, Diagnostic> {
+    let tags = client
+        .list_role_tags()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|error| aws_error("ListRoleTags", name, &error))?;
+    Ok(tags
+        .tags()
+        .iter()
+        .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+        .collect())
+}
+
+async fn has_login_profile(client: &iam::Client, name: &str) -> Result<bool, Diagnostic> {
+    match client.get_login_profile().user_name(name).send().await {
+        Ok(_) => Ok(true),
+        Err(error) if code(&error) == Some("NoSuchEntity") => Ok(false),
+        Err(error) => Err(aws_error("GetLoginProfile", name, &error)),
+    }
+}
+
+/// IAM returns policy documents URL-encoded.
+fn decode(document: &str) -> String {
+    percent_encoding::percent_decode_str(document)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn iam_tags(tags: &[(&str, &str)]) -> Vec<iam::types::Tag> {
+    tags.iter()
+        .filter_map(|(key, value)| {
+            iam::types::Tag::builder()
+                .key(*key)
+                .value(*value)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+fn organizations_tag(key: &str, value: &str) -> super::aws::Tag {
+    // Key and value are set: building cannot fail.
+    super::aws::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+        .unwrap_or_else(|_| unreachable!("a tag with key and value"))
+}
+
+/// Refuses a role or user orgctl did not create (it is not under orgctl's path).
+fn not_ours_unless(path: &str, kind: &str, name: &str, account_id: &str) -> Result<(), Diagnostic> {
+    if path == IAM_PATH {
+        return Ok(());
+    }
+    Err(Diagnostic::new(
+        Rule::ChangeFailed,
+        format!(
+            "account {account_id} already has an IAM {kind} `{name}` (path `{path}`) that orgctl did not create; orgctl never changes IAM it did not create"
+        ),
+    )
+    .help(format!(
+        "rename the {kind} in the file, or have the account's owner remove or rename theirs"
+    )))
+}
+
+fn unreachable_account(error: Diagnostic, account_id: &str, access_role: &str) -> Diagnostic {
+    if error.message.contains("AccessDenied") || error.message.contains("credentials") {
+        let message = format!(
+            "cannot reach IAM in account {account_id} through the role `{access_role}`: {}",
+            error.message
+        );
+        return Diagnostic { message, ..error }.help(format!(
+            "the role `{access_role}` must exist in {account_id} and trust the management account (AWS creates `OrganizationAccountAccessRole` in accounts made through Organizations); set `member_access_role` to the role you use"
+        ));
+    }
+    error
+}

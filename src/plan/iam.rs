@@ -1,0 +1,331 @@
+//! IAM inside member accounts: partner roles while their contract runs, and the end customer's
+//! user (handed over in new accounts, or kept in every account), planned only where the operator
+//! can reach (the model refuses the rest).
+//!
+//! Roles and users are addressed as `role:<account>/<name>` and `user:<account>/<name>`. Live IAM
+//! holds only what orgctl created (its path, `/orgctl/`): anything else is never planned.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::json;
+
+use super::{Action, Change, Finding, RoleBefore, UserBefore};
+use crate::live::{AccountStatus, LiveState, PARTNER_TAG};
+use crate::model::ownership::AccountKind;
+use crate::model::{Desired, Partner, UserMode};
+use crate::rules::Rule;
+
+/// What the rest of the diff knows about accounts.
+pub(super) struct Accounts<'a> {
+    /// The address of every live account id.
+    pub address_of_id: &'a HashMap<&'a str, String>,
+    /// Addresses of the accounts the plan closes or removes.
+    pub leaving: &'a BTreeSet<String>,
+    /// Addresses of the accounts the plan creates.
+    pub created: BTreeSet<String>,
+}
+
+/// The member accounts whose IAM a plan must read: every active member account when the file
+/// gives partners roles or keeps the end customer's user, and every account where orgctl
+/// created IAM before (tagged `orgctl:iam`), as long as the operator can reach member accounts.
+pub fn scope(desired: &Desired, live: &LiveState) -> Vec<String> {
+    let organization = &desired.organization;
+    if !organization
+        .ownership
+        .reaches(organization.operator, AccountKind::Member)
+    {
+        return Vec::new();
+    }
+    let everywhere = !desired.partners.is_empty()
+        || organization
+            .end_customer_user
+            .as_ref()
+            .is_some_and(|user| user.mode == UserMode::Ongoing);
+    live.accounts
+        .iter()
+        .filter(|account| {
+            account.id != live.organization.management_account_id
+                && account.status == AccountStatus::Active
+                && (everywhere || account.tags.contains_key(crate::live::ACCOUNT_IAM_TAG))
+        })
+        .map(|account| account.id.clone())
+        .collect()
+}
+
+/// The trust policy of a partner's role: the partner's account may assume it, with its external
+/// id when it has one.
+pub fn trust_policy(partner: &Partner) -> String {
+    let mut statement = json!({
+        "Effect": "Allow",
+        "Principal": { "AWS": format!("arn:aws:iam::{}:root", partner.account_id) },
+        "Action": "sts:AssumeRole",
+    });
+    if let Some(external_id) = &partner.external_id {
+        statement["Condition"] = json!({ "StringEquals": { "sts:ExternalId": external_id } });
+    }
+    json!({ "Version": "2012-10-17", "Statement": [statement] }).to_string()
+}
+
+/// A role the file asks for.
+struct WantedRole<'a> {
+    partner: &'a Partner,
+    trust_policy: String,
+    managed_policies: Vec<String>,
+}
+
+pub(super) fn diff(
+    desired: &Desired,
+    live: &LiveState,
+    accounts: &Accounts,
+) -> (Vec<Change>, Vec<Finding>) {
+    let mut changes = Vec::new();
+    let mut findings = Vec::new();
+    let organization = &desired.organization;
+    let access_role = organization.member_access_role.clone();
+    let reaches = organization
+        .ownership
+        .reaches(organization.operator, AccountKind::Member);
+    let address_of = |id: &str| {
+        accounts
+            .address_of_id
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("account:{id}"))
+    };
+    // Accounts the file keeps (not closing or leaving), by address: live ones and new ones.
+    let staying = |address: &str| !accounts.leaving.contains(address);
+    // The active live member accounts the file declares, by address, and the IAM read in each
+    // (an account without an entry holds none of orgctl's).
+    let active: BTreeSet<&str> = live
+        .accounts
+        .iter()
+        .filter(|account| account.status == AccountStatus::Active)
+        .map(|account| account.id.as_str())
+        .collect();
+    let declared: BTreeMap<String, &str> = accounts
+        .address_of_id
+        .iter()
+        .filter(|(id, address)| {
+            active.contains(**id)
+                && desired
+                    .accounts
+                    .contains_key(address.trim_start_matches("account:"))
+        })
+        .map(|(id, address)| (address.clone(), *id))
+        .collect();
+    let iam_of: HashMap<&str, &crate::live::LiveIam> = live
+        .iam
+        .iter()
+        .map(|iam| (iam.account_id.as_str(), iam))
+        .collect();
+
+    if let Some(user) = &organization.end_customer_user {
+        let put = |account: &str, handover: bool, before: Option<UserBefore>| Change {
+            address: format!(
+                "user:{}/{}",
+                account.trim_start_matches("account:"),
+                user.name
+            ),
+            action: Action::PutUser {
+                account: account.to_owned(),
+                access_role: access_role.clone(),
+                name: user.name.clone(),
+                managed_policies: user.managed_policies.clone(),
+                console: user.console,
+                handover,
+                before,
+            },
+            reason: if handover {
+                "the end customer's hand-over user, created once with the account (`end_customer_access: iam_user`)".to_owned()
+            } else {
+                "the end customer's administrative access (`end_customer_access: iam_user`)"
+                    .to_owned()
+            },
+            depends_on: Vec::new(),
+        };
+        for created in &accounts.created {
+            changes.push(put(created, user.mode == UserMode::Handover, None));
+        }
+        if user.mode == UserMode::Ongoing && reaches {
+            for (address, id) in declared.iter().filter(|(address, _)| staying(address)) {
+                let users = iam_of.get(id).map_or(&[][..], |iam| iam.users.as_slice());
+                match users.iter().find(|live| live.name == user.name) {
+                    None => changes.push(put(address, false, None)),
+                    Some(live)
+                        if live.managed_policies != user.managed_policies
+                            || (user.console && !live.console) =>
+                    {
+                        changes.push(put(
+                            address,
+                            false,
+                            Some(UserBefore {
+                                managed_policies: live.managed_policies.clone(),
+                                console: live.console,
+                            }),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+                for other in users.iter().filter(|live| live.name != user.name) {
+                    findings.push(Finding::new(
+                        Rule::Unmanaged,
+                        Some(format!("user:{}/{}", address.trim_start_matches("account:"), other.name)),
+                        format!("IAM user `{}` in {address} was created by orgctl, but the file no longer declares it; orgctl does not delete users", other.name),
+                        "delete it in IAM if the customer no longer needs it, or name it in `end_customer_user`",
+                    ));
+                }
+            }
+        }
+    }
+
+    if !reaches {
+        return (changes, findings);
+    }
+    // Roles the file asks for, by (account address, role name).
+    let mut wanted: BTreeMap<(String, String), WantedRole> = BTreeMap::new();
+    for partner in desired.partners.values().filter(|p| !p.expired) {
+        let mut managed_policies = partner.managed_policies.clone();
+        managed_policies.sort();
+        managed_policies.dedup();
+        for account in &partner.accounts {
+            let address = format!("account:{account}");
+            if !staying(&address) {
+                continue;
+            }
+            wanted.insert(
+                (address, partner.role_name.clone()),
+                WantedRole {
+                    partner,
+                    trust_policy: trust_policy(partner),
+                    managed_policies: managed_policies.clone(),
+                },
+            );
+        }
+    }
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    for iam in &live.iam {
+        let address = address_of(&iam.account_id);
+        for role in &iam.roles {
+            let key = (address.clone(), role.name.clone());
+            let role_address = format!(
+                "role:{}/{}",
+                address.trim_start_matches("account:"),
+                role.name
+            );
+            match wanted.get(&key) {
+                Some(want) => {
+                    seen.insert(key);
+                    if !same_json(&role.trust_policy, &want.trust_policy)
+                        || role.managed_policies != want.managed_policies
+                    {
+                        changes.push(put_role(
+                            &role_address,
+                            &address,
+                            &access_role,
+                            &role.name,
+                            want,
+                            Some(RoleBefore {
+                                trust_policy: role.trust_policy.clone(),
+                                managed_policies: role.managed_policies.clone(),
+                            }),
+                        ));
+                    }
+                }
+                None if staying(&address) => {
+                    let partner = role.tags.get(PARTNER_TAG).cloned();
+                    let reason = match partner
+                        .as_deref()
+                        .and_then(|name| desired.partners.get(name))
+                    {
+                        Some(partner) if partner.expired => format!(
+                            "the contract of partner `{}` ended on {}",
+                            partner.name,
+                            partner.until.map_or_else(String::new, |d| d.to_string())
+                        ),
+                        Some(partner) => format!(
+                            "partner `{}` is no longer granted this account (or its role is now `{}`)",
+                            partner.name, partner.role_name
+                        ),
+                        None => format!(
+                            "partner `{}` is no longer in the file",
+                            partner.as_deref().unwrap_or("?")
+                        ),
+                    };
+                    changes.push(Change {
+                        address: role_address,
+                        action: Action::DeleteRole {
+                            account: address.clone(),
+                            account_id: iam.account_id.clone(),
+                            access_role: access_role.clone(),
+                            name: role.name.clone(),
+                            partner,
+                        },
+                        reason,
+                        depends_on: Vec::new(),
+                    });
+                }
+                None => {}
+            }
+        }
+    }
+    // Roles to create: in the declared accounts that lack them, and in new accounts.
+    for ((account, name), want) in &wanted {
+        if seen.contains(&(account.clone(), name.clone())) {
+            continue;
+        }
+        if !(declared.contains_key(account) || accounts.created.contains(account)) {
+            continue;
+        }
+        let role_address = format!("role:{}/{name}", account.trim_start_matches("account:"));
+        changes.push(put_role(
+            &role_address,
+            account,
+            &access_role,
+            name,
+            want,
+            None,
+        ));
+    }
+    (changes, findings)
+}
+
+fn put_role(
+    address: &str,
+    account: &str,
+    access_role: &str,
+    name: &str,
+    want: &WantedRole,
+    before: Option<RoleBefore>,
+) -> Change {
+    Change {
+        address: address.to_owned(),
+        action: Action::PutRole {
+            account: account.to_owned(),
+            access_role: access_role.to_owned(),
+            name: name.to_owned(),
+            partner: want.partner.name.clone(),
+            trust_policy: want.trust_policy.clone(),
+            managed_policies: want.managed_policies.clone(),
+            before,
+        },
+        reason: match want.partner.until {
+            Some(until) => format!(
+                "partner `{}` operates this account until {until}",
+                want.partner.name
+            ),
+            None => format!("partner `{}` operates this account", want.partner.name),
+        },
+        depends_on: Vec::new(),
+    }
+}
+
+/// Whether two JSON documents say the same thing (key order and white space aside).
+fn same_json(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}

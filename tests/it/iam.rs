@@ -1,0 +1,394 @@
+//! IAM inside member accounts, through moto (which keeps IAM per account when a role is assumed
+//! into it): partner roles and the end customer's user land in the member accounts and not in the
+//! management account; an expired or removed partner is revoked; IAM orgctl did not create is
+//! never touched; no password reaches stdout, stderr, a plan or `-vv` output.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use aws_config::BehaviorVersion;
+use aws_config::sts::AssumeRoleProvider;
+use aws_sdk_iam as iam;
+use aws_sdk_organizations::config::{Credentials, Region, SharedCredentialsProvider};
+
+use crate::common::moto::{Management, Moto, create_organization, runtime};
+
+fn describe(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// An IAM client in the management account (`None`) or, through `OrganizationAccountAccessRole`,
+/// in a member account.
+async fn iam_client(moto: &Moto, account: Option<&str>) -> iam::Client {
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "orgctl-tests",
+        ))
+        .load()
+        .await;
+    let Some(account) = account else {
+        return iam::Client::new(&base);
+    };
+    let provider = AssumeRoleProvider::builder(format!(
+        "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+    ))
+    .session_name("orgctl-tests")
+    .configure(&base)
+    .build()
+    .await;
+    let config = iam::config::Builder::from(&base)
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build();
+    iam::Client::from_conf(config)
+}
+
+/// `path + name` of every role in the account.
+async fn roles(client: &iam::Client) -> Vec<String> {
+    let listed = client.list_roles().send().await.expect("ListRoles");
+    let mut names: Vec<String> = listed
+        .roles()
+        .iter()
+        .map(|role| format!("{}{}", role.path(), role.role_name()))
+        .collect();
+    names.sort();
+    names
+}
+
+/// `path + name` of every user in the account.
+async fn users(client: &iam::Client) -> Vec<String> {
+    let listed = client.list_users().send().await.expect("ListUsers");
+    let mut names: Vec<String> = listed
+        .users()
+        .iter()
+        .map(|user| format!("{}{}", user.path(), user.user_name()))
+        .collect();
+    names.sort();
+    names
+}
+
+fn config(management: &Management, partners: &str, customer_user: bool) -> String {
+    let user = if customer_user {
+        "  end_customer_access: iam_user\n  end_customer_user: { name: initech-admin }\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"organization:
+  name: initech
+  business_model: spam
+  provider: {{ name: Provider, email_domain: example.com }}
+  customer: {{ name: Initech, email_domain: initech-corp.net }}
+  management_account: {{ name: "{}", email: "{}", id: "{}" }}
+{user}organizational_units:
+  Workloads: {{}}
+accounts:
+  initech-prod: {{ ou: Workloads }}
+  initech-dev: {{ ou: Workloads }}
+{partners}"#,
+        management.name, management.email, management.id
+    )
+}
+
+fn partner(until: &str) -> String {
+    format!(
+        r#"partners:
+  msp:
+    account_id: "999988887777"
+    role_name: MspOperations
+    external_id: initech-2026
+    managed_policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]
+    ous: [Workloads]
+    until: {until}
+"#
+    )
+}
+
+struct Run<'a> {
+    moto: &'a Moto,
+    config: String,
+    passwords: String,
+}
+
+impl Run<'_> {
+    fn write(&self, yaml: &str) {
+        std::fs::write(&self.config, yaml).expect("writable");
+    }
+
+    fn apply(&self) -> std::process::Output {
+        self.moto.orgctl(&[
+            "apply",
+            &self.config,
+            "--auto-approve",
+            "--password-file",
+            &self.passwords,
+            "-vv",
+        ])
+    }
+
+    fn plan(&self, extra: &[&str]) -> std::process::Output {
+        let mut args = vec!["plan", self.config.as_str(), "-vv"];
+        args.extend(extra);
+        self.moto.orgctl(&args)
+    }
+
+    fn account_id(&self, name: &str) -> String {
+        let output = self.moto.orgctl(&["export"]);
+        let state: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a snapshot");
+        state["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .find(|account| account["name"] == name)
+            .and_then(|account| account["id"].as_str())
+            .unwrap_or_else(|| panic!("account {name}"))
+            .to_owned()
+    }
+}
+
+#[test]
+fn member_account_access_lands_in_members_is_revoked_and_never_leaks_a_password() {
+    let (_guard, moto) = Moto::lock_iam();
+    let runtime = runtime();
+    let management = runtime.block_on(create_organization(&moto.client()));
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let run = Run {
+        moto,
+        config: directory
+            .path()
+            .join("orgctl.yaml")
+            .to_string_lossy()
+            .into_owned(),
+        passwords: directory
+            .path()
+            .join("passwords")
+            .to_string_lossy()
+            .into_owned(),
+    };
+    let mut outputs = Vec::new();
+
+    // Accounts, the partner's roles and the customer's users, in one apply.
+    run.write(&config(&management, &partner("2099-12-31"), true));
+    let applied = run.apply();
+    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+    outputs.push(applied);
+    let prod = run.account_id("initech-prod");
+    let dev = run.account_id("initech-dev");
+    for account in [&prod, &dev] {
+        let client = runtime.block_on(iam_client(moto, Some(account)));
+        let roles = runtime.block_on(roles(&client));
+        assert!(
+            roles.contains(&"/orgctl/MspOperations".to_owned()),
+            "{account}: {roles:?}"
+        );
+        assert_eq!(runtime.block_on(users(&client)), ["/orgctl/initech-admin"]);
+        let role = runtime
+            .block_on(client.get_role().role_name("MspOperations").send())
+            .expect("GetRole");
+        let trust = percent_encoding::percent_decode_str(
+            role.role()
+                .and_then(|r| r.assume_role_policy_document())
+                .unwrap_or_default(),
+        )
+        .decode_utf8_lossy()
+        .into_owned();
+        assert!(
+            trust.contains("arn:aws:iam::999988887777:root") && trust.contains("initech-2026"),
+            "{trust}"
+        );
+        let attached = runtime
+            .block_on(
+                client
+                    .list_attached_role_policies()
+                    .role_name("MspOperations")
+                    .send(),
+            )
+            .expect("ListAttachedRolePolicies");
+        let arns: Vec<&str> = attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn())
+            .collect();
+        assert_eq!(arns, ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+        let inline = runtime
+            .block_on(
+                client
+                    .list_user_policies()
+                    .user_name("initech-admin")
+                    .send(),
+            )
+            .expect("ListUserPolicies");
+        assert_eq!(inline.policy_names(), ["require-mfa"]);
+        runtime
+            .block_on(client.get_login_profile().user_name("initech-admin").send())
+            .expect("a console login profile");
+    }
+    // Nothing in the management account: no workloads, no partner access there.
+    let management_iam = runtime.block_on(iam_client(moto, None));
+    let management_roles = runtime.block_on(roles(&management_iam));
+    assert!(
+        !management_roles.iter().any(|r| r.starts_with("/orgctl/")),
+        "{management_roles:?}"
+    );
+    assert!(runtime.block_on(users(&management_iam)).is_empty());
+
+    // The one-time passwords went to the password file, private, and nowhere else.
+    let mode = std::fs::metadata(&run.passwords)
+        .expect("written")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let passwords: Vec<String> = std::fs::read_to_string(&run.passwords)
+        .expect("readable")
+        .lines()
+        .map(|line| line.rsplit('\t').next().expect("a password").to_owned())
+        .collect();
+    assert_eq!(passwords.len(), 2, "one per user");
+
+    // Converged; IAM orgctl did not create is left alone from here on.
+    let prod_iam = runtime.block_on(iam_client(moto, Some(&prod)));
+    runtime
+        .block_on(
+            prod_iam
+                .create_role()
+                .role_name("CustomerAutomation")
+                .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+                .send(),
+        )
+        .expect("CreateRole out of band");
+    let planned = run.plan(&["--detailed-exitcode"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", describe(&planned));
+    outputs.push(planned);
+    outputs.push(run.plan(&["--format", "json"]));
+
+    // The contract ends: the plan revokes the role in both accounts, and apply does.
+    run.write(&config(&management, &partner("2020-01-31"), true));
+    let planned = run.plan(&["--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&planned.stdout).expect("a plan");
+    let revoked: Vec<(&str, &str)> = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap_or(""),
+                c["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(revoked.len(), 2, "{revoked:?}");
+    assert!(
+        revoked
+            .iter()
+            .all(|(action, reason)| *action == "delete_role"
+                && reason.contains("ended on 2020-01-31")),
+        "{revoked:?}"
+    );
+    outputs.push(planned);
+    let applied = run.apply();
+    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+    outputs.push(applied);
+    for account in [&prod, &dev] {
+        let client = runtime.block_on(iam_client(moto, Some(account)));
+        let roles = runtime.block_on(roles(&client));
+        assert!(
+            !roles.iter().any(|r| r.starts_with("/orgctl/")),
+            "{account}: {roles:?}"
+        );
+        assert_eq!(
+            runtime.block_on(users(&client)),
+            ["/orgctl/initech-admin"],
+            "users stay"
+        );
+    }
+    assert!(
+        runtime
+            .block_on(roles(&prod_iam))
+            .contains(&"/CustomerAutomation".to_owned())
+    );
+    let planned = run.plan(&["--detailed-exitcode"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", describe(&planned));
+
+    // A new contract, but someone made a role of that name in one account: orgctl refuses to
+    // take it over, and grants the other account.
+    let dev_iam = runtime.block_on(iam_client(moto, Some(&dev)));
+    runtime
+        .block_on(
+            dev_iam
+                .create_role()
+                .role_name("MspOperations")
+                .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+                .send(),
+        )
+        .expect("CreateRole out of band");
+    run.write(&config(&management, &partner("2099-12-31"), true));
+    let applied = run.apply();
+    assert_eq!(applied.status.code(), Some(1), "{}", describe(&applied));
+    assert!(
+        String::from_utf8_lossy(&applied.stderr).contains("that orgctl did not create"),
+        "{}",
+        describe(&applied)
+    );
+    outputs.push(applied);
+    assert!(
+        runtime
+            .block_on(roles(&dev_iam))
+            .contains(&"/MspOperations".to_owned()),
+        "untouched"
+    );
+    runtime
+        .block_on(dev_iam.delete_role().role_name("MspOperations").send())
+        .expect("DeleteRole out of band");
+    let applied = run.apply();
+    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+
+    // The partner leaves the file, and with it the last IAM the file asks for: the accounts'
+    // `orgctl:iam` tags still lead the plan to the roles, which are revoked.
+    run.write(&config(&management, "", false));
+    let planned = run.plan(&["--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&planned.stdout).expect("a plan");
+    let reasons: Vec<&str> = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["action"] == "delete_role")
+        .filter_map(|c| c["reason"].as_str())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{}", describe(&planned));
+    assert!(
+        reasons
+            .iter()
+            .all(|r| r.contains("partner `msp` is no longer in the file")),
+        "{reasons:?}"
+    );
+    let applied = run.apply();
+    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+    let planned = run.plan(&["--detailed-exitcode"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", describe(&planned));
+    outputs.push(planned);
+
+    for output in &outputs {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for password in &passwords {
+            assert!(
+                !text.contains(password.as_str()),
+                "a password was printed:\n{text}"
+            );
+        }
+    }
+    assert!(Path::new(&run.passwords).exists());
+}
