@@ -329,3 +329,70 @@ fn same_json(a: &str, b: &str) -> bool {
         _ => a == b,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::snapshot::Snapshot;
+    use crate::model::Context;
+
+    fn desired(path: &str) -> Desired {
+        let config = crate::config::load(std::path::Path::new(path)).expect("the example loads");
+        let context = Context {
+            today: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("a date"),
+        };
+        crate::model::resolve(&config, &context).desired
+    }
+
+    #[test]
+    fn a_trust_policy_trusts_the_partners_account_and_asks_for_its_external_id() {
+        let desired = desired("examples/spam/orgctl.yaml");
+        let partner = desired.partners.values().next().expect("a partner");
+        let trust: serde_json::Value = serde_json::from_str(&trust_policy(partner)).expect("JSON");
+        let statement = &trust["Statement"][0];
+        assert_eq!(
+            statement["Principal"]["AWS"],
+            "arn:aws:iam::999988887777:root"
+        );
+        assert_eq!(statement["Action"], "sts:AssumeRole");
+        assert_eq!(
+            statement["Condition"]["StringEquals"]["sts:ExternalId"],
+            "initech-msp-2026"
+        );
+        let mut without = partner.clone();
+        without.external_id = None;
+        assert!(!trust_policy(&without).contains("Condition"));
+    }
+
+    #[test]
+    fn iam_is_read_only_where_the_operator_reaches() {
+        // Under SPAM the provider reaches every member account: all active members are read.
+        let spam = desired("examples/spam/orgctl.yaml");
+        let live = Snapshot::new("examples/spam/live.json")
+            .load()
+            .expect("loads");
+        let read = scope(&spam, &live);
+        let members = live
+            .accounts
+            .iter()
+            .filter(|a| {
+                a.id != live.organization.management_account_id && a.status == AccountStatus::Active
+            })
+            .count();
+        assert_eq!(read.len(), members);
+        assert!(!read.contains(&live.organization.management_account_id));
+        // Under ECAM the provider never reads inside the customer's accounts, even where it
+        // handed a user over.
+        let ecam = desired("examples/ecam/orgctl.yaml");
+        let mut live = Snapshot::new("examples/ecam/live.json")
+            .load()
+            .expect("loads");
+        for account in &mut live.accounts {
+            account.tags.insert(
+                crate::live::ACCOUNT_IAM_TAG.to_owned(),
+                "managed".to_owned(),
+            );
+        }
+        assert!(scope(&ecam, &live).is_empty());
+    }
+}
