@@ -26,7 +26,8 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
         ExitStatus::Failure
     };
     let out = args.out.as_path();
-    if !args.force && out.exists() {
+    // A dangling link counts as a file: writing through it would land somewhere unexpected.
+    if !args.force && std::fs::symlink_metadata(out).is_ok() {
         return fail(&[exists(&[out.to_path_buf()])]);
     }
     let (state, source) = match live::read(&args.live, None) {
@@ -64,7 +65,7 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
         Ok(checked) => checked,
         Err(diagnostics) => return fail(&diagnostics),
     };
-    if let Err(error) = write(out, &base_dir, &imported) {
+    if let Err(error) = write(out, &base_dir, &imported, args.force) {
         return fail(&[error]);
     }
 
@@ -92,14 +93,10 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
     );
     if checked.errors > 0 {
         eprintln!(
-            "{} was written, but the organization breaks {} of `{}`'s rules above: resolve them (or choose another --business-model) before planning.",
+            "{} was written as the organization is, but it has {} above: resolve {} (in AWS, or with other --business-model, --*-domain or --email-template choices) before planning.",
             out.display(),
-            if checked.errors == 1 {
-                "one".to_owned()
-            } else {
-                checked.errors.to_string()
-            },
-            crate::model::ownership::model_name(options.business_model)
+            count(checked.errors, "error", "errors"),
+            if checked.errors == 1 { "it" } else { "them" }
         );
         return ExitStatus::Failure;
     }
@@ -209,8 +206,9 @@ fn exists(paths: &[PathBuf]) -> Diagnostic {
 }
 
 /// Policy documents first, then the configuration, each atomically: a configuration never names
-/// a document that is not there.
-fn write(out: &Path, base_dir: &Path, imported: &Imported) -> Result<(), Diagnostic> {
+/// a document that is not there. Without `force`, no file that appeared since the checks is
+/// replaced, and documents already there with the same contents are left as they are.
+fn write(out: &Path, base_dir: &Path, imported: &Imported, force: bool) -> Result<(), Diagnostic> {
     let failed = |path: &Path, error: std::io::Error| {
         Diagnostic::new(
             Rule::ImportOutput,
@@ -224,9 +222,41 @@ fn write(out: &Path, base_dir: &Path, imported: &Imported) -> Result<(), Diagnos
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|error| failed(parent, error))?;
         }
-        write_atomically(&path, text.as_bytes()).map_err(|error| failed(&path, error))?;
+        if std::fs::read_to_string(&path).is_ok_and(|existing| existing == *text) {
+            continue;
+        }
+        publish(&path, text.as_bytes(), force).map_err(|error| failed(&path, error))?;
     }
-    write_atomically(out, imported.yaml.as_bytes()).map_err(|error| failed(out, error))
+    publish(out, imported.yaml.as_bytes(), force).map_err(|error| failed(out, error))
+}
+
+/// Writes `bytes` to `path` atomically. With `replace`, over whatever is there; without, only
+/// where nothing is (a temporary file hard-linked into place, which fails if the name is taken).
+fn publish(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
+    if replace {
+        return write_atomically(path, bytes);
+    }
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.import-{}", std::process::id()));
+    let written = std::fs::File::create(&temporary).and_then(|mut file| {
+        std::io::Write::write_all(&mut file, bytes)?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
+    let _ = std::fs::remove_file(&temporary);
+    linked.map_err(|error| {
+        if error.kind() == std::io::ErrorKind::AlreadyExists {
+            std::io::Error::new(
+                error.kind(),
+                "it appeared while importing; nothing replaced it (pass --force to replace it)",
+            )
+        } else {
+            error
+        }
+    })
 }
 
 #[cfg(test)]

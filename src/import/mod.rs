@@ -70,9 +70,12 @@ pub struct Imported {
 /// Writes `live` as a configuration, or lists everything in it that a configuration cannot
 /// express.
 pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagnostic>> {
-    let tree = Tree::new(live)?;
-    let owners = Owners::infer(live, options)?;
-    let mut notes = owners.notes.clone();
+    // Every problem at once: the tree, the owners and the names.
+    let (tree, mut problems) = Tree::new(live);
+    let owners = Owners::infer(live, options).map_err(|mut owners| {
+        problems.append(&mut owners);
+    });
+    let mut notes: Vec<String> = Vec::new();
 
     let management_id = live.organization.management_account_id.as_str();
     let management = live.accounts.iter().find(|a| a.id == management_id);
@@ -103,7 +106,13 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
         })
         .collect();
     policies.sort_by(|a, b| (a.policy_type, &a.name).cmp(&(b.policy_type, &b.name)));
-    conflicts(&tree, management, &members, &policies)?;
+    let keys = account_keys(management, &members, &mut notes, &mut problems);
+    problems.extend(conflicts(&tree, &policies));
+    let owners = match owners {
+        Ok(owners) if problems.is_empty() => owners,
+        _ => return Err(problems),
+    };
+    notes.splice(0..0, owners.notes.iter().cloned());
 
     let mut document = Document::default();
     organization(&mut document, live, options, &owners, &tree, management);
@@ -116,10 +125,11 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
         document.blank();
         document.open(0, "accounts");
         for account in &members {
-            member(&mut document, account, options, &owners, &tree);
+            let key = keys.get(&account.id).unwrap_or(&account.name);
+            member(&mut document, account, key, options, &owners, &tree);
         }
     }
-    let targets = Targets::new(live, &tree, management, &members);
+    let targets = Targets::new(live, &tree, management, &members, &keys);
     let mut policy_files = BTreeMap::new();
     if !policies.is_empty() {
         document.blank();
@@ -175,7 +185,8 @@ struct Tree<'a> {
 }
 
 impl<'a> Tree<'a> {
-    fn new(live: &'a LiveState) -> Result<Self, Vec<Diagnostic>> {
+    /// The tree, and what the state holds that no tree can place (an inconsistent snapshot).
+    fn new(live: &'a LiveState) -> (Self, Vec<Diagnostic>) {
         let mut children: HashMap<&str, Vec<&LiveOu>> = HashMap::new();
         for ou in &live.organizational_units {
             children.entry(ou.parent_id.as_str()).or_default().push(ou);
@@ -209,21 +220,28 @@ impl<'a> Tree<'a> {
             .organizational_units
             .iter()
             .filter(|ou| !tree.paths.contains_key(ou.id.as_str()))
-            .map(|ou| format!("`{}` ({})", ou.name, ou.id))
+            .map(|ou| format!("OU `{}` ({})", ou.name, ou.id))
+            .chain(
+                live.accounts
+                    .iter()
+                    .filter(|account| tree.path_of(&account.parent_id).is_none())
+                    .map(|account| format!("account `{}` ({})", account.name, account.id)),
+            )
             .collect();
+        let mut problems = Vec::new();
         if !lost.is_empty() {
-            return Err(vec![
+            problems.push(
                 Diagnostic::new(
                     Rule::ImportConflict,
                     format!(
-                        "OUs whose parent is not in the organization: {}",
+                        "these sit in a parent that is not in the organization: {}",
                         lost.join(", ")
                     ),
                 )
                 .help("the snapshot is inconsistent: export it again with `orgctl export`"),
-            ]);
+            );
         }
-        Ok(tree)
+        (tree, problems)
     }
 
     fn children_of(&self, id: &str) -> &[&'a LiveOu] {
@@ -256,13 +274,72 @@ impl<'a> Tree<'a> {
     }
 }
 
-/// Everything a configuration keys by name must be unique by name; OU names may not hold `/`.
-fn conflicts(
-    tree: &Tree,
+/// The longest account name AWS allows, and so the longest key for one.
+const ACCOUNT_NAME_MOST: usize = 50;
+
+/// The key of each member account in `accounts:`, by id: its name. A closed account whose name
+/// another account now has (closing and recreating is common) gets `name~id`: plans match closed
+/// accounts by id and never rename them. Two open accounts of one name are a conflict.
+fn account_keys(
     management: Option<&LiveAccount>,
     members: &[&LiveAccount],
-    policies: &[&LivePolicy],
-) -> Result<(), Vec<Diagnostic>> {
+    notes: &mut Vec<String>,
+    problems: &mut Vec<Diagnostic>,
+) -> HashMap<String, String> {
+    let mut by_name: BTreeMap<&str, Vec<&LiveAccount>> = BTreeMap::new();
+    for account in management.into_iter().chain(members.iter().copied()) {
+        by_name.entry(&account.name).or_default().push(account);
+    }
+    let mut keys: HashMap<String, String> = members
+        .iter()
+        .map(|account| (account.id.clone(), account.name.clone()))
+        .collect();
+    for (name, accounts) in by_name.iter().filter(|(_, accounts)| accounts.len() > 1) {
+        let open: Vec<&str> = accounts
+            .iter()
+            .filter(|a| a.status == AccountStatus::Active)
+            .map(|a| a.id.as_str())
+            .collect();
+        if open.len() > 1 {
+            problems.push(
+                Diagnostic::new(
+                    Rule::ImportConflict,
+                    format!(
+                        "accounts {} are all named `{name}`; a configuration names accounts by name",
+                        open.join(", ")
+                    ),
+                )
+                .help("rename all but one in AWS (Account Management's PutAccountName, or the console), then import again"),
+            );
+            continue;
+        }
+        let mut first = true;
+        for account in accounts
+            .iter()
+            .filter(|a| a.status != AccountStatus::Active)
+        {
+            // One closed account may keep the name when no open one has it.
+            if open.is_empty() && std::mem::take(&mut first) {
+                continue;
+            }
+            let suffix = format!("~{}", account.id);
+            let stem: String = name
+                .chars()
+                .take(ACCOUNT_NAME_MOST - suffix.len())
+                .collect();
+            let key = format!("{stem}{suffix}");
+            notes.push(format!(
+                "the closed account {} is named `{name}` like another account; it is declared as `{key}`",
+                account.id
+            ));
+            keys.insert(account.id.clone(), key);
+        }
+    }
+    keys
+}
+
+/// Everything a configuration keys by name must be unique by name; OU names may not hold `/`.
+fn conflicts(tree: &Tree, policies: &[&LivePolicy]) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut parents: Vec<&&str> = tree.children.keys().collect();
     parents.sort();
@@ -300,22 +377,6 @@ fn conflicts(
             );
         }
     }
-    let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for account in management.into_iter().chain(members.iter().copied()) {
-        by_name.entry(&account.name).or_default().push(&account.id);
-    }
-    for (name, ids) in by_name.iter().filter(|(_, ids)| ids.len() > 1) {
-        problems.push(
-            Diagnostic::new(
-                Rule::ImportConflict,
-                format!(
-                    "accounts {} are all named `{name}`; a configuration names accounts by name",
-                    ids.join(", ")
-                ),
-            )
-            .help("rename all but one in AWS (Account Management's PutAccountName, or the console), then import again"),
-        );
-    }
     let mut by_name: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for policy in policies {
         by_name.entry(&policy.name).or_default().push(format!(
@@ -336,11 +397,7 @@ fn conflicts(
             .help("rename all but one in AWS (`aws organizations update-policy --name`), then import again"),
         );
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
-    }
+    problems
 }
 
 /// The parties and their domains: given on the command line, or read from the root emails.
@@ -640,6 +697,7 @@ fn organization(
 fn member(
     document: &mut Document,
     account: &LiveAccount,
+    key: &str,
     options: &Options,
     owners: &Owners,
     tree: &Tree,
@@ -650,7 +708,7 @@ fn member(
             "Closed in AWS (suspended until AWS removes it, 90 days after closing).",
         );
     }
-    document.open(2, &account.name);
+    document.open(2, key);
     document.entry(4, "id", &account.id);
     if let Some(path) = tree
         .path_of(&account.parent_id)
@@ -694,12 +752,20 @@ impl Targets {
         tree: &Tree,
         management: Option<&LiveAccount>,
         members: &[&LiveAccount],
+        keys: &HashMap<String, String>,
     ) -> Self {
-        let accounts: Vec<&LiveAccount> = management
+        // How the file names each account: the management account by its name, members by key.
+        let accounts: Vec<(&str, &str)> = management
+            .map(|m| (m.id.as_str(), m.name.as_str()))
             .into_iter()
-            .chain(members.iter().copied())
+            .chain(members.iter().map(|a| {
+                (
+                    a.id.as_str(),
+                    keys.get(&a.id).map_or(a.name.as_str(), String::as_str),
+                )
+            }))
             .collect();
-        let account_names: BTreeSet<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+        let account_names: BTreeSet<&str> = accounts.iter().map(|(_, name)| *name).collect();
         let ou_paths: BTreeSet<&str> = tree.paths.values().map(String::as_str).collect();
         // A bare reference is read as `root`, an OU path or an account name: prefix the ones
         // that could be read as something else.
@@ -715,16 +781,16 @@ impl Targets {
             };
             by_id.insert((*id).to_owned(), (tree.order_of(id), text));
         }
-        let mut names: Vec<&LiveAccount> = accounts;
-        names.sort_by(|a, b| a.name.cmp(&b.name));
-        for (index, account) in names.into_iter().enumerate() {
-            let name = account.name.as_str();
-            let text = if ou_paths.contains(name) || reserved(name) {
+        let mut names = accounts;
+        names.sort_by(|a, b| a.1.cmp(b.1));
+        for (index, (id, name)) in names.into_iter().enumerate() {
+            // A name with `/` could be read as an OU path (whose slashes at the ends are trimmed).
+            let text = if ou_paths.contains(name) || reserved(name) || name.contains('/') {
                 format!("account:{name}")
             } else {
                 name.to_owned()
             };
-            by_id.insert(account.id.clone(), (tree.order.len() + index, text));
+            by_id.insert(id.to_owned(), (tree.order.len() + index, text));
         }
         Targets { by_id }
     }

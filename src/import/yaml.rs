@@ -87,8 +87,21 @@ pub struct Document {
 
 impl Document {
     /// A `# comment` line (each line of `text` becomes one), at `indent`.
+    ///
+    /// Characters a comment cannot hold (controls, and `\r`, which YAML reads as a line break)
+    /// are written as `\u{…}`.
     pub fn comment(&mut self, indent: usize, text: &str) {
         for line in text.lines() {
+            let line: String = line
+                .chars()
+                .map(|c| {
+                    if is_printable(c) {
+                        c.to_string()
+                    } else {
+                        format!("\\u{{{:04X}}}", u32::from(c))
+                    }
+                })
+                .collect();
             self.pad(indent);
             if line.is_empty() {
                 self.text.push_str("#\n");
@@ -288,6 +301,17 @@ mod tests {
         document.map(2, "tags", &long);
         document.list(2, "attach", &["root".to_owned()]);
         let text = document.finish();
+        let mut commented = Document::default();
+        commented.comment(0, "policy `a\rb\u{7}c` was left out");
+        commented.raw(0, "key", "value");
+        let commented = commented.finish();
+        assert_eq!(
+            commented,
+            "# policy `a\\u{000D}b\\u{0007}c` was left out\nkey: value\n"
+        );
+        let parsed: BTreeMap<String, String> =
+            serde_saphyr::from_str(&commented).expect("a comment never breaks the document");
+        assert_eq!(parsed.len(), 1);
         assert!(
             text.starts_with("  tags: { a: \"1\" }\n  tags:\n    key0: value0\n"),
             "{text}"

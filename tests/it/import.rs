@@ -434,7 +434,7 @@ fn every_example_imports_to_a_configuration_that_validates_and_plans_empty() {
                 "{stderr}"
             );
             assert!(
-                stderr.contains("was written, but the organization breaks one of `spam`'s rules"),
+                stderr.contains("was written as the organization is, but it has 1 error above"),
                 "{stderr}"
             );
             continue;
@@ -592,6 +592,14 @@ fn what_a_configuration_cannot_express_is_refused_all_at_once() {
     live.accounts.push(LiveAccount {
         id: "999999999001".to_owned(),
         email: "twin@northwind.example".to_owned(),
+        ..twin.clone()
+    });
+    // An account in an OU the snapshot does not have.
+    live.accounts.push(LiveAccount {
+        id: "999999999003".to_owned(),
+        name: "stray".to_owned(),
+        email: "stray@northwind.example".to_owned(),
+        parent_id: "ou-6c1e-gone0001".to_owned(),
         ..twin
     });
     let scp = live
@@ -630,6 +638,7 @@ fn what_a_configuration_cannot_express_is_refused_all_at_once() {
         "OU `Prod/EU` (ou-6c1e-slash001) has `/` in its name",
         "are all named `northwind-log-archive`",
         "policies p-",
+        "account `stray` (999999999003)",
     ] {
         assert!(
             stderr.contains(expected),
@@ -638,11 +647,33 @@ fn what_a_configuration_cannot_express_is_refused_all_at_once() {
     }
     assert_eq!(
         stderr.matches("orgctl::import::conflict").count(),
-        4,
+        5,
         "{stderr}"
     );
     assert!(!out.exists());
     assert!(!directory.path().join("policies").exists());
+}
+
+#[test]
+fn a_closed_account_may_share_its_name_with_the_account_that_replaced_it() {
+    let mut live = Snapshot::new("examples/direct/live.json")
+        .load()
+        .expect("loads");
+    let mut closed = live.accounts[1].clone();
+    closed.id = "999999999002".to_owned();
+    closed.email = "old-archive@northwind.example".to_owned();
+    closed.status = AccountStatus::Suspended;
+    let name = closed.name.clone();
+    live.accounts.push(closed);
+    live.normalise();
+    let (errors, plan, yaml) = round_trip(&live, &options(BusinessModel::Direct));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(plan.is_empty(), "{:?}\n{yaml}", plan.changes);
+    assert!(
+        yaml.contains(&format!("  \"{name}~999999999002\":\n")),
+        "{yaml}"
+    );
+    assert!(yaml.contains(&format!("  {name}:\n")), "{yaml}");
 }
 
 #[test]
