@@ -166,6 +166,10 @@ pub struct ExportArgs {
     /// The snapshot file to write (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also read the IAM inside member accounts that this configuration's plans read (partner
+    /// roles, the end customer's users), so that plans from the snapshot see it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `orgctl import`.

@@ -6,7 +6,14 @@ use crate::diagnostic::{self, RenderStyle};
 use crate::live::snapshot::{self, Snapshot};
 
 pub(super) fn run(args: &ExportArgs, style: RenderStyle) -> ExitStatus {
-    let (state, source) = match live::read(&args.live, None) {
+    let desired = match &args.config {
+        Some(config) => match super::plan::load_desired(config, style) {
+            Ok((desired, _)) => Some(desired),
+            Err(status) => return status,
+        },
+        None => None,
+    };
+    let (state, source) = match live::read(&args.live, desired.as_ref()) {
         Ok(read) => read,
         Err(error) => {
             eprint!("{}", diagnostic::render(&[error], style));
@@ -21,10 +28,15 @@ pub(super) fn run(args: &ExportArgs, style: RenderStyle) -> ExitStatus {
                 return ExitStatus::Failure;
             }
             eprintln!(
-                "Exported {} accounts, {} OUs and {} policies from {source} to {}.",
+                "Exported {} accounts, {} OUs and {} policies{} from {source} to {}.",
                 state.accounts.len(),
                 state.organizational_units.len(),
                 state.policies.len(),
+                if state.iam.is_empty() {
+                    String::new()
+                } else {
+                    format!(", and the IAM of {} member accounts", state.iam.len())
+                },
                 out.display()
             );
         }

@@ -271,6 +271,24 @@ fn member_account_access_lands_in_members_is_revoked_and_never_leaks_a_password(
     outputs.push(planned);
     outputs.push(run.plan(&["--format", "json"]));
 
+    // A snapshot exported with the configuration holds the IAM too: a pull-request job plans
+    // from it, without credentials, and finds nothing to do.
+    let snapshot = directory.path().join("live.json");
+    let snapshot = snapshot.to_str().expect("a UTF-8 path");
+    let exported = moto.orgctl(&["export", "--config", &run.config, "--out", snapshot]);
+    assert_eq!(exported.status.code(), Some(0), "{}", describe(&exported));
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot).expect("written")).expect("JSON");
+    assert_eq!(state["iam"].as_array().map(Vec::len), Some(2), "{state}");
+    let offline = moto.orgctl(&[
+        "plan",
+        &run.config,
+        "--state",
+        snapshot,
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(offline.status.code(), Some(0), "{}", describe(&offline));
+
     // The contract ends: the plan revokes the role in both accounts, and apply does.
     run.write(&config(&management, &partner("2020-01-31"), true));
     let planned = run.plan(&["--format", "json"]);
