@@ -88,15 +88,18 @@ impl Limited {
 
 /// The resource whose writes run one at a time: AWS answers concurrent attachment changes on one
 /// target, or tag changes on one resource, with `ConcurrentModificationException`.
-fn lane(action: &Action) -> Option<String> {
-    match action {
+fn lane(change: &Change) -> Option<String> {
+    match &change.action {
         Action::AttachPolicy { target, .. } | Action::DetachPolicy { target, .. } => {
             Some(format!("target {target}"))
         }
+        // An account's tags are also written by its IAM changes (`orgctl:iam`): one lane.
+        Action::UpdateTags { .. } if change.address.starts_with("account:") => {
+            Some(format!("tags {}", change.address))
+        }
         Action::UpdateTags { id, .. } => Some(format!("tags {id}")),
-        // The account's `orgctl:iam` tag is written after each IAM change there.
         Action::PutRole { account, .. } | Action::PutUser { account, .. } => {
-            Some(format!("iam {account}"))
+            Some(format!("tags {account}"))
         }
         _ => None,
     }
@@ -165,7 +168,7 @@ pub async fn execute<W: OrgWriter>(
                 {
                     continue;
                 }
-                let lane = lane(&change.action);
+                let lane = lane(change);
                 if lane.as_ref().is_some_and(|lane| lanes.contains(lane)) {
                     continue;
                 }

@@ -209,8 +209,12 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
         remove: args.allow_remove,
     };
     let mut refusals = check::refusals(&plan, &live, allow);
-    if args.password_file.is_none() {
-        refusals.extend(check::needs_password_file(&plan));
+    if let Some(needed) = check::needs_password_file(&plan) {
+        match &args.password_file {
+            None => refusals.push(needed),
+            // Checked before anything is created: a user must not be left without a password.
+            Some(path) => refusals.extend(crate::live::password::check(path).err()),
+        }
     }
     if !refusals.is_empty() {
         return Err(refuse(job, Some(&plan), refusals));

@@ -48,6 +48,9 @@ pub(super) fn resolve(
         .as_ref()
         .map(|ou| ou.span);
     let mut partners = IndexMap::with_capacity(file.partners.len());
+    // The partner that has each (account, role name): one role is one partner's.
+    let mut roles: std::collections::HashMap<(String, String), String> =
+        std::collections::HashMap::new();
     for (name, raw) in &file.partners {
         let context_text = format!("partner `{}`", name.value);
         limits::check_account_id(
@@ -141,6 +144,25 @@ pub(super) fn resolve(
                 )
                 .help("extend `until` if the contract was renewed; otherwise apply the plan to revoke the access, then remove the partner");
             checker.push(diagnostic);
+        }
+        // An expired partner's role goes to whoever has the name next.
+        for account in granted.iter().filter(|_| !expired) {
+            let key = (account.clone(), raw.role_name.value.clone());
+            if let Some(other) = roles.insert(key, name.value.clone()) {
+                let diagnostic = checker
+                    .at(
+                        Rule::ConfigInvalidValue,
+                        raw.role_name.span,
+                        format!(
+                            "partners `{other}` and `{}` both get the role `{}` in `{account}`",
+                            name.value, raw.role_name.value
+                        ),
+                        "a role name another partner has",
+                    )
+                    .help("give each partner its own `role_name`: a role trusts one partner");
+                checker.push(diagnostic);
+                break;
+            }
         }
         partners.insert(
             name.value.clone(),

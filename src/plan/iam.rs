@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::json;
 
 use super::{Action, Change, Finding, RoleBefore, UserBefore};
-use crate::live::{AccountStatus, LiveState, PARTNER_TAG};
+use crate::live::{AccountStatus, LiveState, MANAGED_TAG, PARTNER_TAG};
 use crate::model::ownership::AccountKind;
 use crate::model::{Desired, Partner, UserMode};
 use crate::rules::Rule;
@@ -41,12 +41,28 @@ pub fn scope(desired: &Desired, live: &LiveState) -> Vec<String> {
             .end_customer_user
             .as_ref()
             .is_some_and(|user| user.mode == UserMode::Ongoing);
+    // The accounts the file declares, as the planner matches them: by pinned id, else by email.
+    // Undeclared accounts (invited, made in the console) may not have the access role.
+    let pinned: BTreeSet<&str> = desired
+        .accounts
+        .values()
+        .filter_map(|account| account.id.as_deref())
+        .collect();
+    let emails: BTreeSet<String> = desired
+        .accounts
+        .values()
+        .filter(|account| account.id.is_none())
+        .map(|account| account.email.to_ascii_lowercase())
+        .collect();
+    let declared =
+        |id: &str, email: &str| pinned.contains(id) || emails.contains(&email.to_ascii_lowercase());
     live.accounts
         .iter()
         .filter(|account| {
             account.id != live.organization.management_account_id
                 && account.status == AccountStatus::Active
-                && (everywhere || account.tags.contains_key(crate::live::ACCOUNT_IAM_TAG))
+                && ((everywhere && declared(&account.id, &account.email))
+                    || account.tags.contains_key(crate::live::ACCOUNT_IAM_TAG))
         })
         .map(|account| account.id.clone())
         .collect()
@@ -60,8 +76,23 @@ pub fn trust_policy(partner: &Partner) -> String {
         "Principal": { "AWS": format!("arn:aws:iam::{}:root", partner.account_id) },
         "Action": "sts:AssumeRole",
     });
+    let mut condition = serde_json::Map::new();
     if let Some(external_id) = &partner.external_id {
-        statement["Condition"] = json!({ "StringEquals": { "sts:ExternalId": external_id } });
+        condition.insert(
+            "StringEquals".to_owned(),
+            json!({ "sts:ExternalId": external_id }),
+        );
+    }
+    // The contract's end is in the role itself: AWS refuses to assume it after `until`, even
+    // before the plan that revokes it is applied.
+    if let Some(end) = partner.until.and_then(|until| until.succ_opt()) {
+        condition.insert(
+            "DateLessThan".to_owned(),
+            json!({ "aws:CurrentTime": format!("{end}T00:00:00Z") }),
+        );
+    }
+    if !condition.is_empty() {
+        statement["Condition"] = serde_json::Value::Object(condition);
     }
     json!({ "Version": "2012-10-17", "Statement": [statement] }).to_string()
 }
@@ -149,11 +180,13 @@ pub(super) fn diff(
         if user.mode == UserMode::Ongoing && reaches {
             for (address, id) in declared.iter().filter(|(address, _)| staying(address)) {
                 let users = iam_of.get(id).map_or(&[][..], |iam| iam.users.as_slice());
+                let mfa = crate::model::preset::name(crate::config::Preset::RequireMfa);
                 match users.iter().find(|live| live.name == user.name) {
                     None => changes.push(put(address, false, None)),
                     Some(live)
                         if live.managed_policies != user.managed_policies
-                            || (user.console && !live.console) =>
+                            || (user.console && !live.console)
+                            || !live.inline_policies.iter().any(|p| p == mfa) =>
                     {
                         changes.push(put(
                             address,
@@ -206,6 +239,18 @@ pub(super) fn diff(
     for iam in &live.iam {
         let address = address_of(&iam.account_id);
         for role in &iam.roles {
+            if !role.tags.contains_key(MANAGED_TAG) {
+                findings.push(Finding::new(
+                    Rule::Unmanaged,
+                    Some(format!("role:{}/{}", address.trim_start_matches("account:"), role.name)),
+                    format!(
+                        "role `{}` in {address} sits under orgctl's IAM path but lacks the `{MANAGED_TAG}` tag; orgctl leaves it alone",
+                        role.name
+                    ),
+                    "if orgctl made it, tag it `orgctl:managed=true`; otherwise move it off the `/orgctl/` path",
+                ));
+                continue;
+            }
             let key = (address.clone(), role.name.clone());
             let role_address = format!(
                 "role:{}/{}",
@@ -215,8 +260,11 @@ pub(super) fn diff(
             match wanted.get(&key) {
                 Some(want) => {
                     seen.insert(key);
+                    // The same role name may pass to the next partner: then it trusts another
+                    // account and carries the new partner's tag.
                     if !same_json(&role.trust_policy, &want.trust_policy)
                         || role.managed_policies != want.managed_policies
+                        || role.tags.get(PARTNER_TAG) != Some(&want.partner.name)
                     {
                         changes.push(put_role(
                             &role_address,
@@ -231,12 +279,18 @@ pub(super) fn diff(
                         ));
                     }
                 }
-                None if staying(&address) => {
+                None => {
                     let partner = role.tags.get(PARTNER_TAG).cloned();
-                    let reason = match partner
+                    let known = partner
                         .as_deref()
-                        .and_then(|name| desired.partners.get(name))
-                    {
+                        .and_then(|name| desired.partners.get(name));
+                    let reason = match known {
+                        // A closed account can be reopened, and a removed one is out of reach
+                        // for good: the partner's access goes before the account does.
+                        _ if !staying(&address) => format!(
+                            "{address} closes or leaves the organization: partner `{}` loses its access first",
+                            partner.as_deref().unwrap_or("(unnamed)")
+                        ),
                         Some(partner) if partner.expired => format!(
                             "the contract of partner `{}` ended on {}",
                             partner.name,
@@ -246,10 +300,11 @@ pub(super) fn diff(
                             "partner `{}` is no longer granted this account (or its role is now `{}`)",
                             partner.name, partner.role_name
                         ),
-                        None => format!(
-                            "partner `{}` is no longer in the file",
-                            partner.as_deref().unwrap_or("?")
-                        ),
+                        None => match &partner {
+                            Some(name) => format!("partner `{name}` is no longer in the file"),
+                            None => "orgctl created it for a partner the file no longer names"
+                                .to_owned(),
+                        },
                     };
                     changes.push(Change {
                         address: role_address,
@@ -264,7 +319,6 @@ pub(super) fn diff(
                         depends_on: Vec::new(),
                     });
                 }
-                None => {}
             }
         }
     }
@@ -359,8 +413,14 @@ mod tests {
             statement["Condition"]["StringEquals"]["sts:ExternalId"],
             "initech-msp-2026"
         );
+        // The contract's last day is the last day AWS lets the partner in.
+        assert_eq!(
+            statement["Condition"]["DateLessThan"]["aws:CurrentTime"],
+            "2028-01-01T00:00:00Z"
+        );
         let mut without = partner.clone();
         without.external_id = None;
+        without.until = None;
         assert!(!trust_policy(&without).contains("Condition"));
     }
 

@@ -220,6 +220,16 @@ fn edges(changes: &[Change], detach_first: &BTreeSet<(String, String)>) -> Vec<(
                     }
                 }
             }
+            Action::CloseAccount { .. } | Action::RemoveAccount { .. } => {
+                // A partner's access goes before the account closes or leaves.
+                for (other, other_change) in changes.iter().enumerate() {
+                    if let Action::DeleteRole { account, .. } = &other_change.action
+                        && *account == change.address
+                    {
+                        after(Some(other));
+                    }
+                }
+            }
             Action::DeletePolicy { .. } => {
                 for (other, other_change) in changes.iter().enumerate() {
                     if let Action::DetachPolicy { policy, .. } = &other_change.action

@@ -395,10 +395,17 @@ fn trusted(trust_policy: &str) -> String {
                 .as_str()
                 .unwrap_or("?")
                 .to_owned();
+            let mut terms = Vec::new();
             if statement["Condition"]["StringEquals"]["sts:ExternalId"].is_string() {
-                format!("{principal} (with its external id)")
-            } else {
+                terms.push("with its external id".to_owned());
+            }
+            if let Some(end) = statement["Condition"]["DateLessThan"]["aws:CurrentTime"].as_str() {
+                terms.push(format!("refused from {end}"));
+            }
+            if terms.is_empty() {
                 principal
+            } else {
+                format!("{principal} ({})", terms.join("; "))
             }
         })
         .collect::<Vec<_>>()

@@ -11,21 +11,12 @@ use orgctl::live::snapshot::{self, Snapshot};
 use serde_json::Value;
 
 use crate::common::moto::{Management, Moto, create_organization};
-use crate::common::{self, proxy::FaultProxy};
+use crate::common::{self, describe, proxy::FaultProxy};
 
 const EXAMPLES: [&str; 5] = ["direct", "ecam", "resold", "shared-payer", "spam"];
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        text(&output.stdout),
-        text(&output.stderr)
-    )
 }
 
 /// Runs orgctl in `directory`, without colour, with no terminal.

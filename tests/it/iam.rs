@@ -11,16 +11,8 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_iam as iam;
 use aws_sdk_organizations::config::{Credentials, Region, SharedCredentialsProvider};
 
+use crate::common::describe;
 use crate::common::moto::{Management, Moto, create_organization, runtime};
-
-fn describe(output: &std::process::Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// An IAM client in the management account (`None`) or, through `OrganizationAccountAccessRole`,
 /// in a member account.

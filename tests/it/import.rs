@@ -16,16 +16,7 @@ use orgctl::plan::{self, PlanInput};
 use proptest::prelude::*;
 
 use crate::common::moto::{Moto, runtime, seed};
-use crate::common::{self, orgctl};
-
-fn describe(output: &std::process::Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use crate::common::{self, describe, orgctl};
 
 fn options(model: BusinessModel) -> Options {
     Options {

@@ -90,11 +90,12 @@ impl Aws {
             .await
             .map_err(|error| reach(aws_error("ListRoles", account_id, &error)))?;
         let mut live_roles = Vec::with_capacity(roles.len());
-        for role in roles {
+        // The prefix also lists paths below orgctl's (`/orgctl/x/`): those are not orgctl's.
+        for role in roles.into_iter().filter(|role| role.path() == IAM_PATH) {
             let name = role.role_name().to_owned();
             let trust_policy = decode(role.assume_role_policy_document().unwrap_or_default());
             live_roles.push(LiveRole {
-                managed_policies: role_policies(&client, &name).await?,
+                managed_policies: Principal::Role(&name).attached(&client).await?,
                 tags: role_tags(&client, &name).await?,
                 name,
                 trust_policy,
@@ -110,7 +111,7 @@ impl Aws {
             .await
             .map_err(|error| reach(aws_error("ListUsers", account_id, &error)))?;
         let mut live_users = Vec::with_capacity(users.len());
-        for user in users {
+        for user in users.into_iter().filter(|user| user.path() == IAM_PATH) {
             let name = user.user_name().to_owned();
             live_users.push(read_user(&client, name).await?);
         }
@@ -132,63 +133,47 @@ impl Aws {
         managed_policies: &[String],
     ) -> Result<(), Diagnostic> {
         let client = self.member(account_id, access_role).await;
+        let role = Principal::Role(name);
         let resource = format!("{account_id}/{name}");
-        match client.get_role().role_name(name).send().await {
-            Ok(found) => {
-                let path = found.role().map(|role| role.path()).unwrap_or_default();
-                not_ours_unless(path, "role", name, account_id)?;
-                let sent = client
-                    .update_assume_role_policy()
-                    .role_name(name)
-                    .policy_document(trust_policy)
-                    .send()
-                    .await;
-                done_unless(sent, "UpdateAssumeRolePolicy", &resource, &[])?;
-            }
-            Err(error) if code(&error) == Some("NoSuchEntity") => {
-                let sent = client
-                    .create_role()
-                    .path(IAM_PATH)
-                    .role_name(name)
-                    .assume_role_policy_document(trust_policy)
-                    .description(format!("orgctl: access of partner {partner}"))
-                    .set_tags(Some(iam_tags(&[
-                        (MANAGED_TAG, "true"),
-                        (PARTNER_TAG, partner),
-                    ])))
-                    .send()
-                    .await;
-                done_unless(sent, "CreateRole", &resource, &["EntityAlreadyExists"])?;
-            }
-            Err(error) => {
-                return Err(unreachable_account(
-                    aws_error("GetRole", &resource, &error),
-                    account_id,
-                    access_role,
-                ));
-            }
-        }
-        let attached: BTreeSet<String> = role_policies(&client, name).await?.into_iter().collect();
-        let wanted: BTreeSet<String> = managed_policies.iter().cloned().collect();
-        for arn in wanted.difference(&attached) {
+        // The account is marked first: a later plan finds this role even if the rest fails.
+        self.mark_account(account_id).await?;
+        if role.ours(&client, account_id, access_role).await? {
             let sent = client
-                .attach_role_policy()
+                .update_assume_role_policy()
                 .role_name(name)
-                .policy_arn(arn)
+                .policy_document(trust_policy)
                 .send()
                 .await;
-            done_unless(sent, "AttachRolePolicy", &resource, &[])?;
-        }
-        for arn in attached.difference(&wanted) {
+            done_unless(sent, "UpdateAssumeRolePolicy", &resource, &[])?;
             let sent = client
-                .detach_role_policy()
+                .tag_role()
                 .role_name(name)
-                .policy_arn(arn)
+                .set_tags(Some(iam_tags(&[
+                    (MANAGED_TAG, "true"),
+                    (PARTNER_TAG, partner),
+                ])))
                 .send()
                 .await;
-            done_unless(sent, "DetachRolePolicy", &resource, &["NoSuchEntity"])?;
+            done_unless(sent, "TagRole", &resource, &[])?;
+        } else {
+            let sent = client
+                .create_role()
+                .path(IAM_PATH)
+                .role_name(name)
+                .assume_role_policy_document(trust_policy)
+                .description(format!("orgctl: access of partner {partner}"))
+                .set_tags(Some(iam_tags(&[
+                    (MANAGED_TAG, "true"),
+                    (PARTNER_TAG, partner),
+                ])))
+                .send()
+                .await;
+            created(sent, "CreateRole", &resource)?;
+            // Someone may have made one of that name since: it must be ours to go on.
+            role.ours(&client, account_id, access_role).await?;
         }
-        self.mark_account(account_id).await
+        role.sync_policies(&client, managed_policies, &resource)
+            .await
     }
 
     /// Deletes a role orgctl created: its policies first, as IAM requires.
@@ -199,24 +184,12 @@ impl Aws {
         name: &str,
     ) -> Result<(), Diagnostic> {
         let client = self.member(account_id, access_role).await;
+        let role = Principal::Role(name);
         let resource = format!("{account_id}/{name}");
-        match client.get_role().role_name(name).send().await {
-            Ok(found) => {
-                let path = found.role().map(|role| role.path()).unwrap_or_default();
-                not_ours_unless(path, "role", name, account_id)?;
-            }
-            Err(error) if code(&error) == Some("NoSuchEntity") => return Ok(()),
-            Err(error) => return Err(aws_error("GetRole", &resource, &error)),
+        if !role.ours(&client, account_id, access_role).await? {
+            return Ok(());
         }
-        for arn in role_policies(&client, name).await? {
-            let sent = client
-                .detach_role_policy()
-                .role_name(name)
-                .policy_arn(&arn)
-                .send()
-                .await;
-            done_unless(sent, "DetachRolePolicy", &resource, &["NoSuchEntity"])?;
-        }
+        role.sync_policies(&client, &[], &resource).await?;
         let inline = client
             .list_role_policies()
             .role_name(name)
@@ -238,7 +211,6 @@ impl Aws {
 
     /// Makes the end customer's user exactly what is asked, creating it if needed. A new console
     /// password goes to `password_file` before IAM gets it, and nowhere else.
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn put_user(
         &self,
         account_id: &str,
@@ -249,30 +221,21 @@ impl Aws {
         password_file: Option<&std::path::Path>,
     ) -> Result<(), Diagnostic> {
         let client = self.member(account_id, access_role).await;
+        let user = Principal::User(name);
         let resource = format!("{account_id}/{name}");
-        match client.get_user().user_name(name).send().await {
-            Ok(found) => {
-                let path = found.user().map(|user| user.path()).unwrap_or_default();
-                not_ours_unless(path, "user", name, account_id)?;
-            }
-            Err(error) if code(&error) == Some("NoSuchEntity") => {
-                let sent = client
-                    .create_user()
-                    .path(IAM_PATH)
-                    .user_name(name)
-                    .set_tags(Some(iam_tags(&[(MANAGED_TAG, "true")])))
-                    .send()
-                    .await;
-                done_unless(sent, "CreateUser", &resource, &["EntityAlreadyExists"])?;
-            }
-            Err(error) => {
-                return Err(unreachable_account(
-                    aws_error("GetUser", &resource, &error),
-                    account_id,
-                    access_role,
-                ));
-            }
+        self.mark_account(account_id).await?;
+        if !user.ours(&client, account_id, access_role).await? {
+            let sent = client
+                .create_user()
+                .path(IAM_PATH)
+                .user_name(name)
+                .set_tags(Some(iam_tags(&[(MANAGED_TAG, "true")])))
+                .send()
+                .await;
+            created(sent, "CreateUser", &resource)?;
+            user.ours(&client, account_id, access_role).await?;
         }
+        // MFA before anything else: the user is never administrator without it.
         let sent = client
             .put_user_policy()
             .user_name(name)
@@ -281,26 +244,8 @@ impl Aws {
             .send()
             .await;
         done_unless(sent, "PutUserPolicy", &resource, &[])?;
-        let attached: BTreeSet<String> = user_policies(&client, name).await?.into_iter().collect();
-        let wanted: BTreeSet<String> = managed_policies.iter().cloned().collect();
-        for arn in wanted.difference(&attached) {
-            let sent = client
-                .attach_user_policy()
-                .user_name(name)
-                .policy_arn(arn)
-                .send()
-                .await;
-            done_unless(sent, "AttachUserPolicy", &resource, &[])?;
-        }
-        for arn in attached.difference(&wanted) {
-            let sent = client
-                .detach_user_policy()
-                .user_name(name)
-                .policy_arn(arn)
-                .send()
-                .await;
-            done_unless(sent, "DetachUserPolicy", &resource, &["NoSuchEntity"])?;
-        }
+        user.sync_policies(&client, managed_policies, &resource)
+            .await?;
         if console && !has_login_profile(&client, name).await? {
             let path = password_file.ok_or_else(|| {
                 Diagnostic::new(
@@ -317,14 +262,16 @@ impl Aws {
                 .password_reset_required(true)
                 .send()
                 .await;
-            done_unless(
-                sent,
-                "CreateLoginProfile",
-                &resource,
-                &["EntityAlreadyExists"],
-            )?;
+            sent.map_err(|error| {
+                let mut diagnostic = aws_error("CreateLoginProfile", &resource, &error);
+                diagnostic.message.push_str(&format!(
+                    "; the last line for {name} in `{}` was not set as its password",
+                    path.display()
+                ));
+                diagnostic
+            })?;
         }
-        self.mark_account(account_id).await
+        Ok(())
     }
 
     /// Tags the account (in Organizations) as holding IAM orgctl created, so that later plans
@@ -340,6 +287,173 @@ impl Aws {
             .await;
         done_unless(sent, "TagResource", account_id, &[])
     }
+}
+
+/// A role or a user: the two kinds of IAM identity orgctl makes.
+#[derive(Debug, Clone, Copy)]
+enum Principal<'a> {
+    Role(&'a str),
+    User(&'a str),
+}
+
+impl Principal<'_> {
+    const fn kind(self) -> &'static str {
+        match self {
+            Principal::Role(_) => "role",
+            Principal::User(_) => "user",
+        }
+    }
+
+    /// Whether it exists; an error when it exists but orgctl did not make it (not under
+    /// orgctl's path, or without its tag).
+    async fn ours(
+        self,
+        client: &iam::Client,
+        account_id: &str,
+        access_role: &str,
+    ) -> Result<bool, Diagnostic> {
+        let (name, found) = match self {
+            Principal::Role(name) => (
+                name,
+                client
+                    .get_role()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map(|out| out.role.map(|r| (r.path, r.tags.unwrap_or_default())))
+                    .map_err(|error| {
+                        (
+                            code(&error) == Some("NoSuchEntity"),
+                            aws_error("GetRole", name, &error),
+                        )
+                    }),
+            ),
+            Principal::User(name) => (
+                name,
+                client
+                    .get_user()
+                    .user_name(name)
+                    .send()
+                    .await
+                    .map(|out| out.user.map(|u| (u.path, u.tags.unwrap_or_default())))
+                    .map_err(|error| {
+                        (
+                            code(&error) == Some("NoSuchEntity"),
+                            aws_error("GetUser", name, &error),
+                        )
+                    }),
+            ),
+        };
+        match found {
+            Ok(Some((path, tags))) => {
+                let tagged = tags.iter().any(|tag| tag.key() == MANAGED_TAG);
+                if path == IAM_PATH && tagged {
+                    Ok(true)
+                } else {
+                    Err(not_ours(&path, self.kind(), name, account_id))
+                }
+            }
+            Ok(None) | Err((true, _)) => Ok(false),
+            Err((false, error)) => Err(unreachable_account(error, account_id, access_role)),
+        }
+    }
+
+    /// Its attached managed policy ARNs, sorted.
+    async fn attached(self, client: &iam::Client) -> Result<Vec<String>, Diagnostic> {
+        let listed = match self {
+            Principal::Role(name) => client
+                .list_attached_role_policies()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|error| aws_error("ListAttachedRolePolicies", name, &error)),
+            Principal::User(name) => client
+                .list_attached_user_policies()
+                .user_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|error| aws_error("ListAttachedUserPolicies", name, &error)),
+        }?;
+        let mut arns: Vec<String> = listed.into_iter().filter_map(|p| p.policy_arn).collect();
+        arns.sort();
+        Ok(arns)
+    }
+
+    /// Attaches what `wanted` has and it lacks; detaches what it has beyond `wanted`.
+    async fn sync_policies(
+        self,
+        client: &iam::Client,
+        wanted: &[String],
+        resource: &str,
+    ) -> Result<(), Diagnostic> {
+        let attached: BTreeSet<String> = self.attached(client).await?.into_iter().collect();
+        let wanted: BTreeSet<String> = wanted.iter().cloned().collect();
+        for arn in wanted.difference(&attached) {
+            match self {
+                Principal::Role(name) => {
+                    let sent = client
+                        .attach_role_policy()
+                        .role_name(name)
+                        .policy_arn(arn)
+                        .send()
+                        .await;
+                    done_unless(sent, "AttachRolePolicy", resource, &[])?;
+                }
+                Principal::User(name) => {
+                    let sent = client
+                        .attach_user_policy()
+                        .user_name(name)
+                        .policy_arn(arn)
+                        .send()
+                        .await;
+                    done_unless(sent, "AttachUserPolicy", resource, &[])?;
+                }
+            }
+        }
+        for arn in attached.difference(&wanted) {
+            match self {
+                Principal::Role(name) => {
+                    let sent = client
+                        .detach_role_policy()
+                        .role_name(name)
+                        .policy_arn(arn)
+                        .send()
+                        .await;
+                    done_unless(sent, "DetachRolePolicy", resource, &["NoSuchEntity"])?;
+                }
+                Principal::User(name) => {
+                    let sent = client
+                        .detach_user_policy()
+                        .user_name(name)
+                        .policy_arn(arn)
+                        .send()
+                        .await;
+                    done_unless(sent, "DetachUserPolicy", resource, &["NoSuchEntity"])?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A creation's result: someone else's entity of that name (`EntityAlreadyExists`) is checked by
+/// the caller, which asks again whose it is.
+fn created<T, E, R>(
+    result: Result<T, iam::error::SdkError<E, R>>,
+    operation: &str,
+    resource: &str,
+) -> Result<(), Diagnostic>
+where
+    E: iam::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    done_unless(result, operation, resource, &["EntityAlreadyExists"])
 }
 
 async fn read_user(client: &iam::Client, name: String) -> Result<LiveUser, Diagnostic> {
@@ -358,7 +472,7 @@ async fn read_user(client: &iam::Client, name: String) -> Result<LiveUser, Diagn
         .await
         .map_err(|error| aws_error("ListUserTags", &name, &error))?;
     Ok(LiveUser {
-        managed_policies: user_policies(client, &name).await?,
+        managed_policies: Principal::User(&name).attached(client).await?,
         inline_policies,
         console: has_login_profile(client, &name).await?,
         tags: tags
@@ -368,40 +482,6 @@ async fn read_user(client: &iam::Client, name: String) -> Result<LiveUser, Diagn
             .collect(),
         name,
     })
-}
-
-async fn role_policies(client: &iam::Client, name: &str) -> Result<Vec<String>, Diagnostic> {
-    let mut arns: Vec<String> = client
-        .list_attached_role_policies()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|error| aws_error("ListAttachedRolePolicies", name, &error))?
-        .into_iter()
-        .filter_map(|policy| policy.policy_arn)
-        .collect();
-    arns.sort();
-    Ok(arns)
-}
-
-async fn user_policies(client: &iam::Client, name: &str) -> Result<Vec<String>, Diagnostic> {
-    let mut arns: Vec<String> = client
-        .list_attached_user_policies()
-        .user_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|error| aws_error("ListAttachedUserPolicies", name, &error))?
-        .into_iter()
-        .filter_map(|policy| policy.policy_arn)
-        .collect();
-    arns.sort();
-    Ok(arns)
 }
 
 async fn role_tags(
@@ -458,11 +538,8 @@ fn organizations_tag(key: &str, value: &str) -> super::aws::Tag {
 }
 
 /// Refuses a role or user orgctl did not create (it is not under orgctl's path).
-fn not_ours_unless(path: &str, kind: &str, name: &str, account_id: &str) -> Result<(), Diagnostic> {
-    if path == IAM_PATH {
-        return Ok(());
-    }
-    Err(Diagnostic::new(
+fn not_ours(path: &str, kind: &str, name: &str, account_id: &str) -> Diagnostic {
+    Diagnostic::new(
         Rule::ChangeFailed,
         format!(
             "account {account_id} already has an IAM {kind} `{name}` (path `{path}`) that orgctl did not create; orgctl never changes IAM it did not create"
@@ -470,7 +547,7 @@ fn not_ours_unless(path: &str, kind: &str, name: &str, account_id: &str) -> Resu
     )
     .help(format!(
         "rename the {kind} in the file, or have the account's owner remove or rename theirs"
-    )))
+    ))
 }
 
 fn unreachable_account(error: Diagnostic, account_id: &str, access_role: &str) -> Diagnostic {

@@ -52,6 +52,16 @@ pub fn orgctl(args: &[&str]) -> Output {
         .expect("the orgctl binary runs")
 }
 
+/// A finished command as a test failure shows it: exit code, stdout and stderr.
+pub fn describe(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// The files of `dir` (relative to the crate root) whose name ends with `suffix`, sorted.
 pub fn files(dir: &str, suffix: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
