@@ -206,6 +206,10 @@ pub struct ImportArgs {
     /// The root-email template; emails it reproduces are left out of the file.
     #[arg(long, value_name = "TEMPLATE", default_value = crate::import::DEFAULT_EMAIL_TEMPLATE)]
     pub email_template: String,
+    /// The role orgctl assumes in member accounts to read the IAM it created there (partner
+    /// roles, the end customer's users), which the file then declares.
+    #[arg(long, value_name = "ROLE", default_value = crate::model::DEFAULT_MEMBER_ACCESS_ROLE)]
+    pub member_access_role: String,
     /// Overwrite the configuration and policy files if they exist.
     #[arg(long)]
     pub force: bool,

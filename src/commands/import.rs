@@ -30,7 +30,25 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
     if !args.force && std::fs::symlink_metadata(out).is_ok() {
         return fail(&[exists(&[out.to_path_buf()])]);
     }
-    let (state, source) = match live::read(&args.live, None) {
+    // The IAM orgctl created (in accounts it tagged), where this model lets the operator reach.
+    let ownership = crate::model::Ownership::of(args.business_model.into());
+    let reaches = ownership.reaches(ownership.management, crate::model::AccountKind::Member);
+    let select = |state: &LiveState| -> Vec<String> {
+        if !reaches {
+            return Vec::new();
+        }
+        state
+            .accounts
+            .iter()
+            .filter(|account| {
+                account.id != state.organization.management_account_id
+                    && account.status == crate::live::AccountStatus::Active
+                    && account.tags.contains_key(crate::live::ACCOUNT_IAM_TAG)
+            })
+            .map(|account| account.id.clone())
+            .collect()
+    };
+    let (state, source) = match live::read_with_iam(&args.live, &args.member_access_role, select) {
         Ok(read) => read,
         Err(error) => return fail(&[error]),
     };
@@ -43,6 +61,7 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
         customer_name: args.customer_name.clone(),
         name: args.name.clone(),
         email_template: args.email_template.clone(),
+        member_access_role: args.member_access_role.clone(),
         policies_dir: POLICIES_DIR.to_owned(),
         source: source.clone(),
         imported_at: chrono::Utc::now(),
@@ -274,6 +293,7 @@ mod tests {
             customer_name: None,
             name: None,
             email_template: import::DEFAULT_EMAIL_TEMPLATE.to_owned(),
+            member_access_role: crate::model::DEFAULT_MEMBER_ACCESS_ROLE.to_owned(),
             policies_dir: POLICIES_DIR.to_owned(),
             source: "a test".to_owned(),
             imported_at: chrono::Utc::now(),

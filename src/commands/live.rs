@@ -29,6 +29,36 @@ pub(super) fn read(
     Ok((state, backend.describe()))
 }
 
+/// The live organization with the IAM orgctl created in the member accounts `select` picks from
+/// it (`orgctl import`); a snapshot holds its IAM already.
+pub(super) fn read_with_iam(
+    args: &LiveArgs,
+    access_role: &str,
+    select: impl Fn(&LiveState) -> Vec<String>,
+) -> Result<(LiveState, String), Diagnostic> {
+    if args.state.is_some() {
+        return read(args, None);
+    }
+    let runtime = runtime()?;
+    let backend = runtime.block_on(Aws::connect(&aws_options(args)))?;
+    let state = runtime.block_on(async {
+        let mut state = crate::live::OrgReader::read(&backend).await?;
+        let scope = select(&state);
+        if !scope.is_empty()
+            && let Some(iam) =
+                crate::live::OrgReader::read_iam(&backend, &scope, access_role).await?
+        {
+            state.iam = iam;
+            state.normalise();
+        }
+        Ok::<_, Diagnostic>(state)
+    })?;
+    if args.verbose > 0 {
+        eprintln!("{}", backend.request_report());
+    }
+    Ok((state, backend.describe()))
+}
+
 /// The writer for the chosen backend.
 pub(super) enum Writer {
     /// `--state FILE`.

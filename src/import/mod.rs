@@ -5,6 +5,7 @@
 //! What a configuration cannot express (two sibling OUs of one name, two accounts of one name, an
 //! OU name with `/`) is refused with every case listed, never written half-right.
 
+mod access;
 mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -42,6 +43,8 @@ pub struct Options {
     pub name: Option<String>,
     /// The root-email template; emails it reproduces are left out of the file.
     pub email_template: String,
+    /// The role orgctl assumes in member accounts (read IAM with, and written to the file).
+    pub member_access_role: String,
     /// The folder, relative to the YAML file, that receives the policy documents.
     pub policies_dir: String,
     /// Where the organization was read from, for the header comment.
@@ -107,6 +110,19 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
         .collect();
     policies.sort_by(|a, b| (a.policy_type, &a.name).cmp(&(b.policy_type, &b.name)));
     let keys = account_keys(management, &members, &mut notes, &mut problems);
+    let ownership = Ownership::of(options.business_model);
+    let access = if ownership.reaches(ownership.management, AccountKind::Member) {
+        let active = members
+            .iter()
+            .filter(|account| account.status == AccountStatus::Active)
+            .count();
+        access::rebuild(live, &keys, active, &mut notes).unwrap_or_else(|mut found| {
+            problems.append(&mut found);
+            access::Access::default()
+        })
+    } else {
+        access::Access::default()
+    };
     problems.extend(conflicts(&tree, &policies));
     let owners = match owners {
         Ok(owners) if problems.is_empty() => owners,
@@ -115,7 +131,15 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
     notes.splice(0..0, owners.notes.iter().cloned());
 
     let mut document = Document::default();
-    organization(&mut document, live, options, &owners, &tree, management);
+    organization(
+        &mut document,
+        live,
+        options,
+        &owners,
+        &tree,
+        management,
+        access.user.as_ref(),
+    );
     if !tree.children_of(&live.root.id).is_empty() {
         document.blank();
         document.open(0, "organizational_units");
@@ -162,6 +186,7 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
             policy_files.insert(path, pretty(&policy.document));
         }
     }
+    access::write_partners(&mut document, &access.partners);
     let mut yaml = Document::default();
     header(&mut yaml, live, options, &notes, &members, &policies);
     let mut yaml = yaml.finish();
@@ -616,6 +641,7 @@ fn organization(
     owners: &Owners,
     tree: &Tree,
     management: Option<&LiveAccount>,
+    user: Option<&access::User>,
 ) {
     document.open(0, "organization");
     document.entry(2, "name", &owners.name);
@@ -682,6 +708,12 @@ fn organization(
         tags(document, 4, account_tags);
     }
     document.entry(2, "email_template", &options.email_template);
+    if let Some(user) = user {
+        access::write_user(document, user);
+    }
+    if options.member_access_role != crate::model::DEFAULT_MEMBER_ACCESS_ROLE {
+        document.entry(2, "member_access_role", &options.member_access_role);
+    }
     let types: Vec<String> = live
         .root
         .enabled_policy_types

@@ -24,7 +24,9 @@ use serde::Serialize;
 
 pub use account::{Account, EmailSource};
 pub use email::expand_template;
-pub use organization::{EndCustomerUser, Organization, PartyInfo, UserMode};
+pub use organization::{
+    DEFAULT_MEMBER_ACCESS_ROLE, EndCustomerUser, Organization, PartyInfo, UserMode,
+};
 pub use ou::Ou;
 pub use ownership::{AccountKind, Ownership};
 pub use partner::Partner;

@@ -281,6 +281,33 @@ fn member_account_access_lands_in_members_is_revoked_and_never_leaks_a_password(
     ]);
     assert_eq!(offline.status.code(), Some(0), "{}", describe(&offline));
 
+    // Importing the organization afresh declares the partner and the customer's user, so the
+    // imported file revokes nothing.
+    let imported = directory.path().join("imported.yaml");
+    let imported = imported.to_str().expect("a UTF-8 path");
+    let import = moto.orgctl(&[
+        "import",
+        "--out",
+        imported,
+        "--business-model",
+        "spam",
+        "--customer-domain",
+        "initech-corp.net",
+    ]);
+    assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
+    let yaml = std::fs::read_to_string(imported).expect("written");
+    assert!(
+        yaml.contains("  msp:\n    account_id: \"999988887777\"")
+            && yaml.contains("external_id: initech-2026"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("end_customer_user:\n    name: initech-admin"),
+        "{yaml}"
+    );
+    let planned = moto.orgctl(&["plan", imported, "--detailed-exitcode"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", describe(&planned));
+
     // The contract ends: the plan revokes the role in both accounts, and apply does.
     run.write(&config(&management, &partner("2020-01-31"), true));
     let planned = run.plan(&["--format", "json"]);

@@ -28,6 +28,7 @@ fn options(model: BusinessModel) -> Options {
         customer_name: None,
         name: None,
         email_template: DEFAULT_EMAIL_TEMPLATE.to_owned(),
+        member_access_role: orgctl::model::DEFAULT_MEMBER_ACCESS_ROLE.to_owned(),
         policies_dir: "policies".to_owned(),
         source: "a test".to_owned(),
         imported_at: chrono::Utc::now(),
@@ -643,6 +644,36 @@ fn what_a_configuration_cannot_express_is_refused_all_at_once() {
     );
     assert!(!out.exists());
     assert!(!directory.path().join("policies").exists());
+}
+
+#[test]
+fn access_an_earlier_file_granted_is_imported_not_revoked() {
+    // The direct example's partner gets its roles; then the organization is imported afresh.
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let state = directory.path().join("live.json");
+    std::fs::copy("examples/direct/live.json", &state).expect("copied");
+    let state = state.to_str().expect("UTF-8");
+    let applied = orgctl(&[
+        "apply",
+        "examples/direct/orgctl.yaml",
+        "--state",
+        state,
+        "--auto-approve",
+    ]);
+    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+    let out = directory.path().join("imported/orgctl.yaml");
+    let out = out.to_str().expect("UTF-8");
+    let import = orgctl(&["import", "--state", state, "--out", out]);
+    assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
+    let yaml = std::fs::read_to_string(out).expect("written");
+    assert!(
+        yaml.contains("partners:\n  contoso-msp:\n    account_id: \"777766665555\"\n    role_name: ContosoMspReadOnly\n")
+            && yaml.contains("accounts: [northwind-data-prod, northwind-shop-prod, northwind-shop-staging]")
+            && yaml.contains("until: \"2027-12-31\""),
+        "{yaml}"
+    );
+    let plan = orgctl(&["plan", out, "--state", state, "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", describe(&plan));
 }
 
 #[test]
