@@ -369,6 +369,7 @@ fn to_write(
             name,
             managed_policies,
             console,
+            handover,
             ..
         } => Write::PutUser {
             account_id: id(account)?,
@@ -377,6 +378,7 @@ fn to_write(
             managed_policies: managed_policies.clone(),
             console: *console,
             password_file: password_file.map(std::path::Path::to_path_buf),
+            handover: *handover,
         },
         Action::ChangeEmail { .. } => {
             return Err(Diagnostic::new(

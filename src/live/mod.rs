@@ -247,6 +247,8 @@ pub enum Write {
         console: bool,
         /// Where a new one-time password is written (mode 0600); required when `console`.
         password_file: Option<std::path::PathBuf>,
+        /// A hand-over: the account's pending hand-over tag is removed once the user is made.
+        handover: bool,
     },
     /// Set and remove tags.
     Tag {
@@ -294,6 +296,9 @@ pub const MANAGED_TAG: &str = "orgctl:managed";
 pub const PARTNER_TAG: &str = "orgctl:partner";
 /// The tag on accounts (in Organizations) that hold IAM orgctl created.
 pub const ACCOUNT_IAM_TAG: &str = "orgctl:iam";
+/// The tag on a new account whose hand-over user is not made yet: set at creation, removed once
+/// the user exists, so that a hand-over that failed is planned again.
+pub const HANDOVER_TAG: &str = "orgctl:handover";
 
 /// IAM orgctl created in one member account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

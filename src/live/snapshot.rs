@@ -484,6 +484,7 @@ impl SnapshotWriter {
                 managed_policies,
                 console,
                 password_file,
+                handover,
                 ..
             } => {
                 let iam = member_iam(state, account_id)?;
@@ -509,6 +510,12 @@ impl SnapshotWriter {
                     console: *console || had_console,
                     tags: BTreeMap::from([(super::MANAGED_TAG.to_owned(), "true".to_owned())]),
                 });
+                if *handover {
+                    let account = state.accounts.iter_mut().find(|a| a.id == *account_id);
+                    if let Some(account) = account {
+                        account.tags.remove(super::HANDOVER_TAG);
+                    }
+                }
                 Ok(None)
             }
         }

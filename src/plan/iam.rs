@@ -177,6 +177,23 @@ pub(super) fn diff(
         for created in &accounts.created {
             changes.push(put(created, user.mode == UserMode::Handover, None));
         }
+        if user.mode == UserMode::Handover {
+            // A hand-over that did not finish (the account still carries its mark) is made now.
+            let pending: BTreeSet<&str> = live
+                .accounts
+                .iter()
+                .filter(|account| account.tags.contains_key(crate::live::HANDOVER_TAG))
+                .map(|account| account.id.as_str())
+                .collect();
+            for (address, _) in declared
+                .iter()
+                .filter(|(address, id)| staying(address) && pending.contains(**id))
+            {
+                let mut change = put(address, true, None);
+                change.reason = "the hand-over user of this new account was not made yet (the account is marked `orgctl:handover`)".to_owned();
+                changes.push(change);
+            }
+        }
         if user.mode == UserMode::Ongoing && reaches {
             for (address, id) in declared.iter().filter(|(address, _)| staying(address)) {
                 let users = iam_of.get(id).map_or(&[][..], |iam| iam.users.as_slice());

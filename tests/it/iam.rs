@@ -429,3 +429,86 @@ fn member_account_access_lands_in_members_is_revoked_and_never_leaks_a_password(
     }
     assert!(Path::new(&run.passwords).exists());
 }
+
+#[test]
+fn a_hand_over_that_did_not_finish_is_made_by_the_next_apply_and_never_again() {
+    // Under ECAM the provider hands each new account over with a user and touches it no more.
+    // An account still marked `orgctl:handover` (its user was never made: an apply that failed
+    // after creating it) gets its user from the next apply.
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let state = directory.path().join("live.json");
+    let mut live: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("examples/ecam/live.json").expect("readable"),
+    )
+    .expect("JSON");
+    for account in live["accounts"].as_array_mut().expect("accounts") {
+        if account["id"] == "444444444444" {
+            account["tags"]["orgctl:handover"] = "pending".into();
+        }
+    }
+    std::fs::write(&state, live.to_string()).expect("writable");
+    let state = state.to_str().expect("UTF-8");
+    let passwords = directory.path().join("passwords");
+    let passwords = passwords.to_str().expect("UTF-8");
+    let plan = |args: &[&str]| {
+        let mut all = vec!["plan", "examples/ecam/orgctl.yaml", "--state", state];
+        all.extend(args);
+        crate::common::orgctl(&all)
+    };
+    let planned = plan(&["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&planned.stdout).expect("a plan");
+    let users: Vec<(&str, &str)> = json["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["action"] == "put_user")
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap_or(""),
+                c["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        users.len(),
+        2,
+        "the new account's and the unfinished one's: {users:?}"
+    );
+    assert!(
+        users.iter().any(
+            |(address, reason)| *address == "user:acme-prod/end-customer"
+                && reason.contains("was not made yet")
+        ),
+        "{users:?}"
+    );
+
+    let applied = crate::common::orgctl(&[
+        "apply",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        state,
+        "--auto-approve",
+        "--allow-close",
+        "--password-file",
+        passwords,
+    ]);
+    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+    let planned = plan(&["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&planned.stdout).expect("a plan");
+    let remaining: Vec<&str> = json["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["action"].as_str())
+        .collect();
+    assert!(remaining.is_empty(), "nothing is left, and no user is made twice: {remaining:?}");
+    let live = std::fs::read_to_string(state).expect("readable");
+    assert!(!live.contains("orgctl:handover"), "every mark is gone");
+    assert_eq!(
+        std::fs::read_to_string(passwords)
+            .expect("written")
+            .lines()
+            .count(),
+        2
+    );
+}

@@ -26,6 +26,8 @@ use crate::rules::Rule;
 
 /// Member accounts read at once.
 const CONCURRENCY: usize = 4;
+/// How long a write waits for a new account's access role to become assumable.
+const REACH_DEADLINE: Duration = Duration::from_secs(180);
 
 impl Aws {
     /// An IAM client acting in `account_id` through `access_role`, made once per account.
@@ -137,7 +139,10 @@ impl Aws {
         let resource = format!("{account_id}/{name}");
         // The account is marked first: a later plan finds this role even if the rest fails.
         self.mark_account(account_id).await?;
-        if role.ours(&client, account_id, access_role).await? {
+        if role
+            .patiently_ours(&client, account_id, access_role)
+            .await?
+        {
             let sent = client
                 .update_assume_role_policy()
                 .role_name(name)
@@ -224,7 +229,10 @@ impl Aws {
         let user = Principal::User(name);
         let resource = format!("{account_id}/{name}");
         self.mark_account(account_id).await?;
-        if !user.ours(&client, account_id, access_role).await? {
+        if !user
+            .patiently_ours(&client, account_id, access_role)
+            .await?
+        {
             let sent = client
                 .create_user()
                 .path(IAM_PATH)
@@ -355,6 +363,31 @@ impl Principal<'_> {
             }
             Ok(None) | Err((true, _)) => Ok(false),
             Err((false, error)) => Err(unreachable_account(error, account_id, access_role)),
+        }
+    }
+
+    /// [`Principal::ours`], waiting up to [`REACH_DEADLINE`] for an account whose access role
+    /// cannot be assumed yet: AWS takes a while to make it assumable in an account it has just
+    /// created.
+    async fn patiently_ours(
+        self,
+        client: &iam::Client,
+        account_id: &str,
+        access_role: &str,
+    ) -> Result<bool, Diagnostic> {
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_secs(2);
+        loop {
+            match self.ours(client, account_id, access_role).await {
+                Err(error)
+                    if error.message.starts_with("cannot reach IAM")
+                        && started.elapsed() + wait < REACH_DEADLINE =>
+                {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(20));
+                }
+                other => return other,
+            }
         }
     }
 

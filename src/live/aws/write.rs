@@ -785,6 +785,7 @@ impl OrgWriter for AwsWriter {
                 managed_policies,
                 console,
                 password_file,
+                handover,
             } => {
                 self.aws
                     .put_user(
@@ -796,6 +797,14 @@ impl OrgWriter for AwsWriter {
                         password_file.as_deref(),
                     )
                     .await?;
+                if *handover {
+                    self.tag(
+                        account_id,
+                        &BTreeMap::new(),
+                        &[crate::live::HANDOVER_TAG.to_owned()],
+                    )
+                    .await?;
+                }
             }
         }
         Ok(None)
