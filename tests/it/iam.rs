@@ -501,7 +501,10 @@ fn a_hand_over_that_did_not_finish_is_made_by_the_next_apply_and_never_again() {
         .iter()
         .filter_map(|c| c["action"].as_str())
         .collect();
-    assert!(remaining.is_empty(), "nothing is left, and no user is made twice: {remaining:?}");
+    assert!(
+        remaining.is_empty(),
+        "nothing is left, and no user is made twice: {remaining:?}"
+    );
     let live = std::fs::read_to_string(state).expect("readable");
     assert!(!live.contains("orgctl:handover"), "every mark is gone");
     assert_eq!(

@@ -173,9 +173,13 @@ impl Aws {
                 ])))
                 .send()
                 .await;
-            created(sent, "CreateRole", &resource)?;
-            // Someone may have made one of that name since: it must be ours to go on.
-            role.ours(&client, account_id, access_role).await?;
+            if !created(sent, "CreateRole", &resource)? {
+                // Someone made one of that name since: it must be ours to go on.
+                role.ours(&client, account_id, access_role).await?;
+            } else {
+                // A new role has no policies yet: attach, without listing first.
+                return role.attach_all(&client, managed_policies, &resource).await;
+            }
         }
         role.sync_policies(&client, managed_policies, &resource)
             .await
@@ -240,8 +244,9 @@ impl Aws {
                 .set_tags(Some(iam_tags(&[(MANAGED_TAG, "true")])))
                 .send()
                 .await;
-            created(sent, "CreateUser", &resource)?;
-            user.ours(&client, account_id, access_role).await?;
+            if !created(sent, "CreateUser", &resource)? {
+                user.ours(&client, account_id, access_role).await?;
+            }
         }
         // MFA before anything else: the user is never administrator without it.
         let sent = client
@@ -419,6 +424,47 @@ impl Principal<'_> {
     }
 
     /// Attaches what `wanted` has and it lacks; detaches what it has beyond `wanted`.
+    /// Attaches every one of `arns` (to a role or user that has none).
+    async fn attach_all(
+        self,
+        client: &iam::Client,
+        arns: &[String],
+        resource: &str,
+    ) -> Result<(), Diagnostic> {
+        for arn in arns {
+            self.attach(client, arn, resource).await?;
+        }
+        Ok(())
+    }
+
+    async fn attach(
+        self,
+        client: &iam::Client,
+        arn: &str,
+        resource: &str,
+    ) -> Result<(), Diagnostic> {
+        match self {
+            Principal::Role(name) => {
+                let sent = client
+                    .attach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await;
+                done_unless(sent, "AttachRolePolicy", resource, &[])
+            }
+            Principal::User(name) => {
+                let sent = client
+                    .attach_user_policy()
+                    .user_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await;
+                done_unless(sent, "AttachUserPolicy", resource, &[])
+            }
+        }
+    }
+
     async fn sync_policies(
         self,
         client: &iam::Client,
@@ -428,26 +474,7 @@ impl Principal<'_> {
         let attached: BTreeSet<String> = self.attached(client).await?.into_iter().collect();
         let wanted: BTreeSet<String> = wanted.iter().cloned().collect();
         for arn in wanted.difference(&attached) {
-            match self {
-                Principal::Role(name) => {
-                    let sent = client
-                        .attach_role_policy()
-                        .role_name(name)
-                        .policy_arn(arn)
-                        .send()
-                        .await;
-                    done_unless(sent, "AttachRolePolicy", resource, &[])?;
-                }
-                Principal::User(name) => {
-                    let sent = client
-                        .attach_user_policy()
-                        .user_name(name)
-                        .policy_arn(arn)
-                        .send()
-                        .await;
-                    done_unless(sent, "AttachUserPolicy", resource, &[])?;
-                }
-            }
+            self.attach(client, arn, resource).await?;
         }
         for arn in attached.difference(&wanted) {
             match self {
@@ -481,12 +508,16 @@ fn created<T, E, R>(
     result: Result<T, iam::error::SdkError<E, R>>,
     operation: &str,
     resource: &str,
-) -> Result<(), Diagnostic>
+) -> Result<bool, Diagnostic>
 where
     E: iam::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    done_unless(result, operation, resource, &["EntityAlreadyExists"])
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if code(&error) == Some("EntityAlreadyExists") => Ok(false),
+        Err(error) => Err(aws_error(operation, resource, &error)),
+    }
 }
 
 async fn read_user(client: &iam::Client, name: String) -> Result<LiveUser, Diagnostic> {
