@@ -14,17 +14,15 @@ and prints the requests moto received for each, per account.
 import argparse
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_plan import ROOT, free_port, seed, write_config  # noqa: E402  (re-execs in the venv)
+from bench_plan import ROOT, RecordingMoto, seed, write_config  # noqa: E402  (re-execs in the venv)
 from bench_import import counted_run  # noqa: E402
 
-import boto3  # noqa: E402
 
 
 def main():
@@ -34,26 +32,10 @@ def main():
     args = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     binary = os.path.join(ROOT, "target", "release", "orgctl")
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    recording = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
-    env = dict(os.environ, MOTO_ENABLE_RECORDING="True", MOTO_RECORDER_FILEPATH=recording,
-               MOTO_IAM_LOAD_MANAGED_POLICIES="true")
-    server = subprocess.Popen([os.path.join(ROOT, ".venv", "bin", "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        client = boto3.client("organizations", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
+    with RecordingMoto(MOTO_IAM_LOAD_MANAGED_POLICIES="true") as moto:
+        endpoint, client, orgctl_env = moto.endpoint, moto.client, moto.orgctl_env
         organization, _, _, children, placed, policies = seed(client, args.accounts, args.ous, 1, random.Random(7))
         management = client.describe_account(AccountId=organization["MasterAccountId"])["Account"]
-        orgctl_env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                          AWS_REGION="us-east-1", AWS_ENDPOINT_URL=endpoint, NO_COLOR="1")
         with tempfile.TemporaryDirectory() as directory:
             config = write_config(directory, organization, management, children, placed, policies)
             with open(config) as handle:
@@ -75,10 +57,6 @@ def main():
             apply_wall = time.perf_counter() - start
             _, requests["plan with IAM"], _ = counted_run(
                 endpoint, [binary, "plan", config, "--detailed-exitcode"], orgctl_env, None)
-    finally:
-        server.terminate()
-        server.wait()
-        os.unlink(recording)
     # moto's recorder sees Organizations, STS and IAM requests alike.
     accounts = args.accounts
     extra = requests["plan with IAM"] - requests["plan"]

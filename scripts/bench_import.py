@@ -17,7 +17,6 @@ Target (issue 6): an import's requests within 1.1 x a plan's.
 import argparse
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,9 +25,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_plan import ROOT, free_port, post, seed, write_config  # noqa: E402  (re-execs in the venv)
+from bench_plan import ROOT, RecordingMoto, post, seed, write_config  # noqa: E402  (re-execs in the venv)
 
-import boto3  # noqa: E402
 
 
 def counted_run(endpoint, command, env, marker="AWSOrganizationsV20161128."):
@@ -49,30 +47,14 @@ def counted_run(endpoint, command, env, marker="AWSOrganizationsV20161128."):
 
 
 def moto_benchmark(args, binary):
-    subprocess.run([os.path.join(ROOT, "scripts", "moto-venv.sh")], check=True)
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    recording = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
-    env = dict(os.environ, MOTO_ENABLE_RECORDING="True", MOTO_RECORDER_FILEPATH=recording)
-    server = subprocess.Popen([os.path.join(ROOT, ".venv", "bin", "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        client = boto3.client("organizations", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
+    with RecordingMoto() as moto:
+        endpoint, client, orgctl_env = moto.endpoint, moto.client, moto.orgctl_env
         started = time.perf_counter()
         organization, _, _, children, placed, policies = seed(
             client, args.accounts, args.ous, args.scps, random.Random(11))
         management = client.describe_account(AccountId=organization["MasterAccountId"])["Account"]
         print(f"seeded moto: {args.accounts} accounts, {args.ous} OUs, {args.scps} SCPs "
               f"in {time.perf_counter() - started:.1f}s")
-        orgctl_env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                          AWS_REGION="us-east-1", AWS_ENDPOINT_URL=endpoint, NO_COLOR="1")
         with tempfile.TemporaryDirectory() as directory:
             config = write_config(directory, organization, management, children, placed, policies)
             imported = os.path.join(directory, "imported", "orgctl.yaml")
@@ -86,10 +68,6 @@ def moto_benchmark(args, binary):
             counted_run(endpoint, [binary, "plan", imported, "--detailed-exitcode"], orgctl_env)
             size = os.path.getsize(imported)
             summary = imports[-1][2].strip().splitlines()
-    finally:
-        server.terminate()
-        server.wait()
-        os.unlink(recording)
     plan_requests = plans[-1][1]
     import_requests = imports[-1][1]
     print(f"orgctl plan via moto:   median wall {statistics.median(w for w, _, _ in plans) * 1000:.0f} ms, "

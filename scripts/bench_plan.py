@@ -150,23 +150,41 @@ def minimum_requests(children, placed, scps):
     return 2 + listing + tags + list_policies * policy_types + per_policy
 
 
-def moto_benchmark(args, binary):
-    subprocess.run([os.path.join(ROOT, "scripts", "moto-venv.sh")], check=True)
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    recording = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
-    env = dict(os.environ, MOTO_ENABLE_RECORDING="True", MOTO_RECORDER_FILEPATH=recording)
-    server = subprocess.Popen([os.path.join(ROOT, ".venv", "bin", "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    try:
+class RecordingMoto:
+    """A moto server on a free loopback port, recording the requests it receives; `with` stops it."""
+
+    def __init__(self, **env):
+        subprocess.run([os.path.join(ROOT, "scripts", "moto-venv.sh")], check=True)
+        port = free_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.recording = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
+        env = dict(os.environ, MOTO_ENABLE_RECORDING="True", MOTO_RECORDER_FILEPATH=self.recording, **env)
+        self.server = subprocess.Popen(
+            [os.path.join(ROOT, ".venv", "bin", "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         for _ in range(300):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
                 time.sleep(0.1)
-        client = boto3.client("organizations", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        self.client = boto3.client("organizations", endpoint_url=self.endpoint, region_name="us-east-1",
+                                   aws_access_key_id="testing", aws_secret_access_key="testing")
+        self.orgctl_env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                               AWS_REGION="us-east-1", AWS_ENDPOINT_URL=self.endpoint, NO_COLOR="1")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.server.terminate()
+        self.server.wait()
+        os.unlink(self.recording)
+
+
+def moto_benchmark(args, binary):
+    with RecordingMoto() as moto:
+        endpoint, client = moto.endpoint, moto.client
         started = time.perf_counter()
         organization, root_id, paths, children, placed, policies = seed(
             client, args.accounts, args.ous, args.scps, random.Random(11))
@@ -175,8 +193,7 @@ def moto_benchmark(args, binary):
               f"in {time.perf_counter() - started:.1f}s")
         with tempfile.TemporaryDirectory() as directory:
             config = write_config(directory, organization, management, children, placed, policies)
-            orgctl_env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                              AWS_REGION="us-east-1", AWS_ENDPOINT_URL=endpoint, NO_COLOR="1")
+            orgctl_env = moto.orgctl_env
             walls, cpus, counted = [], [], None
             for _ in range(args.runs):
                 post(endpoint, "/moto-api/recorder/reset-recording")
@@ -196,10 +213,6 @@ def moto_benchmark(args, binary):
                     sys.exit(f"orgctl plan failed:\n{stderr.decode()}")
             summary = stdout.decode().strip().splitlines()[-1]
             client_line = [l for l in stderr.decode().splitlines() if "AWS requests" in l][-1]
-    finally:
-        server.terminate()
-        server.wait()
-        os.unlink(recording)
     minimum = minimum_requests(children, placed, args.scps)
     wall = statistics.median(walls)
     cpu = statistics.median(cpus)
