@@ -33,20 +33,12 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
     // The IAM orgctl created (in accounts it tagged), where this model lets the operator reach.
     let ownership = crate::model::Ownership::of(args.business_model.into());
     let reaches = ownership.reaches(ownership.management, crate::model::AccountKind::Member);
-    let select = |state: &LiveState| -> Vec<String> {
-        if !reaches {
-            return Vec::new();
+    let select = |state: &LiveState| {
+        if reaches {
+            crate::plan::marked_accounts(state)
+        } else {
+            Vec::new()
         }
-        state
-            .accounts
-            .iter()
-            .filter(|account| {
-                account.id != state.organization.management_account_id
-                    && account.status == crate::live::AccountStatus::Active
-                    && account.tags.contains_key(crate::live::ACCOUNT_IAM_TAG)
-            })
-            .map(|account| account.id.clone())
-            .collect()
     };
     let (state, source) = match live::read_with_iam(&args.live, &args.member_access_role, select) {
         Ok(read) => read,

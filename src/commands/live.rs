@@ -6,7 +6,7 @@ use crate::diagnostic::Diagnostic;
 use crate::live::LiveState;
 use crate::live::aws::{Aws, AwsWriter, Options};
 use crate::live::snapshot::{Snapshot, SnapshotWriter};
-use crate::model::Desired;
+use crate::model::{DEFAULT_MEMBER_ACCESS_ROLE, Desired};
 use crate::rules::Rule;
 
 /// The live organization and how to name where it came from (`examples/ecam/live.json`, `AWS`);
@@ -15,6 +15,21 @@ pub(super) fn read(
     args: &LiveArgs,
     desired: Option<&Desired>,
 ) -> Result<(LiveState, String), Diagnostic> {
+    let access_role = desired.map_or(DEFAULT_MEMBER_ACCESS_ROLE, |desired| {
+        desired.organization.member_access_role.as_str()
+    });
+    read_with_iam(args, access_role, |state| {
+        desired.map_or_else(Vec::new, |desired| crate::plan::iam_scope(desired, state))
+    })
+}
+
+/// The live organization with the IAM orgctl created in the member accounts `select` picks from
+/// it; a snapshot holds its IAM already.
+pub(super) fn read_with_iam(
+    args: &LiveArgs,
+    access_role: &str,
+    select: impl FnOnce(&LiveState) -> Vec<String>,
+) -> Result<(LiveState, String), Diagnostic> {
     if let Some(path) = &args.state {
         // A snapshot is a file read: no async runtime to start and stop.
         let state = Snapshot::new(path).load()?;
@@ -22,37 +37,7 @@ pub(super) fn read(
     }
     let runtime = runtime()?;
     let backend = runtime.block_on(Aws::connect(&aws_options(args)))?;
-    let state = runtime.block_on(crate::live::read_for(&backend, desired))?;
-    if args.verbose > 0 {
-        eprintln!("{}", backend.request_report());
-    }
-    Ok((state, backend.describe()))
-}
-
-/// The live organization with the IAM orgctl created in the member accounts `select` picks from
-/// it (`orgctl import`); a snapshot holds its IAM already.
-pub(super) fn read_with_iam(
-    args: &LiveArgs,
-    access_role: &str,
-    select: impl Fn(&LiveState) -> Vec<String>,
-) -> Result<(LiveState, String), Diagnostic> {
-    if args.state.is_some() {
-        return read(args, None);
-    }
-    let runtime = runtime()?;
-    let backend = runtime.block_on(Aws::connect(&aws_options(args)))?;
-    let state = runtime.block_on(async {
-        let mut state = crate::live::OrgReader::read(&backend).await?;
-        let scope = select(&state);
-        if !scope.is_empty()
-            && let Some(iam) =
-                crate::live::OrgReader::read_iam(&backend, &scope, access_role).await?
-        {
-            state.iam = iam;
-            state.normalise();
-        }
-        Ok::<_, Diagnostic>(state)
-    })?;
+    let state = runtime.block_on(crate::live::read_with_iam(&backend, access_role, select))?;
     if args.verbose > 0 {
         eprintln!("{}", backend.request_report());
     }

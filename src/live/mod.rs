@@ -46,17 +46,31 @@ pub async fn read_for<R: OrgReader>(
     reader: &R,
     desired: Option<&crate::model::Desired>,
 ) -> Result<LiveState, Diagnostic> {
-    let mut state = reader.read().await?;
-    if let Some(desired) = desired {
-        let scope = crate::plan::iam_scope(desired, &state);
-        if !scope.is_empty()
-            && let Some(iam) = reader
-                .read_iam(&scope, &desired.organization.member_access_role)
-                .await?
-        {
-            state.iam = iam;
-            state.normalise();
+    match desired {
+        Some(desired) => {
+            read_with_iam(reader, &desired.organization.member_access_role, |state| {
+                crate::plan::iam_scope(desired, state)
+            })
+            .await
         }
+        None => reader.read().await,
+    }
+}
+
+/// Reads the organization, then the IAM orgctl created in the member accounts `select` picks
+/// from it, reached through `access_role`.
+pub async fn read_with_iam<R: OrgReader>(
+    reader: &R,
+    access_role: &str,
+    select: impl FnOnce(&LiveState) -> Vec<String>,
+) -> Result<LiveState, Diagnostic> {
+    let mut state = reader.read().await?;
+    let scope = select(&state);
+    if !scope.is_empty()
+        && let Some(iam) = reader.read_iam(&scope, access_role).await?
+    {
+        state.iam = iam;
+        state.normalise();
     }
     Ok(state)
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::json;
 
 use super::{Action, Change, Finding, RoleBefore, UserBefore};
-use crate::live::{AccountStatus, LiveState, MANAGED_TAG, PARTNER_TAG};
+use crate::live::{AccountStatus, LiveAccount, LiveState, MANAGED_TAG, PARTNER_TAG};
 use crate::model::ownership::AccountKind;
 use crate::model::{Desired, Partner, UserMode};
 use crate::rules::Rule;
@@ -56,16 +56,29 @@ pub fn scope(desired: &Desired, live: &LiveState) -> Vec<String> {
         .collect();
     let declared =
         |id: &str, email: &str| pinned.contains(id) || emails.contains(&email.to_ascii_lowercase());
-    live.accounts
-        .iter()
-        .filter(|account| {
-            account.id != live.organization.management_account_id
-                && account.status == AccountStatus::Active
-                && ((everywhere && declared(&account.id, &account.email))
-                    || account.tags.contains_key(crate::live::ACCOUNT_IAM_TAG))
-        })
+    active_members(live)
+        .filter(|account| (everywhere && declared(&account.id, &account.email)) || marked(account))
         .map(|account| account.id.clone())
         .collect()
+}
+
+/// The active member accounts that hold IAM orgctl created (tagged `orgctl:iam`).
+pub fn marked_accounts(live: &LiveState) -> Vec<String> {
+    active_members(live)
+        .filter(|account| marked(account))
+        .map(|account| account.id.clone())
+        .collect()
+}
+
+fn active_members(live: &LiveState) -> impl Iterator<Item = &LiveAccount> {
+    live.accounts.iter().filter(|account| {
+        account.id != live.organization.management_account_id
+            && account.status == AccountStatus::Active
+    })
+}
+
+fn marked(account: &LiveAccount) -> bool {
+    account.tags.contains_key(crate::live::ACCOUNT_IAM_TAG)
 }
 
 /// The trust policy of a partner's role: the partner's account may assume it, with its external

@@ -9,7 +9,7 @@ mod diff;
 mod iam;
 mod order;
 
-pub use iam::{scope as iam_scope, trust_policy};
+pub use iam::{marked_accounts, scope as iam_scope, trust_policy};
 
 use std::collections::BTreeMap;
 

@@ -14,7 +14,7 @@ use aws_sdk_iam as iam;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use iam::config::SharedCredentialsProvider;
 
-use super::write::{code, done_unless};
+use super::write::{aws_tags, code, done_unless};
 use super::{Aws, CountRequests, MAX_ATTEMPTS, aws_error};
 use crate::config::Preset;
 use crate::diagnostic::Diagnostic;
@@ -290,15 +290,20 @@ impl Aws {
     /// Tags the account (in Organizations) as holding IAM orgctl created, so that later plans
     /// read its IAM even when the file no longer asks for any (a partner removed from the file).
     async fn mark_account(&self, account_id: &str) -> Result<(), Diagnostic> {
-        let tag = organizations_tag(ACCOUNT_IAM_TAG, "managed");
+        if self.marked.lock().await.contains(account_id) {
+            return Ok(());
+        }
+        let tag = BTreeMap::from([(ACCOUNT_IAM_TAG.to_owned(), "managed".to_owned())]);
         let sent = self
             .client
             .tag_resource()
             .resource_id(account_id)
-            .set_tags(Some(vec![tag]))
+            .set_tags(aws_tags(&tag))
             .send()
             .await;
-        done_unless(sent, "TagResource", account_id, &[])
+        done_unless(sent, "TagResource", account_id, &[])?;
+        self.marked.lock().await.insert(account_id.to_owned());
+        Ok(())
     }
 }
 
@@ -590,15 +595,6 @@ fn iam_tags(tags: &[(&str, &str)]) -> Vec<iam::types::Tag> {
                 .ok()
         })
         .collect()
-}
-
-fn organizations_tag(key: &str, value: &str) -> super::aws::Tag {
-    // Key and value are set: building cannot fail.
-    super::aws::Tag::builder()
-        .key(key)
-        .value(value)
-        .build()
-        .unwrap_or_else(|_| unreachable!("a tag with key and value"))
 }
 
 /// Refuses a role or user orgctl did not create (it is not under orgctl's path).

@@ -132,6 +132,27 @@ impl AwsWriter {
         }
     }
 
+    /// [`AwsWriter::create`] for a tagged OU or policy: one found rather than created (an earlier
+    /// attempt's) is given the file's tags.
+    async fn create_tagged<A, AF, F, FF>(
+        &self,
+        attempt: A,
+        find: F,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, Diagnostic>
+    where
+        A: Fn() -> AF,
+        AF: Future<Output = Attempt>,
+        F: Fn() -> FF,
+        FF: Future<Output = Result<Option<String>, Diagnostic>>,
+    {
+        let (id, looked) = self.create(attempt, find, None).await?;
+        if looked {
+            self.tag(&id, tags, &[]).await?;
+        }
+        Ok(id)
+    }
+
     async fn create_ou(
         &self,
         parent_id: &str,
@@ -149,26 +170,16 @@ impl AwsWriter {
                 .config_override(Self::no_retries())
                 .send()
                 .await;
-            match sent {
-                Ok(output) => Attempt::Done(
-                    output
-                        .organizational_unit
-                        .and_then(|ou| ou.id)
-                        .unwrap_or_default(),
-                ),
-                Err(error) if code(&error) == Some("DuplicateOrganizationalUnitException") => {
-                    Attempt::Uncertain(aws_error("CreateOrganizationalUnit", name, &error))
-                }
-                Err(error) => classify("CreateOrganizationalUnit", name, &error),
-            }
+            attempted(
+                sent,
+                |output| output.organizational_unit.and_then(|ou| ou.id),
+                "DuplicateOrganizationalUnitException",
+                "CreateOrganizationalUnit",
+                name,
+            )
         };
-        let find = || self.find_ou(parent_id, name);
-        let (id, looked) = self.create(attempt, find, None).await?;
-        if looked {
-            // Perhaps found rather than created: make sure its tags are the file's.
-            self.tag(&id, tags, &[]).await?;
-        }
-        Ok(id)
+        self.create_tagged(attempt, || self.find_ou(parent_id, name), tags)
+            .await
     }
 
     async fn find_ou(&self, parent_id: &str, name: &str) -> Result<Option<String>, Diagnostic> {
@@ -209,27 +220,21 @@ impl AwsWriter {
                 .config_override(Self::no_retries())
                 .send()
                 .await;
-            match sent {
-                Ok(output) => Attempt::Done(
+            attempted(
+                sent,
+                |output| {
                     output
                         .policy
                         .and_then(|p| p.policy_summary)
                         .and_then(|s| s.id)
-                        .unwrap_or_default(),
-                ),
-                Err(error) if code(&error) == Some("DuplicatePolicyException") => {
-                    Attempt::Uncertain(aws_error("CreatePolicy", name, &error))
-                }
-                Err(error) => classify("CreatePolicy", name, &error),
-            }
+                },
+                "DuplicatePolicyException",
+                "CreatePolicy",
+                name,
+            )
         };
-        let find = || self.find_policy(policy_type, name);
-        let (id, looked) = self.create(attempt, find, None).await?;
-        if looked {
-            // Perhaps found rather than created: make sure its tags are the file's.
-            self.tag(&id, tags, &[]).await?;
-        }
-        Ok(id)
+        self.create_tagged(attempt, || self.find_policy(policy_type, name), tags)
+            .await
     }
 
     async fn find_policy(
@@ -870,6 +875,27 @@ where
     }
 }
 
+/// One creation attempt's outcome from AWS's answer. `duplicate`, the error for a name already
+/// taken, may mean an earlier attempt that looked failed did create it: look before trying again.
+fn attempted<T, E>(
+    sent: Result<T, SdkError<E, HttpResponse>>,
+    id: impl FnOnce(T) -> Option<String>,
+    duplicate: &str,
+    operation: &str,
+    name: &str,
+) -> Attempt
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match sent {
+        Ok(output) => Attempt::Done(id(output).unwrap_or_default()),
+        Err(error) if code(&error) == Some(duplicate) => {
+            Attempt::Uncertain(aws_error(operation, name, &error))
+        }
+        Err(error) => classify(operation, name, &error),
+    }
+}
+
 /// A failed creation attempt: uncertain when the request may have been carried out anyway or
 /// was turned away for the moment (lost connection, timeout, 5xx, throttling, concurrent
 /// modification); failed otherwise.
@@ -913,7 +939,7 @@ fn backoff(attempt: u32) -> Duration {
     (base + Duration::from_millis(u64::from(jitter))).min(Duration::from_secs(5))
 }
 
-fn aws_tags(tags: &BTreeMap<String, String>) -> Option<Vec<aws::Tag>> {
+pub(super) fn aws_tags(tags: &BTreeMap<String, String>) -> Option<Vec<aws::Tag>> {
     if tags.is_empty() {
         return None;
     }
