@@ -213,6 +213,20 @@ fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
     let directory = with_saved_plan("ecam");
     let dir = directory.path();
     let pristine = std::fs::read_to_string(dir.join("live.json")).expect("readable");
+    let apply_saved = || {
+        orgctl_in(
+            dir,
+            &[
+                "apply",
+                "plan.json",
+                "--state",
+                "live.json",
+                "--allow-close",
+                "--password-file",
+                "passwords",
+            ],
+        )
+    };
 
     // Out of band: a tag on an account the plan touches.
     let mut live: Value = serde_json::from_str(&pristine).expect("JSON");
@@ -223,18 +237,7 @@ fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
     }
     std::fs::write(dir.join("live.json"), live.to_string()).expect("writable");
     let changed = std::fs::read(dir.join("live.json")).expect("readable");
-    let output = orgctl_in(
-        dir,
-        &[
-            "apply",
-            "plan.json",
-            "--state",
-            "live.json",
-            "--allow-close",
-            "--password-file",
-            "passwords",
-        ],
-    );
+    let output = apply_saved();
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("orgctl::apply::stale"), "{stderr}");
@@ -250,18 +253,7 @@ fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
 
     // Elsewhere in the organization: an account the plan does not touch is no reason to refuse.
     std::fs::write(dir.join("live.json"), &pristine).expect("writable");
-    let output = orgctl_in(
-        dir,
-        &[
-            "apply",
-            "plan.json",
-            "--state",
-            "live.json",
-            "--allow-close",
-            "--password-file",
-            "passwords",
-        ],
-    );
+    let output = apply_saved();
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     let output = orgctl_in(
         dir,
@@ -270,18 +262,7 @@ fn a_saved_plan_applies_unchanged_and_is_refused_once_stale() {
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
 
     // Applying the same saved plan again: its resources have changed (it was applied).
-    let output = orgctl_in(
-        dir,
-        &[
-            "apply",
-            "plan.json",
-            "--state",
-            "live.json",
-            "--allow-close",
-            "--password-file",
-            "passwords",
-        ],
-    );
+    let output = apply_saved();
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     assert!(text(&output.stderr).contains("orgctl::apply::stale"));
 }

@@ -9,10 +9,10 @@ use std::path::Path;
 use aws_config::BehaviorVersion;
 use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_iam as iam;
-use aws_sdk_organizations::config::{Credentials, Region, SharedCredentialsProvider};
+use aws_sdk_organizations::config::{Region, SharedCredentialsProvider};
 
 use crate::common::describe;
-use crate::common::moto::{Management, Moto, create_organization, runtime};
+use crate::common::moto::{Management, Moto, create_organization, credentials, runtime};
 
 /// An IAM client in the management account (`None`) or, through `OrganizationAccountAccessRole`,
 /// in a member account.
@@ -20,13 +20,7 @@ async fn iam_client(moto: &Moto, account: Option<&str>) -> iam::Client {
     let base = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(&moto.endpoint)
-        .credentials_provider(Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "orgctl-tests",
-        ))
+        .credentials_provider(credentials())
         .load()
         .await;
     let Some(account) = account else {

@@ -72,13 +72,7 @@ impl Moto {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new(
-                "testing",
-                "testing",
-                None,
-                None,
-                "orgctl-tests",
-            ))
+            .credentials_provider(credentials())
             .build();
         organizations::Client::from_conf(config)
     }
@@ -113,6 +107,11 @@ impl Moto {
             .env("AWS_EC2_METADATA_DISABLED", "true");
         command
     }
+}
+
+/// The dummy credentials moto accepts.
+pub fn credentials() -> Credentials {
+    Credentials::new("testing", "testing", None, None, "orgctl-tests")
 }
 
 fn start(env: &[(&str, &str)]) -> Moto {
