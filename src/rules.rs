@@ -123,6 +123,8 @@ catalogue! {
     ManagementWorkloadTags => "management::workload_tags", Warning;
     /// The management account declared again as a member account.
     ManagementAsMember => "management::declared_as_member", Error;
+    /// Two account entries pinned to the same account id: one live account claimed twice.
+    AccountIdDuplicate => "account::duplicate_id", Error;
 
     // Emails.
     /// A root email that AWS would reject.
@@ -196,6 +198,9 @@ catalogue! {
     WrongOrganization => "live::wrong_organization", Error;
     /// Two live resources that one declaration matches.
     Ambiguous => "live::ambiguous", Error;
+    /// One live account that two entries of the file resolve to (by id, by email, or one of
+    /// each): orgctl changes neither.
+    AccountClaimedTwice => "live::account_claimed_twice", Error;
     /// A pinned OU that sits under another parent: AWS cannot move OUs.
     OuCannotMove => "live::ou_cannot_move", Error;
     /// An OU to delete that still holds accounts or OUs after the plan.

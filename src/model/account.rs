@@ -118,6 +118,8 @@ pub(super) fn resolve_members(
     management: &config::ManagementAccount,
 ) -> IndexMap<String, Account> {
     let mut accounts = IndexMap::with_capacity(raw_accounts.len());
+    // The entry that pinned each id first: a second entry with that id claims the same account.
+    let mut pinned: BTreeMap<&str, (&Spanned<String>, &Spanned<String>)> = BTreeMap::new();
     for (name, raw) in raw_accounts {
         let mut account = resolve_account(
             checker,
@@ -176,6 +178,31 @@ pub(super) fn resolve_members(
                 .also(management_span, format!("the management account's {what}"))
                 .help("declare the management account only under `organization.management_account`; it is not a member account");
             checker.push(diagnostic);
+        }
+        if let Some(id) = raw.id.as_ref() {
+            match pinned.get(id.value.trim()) {
+                Some((first, first_id)) => {
+                    let diagnostic = checker
+                        .at(
+                            Rule::AccountIdDuplicate,
+                            id.span,
+                            format!(
+                                "`{}` and `{}` are both pinned to account `{}`: one account cannot be two entries",
+                                first.value, name.value, id.value
+                            ),
+                            "pinned again here",
+                        )
+                        .also(first_id.span, format!("`{}` is pinned to it here", first.value))
+                        .help(format!(
+                            "keep one entry for account `{}`: to close or remove it, set `lifecycle` on that entry; a copied entry must get its own account's id",
+                            id.value
+                        ));
+                    checker.push(diagnostic);
+                }
+                None => {
+                    pinned.insert(id.value.trim(), (name, id));
+                }
+            }
         }
         accounts.insert(name.value.clone(), account);
     }

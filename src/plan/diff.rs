@@ -469,13 +469,11 @@ impl<'a> Differ<'a> {
                 self.existing_account(&management_address, &desired.management_account, management);
             }
         }
-        // Ids pinned in the file are theirs alone: an email never matches them to another entry.
-        let pinned: BTreeSet<&str> = desired
-            .accounts
-            .values()
-            .filter_map(|a| a.id.as_deref())
-            .collect();
-
+        // Match every entry first (pinned id, else root email), then act only on the live
+        // accounts exactly one entry claims: two entries resolving to one account (a copied
+        // retirement entry) must never close, remove, rename or move what the other declares.
+        let mut matches: Vec<(&Account, String, Option<&LiveAccount>)> = Vec::new();
+        let mut claims: HashMap<&str, Vec<(&Account, String)>> = HashMap::new();
         for account in desired.accounts.values() {
             let address = format!("account:{}", account.name);
             let matched = match &account.id {
@@ -489,7 +487,7 @@ impl<'a> Differ<'a> {
                     continue;
                 }
                 Some(id) => match by_id.get(id.as_str()).copied() {
-                    Some(live) => Some(live),
+                    Some(live) => Some((live, "its pinned id".to_owned())),
                     None => {
                         if account.lifecycle == AccountLifecycle::Active {
                             self.finding(
@@ -502,22 +500,52 @@ impl<'a> Differ<'a> {
                         continue;
                     }
                 },
-                None => match by_email.get(&account.email.to_ascii_lowercase()).copied() {
-                    Some(live) if pinned.contains(live.id.as_str()) => {
-                        self.finding(
-                            Rule::Ambiguous,
-                            Some(address.clone()),
-                            format!(
-                                "account `{}` has the root email of {}, which the file pins to another account",
-                                account.name, live.id
-                            ),
-                            "give the new account its own email: AWS refuses an email another account still has",
-                        );
-                        continue;
-                    }
-                    other => other,
-                },
+                None => by_email
+                    .get(&account.email.to_ascii_lowercase())
+                    .map(|live| (*live, format!("its root email `{}`", account.email))),
             };
+            let matched = matched.map(|(live, how)| {
+                claims
+                    .entry(live.id.as_str())
+                    .or_default()
+                    .push((account, how));
+                live
+            });
+            matches.push((account, address, matched));
+        }
+        for (live_id, claimants) in &claims {
+            if claimants.len() < 2 {
+                continue;
+            }
+            let live = by_id[live_id];
+            let entries = claimants
+                .iter()
+                .map(|(account, how)| format!("`{}` (by {how})", account.name))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            for (account, _) in claimants {
+                let address = format!("account:{}", account.name);
+                self.managed_targets.insert(address.clone());
+                self.finding(
+                    Rule::AccountClaimedTwice,
+                    Some(address),
+                    format!(
+                        "{entries} resolve to one live account, {} `{}`: orgctl changes neither",
+                        live.id, live.name
+                    ),
+                    "keep one entry for that account (to close or remove it, set `lifecycle` on that entry), and give the other its own id or root email",
+                );
+            }
+            self.address_of_id
+                .entry(live.id.as_str())
+                .or_insert_with(|| format!("account:{}", claimants[0].0.name));
+            self.matched_accounts.insert(live.id.as_str());
+        }
+
+        for (account, address, matched) in matches {
+            if matched.is_some_and(|live| claims[live.id.as_str()].len() > 1) {
+                continue;
+            }
             let Some(live_account) = matched else {
                 if account.lifecycle == AccountLifecycle::Active {
                     self.change(
@@ -560,7 +588,7 @@ impl<'a> Differ<'a> {
                             &address,
                             Action::CloseAccount {
                                 id: live_account.id.clone(),
-                                name: account.name.clone(),
+                                name: live_account.name.clone(),
                             },
                             "the file says `lifecycle: close`",
                         );
@@ -572,7 +600,7 @@ impl<'a> Differ<'a> {
                         &address,
                         Action::RemoveAccount {
                             id: live_account.id.clone(),
-                            name: account.name.clone(),
+                            name: live_account.name.clone(),
                             parent: self.parent_of(&live_account.parent_id),
                         },
                         "the file says `lifecycle: remove`",

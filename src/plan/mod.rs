@@ -167,14 +167,14 @@ pub enum Action {
     CloseAccount {
         /// The account id.
         id: String,
-        /// The account name.
+        /// The account's live name: what is closed, whatever the file calls it.
         name: String,
     },
     /// Remove an account from the organization (`lifecycle: remove`; apply needs `--allow-remove`).
     RemoveAccount {
         /// The account id.
         id: String,
-        /// The account name.
+        /// The account's live name: what leaves, whatever the file calls it.
         name: String,
         /// The address of the OU (or root) it leaves.
         parent: String,

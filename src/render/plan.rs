@@ -226,8 +226,9 @@ fn details(change: &Change) -> Vec<String> {
                 lines.push(format!("tags: {}", tag_list(tags)));
             }
         }
-        Action::RenameOu { from, to, .. } | Action::RenameAccount { from, to, .. } => {
-            lines.push(format!("rename {from:?} -> {to:?}"));
+        Action::RenameOu { from, to, .. } => lines.push(format!("rename {from:?} -> {to:?}")),
+        Action::RenameAccount { id, from, to } => {
+            lines.push(format!("rename {id} {from:?} -> {to:?}"));
         }
         Action::DeleteOu { id } => lines.push(format!("delete {id}")),
         Action::CreateAccount {
@@ -249,12 +250,12 @@ fn details(change: &Change) -> Vec<String> {
                     .to_owned(),
             );
         }
-        Action::CloseAccount { id, .. } => {
-            lines.push(format!("close {id} (apply needs --allow-close)"))
+        Action::CloseAccount { id, name } => {
+            lines.push(format!("close {id} {name:?} (apply needs --allow-close)"))
         }
-        Action::RemoveAccount { id, .. } => {
+        Action::RemoveAccount { id, name, .. } => {
             lines.push(format!(
-                "remove {id} from the organization (apply needs --allow-remove)"
+                "remove {id} {name:?} from the organization (apply needs --allow-remove)"
             ));
         }
         Action::CreatePolicy {

@@ -437,8 +437,89 @@ fn a_pinned_account_is_never_matched_again_by_email() {
         "  acme-prod: { ou: Workloads, id: \"222222222222\", email: new-prod@acme-corp.net }\n  acme-prod-v2: { ou: Workloads, email: aws+acme-prod@acme-corp.net }",
     );
     let plan = plan_of(&yaml, &base_live());
-    assert_finding(&plan, "orgctl::live::ambiguous");
+    assert_finding(&plan, "orgctl::live::account_claimed_twice");
     assert_no_action(&plan, "rename_account");
+}
+
+// Issue 11: two entries resolving to one live account. The file alone cannot show an id of one
+// entry and the email of another meeting in one account; the live state can.
+
+#[test]
+fn a_copied_retirement_entry_never_closes_the_account_another_entry_declares() {
+    // `acme-prod` is matched by its root email; the copied entry pins the same account's id.
+    let yaml = BASE.replace(
+        r#"  acme-prod: { ou: Workloads, id: "222222222222" }"#,
+        "  acme-prod: { ou: Workloads }
+  old-sandbox: { ou: Workloads, id: \"222222222222\", email: old@acme-corp.net, lifecycle: close }",
+    );
+    let plan = plan_of(&yaml, &base_live());
+    let claims: Vec<&str> = plan
+        .findings
+        .iter()
+        .filter(|f| f.code == "orgctl::live::account_claimed_twice")
+        .map(|f| f.address.as_deref().unwrap_or_default())
+        .collect();
+    assert_eq!(claims, ["account:acme-prod", "account:old-sandbox"]);
+    let message = &plan.findings[0].message;
+    assert!(
+        message.contains("222222222222 `acme-prod`"),
+        "the finding names the live account: {message}"
+    );
+    assert!(plan.changes.is_empty(), "{:?}", actions(&plan));
+}
+
+#[test]
+fn a_copied_removal_entry_never_removes_or_renames_the_account() {
+    let yaml = BASE.replace(
+        r#"  acme-prod: { ou: Workloads, id: "222222222222" }"#,
+        "  acme-prod: { ou: Workloads }
+  acme-old: { id: \"222222222222\", email: old@acme-corp.net, lifecycle: remove }
+  acme-renamed: { ou: Workloads, id: \"222222222222\", email: other@acme-corp.net }",
+    );
+    // The same id twice is caught by validation already; the plan refuses it on its own too.
+    let (source, file) =
+        orgctl::config::parse("orgctl.yaml", yaml.as_bytes()).expect("the YAML parses");
+    let config = orgctl::config::Config {
+        source,
+        base_dir: common::root(),
+        file,
+        policy_files: Default::default(),
+    };
+    let resolved = orgctl::model::resolve(&config, &common::context());
+    let codes: Vec<&str> = resolved.diagnostics.iter().map(|d| d.rule.code()).collect();
+    assert!(
+        codes.contains(&"orgctl::account::duplicate_id"),
+        "{codes:?}"
+    );
+    let live = snapshot::parse("live.json", base_live().to_string().as_bytes())
+        .expect("the snapshot parses");
+    let plan = plan::plan(&resolved.desired, &live, &PlanInput::default());
+    assert!(plan.changes.is_empty(), "{:?}", actions(&plan));
+    assert_eq!(
+        plan.findings
+            .iter()
+            .filter(|f| f.code == "orgctl::live::account_claimed_twice")
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn a_close_names_the_live_account_it_closes() {
+    let yaml = BASE.replace(
+        r#"  acme-prod: { ou: Workloads, id: "222222222222" }"#,
+        "  retired: { ou: Workloads, id: \"222222222222\", lifecycle: close }",
+    );
+    let plan = plan_of(&yaml, &base_live());
+    let text = orgctl::render::plan_text(
+        &plan,
+        "live.json",
+        orgctl::render::TextStyle { colour: false },
+    );
+    assert!(
+        text.contains(r#"close 222222222222 "acme-prod""#),
+        "the live id and name are shown: {text}"
+    );
 }
 
 #[test]

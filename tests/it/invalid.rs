@@ -79,6 +79,10 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
         "findings::two_live_ous_with_one_name_are_ambiguous",
     ),
     (
+        Rule::AccountClaimedTwice,
+        "findings::a_copied_retirement_entry_never_closes_the_account_another_entry_declares",
+    ),
+    (
         Rule::OuCannotMove,
         "findings::a_pinned_ou_under_another_parent_cannot_move",
     ),
