@@ -139,7 +139,7 @@ impl Diagnostic {
         Self {
             rule,
             severity: rule.severity(),
-            message: message.into(),
+            message: crate::suggest::printable(&message.into()).into_owned(),
             help: None,
             source: None,
             labels: Vec::new(),
@@ -167,7 +167,7 @@ impl Diagnostic {
 
     /// Says what to write instead.
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(crate::suggest::printable(&help.into()).into_owned());
         self
     }
 

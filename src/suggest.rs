@@ -46,6 +46,40 @@ fn plain<S: AsRef<str>>(items: &[S], word: &str) -> String {
     }
 }
 
+/// `text` safe to print on a terminal: control characters (but line breaks and tabs) and the
+/// bidirectional-text overrides are written as `\u{..}` escapes, so a name from AWS can neither
+/// move the cursor, recolour the screen nor reorder what a reviewer reads.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    escape_where(text, |c| {
+        (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c)
+    })
+}
+
+/// [`printable`] for text that must stay on one line (a name, an address, a table cell): line
+/// breaks and tabs are escaped too.
+pub fn printable_line(text: &str) -> std::borrow::Cow<'_, str> {
+    escape_where(text, |c| c.is_control() || is_bidi_control(c))
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn escape_where(text: &str, escaped: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(&escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A character as a reader can see it: `a space`, `a tab`, or the character in backticks.
 pub fn describe_char(c: char) -> String {
     match c {
@@ -115,5 +149,14 @@ mod tests {
             Some("a space, `<` and `>`")
         );
         assert_eq!(disallowed_chars("abc", |c| c.is_alphanumeric()), None);
+    }
+
+    #[test]
+    fn escapes_what_would_act_on_a_terminal() {
+        assert_eq!(printable("plain\tline\n"), "plain\tline\n");
+        assert_eq!(printable("red\u{1b}[31m"), "red\\u{1b}[31m");
+        assert_eq!(printable("a\u{202e}b\u{7}"), "a\\u{202e}b\\u{7}");
+        assert_eq!(printable_line("two\nlines\r"), "two\\u{a}lines\\u{d}");
+        assert!(matches!(printable("café"), std::borrow::Cow::Borrowed(_)));
     }
 }

@@ -43,7 +43,16 @@ pub fn invalid_reason(email: &str) -> Option<String> {
             "it is {length} characters long; AWS allows 6 to 64"
         ));
     }
-    if let Some(c) = email.chars().find(|c| !c.is_ascii()) {
+    if let Some(c) = email
+        .chars()
+        .find(|c| !c.is_ascii() || c.is_ascii_control())
+    {
+        if c.is_ascii_control() {
+            return Some(format!(
+                "it contains {}, a control character",
+                describe_char(c)
+            ));
+        }
         return Some(format!(
             "it contains {}; AWS allows 7-bit ASCII only",
             describe_char(c)
@@ -170,7 +179,9 @@ impl Judge<'_> {
         kind: AccountKind,
         spans: &EmailSpans<'_>,
     ) {
-        if account.email.is_empty() {
+        // An empty generated email means the template failed, which is reported on its own; an
+        // empty written one is checked like any other.
+        if account.email.is_empty() && account.email_source == EmailSource::Template {
             return;
         }
         let (span, label) = match spans.email {
@@ -202,10 +213,17 @@ impl Judge<'_> {
                 .at(
                     Rule::EmailInvalid,
                     span,
-                    format!(
-                        "AWS would reject the root email `{}` of `{}`: {reason}",
-                        account.email, account.name
-                    ),
+                    if account.email.is_empty() {
+                        format!(
+                            "the root email of `{}` is empty: AWS requires one",
+                            account.name
+                        )
+                    } else {
+                        format!(
+                            "AWS would reject the root email `{}` of `{}`: {reason}",
+                            account.email, account.name
+                        )
+                    },
                     label,
                 )
                 .help(help);

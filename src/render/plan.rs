@@ -7,6 +7,7 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::plan::{Action, Change, Finding, Kind, Plan};
 use crate::rules::Severity;
+use crate::suggest::printable_line;
 
 /// How to draw a plan.
 #[derive(Debug, Clone, Copy)]
@@ -74,9 +75,10 @@ pub fn plan_text(plan: &Plan, source: &str, style: TextStyle) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "orgctl plan for {} ({}), against {source}",
-        plan.organization,
-        crate::model::ownership::model_name(plan.business_model)
+        "orgctl plan for {} ({}), against {}",
+        printable_line(&plan.organization),
+        crate::model::ownership::model_name(plan.business_model),
+        printable_line(source)
     );
     if plan.changes.is_empty() {
         let _ = writeln!(
@@ -111,10 +113,14 @@ pub fn changes_text(plan: &Plan, style: TextStyle, indent: &str) -> String {
             let _ = writeln!(
                 out,
                 "{indent}{}",
-                paint(style, kind, &format!("{} {}", symbol(kind), change.address))
+                paint(
+                    style,
+                    kind,
+                    &format!("{} {}", symbol(kind), printable_line(&change.address))
+                )
             );
             for line in details(change) {
-                let _ = writeln!(out, "        {line}");
+                let _ = writeln!(out, "        {}", printable_line(&line));
             }
         }
     }
@@ -159,16 +165,16 @@ pub fn finding_text(finding: &Finding, indent: &str) -> String {
     let _ = writeln!(
         out,
         "{indent}{severity}[{}]{}",
-        finding.code,
+        printable_line(&finding.code),
         finding
             .address
             .as_ref()
-            .map(|a| format!(" {a}"))
+            .map(|a| format!(" {}", printable_line(a)))
             .unwrap_or_default()
     );
-    let _ = writeln!(out, "{indent}    {}", finding.message);
+    let _ = writeln!(out, "{indent}    {}", printable_line(&finding.message));
     if let Some(help) = &finding.help {
-        let _ = writeln!(out, "{indent}    help: {help}");
+        let _ = writeln!(out, "{indent}    help: {}", printable_line(help));
     }
     out
 }
@@ -182,9 +188,9 @@ pub fn drift_lines(plan: &Plan) -> String {
             out,
             "{} {}  {}: {}",
             symbol(kind),
-            change.address,
+            printable_line(&change.address),
             change.action.name(),
-            change.reason
+            printable_line(&change.reason)
         );
     }
     for finding in &plan.findings {
@@ -195,9 +201,9 @@ pub fn drift_lines(plan: &Plan) -> String {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             },
-            finding.address.as_deref().unwrap_or("organization"),
-            finding.code,
-            finding.message
+            printable_line(finding.address.as_deref().unwrap_or("organization")),
+            printable_line(&finding.code),
+            printable_line(&finding.message)
         );
     }
     out

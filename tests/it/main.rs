@@ -7,6 +7,7 @@ mod cli;
 mod examples;
 mod findings;
 mod fuzz;
+mod hostile;
 mod iam;
 mod import;
 mod invalid;

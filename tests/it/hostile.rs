@@ -1,0 +1,83 @@
+//! Hostile and careless input (issue 11): names from AWS that try to act on a terminal or a
+//! pull-request comment, and values AWS would refuse.
+
+use serde_json::{Value, json};
+
+use crate::common;
+
+/// The ECAM example's live state with an OU and an account that someone named to attack
+/// whoever reads the plan: a screen clear, a colour, a bell, a right-to-left override, a line
+/// break with a fake change, and Markdown/HTML that would open a link.
+fn hostile_live() -> Value {
+    let text = std::fs::read_to_string(common::root().join("examples/ecam/live.json"))
+        .expect("the example snapshot");
+    let mut live: Value = serde_json::from_str(&text).expect("JSON");
+    let root = live["root"]["id"].as_str().expect("a root id").to_owned();
+    live["organizational_units"]
+        .as_array_mut()
+        .expect("OUs")
+        .push(json!({
+            "id": "ou-3f8a-evil0001", "parent_id": root,
+            "name": "Ops\u{1b}[2J\u{1b}[31m\u{7}\u{202e}gnikcah", "tags": {}
+        }));
+    live["accounts"]
+        .as_array_mut()
+        .expect("accounts")
+        .push(json!({
+            "id": "999999999999", "email": "aws+intruder@acme.example", "status": "active",
+            "parent_id": root, "tags": {},
+            "name": "x`</code> [approve](https://evil.test) <img src=x>\n  - account:acme-prod"
+        }));
+    live
+}
+
+fn run_on_hostile_state(args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let state = dir.path().join("live.json");
+    std::fs::write(&state, hostile_live().to_string()).expect("writable");
+    let state = state.to_string_lossy().into_owned();
+    let mut all = args.to_vec();
+    all.extend(["examples/ecam/orgctl.yaml", "--state", &state]);
+    common::orgctl(&all)
+}
+
+#[test]
+fn names_from_aws_never_reach_the_terminal_raw() {
+    for args in [&["plan"][..], &["plan", "--format", "markdown"], &["drift"]] {
+        let output = run_on_hostile_state(args);
+        let printed = [output.stdout.as_slice(), output.stderr.as_slice()].concat();
+        let text = String::from_utf8_lossy(&printed);
+        assert!(
+            text.contains("ou-3f8a-evil0001") || text.contains("Ops"),
+            "{args:?}: the hostile OU is reported\n{}",
+            common::describe(&output)
+        );
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|c| (c.is_control() && *c != '\n') || *c == '\u{202e}')
+            .collect();
+        assert!(
+            raw.is_empty(),
+            "{args:?} printed raw control characters {raw:?}\n{}",
+            common::describe(&output)
+        );
+        assert!(
+            !text.contains("\n  - account:acme-prod"),
+            "{args:?}: a name's line break forged a change line\n{}",
+            common::describe(&output)
+        );
+    }
+}
+
+#[test]
+fn names_in_the_pull_request_comment_open_no_link_and_no_html() {
+    let output = run_on_hostile_state(&["plan", "--format", "markdown"]);
+    let markdown = String::from_utf8_lossy(&output.stdout);
+    assert!(markdown.contains("999999999999"), "{markdown}");
+    assert!(!markdown.contains("<img"), "{markdown}");
+    assert!(
+        !markdown.contains("](https://evil.test)") || markdown.contains("\\](https://evil.test)"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("[approve]("), "{markdown}");
+}
