@@ -397,14 +397,38 @@ fn resolve_target(
 ) -> Option<Target> {
     let written = reference.value.as_str();
     let context = format!("policy `{policy}`");
+    let is_management = |name: &str| name == management.name && !accounts.contains_key(name);
     if written == "root" {
-        return Some(Target::Root);
+        // `root` is the organization root, unless the file also calls an OU or an account so:
+        // then it is never guessed.
+        let ou = ous.contains_key(&OuPath::parse(written));
+        let account = accounts.contains_key(written) || is_management(written);
+        if !ou && !account {
+            return Some(Target::Root);
+        }
+        let what = if ou { "an OU" } else { "an account" };
+        let (prefixed, thing) = if ou {
+            ("ou:root", "the OU")
+        } else {
+            ("account:root", "the account")
+        };
+        let diagnostic = checker
+            .at(
+                Rule::ConfigInvalidValue,
+                reference.span,
+                format!("`root` is both the organization root and {what} of the file"),
+                "ambiguous target",
+            )
+            .help(format!(
+                "write `{prefixed}` for {thing}; to attach to the organization root, rename {thing} `root`"
+            ));
+        checker.push(diagnostic);
+        return None;
     }
     if let Some(path) = written.strip_prefix("ou:") {
         let reference = Spanned::new(path.to_owned(), reference.span);
         return ou::resolve_reference(checker, ous, &reference, &context).map(Target::Ou);
     }
-    let is_management = |name: &str| name == management.name && !accounts.contains_key(name);
     if let Some(name) = written.strip_prefix("account:") {
         if is_management(name) {
             return Some(Target::Account(name.to_owned()));
