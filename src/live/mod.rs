@@ -14,7 +14,7 @@ pub mod snapshot;
 
 pub use lease::Lease;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 
 use schemars::JsonSchema;
@@ -500,6 +500,78 @@ impl LiveState {
                 user.inline_policies.sort();
             }
         }
+    }
+
+    /// What makes the state impossible as an organization: ids used twice (an OU sharing the
+    /// root's, an account listed twice), parents that are missing, the resource itself, or a
+    /// cycle. A state with any of these is never planned: a plan over it could act on the wrong
+    /// resource. Empty when the state holds together.
+    pub fn integrity_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut kind_of_id: HashMap<&str, &str> = HashMap::new();
+        kind_of_id.insert(self.root.id.as_str(), "the root");
+        let ids = (self
+            .organizational_units
+            .iter()
+            .map(|ou| (ou.id.as_str(), "an OU")))
+        .chain(self.accounts.iter().map(|a| (a.id.as_str(), "an account")));
+        for (id, kind) in ids {
+            match kind_of_id.get(id) {
+                Some(first) if *first == kind => {
+                    problems.push(format!("the id `{id}` is listed twice as {kind}"));
+                }
+                Some(first) => problems.push(format!("the id `{id}` is both {first} and {kind}")),
+                None => {
+                    kind_of_id.insert(id, kind);
+                }
+            }
+        }
+        let mut policy_ids = HashSet::new();
+        for policy in &self.policies {
+            if !policy_ids.insert(policy.id.as_str()) {
+                problems.push(format!("the policy id `{}` is listed twice", policy.id));
+            }
+        }
+        let parent_of: HashMap<&str, &str> = self
+            .organizational_units
+            .iter()
+            .map(|ou| (ou.id.as_str(), ou.parent_id.as_str()))
+            .collect();
+        let is_container = |id: &str| id == self.root.id || parent_of.contains_key(id);
+        for ou in &self.organizational_units {
+            if ou.parent_id == ou.id {
+                problems.push(format!("the OU `{}` is its own parent", ou.id));
+            } else if !is_container(&ou.parent_id) {
+                problems.push(format!(
+                    "the OU `{}` sits in `{}`, which is neither the root nor an OU",
+                    ou.id, ou.parent_id
+                ));
+            } else {
+                // Walk up: a path longer than the number of OUs has gone round a cycle.
+                let mut current = ou.parent_id.as_str();
+                let mut steps = 0;
+                while let Some(parent) = parent_of.get(current) {
+                    steps += 1;
+                    if current == ou.id || steps > parent_of.len() {
+                        problems.push(format!(
+                            "the OU `{}` is inside itself (a cycle of parents)",
+                            ou.id
+                        ));
+                        break;
+                    }
+                    current = parent;
+                }
+            }
+        }
+        for account in &self.accounts {
+            if !is_container(&account.parent_id) {
+                problems.push(format!(
+                    "the account `{}` sits in `{}`, which is neither the root nor an OU",
+                    account.id, account.parent_id
+                ));
+            }
+        }
+        problems
     }
 
     /// A short digest of the whole state.

@@ -151,6 +151,24 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<LiveState, Diagnostic> {
         iam: snapshot.iam,
     };
     state.normalise();
+    let problems = state.integrity_problems();
+    if !problems.is_empty() {
+        let shown = problems
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ");
+        let more = match problems.len() {
+            0..=10 => String::new(),
+            n => format!(" (and {} more)", n - 10),
+        };
+        return Err(Diagnostic::new(
+            Rule::LiveSnapshot,
+            format!("`{name}` does not hold together as an organization: {shown}{more}"),
+        )
+        .help("orgctl plans nothing over it; write the snapshot anew with `orgctl export --out FILE`, or correct those entries"));
+    }
     Ok(state)
 }
 

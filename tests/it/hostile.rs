@@ -81,3 +81,101 @@ fn names_in_the_pull_request_comment_open_no_link_and_no_html() {
     );
     assert!(!markdown.contains("[approve]("), "{markdown}");
 }
+
+/// The ECAM example's snapshot with `edit` applied.
+fn example_live(edit: impl FnOnce(&mut Value)) -> Value {
+    let text = std::fs::read_to_string(common::root().join("examples/ecam/live.json"))
+        .expect("the example snapshot");
+    let mut live: Value = serde_json::from_str(&text).expect("JSON");
+    edit(&mut live);
+    live
+}
+
+#[test]
+fn a_snapshot_that_is_not_an_organization_is_refused_untouched() {
+    let corruptions: Vec<(&str, Value, &str)> = vec![
+        (
+            "an account listed twice",
+            example_live(|live| {
+                let first = live["accounts"][1].clone();
+                live["accounts"]
+                    .as_array_mut()
+                    .expect("accounts")
+                    .push(first);
+            }),
+            "listed twice as an account",
+        ),
+        (
+            "an OU with the root's id",
+            example_live(|live| live["organizational_units"][0]["id"] = live["root"]["id"].clone()),
+            "is both the root and an OU",
+        ),
+        (
+            "an OU that is its own parent",
+            example_live(|live| {
+                live["organizational_units"][0]["parent_id"] =
+                    live["organizational_units"][0]["id"].clone();
+            }),
+            "is its own parent",
+        ),
+        (
+            "two OUs in each other",
+            example_live(|live| {
+                let (a, b) = (
+                    live["organizational_units"][0]["id"].clone(),
+                    live["organizational_units"][1]["id"].clone(),
+                );
+                live["organizational_units"][0]["parent_id"] = b;
+                live["organizational_units"][1]["parent_id"] = a;
+            }),
+            "(a cycle of parents)",
+        ),
+        (
+            "an account in an OU that does not exist",
+            example_live(|live| live["accounts"][1]["parent_id"] = json!("ou-3f8a-gone0000")),
+            "which is neither the root nor an OU",
+        ),
+    ];
+    for (what, live, expected) in corruptions {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let state = dir.path().join("live.json");
+        let text = live.to_string();
+        std::fs::write(&state, &text).expect("writable");
+        let state_arg = state.to_string_lossy().into_owned();
+        for command in ["plan", "apply"] {
+            let mut args = vec![command, "examples/ecam/orgctl.yaml", "--state", &state_arg];
+            if command == "apply" {
+                args.push("--auto-approve");
+            }
+            let output = common::orgctl(&args);
+            // Diagnostics are wrapped at 80 columns: compare words.
+            let stderr = String::from_utf8_lossy(&output.stderr)
+                .replace('│', " ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{what}: {}",
+                common::describe(&output)
+            );
+            assert!(
+                stderr.contains("orgctl::live::snapshot") && stderr.contains(expected),
+                "{what}: expected `{expected}`\n{}",
+                common::describe(&output)
+            );
+            assert!(
+                output.stdout.is_empty()
+                    || !String::from_utf8_lossy(&output.stdout).contains("+ account:"),
+                "{what}: nothing is planned\n{}",
+                common::describe(&output)
+            );
+            assert_eq!(
+                std::fs::read_to_string(&state).expect("readable"),
+                text,
+                "{what}: the file is untouched"
+            );
+        }
+    }
+}
