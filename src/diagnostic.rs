@@ -250,7 +250,7 @@ impl miette::Diagnostic for Diagnostic {
 }
 
 /// The JSON form of a diagnostic (`orgctl validate --format json`).
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DiagnosticRecord {
     /// Stable code, e.g. `orgctl::ownership::member_email_domain`.
     pub code: &'static str,

@@ -617,6 +617,37 @@ mod tests {
     }
 
     #[test]
+    fn changes_the_snapshot_never_received_are_reported_not_saved() {
+        // Issue 11: a failed final snapshot write used to leave every change reported done.
+        let plan = plan_of(vec![
+            change("account:a", create_account("a", "root"), &[]),
+            change("account:b", create_account("b", "root"), &[]),
+        ]);
+        let mut report = run(&plan, &Recorder::default(), 2);
+        assert_eq!(report.outcome, Outcome::Applied);
+        let cause = crate::diagnostic::Diagnostic::new(
+            crate::rules::Rule::LiveSnapshot,
+            "cannot write the snapshot `live.json`: No space left on device",
+        );
+        report.not_saved(&cause);
+        assert_eq!(report.outcome, Outcome::Failed);
+        assert!(
+            report
+                .results
+                .iter()
+                .all(|r| r.status == ChangeStatus::NotSaved
+                    && r.error.as_deref() == Some(cause.message.as_str()))
+        );
+        assert_eq!((report.summary.done, report.summary.not_saved), (0, 2));
+        assert_eq!(report.diagnostics[0].message, cause.message);
+        let line = report.summary_line();
+        assert!(
+            line.contains("2 changes made in memory and not saved") && !line.contains("Applied"),
+            "{line}"
+        );
+    }
+
+    #[test]
     fn an_address_nothing_resolves_fails_that_change() {
         let plan = plan_of(vec![change(
             "account:a",

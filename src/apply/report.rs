@@ -26,9 +26,11 @@ pub struct Report {
     pub organization: String,
     /// How it ended.
     pub outcome: Outcome,
-    /// Why apply did not start, when it did not.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Why apply did not start, when it did not (empty otherwise).
     pub refusals: Vec<String>,
+    /// Every problem reported: configuration errors and warnings, a held lease, an unreachable
+    /// backend, a snapshot that could not be written (empty when there was none).
+    pub diagnostics: Vec<crate::diagnostic::DiagnosticRecord>,
     /// Every change of the plan, in plan order.
     pub results: Vec<ChangeResult>,
     /// Counts by status.
@@ -94,6 +96,9 @@ pub enum ChangeStatus {
     NotStarted,
     /// A step for a person; orgctl cannot make it.
     Manual,
+    /// Made in the state orgctl held, but the snapshot file could not be written: the file does
+    /// not have it (a snapshot's changes reach it only in the final write).
+    NotSaved,
 }
 
 /// Counts of changes by status.
@@ -107,6 +112,8 @@ pub struct ReportSummary {
     pub not_started: usize,
     /// Left to a person.
     pub manual: usize,
+    /// Made but not saved (the snapshot file could not be written).
+    pub not_saved: usize,
 }
 
 impl ChangeResult {
@@ -134,11 +141,12 @@ impl Report {
                 ChangeStatus::Failed => &mut summary.failed,
                 ChangeStatus::NotStarted => &mut summary.not_started,
                 ChangeStatus::Manual => &mut summary.manual,
+                ChangeStatus::NotSaved => &mut summary.not_saved,
             } += 1;
         }
         let outcome = if results.is_empty() {
             Outcome::NoChanges
-        } else if summary.failed > 0 || summary.not_started > 0 {
+        } else if summary.failed > 0 || summary.not_started > 0 || summary.not_saved > 0 {
             Outcome::Failed
         } else {
             Outcome::Applied
@@ -149,6 +157,7 @@ impl Report {
             organization: plan.organization.clone(),
             outcome,
             refusals: Vec::new(),
+            diagnostics: Vec::new(),
             results,
             summary,
             duration_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
@@ -170,6 +179,7 @@ impl Report {
             organization: organization.to_owned(),
             outcome: Outcome::Refused,
             refusals,
+            diagnostics: Vec::new(),
             results: Vec::new(),
             summary: ReportSummary::default(),
             duration_ms: 0,
@@ -192,6 +202,21 @@ impl Report {
         }
     }
 
+    /// The changes made in memory but never written, because the final snapshot write failed:
+    /// `error` says why.
+    pub fn not_saved(&mut self, error: &crate::diagnostic::Diagnostic) {
+        for result in &mut self.results {
+            if result.status == ChangeStatus::Done {
+                result.status = ChangeStatus::NotSaved;
+                result.error = Some(error.message.clone());
+                self.summary.done -= 1;
+                self.summary.not_saved += 1;
+            }
+        }
+        self.outcome = Outcome::Failed;
+        self.diagnostics.push(error.to_record());
+    }
+
     /// `Applied 12 changes in 3.4s.` or `Stopped after a failure: 3 done, 1 failed, 8 not started.`
     pub fn summary_line(&self) -> String {
         let seconds = self.duration_ms as f64 / 1000.0;
@@ -205,6 +230,13 @@ impl Report {
                 "Applied {} change{} in {seconds:.1}s.",
                 s.done,
                 if s.done == 1 { "" } else { "s" }
+            ),
+            Outcome::Failed if s.not_saved > 0 => format!(
+                "The snapshot was not written, in {seconds:.1}s: {} change{} made in memory and not saved, {} failed, {} not started; the file is as it was. Fix the cause and apply again.",
+                s.not_saved,
+                if s.not_saved == 1 { "" } else { "s" },
+                s.failed,
+                s.not_started
             ),
             Outcome::Failed => format!(
                 "Stopped after a failure, in {seconds:.1}s: {} done, {} failed, {} not started. Writes converge: fix the cause and apply again.",

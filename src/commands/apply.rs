@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::ExitStatus;
 use super::live::{self, Writer};
-use super::plan::load_desired;
+use super::plan::resolve_file;
 use crate::apply::{self, Outcome, Progress, Report, check, lease};
 use crate::cli::{ApplyArgs, ForceUnlockArgs, Format};
 use crate::diagnostic::{self, Diagnostic, RenderStyle};
@@ -29,13 +29,13 @@ struct Job<'a> {
 }
 
 pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
-    let fail = |diagnostics: &[Diagnostic]| {
-        eprint!("{}", diagnostic::render(diagnostics, style));
-        ExitStatus::Failure
+    // Until the configuration is read, a report cannot name the organization.
+    let stop = |outcome: Outcome, diagnostics: Vec<Diagnostic>| {
+        stopped(args, style, "", outcome, &diagnostics)
     };
     let saved = match read_saved_plan(&args.file) {
         Ok(saved) => saved,
-        Err(error) => return fail(&[error]),
+        Err(error) => return stop(Outcome::Refused, vec![error]),
     };
     let config_file = match &saved {
         Some(plan) => args
@@ -44,22 +44,30 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
             .unwrap_or_else(|| PathBuf::from(&plan.config_file)),
         None => args.file.clone(),
     };
-    let (desired, mut input) = match load_desired(&config_file, style) {
-        Ok(loaded) => loaded,
-        Err(status) => return status,
+    let (desired, mut input) = match resolve_file(&config_file) {
+        Ok((desired, input, warnings)) => {
+            if !warnings.is_empty() {
+                eprint!("{}", diagnostic::render(&warnings, style));
+            }
+            (desired, input)
+        }
+        Err(diagnostics) => return stop(Outcome::Refused, diagnostics),
     };
     if let Some(plan) = &saved {
         // The plan records the path it was given; keep it, so a fresh plan compares equal.
         input.config_file.clone_from(&plan.config_file);
     }
+    let organization = desired.organization.name.clone();
     let runtime = match live::runtime() {
         Ok(runtime) => runtime,
-        Err(error) => return fail(&[error]),
+        Err(error) => return stopped(args, style, &organization, Outcome::Failed, &[error]),
     };
     runtime.block_on(async {
         let (writer, source) = match live::writer(&args.live).await {
             Ok(writer) => writer,
-            Err(error) => return fail(&[error]),
+            Err(error) => {
+                return stopped(args, style, &organization, Outcome::Failed, &[error]);
+            }
         };
         let job = Job {
             args,
@@ -74,6 +82,28 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
             Writer::Aws(writer) => leased(writer.as_ref(), &job).await,
         }
     })
+}
+
+/// Reports an apply that stopped before it had a plan: the diagnostics on stderr and, with
+/// `--format json`, a report on stdout all the same, so that a CI job always has one to read.
+fn stopped(
+    args: &ApplyArgs,
+    style: RenderStyle,
+    organization: &str,
+    outcome: Outcome,
+    diagnostics: &[Diagnostic],
+) -> ExitStatus {
+    eprint!("{}", diagnostic::render(diagnostics, style));
+    if args.format == Format::Json {
+        let messages = diagnostics.iter().map(|d| d.message.clone()).collect();
+        let mut report = Report::refused_before_planning(organization, messages);
+        report.outcome = outcome;
+        report.diagnostics = diagnostics.iter().map(Diagnostic::to_record).collect();
+        println!("{}", report_json(&report));
+    } else {
+        eprintln!("Nothing was changed.");
+    }
+    ExitStatus::Failure
 }
 
 pub(super) fn force_unlock(args: &ForceUnlockArgs, style: RenderStyle) -> ExitStatus {
@@ -145,8 +175,14 @@ async fn leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> ExitStat
     let lease = match lease::acquire(writer, wait).await {
         Ok(lease) => lease,
         Err(error) => {
-            eprint!("{}", diagnostic::render(&[error], job.style));
-            return ExitStatus::Failure;
+            let organization = &job.desired.organization.name;
+            return stopped(
+                job.args,
+                job.style,
+                organization,
+                Outcome::Refused,
+                &[error],
+            );
         }
     };
     let (outcome, lease) = lease::hold(writer, lease, apply_leased(writer, job)).await;
@@ -179,7 +215,16 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
     let args = job.args;
     let live = match crate::live::read_for(writer, Some(&job.desired)).await {
         Ok(live) => live,
-        Err(error) => return Err(refuse(job, None, vec![error])),
+        Err(error) => {
+            let organization = &job.desired.organization.name;
+            return Err(stopped(
+                args,
+                job.style,
+                organization,
+                Outcome::Failed,
+                &[error],
+            ));
+        }
     };
     let fresh = plan::plan(&job.desired, &live, &job.input);
     let plan = match &job.saved {
@@ -239,8 +284,11 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
     };
     let mut report = apply::execute(&plan, &live.root.id, writer, options, &progress).await;
     if let Err(error) = writer.finish().await {
-        eprint!("{}", diagnostic::render(&[error], job.style));
-        report.outcome = Outcome::Failed;
+        eprint!(
+            "{}",
+            diagnostic::render(std::slice::from_ref(&error), job.style)
+        );
+        report.not_saved(&error);
     }
     Ok(report)
 }
@@ -277,10 +325,11 @@ fn refuse(job: &Job<'_>, plan: Option<&Plan>, reasons: Vec<Diagnostic>) -> ExitS
     eprint!("{}", diagnostic::render(&reasons, job.style));
     if job.args.format == Format::Json {
         let messages = reasons.iter().map(|d| d.message.clone()).collect();
-        let report = match plan {
+        let mut report = match plan {
             Some(plan) => Report::refused(plan, messages),
             None => Report::refused_before_planning(&job.desired.organization.name, messages),
         };
+        report.diagnostics = reasons.iter().map(Diagnostic::to_record).collect();
         println!("{}", report_json(&report));
     } else {
         eprintln!("Nothing was changed.");

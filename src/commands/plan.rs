@@ -3,7 +3,7 @@
 use super::{ExitStatus, live};
 use crate::cli::{DriftArgs, Format, LiveArgs, PlanArgs, PlanFormat};
 use crate::config;
-use crate::diagnostic::{self, RenderStyle};
+use crate::diagnostic::{self, Diagnostic, RenderStyle};
 use crate::live::snapshot::write_atomically;
 use crate::model::{self, Context, Desired};
 use crate::plan::{self, Plan, PlanInput};
@@ -28,20 +28,33 @@ pub(super) fn load_desired(
     file: &std::path::Path,
     style: RenderStyle,
 ) -> Result<(Desired, PlanInput), ExitStatus> {
-    let config = config::load(file).map_err(|diagnostics| {
-        eprint!("{}", diagnostic::render(&diagnostics, style));
-        ExitStatus::Failure
-    })?;
-    let resolved = model::resolve(&config, &Context::now());
-    if !resolved.diagnostics.is_empty() {
-        eprint!("{}", diagnostic::render(&resolved.diagnostics, style));
+    match resolve_file(file) {
+        Ok((desired, input, warnings)) => {
+            if !warnings.is_empty() {
+                eprint!("{}", diagnostic::render(&warnings, style));
+            }
+            Ok((desired, input))
+        }
+        Err(diagnostics) => {
+            eprint!("{}", diagnostic::render(&diagnostics, style));
+            eprintln!(
+                "{}: the configuration has errors; fix them before planning",
+                file.display()
+            );
+            Err(ExitStatus::Failure)
+        }
     }
+}
+
+/// Reads and resolves a configuration: the desired state, the plan's input and the warnings, or
+/// every diagnostic when any is an error. Prints nothing.
+pub(super) fn resolve_file(
+    file: &std::path::Path,
+) -> Result<(Desired, PlanInput, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let config = config::load(file)?;
+    let resolved = model::resolve(&config, &Context::now());
     if resolved.has_errors() {
-        eprintln!(
-            "{}: the configuration has errors; fix them before planning",
-            file.display()
-        );
-        return Err(ExitStatus::Failure);
+        return Err(resolved.diagnostics);
     }
     let input = PlanInput {
         config_digest: config.digest(),
@@ -49,7 +62,7 @@ pub(super) fn load_desired(
     };
     // The raw, spanned configuration is done with: free it before the live state arrives.
     drop(config);
-    Ok((resolved.desired, input))
+    Ok((resolved.desired, input, resolved.diagnostics))
 }
 
 pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {

@@ -35,7 +35,7 @@ use organizations::config::interceptors::{
 };
 use organizations::config::retry::{ClassifyRetry, RetryAction};
 use organizations::config::{ConfigBag, Intercept, RuntimeComponents, SharedCredentialsProvider};
-use organizations::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use organizations::error::{BoxError, ProvideErrorMetadata, SdkError};
 use organizations::types as aws;
 
 use super::{
@@ -521,20 +521,32 @@ pub fn from_aws(policy_type: &aws::PolicyType) -> Option<PolicyType> {
 pub fn aws_error<E, R>(operation: &str, resource: &str, error: &SdkError<E, R>) -> Diagnostic
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
-    let (code, message) = match error {
-        SdkError::ServiceError(service) => (
+    use aws_credential_types::provider::error::CredentialsError;
+    let credentials = error_chain(error).find_map(|cause| cause.downcast_ref::<CredentialsError>());
+    let (code, message) = match (error, credentials) {
+        (SdkError::ServiceError(service), _) => (
             service.err().code().unwrap_or("Unknown").to_owned(),
             service.err().message().unwrap_or_default().to_owned(),
         ),
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => (
-            "Unreachable".to_owned(),
-            DisplayErrorContext(error).to_string(),
+        (_, Some(CredentialsError::CredentialsNotLoaded(_))) => (
+            "NoCredentials".to_owned(),
+            "no AWS credentials were found (environment, shared config and credentials files, SSO, container or instance role)".to_owned(),
         ),
-        _ => ("Failed".to_owned(), DisplayErrorContext(error).to_string()),
+        (_, Some(failed)) => ("CredentialsFailed".to_owned(), causes(failed)),
+        (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), None) => {
+            ("Unreachable".to_owned(), causes(error))
+        }
+        _ => ("Failed".to_owned(), causes(error)),
     };
     let help = match code.as_str() {
+        "NoCredentials" => {
+            "choose credentials: set AWS_PROFILE or pass --profile NAME (for an SSO profile, run `aws sso login --profile NAME` first), or pass --state FILE to work from a snapshot"
+        }
+        "CredentialsFailed" => {
+            "the credentials were found but could not be loaded: for an SSO profile whose session expired, run `aws sso login --profile NAME`; check the profile's settings in ~/.aws/config"
+        }
         "AccessDeniedException" | "AccessDenied" => {
             "the credentials need organizations:Describe* and organizations:List* in the management account; choose them with --profile or --assume-role"
         }
@@ -564,6 +576,26 @@ where
         format!("{operation} on `{resource}` failed with {code}{message}"),
     )
     .help(help)
+}
+
+/// An error and every error beneath it.
+fn error_chain<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |error| error.source())
+}
+
+/// What went wrong, as the chain's own words (`dispatch failure: io error: … Connection refused`),
+/// each said once: never the SDK's debug dump (`-v` and the logs are for that).
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut words: Vec<String> = Vec::new();
+    for cause in error_chain(error) {
+        let text = cause.to_string();
+        if !text.is_empty() && !words.iter().any(|said| said.contains(&text)) {
+            words.push(text);
+        }
+    }
+    words.join(": ")
 }
 
 /// Counts every HTTP attempt, retries included.

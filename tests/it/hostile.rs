@@ -179,3 +179,118 @@ fn a_snapshot_that_is_not_an_organization_is_refused_untouched() {
         }
     }
 }
+
+/// orgctl with nothing of this machine's AWS set-up: no credentials anywhere.
+fn orgctl_without_credentials(args: &[&str]) -> std::process::Output {
+    let home = tempfile::tempdir().expect("a temp dir");
+    std::process::Command::new(env!("CARGO_BIN_EXE_orgctl"))
+        .args(args)
+        .current_dir(common::root())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the orgctl binary runs")
+}
+
+#[test]
+fn missing_credentials_are_named_as_such_without_a_debug_dump() {
+    let output = orgctl_without_credentials(&["plan", "examples/ecam/orgctl.yaml"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        common::describe(&output)
+    );
+    assert!(stderr.contains("failed with NoCredentials"), "{stderr}");
+    assert!(stderr.contains("--profile"), "{stderr}");
+    for dump in [
+        "ProviderChainError",
+        "CredentialsNotLoaded",
+        "Unreachable",
+        "network",
+    ] {
+        assert!(!stderr.contains(dump), "`{dump}` in\n{stderr}");
+    }
+}
+
+/// The JSON report `apply --format json` printed, checked for what every report carries.
+fn report_of(output: &std::process::Output) -> Value {
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("a JSON report on stdout\n{}", common::describe(output)));
+    assert_eq!(report["format"], "orgctl-apply");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        common::describe(output)
+    );
+    report
+}
+
+fn diagnostic_codes(report: &Value) -> Vec<&str> {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| d["code"].as_str().expect("a code"))
+        .collect()
+}
+
+#[test]
+fn apply_json_prints_a_report_when_the_configuration_is_invalid() {
+    let output = common::orgctl(&[
+        "apply",
+        "tests/fixtures/invalid/email-invalid-empty.yaml",
+        "--state",
+        "examples/ecam/live.json",
+        "--format",
+        "json",
+    ]);
+    let report = report_of(&output);
+    assert_eq!(report["outcome"], "refused");
+    assert_eq!(
+        diagnostic_codes(&report),
+        ["orgctl::email::invalid", "orgctl::email::invalid"]
+    );
+    assert_eq!(report["diagnostics"][0]["line"], 10);
+}
+
+#[test]
+fn apply_json_prints_a_report_when_the_backend_cannot_be_reached() {
+    let output = common::orgctl(&[
+        "apply",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        "no/such/live.json",
+        "--format",
+        "json",
+    ]);
+    let report = report_of(&output);
+    // The lease beside the snapshot is taken before the snapshot is read.
+    assert!(
+        ["refused", "failed"].contains(&report["outcome"].as_str().expect("an outcome")),
+        "{report}"
+    );
+    assert_eq!(report["organization"], "acme");
+    assert_eq!(diagnostic_codes(&report), ["orgctl::live::snapshot"]);
+
+    let output = orgctl_without_credentials(&[
+        "apply",
+        "examples/ecam/orgctl.yaml",
+        "--format",
+        "json",
+        "--auto-approve",
+    ]);
+    let report = report_of(&output);
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(diagnostic_codes(&report), ["orgctl::live::aws"]);
+    let message = report["diagnostics"][0]["message"]
+        .as_str()
+        .expect("a message");
+    assert!(message.contains("NoCredentials"), "{message}");
+}

@@ -516,7 +516,7 @@ fn created<T, E, R>(
 ) -> Result<bool, Diagnostic>
 where
     E: iam::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match result {
         Ok(_) => Ok(true),

@@ -866,7 +866,7 @@ pub(super) fn done_unless<T, E, R>(
 ) -> Result<(), Diagnostic>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match result {
         Ok(_) => Ok(()),
