@@ -259,6 +259,9 @@ impl Aws {
         done_unless(sent, "PutUserPolicy", &resource, &[])?;
         user.sync_policies(&client, managed_policies, &resource)
             .await?;
+        // Any login profile created after this moment is this apply's own (the lease keeps other
+        // applies out): a retry that finds one means the first attempt's answer was lost.
+        let asked_at = chrono::Utc::now();
         if console && !has_login_profile(&client, name).await? {
             let path = password_file.ok_or_else(|| {
                 Diagnostic::new(
@@ -275,14 +278,21 @@ impl Aws {
                 .password_reset_required(true)
                 .send()
                 .await;
-            sent.map_err(|error| {
-                let mut diagnostic = aws_error("CreateLoginProfile", &resource, &error);
-                diagnostic.message.push_str(&format!(
-                    "; the last line for {name} in `{}` was not set as its password",
-                    path.display()
-                ));
-                diagnostic
-            })?;
+            match sent {
+                Ok(_) => {}
+                Err(error) if code(&error) == Some("EntityAlreadyExists") => {
+                    login_profile_set_by_this_apply(&client, name, &resource, path, asked_at)
+                        .await?;
+                }
+                Err(error) => {
+                    let mut diagnostic = aws_error("CreateLoginProfile", &resource, &error);
+                    diagnostic.message.push_str(&format!(
+                        "; the last line for {name} in `{}` was not set as its password",
+                        path.display()
+                    ));
+                    return Err(diagnostic);
+                }
+            }
         }
         Ok(())
     }
@@ -569,6 +579,45 @@ async fn role_tags(
         .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
         .collect())
 }
+
+/// After CreateLoginProfile answered that the user already has a console password: `Ok` when
+/// that password was created after `asked_at` (this apply's first attempt, whose answer was lost:
+/// the password file's last line for the user is the password); otherwise an error saying that
+/// someone else set it and the recorded line is not the password.
+async fn login_profile_set_by_this_apply(
+    client: &iam::Client,
+    name: &str,
+    resource: &str,
+    path: &std::path::Path,
+    asked_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Diagnostic> {
+    let profile = client
+        .get_login_profile()
+        .user_name(name)
+        .send()
+        .await
+        .map_err(|error| aws_error("GetLoginProfile", resource, &error))?;
+    let created = profile.login_profile().map(|p| p.create_date().secs());
+    // AWS's clock and this machine's may differ by a little.
+    let since = asked_at.timestamp() - CLOCK_SKEW.as_secs() as i64;
+    if created.is_some_and(|created| created >= since) {
+        return Ok(());
+    }
+    let when = created
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .map_or_else(|| "an unknown time".to_owned(), |time| time.to_rfc3339());
+    Err(Diagnostic::new(
+        Rule::ChangeFailed,
+        format!(
+            "{resource}: the user already had a console password, set at {when} by someone other than this apply; the last line for {name} in `{}` is not its password",
+            path.display()
+        ),
+    )
+    .help("whoever set it hands it over, or an administrator resets it in the account's IAM console"))
+}
+
+/// How far AWS's clock may be from this machine's when comparing its timestamps with ours.
+const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
 
 async fn has_login_profile(client: &iam::Client, name: &str) -> Result<bool, Diagnostic> {
     match client.get_login_profile().user_name(name).send().await {
