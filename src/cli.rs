@@ -108,6 +108,22 @@ pub struct DriftArgs {
     /// `text` (one line per difference) or `json` (the plan).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// What makes drift exit non-zero: `changes` (exit 2 when there are changes to make, as
+    /// `plan --detailed-exitcode`), `warning` (also exit 2 on warnings, such as an undeclared
+    /// account), `error` (exit 1 on error findings only). Error findings always exit 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Changes, value_name = "LEVEL")]
+    pub fail_on: FailOn,
+}
+
+/// What makes `orgctl drift` exit non-zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Changes to make (exit 2) and error findings (exit 1): the default.
+    Changes,
+    /// Changes and warnings (exit 2), error findings (exit 1).
+    Warning,
+    /// Error findings only (exit 1).
+    Error,
 }
 
 /// `orgctl apply`.

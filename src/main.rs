@@ -6,6 +6,18 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = orgctl::cli::Cli::parse();
+    let cli = match orgctl::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // `--help` and `--version` print to stdout and succeed; a usage error exits 1, never
+            // 2, which `plan --detailed-exitcode` and `drift` reserve for "there are changes".
+            let _ = error.print();
+            return if error.use_stderr() {
+                orgctl::commands::ExitStatus::Failure.into()
+            } else {
+                orgctl::commands::ExitStatus::Success.into()
+            };
+        }
+    };
     orgctl::commands::run(cli).into()
 }

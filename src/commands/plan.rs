@@ -1,7 +1,7 @@
 //! `orgctl plan` and `orgctl drift`: load, resolve, read live, diff, render.
 
 use super::{ExitStatus, live};
-use crate::cli::{DriftArgs, Format, LiveArgs, PlanArgs, PlanFormat};
+use crate::cli::{DriftArgs, FailOn, Format, LiveArgs, PlanArgs, PlanFormat};
 use crate::config;
 use crate::diagnostic::{self, Diagnostic, RenderStyle};
 use crate::live::snapshot::write_atomically;
@@ -113,15 +113,30 @@ pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
         Err(status) => return status,
     };
     match args.format {
-        Format::Text => print!("{}", render::drift_lines(&plan)),
+        Format::Text => {
+            print!("{}", render::drift_lines(&plan));
+            if plan.is_empty() {
+                println!("No drift: the organization matches the configuration.");
+            }
+        }
         Format::Json => println!("{}", plan_json(&plan)),
     }
+    let warnings = plan
+        .findings
+        .iter()
+        .any(|finding| finding.severity == crate::rules::Severity::Warning);
     if plan.has_errors() {
-        ExitStatus::Failure
-    } else if plan.is_empty() && plan.findings.is_empty() {
-        ExitStatus::Success
-    } else {
+        return ExitStatus::Failure;
+    }
+    let drifted = match args.fail_on {
+        FailOn::Changes => !plan.is_empty(),
+        FailOn::Warning => !plan.is_empty() || warnings,
+        FailOn::Error => false,
+    };
+    if drifted {
         ExitStatus::Changes
+    } else {
+        ExitStatus::Success
     }
 }
 

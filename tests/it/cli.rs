@@ -280,3 +280,106 @@ fn export_writes_a_snapshot_that_reads_back_the_same() {
         .expect("loads");
     assert_eq!(original, exported);
 }
+
+#[test]
+fn a_usage_error_exits_one_not_the_changes_code() {
+    for args in [
+        &["plna"][..],
+        &["plan", "--no-such-flag"],
+        &["drift", "--fail-on", "sometimes"],
+    ] {
+        let output = common::orgctl(args);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            common::describe(&output)
+        );
+        assert!(
+            stderr(&output).contains("error:"),
+            "{}",
+            common::describe(&output)
+        );
+    }
+    assert_eq!(common::orgctl(&["--help"]).status.code(), Some(0));
+}
+
+/// A copy of the ECAM example's snapshot, applied, so that only warnings remain (an account
+/// someone created in the console).
+fn converged_ecam_state(dir: &std::path::Path) -> String {
+    let state = dir.join("live.json");
+    std::fs::copy(common::root().join("examples/ecam/live.json"), &state).expect("copied");
+    let state = state.to_string_lossy().into_owned();
+    let passwords = dir.join("passwords").to_string_lossy().into_owned();
+    let applied = common::orgctl(&[
+        "apply",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        &state,
+        "--auto-approve",
+        "--allow-close",
+        "--password-file",
+        &passwords,
+    ]);
+    assert_eq!(
+        applied.status.code(),
+        Some(0),
+        "{}",
+        common::describe(&applied)
+    );
+    state
+}
+
+#[test]
+fn drift_of_a_clean_organization_with_warnings_exits_zero_unless_asked() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let state = converged_ecam_state(dir.path());
+    let drift = |extra: &[&str]| {
+        let mut args = vec!["drift", "examples/ecam/orgctl.yaml", "--state", &state];
+        args.extend_from_slice(extra);
+        common::orgctl(&args)
+    };
+    let default = drift(&[]);
+    assert_eq!(
+        default.status.code(),
+        Some(0),
+        "{}",
+        common::describe(&default)
+    );
+    let lines = String::from_utf8_lossy(&default.stdout);
+    assert!(
+        lines.contains("warning account:738201946155  orgctl::live::undeclared_account"),
+        "the warning is still listed: {lines}"
+    );
+    assert_eq!(
+        lines.lines().last(),
+        Some("No drift: the organization matches the configuration.")
+    );
+    let plan = common::orgctl(&[
+        "plan",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        &state,
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(plan.status.code(), Some(0), "plan and drift agree");
+    assert_eq!(drift(&["--fail-on", "warning"]).status.code(), Some(2));
+    assert_eq!(drift(&["--fail-on", "error"]).status.code(), Some(0));
+}
+
+#[test]
+fn drift_fails_on_changes_by_default_and_not_with_fail_on_error() {
+    let drift = |extra: &[&str]| {
+        let mut args = vec![
+            "drift",
+            "examples/ecam/orgctl.yaml",
+            "--state",
+            "examples/ecam/live.json",
+        ];
+        args.extend_from_slice(extra);
+        common::orgctl(&args).status.code()
+    };
+    assert_eq!(drift(&[]), Some(2));
+    assert_eq!(drift(&["--fail-on", "changes"]), Some(2));
+    assert_eq!(drift(&["--fail-on", "error"]), Some(0));
+}
