@@ -312,6 +312,9 @@ pub enum SchemaKind {
     Live,
     /// The report of `apply --format json` (`schemas/apply.schema.json`).
     Apply,
+    /// What `plan` and `drift --format json` print when no plan was made
+    /// (`schemas/plan-failure.schema.json`).
+    PlanFailure,
 }
 
 /// Output formats.

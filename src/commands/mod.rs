@@ -4,7 +4,7 @@ mod apply;
 mod export;
 mod import;
 mod live;
-mod plan;
+pub(crate) mod plan;
 mod rules;
 mod schema;
 mod validate;

@@ -3,24 +3,111 @@
 use super::{ExitStatus, live};
 use crate::cli::{DriftArgs, FailOn, Format, LiveArgs, PlanArgs, PlanFormat};
 use crate::config;
-use crate::diagnostic::{self, Diagnostic, RenderStyle};
+use crate::diagnostic::{self, Diagnostic, DiagnosticRecord, RenderStyle};
 use crate::live::snapshot::write_atomically;
 use crate::model::{self, Context, Desired};
 use crate::plan::{self, Plan, PlanInput};
 use crate::render::{self, TextStyle};
 
-/// Loads, resolves and plans; diagnostics go to stderr. `Err` carries the exit status.
-fn compute(
-    file: &std::path::Path,
-    live_args: &LiveArgs,
-    style: RenderStyle,
-) -> Result<(Plan, String), ExitStatus> {
-    let (desired, input) = load_desired(file, style)?;
-    let (state, source) = live::read(live_args, Some(&desired)).map_err(|error| {
-        eprint!("{}", diagnostic::render(&[error], style));
-        ExitStatus::Failure
+/// A plan, what it was made against, and the configuration's warnings.
+struct Computed {
+    plan: Plan,
+    source: String,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Why no plan was made: the organization's name when the file got that far, and every
+/// diagnostic (the configuration's warnings included).
+struct NotPlanned {
+    organization: Option<String>,
+    configuration_errors: bool,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads, resolves, reads the live organization and plans. Prints nothing.
+fn compute(file: &std::path::Path, live_args: &LiveArgs) -> Result<Computed, NotPlanned> {
+    let (desired, input, warnings) = resolve_file(file).map_err(|diagnostics| NotPlanned {
+        organization: None,
+        configuration_errors: true,
+        diagnostics,
     })?;
-    Ok((plan::plan(&desired, &state, &input), source))
+    let (state, source) = match live::read(live_args, Some(&desired)) {
+        Ok(read) => read,
+        Err(error) => {
+            let mut diagnostics = warnings;
+            diagnostics.push(error);
+            return Err(NotPlanned {
+                organization: Some(desired.organization.name.clone()),
+                configuration_errors: false,
+                diagnostics,
+            });
+        }
+    };
+    Ok(Computed {
+        plan: plan::plan(&desired, &state, &input),
+        source,
+        warnings,
+    })
+}
+
+/// The document `plan --format json` and `drift --format json` print when no plan was made
+/// (`schemas/plan-failure.schema.json`).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(title = "orgctl plan failure")]
+pub struct PlanFailure {
+    /// Always `orgctl-plan-failure`.
+    pub format: String,
+    /// The version of this document's shape.
+    pub version: u32,
+    /// The configuration file.
+    pub file: String,
+    /// The organization's name, when the configuration could be read that far.
+    pub organization: Option<String>,
+    /// Why no plan was made: the configuration's errors and warnings, or the backend's error.
+    pub diagnostics: Vec<DiagnosticRecord>,
+}
+
+/// Reports that no plan was made, in the output's own form (a human on stderr, a "plan failed"
+/// comment for Markdown, a [`PlanFailure`] for JSON), and exits 1.
+fn not_planned(
+    file: &std::path::Path,
+    format: PlanFormat,
+    style: RenderStyle,
+    failed: &NotPlanned,
+) -> ExitStatus {
+    let records: Vec<DiagnosticRecord> = failed
+        .diagnostics
+        .iter()
+        .map(Diagnostic::to_record)
+        .collect();
+    let file_name = file.display().to_string();
+    match format {
+        PlanFormat::Json => {
+            let document = PlanFailure {
+                format: "orgctl-plan-failure".to_owned(),
+                version: 1,
+                file: file_name,
+                organization: failed.organization.clone(),
+                diagnostics: records,
+            };
+            // Serialising orgctl's own document type cannot fail.
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&document).unwrap_or_default()
+            );
+            return ExitStatus::Failure;
+        }
+        PlanFormat::Markdown => print!(
+            "{}",
+            render::failure_markdown(failed.organization.as_deref(), &file_name, &records)
+        ),
+        PlanFormat::Text => {}
+    }
+    eprint!("{}", diagnostic::render(&failed.diagnostics, style));
+    if failed.configuration_errors {
+        eprintln!("{file_name}: the configuration has errors; fix them before planning");
+    }
+    ExitStatus::Failure
 }
 
 /// Loads and resolves the configuration; diagnostics go to stderr, and errors refuse planning.
@@ -66,16 +153,28 @@ pub(super) fn resolve_file(
 }
 
 pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
-    let (plan, source) = match compute(&args.file, &args.live, style) {
+    let Computed {
+        plan,
+        source,
+        warnings,
+    } = match compute(&args.file, &args.live) {
         Ok(computed) => computed,
-        Err(status) => return status,
+        Err(failed) => return not_planned(&args.file, args.format, style, &failed),
     };
+    if !warnings.is_empty() {
+        eprint!("{}", diagnostic::render(&warnings, style));
+    }
     let text_style = TextStyle {
         colour: style.colour && std::io::IsTerminal::is_terminal(&std::io::stdout()),
     };
     match args.format {
         PlanFormat::Text => print!("{}", render::plan_text(&plan, &source, text_style)),
-        PlanFormat::Markdown => print!("{}", render::plan_markdown(&plan, &source)),
+        PlanFormat::Markdown => {
+            let records: Vec<DiagnosticRecord> =
+                warnings.iter().map(Diagnostic::to_record).collect();
+            let file = args.file.display().to_string();
+            print!("{}", render::plan_markdown(&plan, &source, &file, &records));
+        }
         PlanFormat::Json => println!("{}", plan_json(&plan)),
     }
     if plan.has_errors() {
@@ -108,10 +207,19 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
 }
 
 pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
-    let (plan, _) = match compute(&args.file, &args.live, style) {
+    let Computed { plan, warnings, .. } = match compute(&args.file, &args.live) {
         Ok(computed) => computed,
-        Err(status) => return status,
+        Err(failed) => {
+            let format = match args.format {
+                Format::Json => PlanFormat::Json,
+                Format::Text => PlanFormat::Text,
+            };
+            return not_planned(&args.file, format, style, &failed);
+        }
     };
+    if !warnings.is_empty() {
+        eprint!("{}", diagnostic::render(&warnings, style));
+    }
     match args.format {
         Format::Text => {
             print!("{}", render::drift_lines(&plan));

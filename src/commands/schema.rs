@@ -10,6 +10,7 @@ pub fn schema(kind: SchemaKind) -> String {
         SchemaKind::Plan => schemars::schema_for!(crate::plan::Plan),
         SchemaKind::Live => schemars::schema_for!(crate::live::snapshot::SnapshotFile),
         SchemaKind::Apply => schemars::schema_for!(crate::apply::Report),
+        SchemaKind::PlanFailure => schemars::schema_for!(super::plan::PlanFailure),
     };
     // Serialising a schema (a JSON value) cannot fail.
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();

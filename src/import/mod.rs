@@ -124,6 +124,9 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
         access::Access::default()
     };
     problems.extend(conflicts(&tree, &policies));
+    problems.extend(root_named_conflict(
+        live, &tree, &policies, management, &keys,
+    ));
     let owners = match owners {
         Ok(owners) if problems.is_empty() => owners,
         _ => return Err(problems),
@@ -361,6 +364,47 @@ fn account_keys(
         }
     }
     keys
+}
+
+/// A policy attached to the organization root is written `attach: [root]`, which a configuration
+/// refuses as ambiguous while an OU or account of it is also called `root`.
+fn root_named_conflict(
+    live: &LiveState,
+    tree: &Tree,
+    policies: &[&LivePolicy],
+    management: Option<&LiveAccount>,
+    keys: &HashMap<String, String>,
+) -> Option<Diagnostic> {
+    let on_root: Vec<&str> = policies
+        .iter()
+        .filter(|policy| policy.targets.contains(&live.root.id))
+        .map(|policy| policy.name.as_str())
+        .collect();
+    let named_root = tree
+        .paths
+        .iter()
+        .find(|(_, path)| path.as_str() == "root")
+        .map(|(id, _)| format!("OU {id}"))
+        .or_else(|| {
+            management
+                .filter(|m| m.name == "root")
+                .map(|m| format!("account {}", m.id))
+        })
+        .or_else(|| {
+            keys.iter()
+                .find(|(_, key)| key.as_str() == "root")
+                .map(|(id, _)| format!("account {id}"))
+        })?;
+    let first = on_root.first()?;
+    Some(
+        Diagnostic::new(
+            Rule::ImportConflict,
+            format!(
+                "{named_root} is called `root`, and policy `{first}` is attached to the organization root: a configuration cannot tell the two apart"
+            ),
+        )
+        .help("rename the OU or account in AWS, then import again"),
+    )
 }
 
 /// Everything a configuration keys by name must be unique by name; OU names may not hold `/`.

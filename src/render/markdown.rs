@@ -1,67 +1,336 @@
-//! Plans as Markdown, for pull-request comments: summary table, collapsible details, findings.
+//! Plans as Markdown, for pull-request comments: a hidden marker a bot can find its comment by,
+//! destructive changes above the fold, the summary table, the changes as a `diff` block whose
+//! colours mean what they say, new policy documents collapsed, findings and configuration
+//! warnings; always under GitHub's comment limit. A configuration or organization that cannot
+//! be planned gets a "plan failed" comment with its diagnostics instead.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::plan::{TextStyle, changes_text, summary_line};
-use crate::plan::Plan;
+use super::plan::{GROUPS, details, group, summary_line, symbol};
+use crate::diagnostic::DiagnosticRecord;
+use crate::plan::{Action, Change, Kind, Plan};
 use crate::rules::Severity;
 use crate::suggest::printable_line;
 
-/// The plan as a pull-request comment.
-pub fn plan_markdown(plan: &Plan, source: &str) -> String {
-    let mut out = String::new();
+/// GitHub refuses comments over 65,536 characters; this leaves room for what a bot adds.
+pub const COMMENT_LIMIT: usize = 60_000;
+/// Destructive changes listed by name above the fold; the rest are counted.
+const DESTRUCTIVE_LISTED: usize = 50;
+
+/// The plan as a pull-request comment, under [`COMMENT_LIMIT`] characters. `config_file` names
+/// the configuration (the marker's key with the organization); `warnings` are the
+/// configuration's own.
+pub fn plan_markdown(
+    plan: &Plan,
+    source: &str,
+    config_file: &str,
+    warnings: &[DiagnosticRecord],
+) -> String {
+    let mut head = marker(Some(&plan.organization), config_file);
     let _ = writeln!(
-        out,
+        head,
         "### orgctl plan: {} ({})\n",
         code(&plan.organization),
         crate::model::ownership::model_name(plan.business_model)
     );
     let _ = writeln!(
-        out,
+        head,
         "Against {}. **{}**\n",
         code(source),
         summary_line(plan)
     );
+    head.push_str(&destructive_block(plan));
     let parts = plan.summary.parts();
     if !parts.is_empty() {
-        let _ = writeln!(out, "| change | count |\n|---|---:|");
+        let _ = writeln!(head, "| change | count |\n|---|---:|");
         for (count, words) in parts {
-            let _ = writeln!(out, "| {words} | {count} |");
+            let _ = writeln!(head, "| {words} | {count} |");
         }
-        let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "<details><summary>{} change{}</summary>\n\n```diff",
-            plan.changes.len(),
-            if plan.changes.len() == 1 { "" } else { "s" }
-        );
-        out.push_str(changes_text(plan, TextStyle { colour: false }, "").trim_start_matches('\n'));
-        let _ = writeln!(out, "```\n\n</details>\n");
+        let _ = writeln!(head);
     }
-    if !plan.findings.is_empty() {
+
+    // The tail (findings and warnings) is kept whole when it fits, and cut first otherwise.
+    let mut tail = findings_table(plan);
+    tail.push_str(&warnings_table(warnings));
+    let room = COMMENT_LIMIT.saturating_sub(chars(&head) + 200);
+    if chars(&tail) > room / 2 {
+        tail = cut_rows(&tail, room / 2);
+    }
+    let room = room.saturating_sub(chars(&tail));
+
+    let mut out = head;
+    out.push_str(&changes_block(plan, room));
+    out.push_str(&tail);
+    out
+}
+
+/// The comment when no plan could be made: the configuration's (or the organization's)
+/// diagnostics, so that a bot never posts an empty comment.
+pub fn failure_markdown(
+    organization: Option<&str>,
+    config_file: &str,
+    diagnostics: &[DiagnosticRecord],
+) -> String {
+    let mut out = marker(organization, config_file);
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let _ = writeln!(
+        out,
+        "### orgctl plan failed: {}\n\n> [!CAUTION]\n> No plan could be made: {errors} error{}. Nothing below is a change; fix these and push again.\n",
+        code(config_file),
+        if errors == 1 { "" } else { "s" }
+    );
+    let table = diagnostics_table("Problems", diagnostics);
+    out.push_str(&cut_rows(
+        &table,
+        COMMENT_LIMIT.saturating_sub(chars(&out) + 100),
+    ));
+    out
+}
+
+/// `<!-- orgctl-plan organization="acme" config="orgctl.yaml" -->`: invisible on GitHub; a bot
+/// updates the comment holding it instead of adding one per push.
+fn marker(organization: Option<&str>, config_file: &str) -> String {
+    let attribute = |text: &str| {
+        printable_line(text)
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace("--", "&#45;&#45;")
+            .replace('>', "&gt;")
+    };
+    let mut line = "<!-- orgctl-plan".to_owned();
+    if let Some(organization) = organization {
+        let _ = write!(line, " organization=\"{}\"", attribute(organization));
+    }
+    let _ = writeln!(line, " config=\"{}\" -->", attribute(config_file));
+    line
+}
+
+/// Closes, removals, deletions, detaches and revocations, listed above the fold.
+fn destructive_block(plan: &Plan) -> String {
+    let destructive: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|change| {
+            matches!(
+                change.action.kind(),
+                Kind::Close | Kind::Remove | Kind::Delete | Kind::Detach
+            )
+        })
+        .collect();
+    if destructive.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "> [!WARNING]\n> **{} destructive change{}** in this plan:\n",
+        destructive.len(),
+        if destructive.len() == 1 { "" } else { "s" }
+    );
+    for change in destructive.iter().take(DESTRUCTIVE_LISTED) {
+        let what = match &change.action {
+            Action::CloseAccount { id, name } => format!("close account {} ({id})", code(name)),
+            Action::RemoveAccount { id, name, .. } => {
+                format!("remove account {} ({id}) from the organization", code(name))
+            }
+            action => action.name().replace('_', " "),
+        };
+        let _ = writeln!(out, "> - {what}: {}", code(&change.address));
+    }
+    if destructive.len() > DESTRUCTIVE_LISTED {
         let _ = writeln!(
             out,
-            "#### Findings\n\n| | code | resource | finding |\n|---|---|---|---|"
+            "> - … and {} more (see the job log)",
+            destructive.len() - DESTRUCTIVE_LISTED
         );
-        for finding in &plan.findings {
-            let severity = match finding.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            };
-            let mut text = cell(&finding.message);
-            if let Some(help) = &finding.help {
-                let _ = write!(text, "<br>*{}*", cell(help));
+    }
+    out.push('\n');
+    out
+}
+
+/// The changes as a collapsed `diff` block, then each new policy's document, as much as fits in
+/// `room` characters; what does not fit is counted.
+fn changes_block(plan: &Plan, room: usize) -> String {
+    if plan.changes.is_empty() {
+        return String::new();
+    }
+    let mut groups: BTreeMap<usize, Vec<&Change>> = BTreeMap::new();
+    for change in &plan.changes {
+        groups.entry(group(change)).or_default().push(change);
+    }
+    let open = format!(
+        "<details><summary>{} change{}</summary>\n\n```diff\n",
+        plan.changes.len(),
+        if plan.changes.len() == 1 { "" } else { "s" }
+    );
+    let close = "```\n\n</details>\n\n";
+    let mut used = chars(&open) + chars(close) + 100;
+    let mut body = String::new();
+    let mut shown = 0;
+    'groups: for (index, changes) in groups {
+        let heading = format!("# {}\n", GROUPS[index]);
+        let mut heading = Some(heading);
+        for change in changes {
+            let lines = diff_lines(change);
+            let size = chars(&lines) + heading.as_deref().map_or(0, chars);
+            if used + size > room {
+                break 'groups;
             }
-            let _ = writeln!(
-                out,
-                "| {severity} | {} | {} | {text} |",
-                code(&finding.code),
-                finding.address.as_deref().map(code).unwrap_or_default()
-            );
+            if let Some(heading) = heading.take() {
+                body.push_str(&heading);
+            }
+            body.push_str(&lines);
+            used += size;
+            shown += 1;
         }
-        let _ = writeln!(out);
+    }
+    let mut out = open;
+    out.push_str(&body);
+    if shown < plan.changes.len() {
+        let _ = writeln!(
+            out,
+            "# … and {} more changes (see the job log)",
+            plan.changes.len() - shown
+        );
+    }
+    out.push_str(close);
+
+    for change in plan.changes.iter().take(shown) {
+        let Action::CreatePolicy { document, .. } = &change.action else {
+            continue;
+        };
+        let section = document_section(&change.address, document);
+        if used + chars(&section) > room {
+            out.push_str("New policy documents that did not fit are in the job log.\n\n");
+            break;
+        }
+        used += chars(&section);
+        out.push_str(&section);
     }
     out
+}
+
+/// One change in a `diff` block: the first column is GitHub's colour (`+` green for what is
+/// added, `-` red for what goes away, `!` for an update, a move or a manual step); tag and
+/// document diffs keep their own `+` and `-` there, every other line is neutral.
+fn diff_lines(change: &Change) -> String {
+    let kind = change.action.kind();
+    let address = printable_line(&change.address);
+    let mut out = match kind {
+        Kind::Update | Kind::Move => format!("! {} {address}\n", symbol(kind)),
+        _ => format!("{} {address}\n", symbol(kind)),
+    };
+    for line in details(change) {
+        let line = format!("        {}", printable_line(&line));
+        let trimmed = line.trim_start();
+        let marker = trimmed.chars().next().filter(|c| *c == '+' || *c == '-');
+        match marker {
+            Some(marker) if !trimmed.starts_with("---") && !trimmed.starts_with("+++") => {
+                // Move the diff's own marker to the first column, keeping the indentation.
+                let at = line.len() - trimmed.len();
+                let _ = writeln!(out, "{marker}{} {}", &line[1..at], &trimmed[1..]);
+            }
+            _ => {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    out
+}
+
+/// A new policy's document, collapsed, in a fence no backtick run in it can close.
+fn document_section(address: &str, document: &str) -> String {
+    let pretty = serde_json::from_str::<serde_json::Value>(document)
+        .ok()
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or_else(|| document.to_owned());
+    let longest_run = pretty.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run.max(2) + 1);
+    format!(
+        "<details><summary>document of {} ({} characters)</summary>\n\n{fence}json\n{}\n{fence}\n\n</details>\n\n",
+        code(address),
+        document.chars().count(),
+        crate::suggest::printable(&pretty)
+    )
+}
+
+fn findings_table(plan: &Plan) -> String {
+    if plan.findings.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        "#### Findings\n\n| | code | resource | finding |\n|---|---|---|---|\n".to_owned();
+    for finding in &plan.findings {
+        let mut text = cell(&finding.message);
+        if let Some(help) = &finding.help {
+            let _ = write!(text, "<br>*{}*", cell(help));
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {text} |",
+            finding.severity.as_str(),
+            code(&finding.code),
+            finding.address.as_deref().map(code).unwrap_or_default()
+        );
+    }
+    out.push('\n');
+    out
+}
+
+fn warnings_table(warnings: &[DiagnosticRecord]) -> String {
+    diagnostics_table("Configuration warnings", warnings)
+}
+
+/// Diagnostics with their place in the file.
+fn diagnostics_table(title: &str, diagnostics: &[DiagnosticRecord]) -> String {
+    if diagnostics.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("#### {title}\n\n| | code | where | problem |\n|---|---|---|---|\n");
+    for diagnostic in diagnostics {
+        let place = match (&diagnostic.file, diagnostic.line) {
+            (Some(file), Some(line)) => code(&format!("{file}:{line}")),
+            (Some(file), None) => code(file),
+            _ => String::new(),
+        };
+        let mut text = cell(&diagnostic.message);
+        if let Some(help) = &diagnostic.help {
+            let _ = write!(text, "<br>*{}*", cell(help));
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {place} | {text} |",
+            diagnostic.severity.as_str(),
+            code(diagnostic.code)
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// A table cut to `room` characters at a row's end, saying how many rows were left out.
+fn cut_rows(table: &str, room: usize) -> String {
+    if chars(table) <= room {
+        return table.to_owned();
+    }
+    let mut out = String::new();
+    let mut left = 0;
+    for line in table.lines() {
+        if left == 0 && chars(&out) + chars(line) + 60 <= room {
+            out.push_str(line);
+            out.push('\n');
+        } else if line.starts_with('|') {
+            left += 1;
+        }
+    }
+    let _ = writeln!(out, "\n… and {left} more rows (see the job log)\n");
+    out
+}
+
+fn chars(text: &str) -> usize {
+    text.chars().count()
 }
 
 /// A value from the plan (a name from AWS, an address) as inline code that nothing in it can

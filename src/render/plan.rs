@@ -42,7 +42,7 @@ fn paint(style: TextStyle, kind: Kind, text: &str) -> String {
 }
 
 /// The groups of the text plan, in the order they print.
-const GROUPS: &[&str] = &[
+pub(super) const GROUPS: &[&str] = &[
     "Organization",
     "Organizational units",
     "Accounts",
@@ -52,7 +52,7 @@ const GROUPS: &[&str] = &[
     "Manual steps",
 ];
 
-fn group(change: &Change) -> usize {
+pub(super) fn group(change: &Change) -> usize {
     if change.action.kind() == Kind::Manual {
         return 6;
     }
@@ -217,7 +217,7 @@ fn tag_list(tags: &BTreeMap<String, String>) -> String {
 }
 
 /// The lines under a change's address.
-fn details(change: &Change) -> Vec<String> {
+pub(super) fn details(change: &Change) -> Vec<String> {
     let mut lines = Vec::new();
     match &change.action {
         Action::EnablePolicyType { policy_type } => {

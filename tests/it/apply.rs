@@ -794,7 +794,11 @@ fn an_apply_killed_midway_converges_when_run_again() {
         .expect("orgctl starts");
     let started = Instant::now();
     loop {
-        let done = export(moto).accounts.len() - 1;
+        // Read while the apply writes: a read can see an account before the OU it went into,
+        // which a snapshot refuses; that is "not yet" here.
+        let output = moto.orgctl(&["export"]);
+        let done =
+            snapshot::parse("export", &output.stdout).map_or(0, |state| state.accounts.len() - 1);
         if done >= 3 || started.elapsed() > Duration::from_secs(60) {
             break;
         }

@@ -260,7 +260,10 @@ policies:
         Some(0),
         "a converged organization has no drift:\n{lines}\n{errors}"
     );
-    assert!(lines.is_empty(), "{lines}");
+    assert_eq!(
+        lines,
+        "No drift: the organization matches the configuration.\n"
+    );
 
     let out_of_band: [(&str, &str); 4] = [
         ("tag", "~ account:acme-prod  update_tags"),

@@ -39,9 +39,14 @@ fn every_example_plans_in_every_format() {
             "{name}: the snapshot should differ from the file"
         );
         let source = format!("examples/{name}/live.json");
+        // The pull-request comment as a job gets it, configuration warnings included.
+        let config = format!("examples/{name}/orgctl.yaml");
+        let markdown =
+            common::orgctl(&["plan", &config, "--state", &source, "--format", "markdown"]);
+        let markdown = String::from_utf8_lossy(&markdown.stdout).into_owned();
         insta::with_settings!({ snapshot_suffix => *name, prepend_module_to_snapshot => false, omit_expression => true }, {
             insta::assert_snapshot!("plan_text", render::plan_text(&plan, &source, TextStyle { colour: false }));
-            insta::assert_snapshot!("plan_markdown", render::plan_markdown(&plan, &source));
+            insta::assert_snapshot!("plan_markdown", markdown);
             insta::assert_json_snapshot!("plan_json", plan, { ".config_digest" => "[digest]" });
         });
     }
@@ -149,4 +154,103 @@ fn a_snapshot_planned_against_itself_after_export_is_stable() {
         assert_eq!(live, again, "{name}");
         assert_eq!(live.fingerprint(), again.fingerprint(), "{name}");
     }
+}
+
+#[test]
+fn an_invalid_configuration_gets_a_plan_failed_comment_not_an_empty_one() {
+    let output = common::orgctl(&[
+        "plan",
+        "tests/fixtures/invalid/email-invalid-empty.yaml",
+        "--state",
+        "examples/ecam/live.json",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(
+        "plan_markdown_failed",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+fn an_invalid_configuration_gets_a_json_failure_document() {
+    let output = common::orgctl(&[
+        "plan",
+        "tests/fixtures/invalid/email-invalid-empty.yaml",
+        "--state",
+        "examples/ecam/live.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stderr.is_empty(),
+        "JSON mode keeps stderr for failures to run"
+    );
+    let document: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON document");
+    assert_eq!(document["format"], "orgctl-plan-failure");
+    assert_eq!(document["diagnostics"][0]["code"], "orgctl::email::invalid");
+    assert_eq!(document["diagnostics"][0]["line"], 10);
+}
+
+/// A configuration of `count` accounts, all of them new, planned against an organization that
+/// holds only its management account.
+fn many_new_accounts(count: usize) -> Plan {
+    let mut yaml = String::from(
+        "organization:\n  name: big\n  business_model: direct\n  customer: { name: Big, email_domain: big-corp.net }\n  management_account: { name: big-payer, email: payer@big-corp.net }\naccounts:\n",
+    );
+    for index in 0..count {
+        yaml.push_str(&format!(
+            "  big-{index:05}: {{ tags: {{ team: t{index} }} }}\n"
+        ));
+    }
+    let (source, file) = orgctl::config::parse("orgctl.yaml", yaml.as_bytes()).expect("parses");
+    let config = orgctl::config::Config {
+        source,
+        base_dir: common::root(),
+        file,
+        policy_files: Default::default(),
+    };
+    let resolved = orgctl::model::resolve(&config, &common::context());
+    assert!(
+        !resolved.has_errors(),
+        "{}",
+        common::render(&resolved.diagnostics)
+    );
+    let live = serde_json::json!({
+        "format": "orgctl-live", "version": 1,
+        "organization": { "id": "o-abcdefghij", "management_account_id": "111111111111", "management_account_email": "payer@big-corp.net" },
+        "root": { "id": "r-ab12", "enabled_policy_types": [] },
+        "accounts": [ { "id": "111111111111", "name": "big-payer", "email": "payer@big-corp.net", "parent_id": "r-ab12" } ]
+    });
+    let live = orgctl::live::snapshot::parse("live.json", live.to_string().as_bytes())
+        .expect("a snapshot");
+    plan::plan(&resolved.desired, &live, &PlanInput::default())
+}
+
+#[test]
+fn a_two_thousand_change_comment_stays_under_githubs_limit() {
+    let plan = many_new_accounts(2_000);
+    assert_eq!(plan.changes.len(), 2_000);
+    let markdown = render::plan_markdown(&plan, "live.json", "orgctl.yaml", &[]);
+    let length = markdown.chars().count();
+    assert!(length < 65_536, "{length} characters");
+    assert!(
+        length > 30_000,
+        "as much as fits is shown: {length} characters"
+    );
+    let cut = markdown
+        .lines()
+        .find(|line| line.starts_with("# … and "))
+        .expect("the cut is said");
+    assert!(cut.ends_with("more changes (see the job log)"), "{cut}");
+    assert!(
+        markdown.contains("```\n\n</details>"),
+        "the diff block is closed"
+    );
+    // A small plan is not cut.
+    let small = render::plan_markdown(&many_new_accounts(3), "live.json", "orgctl.yaml", &[]);
+    assert!(!small.contains("more changes"), "{small}");
 }

@@ -19,6 +19,7 @@ fn the_checked_in_plan_live_and_apply_schemas_match_the_code() {
         (orgctl::cli::SchemaKind::Plan, "plan"),
         (orgctl::cli::SchemaKind::Live, "live"),
         (orgctl::cli::SchemaKind::Apply, "apply"),
+        (orgctl::cli::SchemaKind::PlanFailure, "plan-failure"),
     ] {
         let path = common::root().join(format!("schemas/{file}.schema.json"));
         let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
