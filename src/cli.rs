@@ -37,6 +37,18 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a JSON Schema of orgctl's files.
     Schema(SchemaArgs),
+    /// Print a shell completion script (e.g. `orgctl completions bash > /etc/bash_completion.d/orgctl`).
+    Completions(CompletionsArgs),
+    /// Print the manual page, in roff (e.g. `orgctl man > orgctl.1; man ./orgctl.1`).
+    Man,
+}
+
+/// `orgctl completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `orgctl validate`.

@@ -46,6 +46,27 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Import(args) => import::run(&args, style),
         Command::Rules(args) => rules::run(&args),
         Command::Schema(args) => schema::run(&args),
+        Command::Completions(args) => completions(args.shell),
+        Command::Man => man(),
+    }
+}
+
+/// Prints the completion script for `shell`, generated from the command line's definition.
+fn completions(shell: clap_complete::Shell) -> ExitStatus {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut command, "orgctl", &mut std::io::stdout());
+    ExitStatus::Success
+}
+
+/// Prints the manual page, generated from the command line's definition.
+fn man() -> ExitStatus {
+    let command = <Cli as clap::CommandFactory>::command();
+    match clap_mangen::Man::new(command).render(&mut std::io::stdout()) {
+        Ok(()) => ExitStatus::Success,
+        Err(error) => {
+            eprintln!("error: cannot write the manual page: {error}");
+            ExitStatus::Failure
+        }
     }
 }
 

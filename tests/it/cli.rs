@@ -383,3 +383,53 @@ fn drift_fails_on_changes_by_default_and_not_with_fail_on_error() {
     assert_eq!(drift(&["--fail-on", "changes"]), Some(2));
     assert_eq!(drift(&["--fail-on", "error"]), Some(0));
 }
+
+#[test]
+fn completions_are_generated_from_the_command_line_and_parse_in_their_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = common::orgctl(&["completions", shell]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            common::describe(&output)
+        );
+        let script = String::from_utf8_lossy(&output.stdout);
+        for word in ["plan", "drift", "force-unlock", "fail-on"] {
+            assert!(script.contains(word), "{shell}: no `{word}`");
+        }
+    }
+    // bash is on every machine that runs these tests: the script must at least parse.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let script = dir.path().join("orgctl.bash");
+    std::fs::write(&script, common::orgctl(&["completions", "bash"]).stdout).expect("written");
+    let parsed = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .expect("bash runs");
+    assert!(parsed.status.success(), "{}", common::describe(&parsed));
+}
+
+#[test]
+fn the_manual_page_is_generated_from_the_command_line() {
+    let output = common::orgctl(&["man"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        common::describe(&output)
+    );
+    let page = String::from_utf8_lossy(&output.stdout);
+    assert!(page.contains(".TH orgctl 1"), "{page}");
+    for command in [
+        "validate",
+        "plan",
+        "drift",
+        "apply",
+        "import",
+        "completions",
+    ] {
+        assert!(page.contains(command), "no `{command}` in the manual page");
+    }
+}
