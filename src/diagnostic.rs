@@ -285,8 +285,11 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 /// How to draw diagnostics for people.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderStyle {
-    /// Use colour (off for `NO_COLOR`, pipes and snapshots).
+    /// Colour the diagnostics on stderr (off for `NO_COLOR`, pipes and snapshots).
     pub colour: bool,
+    /// Colour what goes to stdout (the text plan): decided apart, since either stream can be
+    /// piped while the other is a terminal.
+    pub stdout_colour: bool,
     /// Terminal width to wrap to.
     pub width: usize,
 }

@@ -238,13 +238,12 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
             fresh
         }
         None => {
-            let colour = job.style.colour && std::io::stdout().is_terminal();
-            let text = || render::plan_text(&fresh, &job.source, TextStyle { colour });
+            let text = |colour| render::plan_text(&fresh, &job.source, TextStyle { colour });
             if args.format == Format::Text {
-                print!("{}", text());
+                print!("{}", text(job.style.stdout_colour));
             } else if !args.auto_approve {
                 // stdout is the report's; whoever is asked must still see what they approve.
-                eprint!("{}", text());
+                eprint!("{}", text(job.style.colour));
             }
             fresh
         }

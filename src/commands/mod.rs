@@ -70,17 +70,29 @@ fn man() -> ExitStatus {
     }
 }
 
-/// How to draw diagnostics on stderr.
+/// How to draw diagnostics on stderr and text on stdout: `--color always|never` wins; `auto`
+/// colours a stream that is a terminal, unless `NO_COLOR` is set, and any stream when
+/// `CLICOLOR_FORCE` is. The width is `COLUMNS`, else the terminal's, else 100.
 fn render_style(colour: Colour) -> RenderStyle {
-    let no_colour = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    let colour = match colour {
+    let set =
+        |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty() && value != "0");
+    let decide = |terminal: bool| match colour {
         Colour::Always => true,
         Colour::Never => false,
-        Colour::Auto => !no_colour && std::io::stderr().is_terminal(),
+        Colour::Auto if set("NO_COLOR") => false,
+        Colour::Auto => set("CLICOLOR_FORCE") || terminal,
     };
     let width = std::env::var("COLUMNS")
         .ok()
         .and_then(|columns| columns.parse().ok())
+        .or_else(|| {
+            terminal_size::terminal_size_of(std::io::stderr())
+                .map(|(terminal_size::Width(width), _)| usize::from(width))
+        })
         .unwrap_or(100);
-    RenderStyle { colour, width }
+    RenderStyle {
+        colour: decide(std::io::stderr().is_terminal()),
+        stdout_colour: decide(std::io::stdout().is_terminal()),
+        width,
+    }
 }

@@ -165,7 +165,7 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
         eprint!("{}", diagnostic::render(&warnings, style));
     }
     let text_style = TextStyle {
-        colour: style.colour && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        colour: style.stdout_colour,
     };
     match args.format {
         PlanFormat::Text => print!("{}", render::plan_text(&plan, &source, text_style)),

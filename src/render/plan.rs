@@ -16,6 +16,20 @@ pub struct TextStyle {
     pub colour: bool,
 }
 
+/// A line of a tag or document diff in the diff's colours (`+` green, `-` red); other lines as
+/// they are.
+fn paint_diff_line(style: TextStyle, line: &str) -> String {
+    let trimmed = line.trim_start();
+    if !style.colour || trimmed.starts_with("---") || trimmed.starts_with("+++") {
+        return line.to_owned();
+    }
+    match trimmed.chars().next() {
+        Some('+') => format!("\x1b[32m{line}\x1b[0m"),
+        Some('-') => format!("\x1b[31m{line}\x1b[0m"),
+        _ => line.to_owned(),
+    }
+}
+
 /// The symbol of a kind of change.
 pub fn symbol(kind: Kind) -> &'static str {
     match kind {
@@ -120,7 +134,8 @@ pub fn changes_text(plan: &Plan, style: TextStyle, indent: &str) -> String {
                 )
             );
             for line in details(change) {
-                let _ = writeln!(out, "        {}", printable_line(&line));
+                let line = printable_line(&line);
+                let _ = writeln!(out, "        {}", paint_diff_line(style, &line));
             }
         }
     }

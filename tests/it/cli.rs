@@ -433,3 +433,49 @@ fn the_manual_page_is_generated_from_the_command_line() {
         assert!(page.contains(command), "no `{command}` in the manual page");
     }
 }
+
+#[test]
+fn color_always_colours_a_piped_plan_and_clicolor_force_does_too() {
+    let plan = [
+        "plan",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        "examples/ecam/live.json",
+    ];
+    let piped = common::orgctl(&plan);
+    assert!(
+        !piped.stdout.contains(&0x1b),
+        "no colour in a pipe by default"
+    );
+    let mut always = vec!["--color", "always"];
+    always.extend(plan);
+    let coloured = common::orgctl(&always);
+    let text = String::from_utf8_lossy(&coloured.stdout);
+    assert!(text.contains("\x1b[32m+ account:acme-dev"), "{text}");
+    assert!(
+        text.contains("        \x1b[31m  - CostCenter = \"0815\"\x1b[0m"),
+        "tag diffs are coloured too: {text}"
+    );
+    let forced = std::process::Command::new(env!("CARGO_BIN_EXE_orgctl"))
+        .args(plan)
+        .current_dir(common::root())
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .expect("runs");
+    assert!(
+        forced.stdout.contains(&0x1b),
+        "CLICOLOR_FORCE colours a pipe"
+    );
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_orgctl"))
+        .args(plan)
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .expect("runs");
+    assert!(
+        !refused.stdout.contains(&0x1b),
+        "NO_COLOR wins over CLICOLOR_FORCE"
+    );
+}

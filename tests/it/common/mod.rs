@@ -36,6 +36,7 @@ pub fn render(diagnostics: &[Diagnostic]) -> String {
         diagnostics,
         RenderStyle {
             colour: false,
+            stdout_colour: false,
             width: 80,
         },
     )
