@@ -10,6 +10,7 @@ mod fuzz;
 mod iam;
 mod import;
 mod invalid;
+mod lease;
 mod moto;
 mod plan;
 mod schema;
