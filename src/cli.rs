@@ -27,7 +27,7 @@ pub enum Command {
     Drift(DriftArgs),
     /// Make the live organization match the configuration, or carry out a saved plan.
     Apply(ApplyArgs),
-    /// Remove the lease of an apply that died on another machine.
+    /// Remove the lease of an apply that died without releasing it.
     ForceUnlock(ForceUnlockArgs),
     /// Write the live organization to a snapshot file.
     Export(ExportArgs),

@@ -20,9 +20,22 @@ tests can check orgctl's retries, and what it tells people when retries are not 
 ``drop_after``
     Forwards, then closes the connection without answering: like ``error_after``, at the socket.
 
+Besides random faults, two settings apply to every request they name:
+
+``delays``
+    ``{"CreatePolicy": [0.1, 0.4], ...}``: requests for these operations (the last part of the
+    ``X-Amz-Target`` header, such as ``AWSOrganizationsV20161128.CreatePolicy``) wait a time drawn
+    uniformly from the range, in seconds, before they are forwarded: writes that land late, and
+    in an order of the draw's making. ``[s, s]`` is a fixed delay.
+``headers``
+    ``{"x-moto-account-id": "123456789012"}``: headers added to every forwarded request, such as
+    the one that makes moto act in another account, so that several organizations live in one
+    server, each behind its own proxy.
+
 Paths under ``/moto-api/`` are always forwarded untouched. The proxy's own control API, never
 forwarded: ``GET /fault-proxy/stats``, ``POST /fault-proxy/config`` (a JSON object with any of
-``rate``, ``seed``, ``faults``, ``max_consecutive``), ``POST /fault-proxy/reset-stats``.
+``rate``, ``seed``, ``faults``, ``max_consecutive``, ``delays``, ``headers``),
+``POST /fault-proxy/reset-stats``.
 
 Faults are drawn from ``random.Random(seed)`` under a lock, so a seed gives the same sequence for
 the same order of requests. ``--max-consecutive N`` never injects faults into more than N requests
@@ -57,6 +70,7 @@ class Faults:
         self.lock = threading.Lock()
         self.random = random.Random(seed)
         self.rate, self.faults, self.max_consecutive = rate, list(faults), max_consecutive
+        self.delays, self.headers = {}, {}
         self.streak = 0  # faults injected into the latest requests, in a row
         self.per_call = collections.OrderedDict()  # invocation id -> faults injected into it
         self.reset_stats()
@@ -78,11 +92,24 @@ class Faults:
             raise ValueError(f"unknown faults {sorted(unknown)}; the faults are {', '.join(FAULTS)}")
         if not 0 <= rate <= 1:
             raise ValueError(f"rate {rate} is outside [0, 1]")
+        delays = {name: (float(low), float(high))
+                  for name, (low, high) in settings.get("delays", self.delays).items()}
+        if any(not 0 <= low <= high for low, high in delays.values()):
+            raise ValueError(f"delays {delays} are not ranges [low, high] of seconds")
+        headers = {str(name): str(value) for name, value in settings.get("headers", self.headers).items()}
         with self.lock:
             self.rate, self.faults = rate, list(faults)
+            self.delays, self.headers = delays, headers
             self.max_consecutive = settings.get("max_consecutive", self.max_consecutive)
             if "seed" in settings:
                 self.random.seed(settings["seed"])
+
+    def delay(self, target):
+        """The time to hold a request for the operation ``target`` names, in seconds."""
+        operation = (target or "").rsplit(".", 1)[-1]
+        with self.lock:
+            low, high = self.delays.get(operation, (0.0, 0.0))
+            return self.random.uniform(low, high) if high > 0 else 0.0
 
     def choose(self, invocation):
         """Counts a request and returns the fault to inject into it, or None."""
@@ -136,6 +163,8 @@ class Handler(BaseHTTPRequestHandler):
             return None
         if fault == "slow":
             time.sleep(random.uniform(0.2, 0.8))
+        if delay := self.faults.delay(self.headers.get("X-Amz-Target")):
+            time.sleep(delay)
         response = self.forward(body)
         if fault == "error_after" and response:
             return self.aws_error(500, "ServiceException", "Internal failure after the change (injected)")
@@ -159,6 +188,8 @@ class Handler(BaseHTTPRequestHandler):
         """Sends the request upstream; returns (status, reason, headers, body), or None."""
         skip = HOP_BY_HOP | {h.strip().lower() for h in self.headers.get("Connection", "").split(",")}
         headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
+        with self.faults.lock:
+            headers.update(self.faults.headers)
         connection = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
         try:
             connection.request(self.command, self.path, body or None, headers)

@@ -399,7 +399,7 @@ mod tests {
 
     use super::*;
     use crate::config::BusinessModel;
-    use crate::live::Lease;
+    use crate::live::{Lease, LeaseAttempt, Unlock};
     use crate::plan::{Summary, Touched};
 
     /// Records what runs at once; fails renames to `boom`.
@@ -446,14 +446,17 @@ mod tests {
                 _ => Ok(None),
             }
         }
-        async fn lease(&self) -> Result<Option<Lease>, Diagnostic> {
-            Ok(None)
+        async fn take_lease(&self, _: &Lease) -> Result<LeaseAttempt, Diagnostic> {
+            Ok(LeaseAttempt::Taken { replaced: None })
         }
-        async fn take_lease(&self, _: &Lease, _: Option<&Lease>) -> Result<bool, Diagnostic> {
+        async fn renew_lease(&self, _: &Lease) -> Result<bool, Diagnostic> {
             Ok(true)
         }
         async fn release_lease(&self, _: &Lease) -> Result<(), Diagnostic> {
             Ok(())
+        }
+        async fn force_unlock(&self, _: &str) -> Result<Unlock, Diagnostic> {
+            Ok(Unlock::Nothing)
         }
     }
 

@@ -120,7 +120,11 @@ pub(super) fn force_unlock(args: &ForceUnlockArgs, style: RenderStyle) -> ExitSt
     });
     match result {
         Ok(removed) => {
-            eprintln!("Removed the lease {}.", removed.describe());
+            eprintln!(
+                "Removed {}: {}.",
+                removed.where_recorded(),
+                removed.describe()
+            );
             ExitStatus::Success
         }
         Err(error) => {
@@ -197,9 +201,12 @@ async fn leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> ExitStat
     };
     if let Err(error) = released {
         eprintln!(
-            "warning: the lease {} was not released: {}; it runs out by itself, or `orgctl force-unlock {}` removes it",
-            lease.describe(),
+            "warning: the lease {} was not released: {}; it runs out at {}, or `orgctl force-unlock {}` (with the same backend options) removes it now",
+            lease.id,
             error.message,
+            lease
+                .until
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             lease.id
         );
     }

@@ -19,6 +19,9 @@
 //! listed per policy, never per target. Requests run up to [`CONCURRENCY`] at a time; throttling
 //! (`TooManyRequestsException`) and `ConcurrentModificationException` are retried with the SDK's
 //! adaptive, jittered back-off. Every attempt is counted (`-v` prints the count).
+//!
+//! orgctl's own lease policy (`orgctl-lease`), listed with the service control policies, is left
+//! out of Q and of the state it reads.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -284,6 +287,8 @@ impl Aws {
             crate::model::policy_type_name(policy_type)
         );
         stream::iter(summaries)
+            // The lease is orgctl's bookkeeping, not the organization's shape.
+            .filter(|summary| std::future::ready(!is_lease_policy(policy_type, summary)))
             .map(|summary| self.policy(policy_type, summary))
             .buffer_unordered(CONCURRENCY)
             .try_collect()
@@ -470,6 +475,13 @@ impl OrgReader for Aws {
         }
         Ok(state)
     }
+}
+
+/// Whether a policy is orgctl's lease ([`super::lease::LEASE_POLICY`]).
+fn is_lease_policy(policy_type: PolicyType, summary: &aws::PolicySummary) -> bool {
+    policy_type == PolicyType::ServiceControl
+        && !summary.aws_managed
+        && summary.name.as_deref() == Some(super::lease::LEASE_POLICY)
 }
 
 /// An account's status: the newer `State` field first (AWS retires `Status`), then `Status`.

@@ -6,13 +6,13 @@
 //! export`'s format) and `aws`. Writes speak in ids: turning a plan's addresses into ids is the
 //! executor's work (`apply`).
 
-mod lease;
+pub mod lease;
 pub mod password;
 
 pub mod aws;
 pub mod snapshot;
 
-pub use lease::Lease;
+pub use lease::{Holder, Lease, LeaseAttempt, Record, Unlock};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
@@ -83,19 +83,22 @@ pub trait OrgWriter {
     /// a crash) succeeds without doing it twice.
     fn write(&self, write: &Write) -> impl Future<Output = Result<Option<String>, Diagnostic>>;
 
-    /// The lease on the organization, if one is recorded.
-    fn lease(&self) -> impl Future<Output = Result<Option<Lease>, Diagnostic>>;
+    /// Takes the organization's lease for `lease` if nobody holds it, or if its holder has
+    /// ended without releasing it (its lock went with its process, or its lease ran out); says
+    /// who holds it otherwise. Of two applies that try at once, exactly one takes it.
+    fn take_lease(&self, lease: &Lease) -> impl Future<Output = Result<LeaseAttempt, Diagnostic>>;
 
-    /// Records `lease` if the recorded one is still `current` (`None`: no lease). `Ok(false)`
-    /// when another writer got there first.
-    fn take_lease(
-        &self,
-        lease: &Lease,
-        current: Option<&Lease>,
-    ) -> impl Future<Output = Result<bool, Diagnostic>>;
+    /// Records `lease` (the held one, running out later) as long as it is still this apply's;
+    /// `Ok(false)` when it is not (removed by `orgctl force-unlock`, or taken over after it ran
+    /// out), and every later write then fails rather than interleave with another apply.
+    fn renew_lease(&self, lease: &Lease) -> impl Future<Output = Result<bool, Diagnostic>>;
 
-    /// Removes `lease` if it is still the recorded one.
+    /// Gives the lease back, if this apply still holds it.
     fn release_lease(&self, lease: &Lease) -> impl Future<Output = Result<(), Diagnostic>>;
+
+    /// Removes the lease that `id` names (a lease id, or the id of a record that is not a
+    /// lease), whoever holds it; never one a running process is known to hold.
+    fn force_unlock(&self, id: &str) -> impl Future<Output = Result<Unlock, Diagnostic>>;
 
     /// Makes the writes so far durable (the snapshot backend saves its file; AWS already has
     /// them).

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AccountStatus, Lease, LiveAccount, LiveOu, LivePolicy, LiveState, OrgReader, OrgWriter, Write,
+    AccountStatus, Holder, Lease, LeaseAttempt, LiveAccount, LiveOu, LivePolicy, LiveState,
+    OrgReader, OrgWriter, Record, Unlock, Write,
 };
 use crate::config::PolicyType;
 use crate::diagnostic::Diagnostic;
@@ -214,10 +215,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// atomically by [`OrgWriter::finish`]. It behaves as AWS does where plans rely on it: enabling SCPs (or
 /// RCPs) attaches AWS's full-access policy to the root and everything under it, new OUs and
 /// accounts get it too, and repeating a write changes nothing.
+///
+/// Its lease is an exclusive lock of the operating system on `FILE.lock` beside the snapshot,
+/// held by the open lock file from [`OrgWriter::take_lease`] to [`OrgWriter::release_lease`]
+/// (or the end of the process).
 #[derive(Debug)]
 pub struct SnapshotWriter {
     snapshot: Snapshot,
     state: std::sync::Mutex<Option<LiveState>>,
+    /// The lock file, open and locked, while this writer holds the lease.
+    lock_file: std::sync::Mutex<Option<std::fs::File>>,
 }
 
 /// AWS's own full-access policies, attached wherever their type is enabled.
@@ -242,6 +249,7 @@ impl SnapshotWriter {
         Self {
             snapshot,
             state: std::sync::Mutex::new(None),
+            lock_file: std::sync::Mutex::new(None),
         }
     }
 
@@ -253,18 +261,17 @@ impl SnapshotWriter {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn lock_path(&self) -> PathBuf {
+    fn lock_file_slot(&self) -> std::sync::MutexGuard<'_, Option<std::fs::File>> {
+        self.lock_file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `FILE.lock`, beside the snapshot.
+    pub fn lock_path(&self) -> PathBuf {
         let mut name = self.snapshot.path.as_os_str().to_owned();
         name.push(".lock");
         PathBuf::from(name)
-    }
-
-    fn read_lock(&self) -> Result<Option<Lease>, Diagnostic> {
-        match std::fs::read_to_string(self.lock_path()) {
-            Ok(text) => Ok(Some(Lease::read(&text))),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(self.lock_error(&error)),
-        }
     }
 
     fn lock_error(&self, error: &std::io::Error) -> Diagnostic {
@@ -276,6 +283,47 @@ impl SnapshotWriter {
             ),
         )
         .help("the lock file sits beside the snapshot; check that the directory is writable")
+    }
+
+    /// Opens the lock file (made if missing, with `create`) and locks it, without waiting. A
+    /// file it locks is emptied at once, so that a process that finds it locked never reads a
+    /// record left by an earlier holder; that record is returned instead.
+    fn lock_file(&self, create: bool) -> Result<LockFile, Diagnostic> {
+        let path = self.lock_path();
+        let failed = |error: std::io::Error| self.lock_error(&error);
+        // A released lock file is removed by its holder while locked; whoever opened it just
+        // before then locks a file no longer at `path`, and opens again.
+        for _ in 0..LOCK_FILE_ATTEMPTS {
+            let opened = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(create)
+                .truncate(false)
+                .open(&path);
+            let file = match opened {
+                Ok(file) => file,
+                Err(error) if !create && error.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(LockFile::Missing);
+                }
+                Err(error) => return Err(failed(error)),
+            };
+            // Read before locking: once locked, it is emptied before anything else.
+            let left = read_text(&file).map_err(failed)?;
+            match file.try_lock() {
+                Ok(()) => file.set_len(0).map_err(failed)?,
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let text = read_text(&file).map_err(failed)?;
+                    return Ok(LockFile::Held(Holder::read(Record::LockFile(path), &text)));
+                }
+                Err(std::fs::TryLockError::Error(error)) => return Err(failed(error)),
+            }
+            if is_at(&file, &path) {
+                return Ok(LockFile::Locked { file, left });
+            }
+        }
+        Err(self.lock_error(&std::io::Error::other(
+            "it kept being removed and made again by other applies",
+        )))
     }
 
     fn apply(state: &mut LiveState, write: &Write) -> Result<Option<String>, String> {
@@ -540,6 +588,65 @@ impl SnapshotWriter {
     }
 }
 
+/// The lock file beside a snapshot, as an attempt to lock it found it.
+enum LockFile {
+    /// There is none.
+    Missing,
+    /// A running process holds it.
+    Held(Holder),
+    /// Locked by this process (and emptied), until the file is closed; `left` is what it
+    /// recorded before.
+    Locked {
+        /// The open, locked file.
+        file: std::fs::File,
+        /// Its text before it was emptied.
+        left: String,
+    },
+}
+
+/// How often a lock file found locked is looked at before what it records is reported as it is.
+const RECORD_LOOKS: usize = 5;
+/// The pause between two looks at a locked lock file.
+const RECORD_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// How often opening and locking the lock file is tried when other applies keep removing it.
+const LOCK_FILE_ATTEMPTS: usize = 20;
+
+/// The whole text of an open file, from its start.
+fn read_text(mut file: &std::fs::File) -> std::io::Result<String> {
+    use std::io::{Read as _, Seek as _};
+    file.seek(std::io::SeekFrom::Start(0))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Replaces the text of an open file.
+fn record(file: &mut std::fs::File, text: &str) -> std::io::Result<()> {
+    use std::io::Seek as _;
+    file.set_len(0)?;
+    file.seek(std::io::SeekFrom::Start(0))?;
+    file.write_all(text.as_bytes())?;
+    file.flush()
+}
+
+/// Whether `path` still names the open `file` (and not a file made there since, or nothing).
+#[cfg(unix)]
+fn is_at(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+/// Whether `path` still names the open `file`. Elsewhere than Unix, a file that is open cannot be
+/// removed, so it does.
+#[cfg(not(unix))]
+fn is_at(_file: &std::fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
 fn sorted(items: &[String]) -> Vec<String> {
     let mut items = items.to_vec();
     items.sort();
@@ -601,50 +708,65 @@ impl OrgWriter for SnapshotWriter {
             })
     }
 
-    async fn lease(&self) -> Result<Option<Lease>, Diagnostic> {
-        self.read_lock()
-    }
-
-    async fn take_lease(&self, lease: &Lease, current: Option<&Lease>) -> Result<bool, Diagnostic> {
-        let text = lease.encode();
-        match current {
-            None => {
-                let created = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(self.lock_path());
-                match created {
-                    Ok(mut file) => {
-                        if let Err(error) = file
-                            .write_all(text.as_bytes())
-                            .and_then(|()| file.sync_all())
-                        {
-                            // An empty lock file would hold the snapshot until force-unlocked.
-                            let _ = std::fs::remove_file(self.lock_path());
-                            return Err(self.lock_error(&error));
-                        }
-                        Ok(true)
+    async fn take_lease(&self, lease: &Lease) -> Result<LeaseAttempt, Diagnostic> {
+        // A holder empties the file right after locking it and records itself right after
+        // that: a record is believed once two looks a moment apart find it unchanged.
+        let mut seen: Option<Holder> = None;
+        let mut looks = 0;
+        let (mut file, left) = loop {
+            match self.lock_file(true)? {
+                LockFile::Locked { file, left } => break (file, left),
+                LockFile::Held(holder) => {
+                    let settled = holder.lease.is_some() && seen.as_ref() == Some(&holder);
+                    if settled || looks >= RECORD_LOOKS {
+                        return Ok(LeaseAttempt::Held(Some(holder)));
                     }
-                    Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-                    Err(error) => Err(self.lock_error(&error)),
+                    seen = Some(holder);
+                    looks += 1;
+                    tokio::time::sleep(RECORD_PAUSE).await;
                 }
+                // Opened with `create`, it is never missing.
+                LockFile::Missing => return Ok(LeaseAttempt::Held(None)),
             }
-            Some(current) => {
-                if self.read_lock()?.as_ref() != Some(current) {
-                    return Ok(false);
-                }
-                write_atomically(&self.lock_path(), text.as_bytes())
-                    .map_err(|error| self.lock_error(&error))?;
-                Ok(true)
-            }
-        }
+        };
+        // A record left in a lock file nobody holds is that of an apply that ended without
+        // releasing it (its process ended, and the operating system released its lock).
+        let replaced = (!left.trim().is_empty())
+            .then(|| Holder::read(Record::LockFile(self.lock_path()), &left));
+        record(&mut file, &lease.encode()).map_err(|error| self.lock_error(&error))?;
+        *self.lock_file_slot() = Some(file);
+        Ok(LeaseAttempt::Taken { replaced })
     }
 
-    async fn release_lease(&self, lease: &Lease) -> Result<(), Diagnostic> {
-        if self.read_lock()?.is_some_and(|held| held.id == lease.id) {
-            std::fs::remove_file(self.lock_path()).map_err(|error| self.lock_error(&error))?;
+    async fn renew_lease(&self, _lease: &Lease) -> Result<bool, Diagnostic> {
+        // The operating system's lock does not run out: it is held while the file is open.
+        Ok(self.lock_file_slot().is_some())
+    }
+
+    async fn release_lease(&self, _lease: &Lease) -> Result<(), Diagnostic> {
+        let Some(file) = self.lock_file_slot().take() else {
+            return Ok(());
+        };
+        // Removed while still locked, then unlocked by closing: see `lock_file`.
+        let removed = std::fs::remove_file(self.lock_path());
+        drop(file);
+        removed.map_err(|error| self.lock_error(&error))
+    }
+
+    async fn force_unlock(&self, _id: &str) -> Result<Unlock, Diagnostic> {
+        match self.lock_file(false)? {
+            LockFile::Missing => Ok(Unlock::Nothing),
+            LockFile::Held(holder) => Ok(Unlock::Running(holder)),
+            LockFile::Locked { file, left } => {
+                // Nobody holds it: what it records is left by an apply that ended.
+                std::fs::remove_file(self.lock_path()).map_err(|error| self.lock_error(&error))?;
+                drop(file);
+                Ok(Unlock::Removed(Holder::read(
+                    Record::LockFile(self.lock_path()),
+                    &left,
+                )))
+            }
         }
-        Ok(())
     }
 
     async fn finish(&self) -> Result<(), Diagnostic> {
@@ -792,4 +914,92 @@ fn new_id(state: &LiveState, prefix: &str, length: usize, seed: &[&str]) -> Stri
         })
         .find(|id| !(taken(id) || prefix.is_empty() && id.starts_with('0')))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer over `live.json` in `directory` (the file need not exist: the lease comes first).
+    fn writer(directory: &tempfile::TempDir) -> SnapshotWriter {
+        SnapshotWriter::new(Snapshot::new(directory.path().join("live.json")))
+    }
+
+    fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    fn take(writer: &SnapshotWriter) -> (Lease, LeaseAttempt) {
+        let lease = Lease::new(chrono::Duration::minutes(60));
+        let attempt = block_on(writer.take_lease(&lease)).unwrap();
+        (lease, attempt)
+    }
+
+    #[test]
+    fn a_second_writer_finds_the_lease_held_and_by_whom() {
+        let directory = tempfile::tempdir().unwrap();
+        let first = writer(&directory);
+        let (lease, taken) = take(&first);
+        assert_eq!(taken, LeaseAttempt::Taken { replaced: None });
+        let (_, attempt) = take(&writer(&directory));
+        let LeaseAttempt::Held(Some(holder)) = attempt else {
+            panic!("held: {attempt:?}");
+        };
+        assert_eq!(holder.lease, Some(lease));
+    }
+
+    #[test]
+    fn a_released_lease_is_taken_by_the_next_writer_and_leaves_no_file() {
+        let directory = tempfile::tempdir().unwrap();
+        let first = writer(&directory);
+        let (lease, _) = take(&first);
+        block_on(first.release_lease(&lease)).unwrap();
+        assert!(!first.lock_path().exists());
+        let (_, attempt) = take(&writer(&directory));
+        assert_eq!(attempt, LeaseAttempt::Taken { replaced: None });
+    }
+
+    #[test]
+    fn a_lock_file_nobody_holds_is_taken_over_and_reported() {
+        let directory = tempfile::tempdir().unwrap();
+        let writer = writer(&directory);
+        let left = "0123456789abcdef alice@build-7:4242 until 2999-01-01T00:00:00Z";
+        std::fs::write(writer.lock_path(), left).unwrap();
+        let (lease, attempt) = take(&writer);
+        let LeaseAttempt::Taken {
+            replaced: Some(replaced),
+        } = attempt
+        else {
+            panic!("taken over: {attempt:?}");
+        };
+        assert_eq!(replaced.text, left);
+        assert_eq!(
+            std::fs::read_to_string(writer.lock_path()).unwrap(),
+            lease.encode()
+        );
+    }
+
+    #[test]
+    fn force_unlock_leaves_a_lock_a_running_process_holds() {
+        let directory = tempfile::tempdir().unwrap();
+        let holder = writer(&directory);
+        let (lease, _) = take(&holder);
+        let unlock = block_on(writer(&directory).force_unlock(&lease.id)).unwrap();
+        assert!(matches!(unlock, Unlock::Running(_)), "{unlock:?}");
+        assert!(holder.lock_path().exists());
+    }
+
+    #[test]
+    fn force_unlock_removes_a_lock_file_nobody_holds() {
+        let directory = tempfile::tempdir().unwrap();
+        let writer = writer(&directory);
+        std::fs::write(writer.lock_path(), "").unwrap();
+        let unlock = block_on(writer.force_unlock("anything")).unwrap();
+        assert!(matches!(unlock, Unlock::Removed(_)), "{unlock:?}");
+        assert!(!writer.lock_path().exists());
+    }
 }

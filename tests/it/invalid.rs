@@ -22,7 +22,7 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
     ),
     (
         Rule::LeaseHeld,
-        "apply::a_lease_held_elsewhere_refuses_until_force_unlocked_and_a_dead_one_is_taken_over",
+        "lease::a_snapshot_locked_by_a_running_apply_is_refused_naming_the_holder",
     ),
     (
         Rule::ChangeFailed,

@@ -11,6 +11,7 @@ mod hostile;
 mod iam;
 mod import;
 mod invalid;
+mod lease;
 mod moto;
 mod plan;
 mod schema;

@@ -22,15 +22,20 @@ use tokio::sync::OnceCell;
 
 use super::{Aws, MAX_ATTEMPTS, aws, aws_error, organizations, to_aws};
 use crate::diagnostic::Diagnostic;
-use crate::live::lease::LEASE_TAG;
-use crate::live::{Lease, LiveState, OrgReader, OrgWriter, Write};
+use crate::live::lease::{LEASE_POLICY, LEASE_TAG};
+use crate::live::{
+    Holder, Lease, LeaseAttempt, LiveState, OrgReader, OrgWriter, Record, Unlock, Write,
+};
 use crate::rules::Rule;
 use organizations::config::http::HttpResponse;
 use organizations::error::{ProvideErrorMetadata, SdkError};
 
-/// How long to wait for a lease write to settle before reading it back: two applies that both
-/// saw no lease both write one; the one whose write landed last reads back its own and wins.
-const LEASE_SETTLE: Duration = Duration::from_secs(1);
+/// The lease policy's document: it allows everything, so it would change nothing even if someone
+/// attached it (orgctl never does).
+const LEASE_DOCUMENT: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"OrgctlLease","Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+/// Creations of the lease policy per [`OrgWriter::take_lease`]: one, and one more after taking
+/// over a lease that ran out, or after a lease released while orgctl looked at it.
+const LEASE_TRIES: usize = 3;
 /// How long enabling a policy type may take before orgctl stops waiting.
 const POLICY_TYPE_DEADLINE: Duration = Duration::from_secs(10 * 60);
 /// How long an account creation may take before orgctl stops waiting (AWS takes minutes).
@@ -46,6 +51,10 @@ pub struct AwsWriter {
     in_progress: OnceCell<Vec<aws::CreateAccountStatus>>,
     /// The management account's id, once needed.
     management: OnceCell<String>,
+    /// The id of the lease policy this apply created, while it holds the lease.
+    lease_policy: std::sync::Mutex<Option<String>>,
+    /// Set when the lease was found removed while this apply ran: writes stop.
+    lease_lost: std::sync::atomic::AtomicBool,
 }
 
 /// The outcome of one attempt at a creation.
@@ -81,6 +90,8 @@ impl AwsWriter {
             root_id,
             in_progress: OnceCell::new(),
             management: OnceCell::new(),
+            lease_policy: std::sync::Mutex::new(None),
+            lease_lost: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -207,6 +218,13 @@ impl AwsWriter {
         document: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<String, Diagnostic> {
+        if policy_type == crate::config::PolicyType::ServiceControl && name == LEASE_POLICY {
+            return Err(Diagnostic::new(
+                Rule::ChangeFailed,
+                format!("the service control policy name `{LEASE_POLICY}` is orgctl's own: it records the lease that keeps two applies apart"),
+            )
+            .help("give the policy another name in the configuration"));
+        }
         let attempt = || async {
             let sent = self
                 .client()
@@ -583,7 +601,77 @@ impl AwsWriter {
         }
     }
 
-    async fn root_lease(&self) -> Result<Option<String>, Diagnostic> {
+    /// The lease policy id this apply holds, if any.
+    fn held_policy(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.lease_policy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Creates the lease policy recording `lease`: its id, or `None` when one exists already.
+    async fn create_lease_policy(&self, lease: &Lease) -> Result<Option<String>, Diagnostic> {
+        let sent = self
+            .client()
+            .create_policy()
+            .name(LEASE_POLICY)
+            .r#type(aws::PolicyType::ServiceControlPolicy)
+            .description(lease.encode())
+            .content(LEASE_DOCUMENT)
+            .send()
+            .await;
+        match sent {
+            Ok(output) => Ok(Some(
+                output
+                    .policy
+                    .and_then(|p| p.policy_summary)
+                    .and_then(|s| s.id)
+                    .unwrap_or_default(),
+            )),
+            Err(error) if code(&error) == Some("DuplicatePolicyException") => Ok(None),
+            Err(error) => {
+                let diagnostic = aws_error("CreatePolicy", LEASE_POLICY, &error);
+                Err(
+                    if code(&error) == Some("PolicyTypeNotAvailableForOrganizationException") {
+                        diagnostic.help("orgctl's lease is a service control policy (never attached), which needs the organization's `all features`; enable them in the management account")
+                    } else {
+                        diagnostic
+                    },
+                )
+            }
+        }
+    }
+
+    /// The lease policy as recorded: its holder.
+    async fn find_lease_policy(&self) -> Result<Option<Holder>, Diagnostic> {
+        let pages: Vec<_> = self
+            .client()
+            .list_policies()
+            .filter(aws::PolicyType::ServiceControlPolicy)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| aws_error("ListPolicies", LEASE_POLICY, &error))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|page| page.policies.unwrap_or_default())
+            .find(|p| p.name.as_deref() == Some(LEASE_POLICY) && !p.aws_managed)
+            .map(|p| {
+                Holder::read(
+                    Record::Policy(p.id.unwrap_or_default()),
+                    p.description.as_deref().unwrap_or_default(),
+                )
+            }))
+    }
+
+    /// Deletes the lease policy `id`; one already gone counts as deleted.
+    async fn delete_lease_policy(&self, id: &str) -> Result<(), Diagnostic> {
+        let sent = self.client().delete_policy().policy_id(id).send().await;
+        done_unless(sent, "DeletePolicy", id, &["PolicyNotFoundException"])
+    }
+
+    /// The lease an older orgctl recorded in the root tag [`LEASE_TAG`], if there is one.
+    async fn legacy_lease(&self) -> Result<Option<Holder>, Diagnostic> {
         let pages: Vec<_> = self
             .client()
             .list_tags_for_resource()
@@ -597,7 +685,31 @@ impl AwsWriter {
             .into_iter()
             .flat_map(|page| page.tags.unwrap_or_default())
             .find(|tag| tag.key == LEASE_TAG)
-            .map(|tag| tag.value))
+            .map(|tag| Holder::read(Record::RootTag, &tag.value)))
+    }
+
+    async fn remove_legacy_lease(&self) -> Result<(), Diagnostic> {
+        self.tag(&self.root_id, &BTreeMap::new(), &[LEASE_TAG.to_owned()])
+            .await
+    }
+
+    /// Holding the lease policy `id`: honours a lease an older orgctl recorded in the root tag
+    /// while it runs, and removes one that ran out (or is not a lease).
+    async fn took(
+        &self,
+        id: String,
+        mut replaced: Option<Holder>,
+    ) -> Result<LeaseAttempt, Diagnostic> {
+        if let Some(legacy) = self.legacy_lease().await? {
+            if legacy.lease.as_ref().is_some_and(|lease| !lease.expired()) {
+                self.delete_lease_policy(&id).await?;
+                return Ok(LeaseAttempt::Held(Some(legacy)));
+            }
+            self.remove_legacy_lease().await?;
+            replaced = replaced.or(Some(legacy));
+        }
+        *self.held_policy() = Some(id);
+        Ok(LeaseAttempt::Taken { replaced })
     }
 }
 
@@ -622,6 +734,13 @@ impl OrgReader for AwsWriter {
 
 impl OrgWriter for AwsWriter {
     async fn write(&self, write: &Write) -> Result<Option<String>, Diagnostic> {
+        if self.lease_lost.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Diagnostic::new(
+                Rule::LeaseHeld,
+                "this apply's lease was removed while it ran (by `orgctl force-unlock`, or taken over after it ran out): it stopped, so as not to write alongside another apply",
+            )
+            .help("plan and apply again once no other apply runs"));
+        }
         let client = self.client();
         match write {
             Write::EnablePolicyType {
@@ -815,33 +934,86 @@ impl OrgWriter for AwsWriter {
         Ok(None)
     }
 
-    async fn lease(&self) -> Result<Option<Lease>, Diagnostic> {
-        Ok(self.root_lease().await?.as_deref().map(Lease::read))
-    }
-
-    async fn take_lease(&self, lease: &Lease, current: Option<&Lease>) -> Result<bool, Diagnostic> {
-        let recorded = self.root_lease().await?;
-        if recorded.as_deref().map(Lease::read).as_ref() != current {
-            return Ok(false);
+    /// Creates the lease policy; AWS refuses a second one of its name, so of two applies that
+    /// try at once exactly one succeeds. A lease policy that ran out is deleted by its id (so two
+    /// takers cannot delete each other's new one) and created again.
+    async fn take_lease(&self, lease: &Lease) -> Result<LeaseAttempt, Diagnostic> {
+        let mut replaced = None;
+        for _ in 0..LEASE_TRIES {
+            if let Some(id) = self.create_lease_policy(lease).await? {
+                return self.took(id, replaced).await;
+            }
+            let Some(holder) = self.find_lease_policy().await? else {
+                // Released (or not listed yet) since the creation was refused: try again.
+                continue;
+            };
+            let Record::Policy(id) = holder.record.clone() else {
+                continue;
+            };
+            match &holder.lease {
+                // This apply's own creation, whose answer was lost and retried.
+                Some(held) if held.id == lease.id => return self.took(id, replaced).await,
+                Some(held) if held.expired() => {
+                    self.delete_lease_policy(&id).await?;
+                    replaced = Some(holder);
+                }
+                _ => return Ok(LeaseAttempt::Held(Some(holder))),
+            }
         }
-        let text = lease.encode();
-        let set = BTreeMap::from([(LEASE_TAG.to_owned(), text.clone())]);
-        self.tag(&self.root_id, &set, &[]).await?;
-        tokio::time::sleep(LEASE_SETTLE).await;
-        Ok(self.root_lease().await?.as_deref() == Some(text.as_str()))
+        Ok(LeaseAttempt::Held(None))
     }
 
-    async fn release_lease(&self, lease: &Lease) -> Result<(), Diagnostic> {
-        let recorded = self.root_lease().await?;
-        if recorded
-            .as_deref()
-            .map(Lease::read)
-            .is_some_and(|held| held.id == lease.id)
-        {
-            self.tag(&self.root_id, &BTreeMap::new(), &[LEASE_TAG.to_owned()])
-                .await?;
+    /// Writes the renewed lease into this apply's lease policy, by id: once it is gone (removed
+    /// by `force-unlock`, or taken over after running out) it cannot come back.
+    async fn renew_lease(&self, lease: &Lease) -> Result<bool, Diagnostic> {
+        let Some(id) = self.held_policy().clone() else {
+            return Ok(false);
+        };
+        let sent = self
+            .client()
+            .update_policy()
+            .policy_id(&id)
+            .description(lease.encode())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(error) if code(&error) == Some("PolicyNotFoundException") => {
+                self.held_policy().take();
+                self.lease_lost
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(false)
+            }
+            Err(error) => Err(aws_error("UpdatePolicy", &id, &error)),
+        }
+    }
+
+    async fn release_lease(&self, _lease: &Lease) -> Result<(), Diagnostic> {
+        let id = self.held_policy().clone();
+        if let Some(id) = id {
+            self.delete_lease_policy(&id).await?;
+            self.held_policy().take();
         }
         Ok(())
+    }
+
+    async fn force_unlock(&self, id: &str) -> Result<Unlock, Diagnostic> {
+        let holder = self.find_lease_policy().await?;
+        if let Some(holder) = holder.as_ref().filter(|holder| holder.is_named(id))
+            && let Record::Policy(policy) = &holder.record
+        {
+            self.delete_lease_policy(policy).await?;
+            return Ok(Unlock::Removed(holder.clone()));
+        }
+        let legacy = self.legacy_lease().await?;
+        if let Some(legacy) = legacy.as_ref().filter(|legacy| legacy.is_named(id)) {
+            self.remove_legacy_lease().await?;
+            return Ok(Unlock::Removed(legacy.clone()));
+        }
+        Ok(match holder.or(legacy) {
+            Some(other) => Unlock::Other(other),
+            None => Unlock::Nothing,
+        })
     }
 
     fn requests(&self) -> Option<usize> {

@@ -68,13 +68,7 @@ impl Moto {
 
     /// An Organizations client for seeding and out-of-band changes, with dummy credentials.
     pub fn client(&self) -> organizations::Client {
-        let config = organizations::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(credentials())
-            .build();
-        organizations::Client::from_conf(config)
+        client_at(&self.endpoint)
     }
 
     /// Runs the orgctl binary against this server through the aws backend.
@@ -107,6 +101,18 @@ impl Moto {
             .env("AWS_EC2_METADATA_DISABLED", "true");
         command
     }
+}
+
+/// An Organizations client of `endpoint` (moto, or a proxy in front of it), with dummy
+/// credentials.
+pub fn client_at(endpoint: &str) -> organizations::Client {
+    let config = organizations::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(credentials())
+        .build();
+    organizations::Client::from_conf(config)
 }
 
 /// The dummy credentials moto accepts.
