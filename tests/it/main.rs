@@ -12,5 +12,6 @@ mod iam;
 mod import;
 mod invalid;
 mod moto;
+mod permissions;
 mod plan;
 mod schema;
