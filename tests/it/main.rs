@@ -3,6 +3,7 @@
 mod common;
 
 mod apply;
+mod ci;
 mod cli;
 mod examples;
 mod findings;
