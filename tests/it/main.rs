@@ -3,6 +3,7 @@
 mod common;
 
 mod apply;
+mod ci;
 mod cli;
 mod examples;
 mod findings;
@@ -13,5 +14,6 @@ mod import;
 mod invalid;
 mod lease;
 mod moto;
+mod permissions;
 mod plan;
 mod schema;
