@@ -24,7 +24,7 @@ pub const LEASE_TAG: &str = "orgctl:lease";
 /// The name of the service control policy that records the lease in AWS Organizations. It is
 /// never attached, is hidden from plans, drift, export and import, and no configuration may
 /// declare a service control policy of this name.
-pub const LEASE_POLICY: &str = "orgctl-lease";
+pub const LEASE_POLICY: &str = crate::model::limits::LEASE_POLICY_NAME;
 
 /// Who holds the organization, and until when.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -42,9 +42,24 @@ pub(super) fn check_ou_name(checker: &mut Checker, name: &Spanned<String>) {
     }
 }
 
-/// Policy names: 1–128 characters.
+/// The name of the service control policy orgctl records its lease in (see `live::lease`):
+/// no configuration may declare a policy of this name.
+pub const LEASE_POLICY_NAME: &str = "orgctl-lease";
+
+/// Policy names: 1–128 characters, and not orgctl's own lease policy.
 pub(super) fn check_policy_name(checker: &mut Checker, name: &Spanned<String>) {
     check_length(checker, name, "policy", 128);
+    if name.value == LEASE_POLICY_NAME {
+        let diagnostic = checker
+            .at(
+                Rule::NameInvalid,
+                name.span,
+                format!("`{LEASE_POLICY_NAME}` is the name of orgctl's own lease policy"),
+                "reserved name",
+            )
+            .help("give the policy another name: orgctl creates and deletes the policy of this name around every apply");
+        checker.push(diagnostic);
+    }
 }
 
 fn check_length(checker: &mut Checker, name: &Spanned<String>, kind: &str, most: usize) {
@@ -91,8 +106,9 @@ pub fn is_aws_tag(key: &str) -> bool {
         .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
 }
 
-/// The prefix of the tags orgctl keeps for itself (`orgctl:lease` on the root, `orgctl:iam` on
-/// accounts whose IAM it manages, `orgctl:managed` on roles and users it created).
+/// The prefix of the tags orgctl keeps for itself (`orgctl:lease` on the root, the lease of older
+/// versions; `orgctl:iam` on accounts whose IAM it manages; `orgctl:managed` on roles and users it
+/// created).
 pub const ORGCTL_TAG_PREFIX: &str = "orgctl:";
 
 /// Whether a tag belongs to AWS or to orgctl itself rather than to the file.
