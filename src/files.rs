@@ -126,6 +126,16 @@ impl Error {
         matches!(self, Error::Exists)
     }
 
+    /// What to do instead, when the path names something orgctl never writes to.
+    pub fn write_help(&self) -> Option<&'static str> {
+        match self {
+            Error::NotRegular { .. } | Error::Dangling { .. } => Some(
+                "name a regular file, a new one or a link to one: orgctl replaces a file whole (a new file beside it, renamed into place) and never writes into a directory, a device or a pipe",
+            ),
+            _ => None,
+        }
+    }
+
     /// Whether the path names nothing.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::Io(error) if error.kind() == std::io::ErrorKind::NotFound)
@@ -162,6 +172,18 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<Error> for std::io::Error {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Io(error) => error,
+            Error::Exists => {
+                std::io::Error::new(std::io::ErrorKind::AlreadyExists, error.to_string())
+            }
+            other => std::io::Error::other(other.to_string()),
+        }
+    }
+}
 
 impl From<std::io::Error> for Error {
     fn from(error: std::io::Error) -> Self {

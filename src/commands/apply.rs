@@ -11,6 +11,7 @@ use super::plan::load_desired;
 use crate::apply::{self, Outcome, Progress, Report, check, lease};
 use crate::cli::{ApplyArgs, ForceUnlockArgs, Format};
 use crate::diagnostic::{self, Diagnostic, RenderStyle};
+use crate::files;
 use crate::live::{OrgReader, OrgWriter};
 use crate::model::Desired;
 use crate::plan::{self, Plan, PlanInput};
@@ -101,10 +102,19 @@ pub(super) fn force_unlock(args: &ForceUnlockArgs, style: RenderStyle) -> ExitSt
 }
 
 /// A saved plan, when `file` is one (JSON naming the plan format); `None` for a configuration.
+/// Read with the limit of a saved plan, which is larger than a configuration's.
 fn read_saved_plan(file: &Path) -> Result<Option<Plan>, Diagnostic> {
-    let Ok(bytes) = std::fs::read(file) else {
-        // Missing or unreadable: the configuration loader says so, with its help.
-        return Ok(None);
+    let bytes = match files::read(file, files::PLAN) {
+        Ok(bytes) => bytes,
+        Err(error @ files::Error::TooLarge { .. }) => {
+            return Err(Diagnostic::new(
+                Rule::ApplyRefused,
+                format!("cannot read `{}`: {error}", file.display()),
+            )
+            .help("name a configuration or a plan saved by `orgctl plan --out FILE`"));
+        }
+        // Missing, unreadable or not a file: the configuration loader says so, with its help.
+        Err(_) => return Ok(None),
     };
     #[derive(serde::Deserialize)]
     struct Header {

@@ -5,6 +5,7 @@ mod common;
 mod apply;
 mod cli;
 mod examples;
+mod files;
 mod findings;
 mod fuzz;
 mod iam;
