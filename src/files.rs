@@ -55,6 +55,14 @@ pub mod largest {
     pub const DESCRIPTION: &str = "the largest organization AWS allows: 50,000 accounts and 2,000 OUs with 50 tags each, 16,000 policies";
 }
 
+// The largest organization written out in full fits: 50,000 accounts with 50 tags each at AWS's
+// longest key and value (a YAML line `    KEY: VALUE` apiece), and 16,000 policies at AWS's longest.
+const _: () = assert!(
+    largest::ACCOUNTS * largest::TAGS * (4 + largest::TAG_KEY + 2 + largest::TAG_VALUE + 1)
+        + largest::POLICIES * largest::POLICY_CHARACTERS
+        < largest::ORGANIZATION_BYTES
+);
+
 /// How large a file orgctl reads may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
@@ -196,7 +204,7 @@ pub fn grouped(number: u64) -> String {
     let digits = number.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -652,12 +660,9 @@ mod tests {
     }
 
     #[test]
-    fn the_largest_organization_fits_the_limits() {
-        // 50,000 accounts with 50 tags of AWS's longest keys and values, as YAML lines.
-        let tag_line = 4 + 128 + 2 + 256 + 3;
-        assert!(largest::ACCOUNTS * largest::TAGS * tag_line < CONFIG.bytes);
-        assert!(largest::POLICIES * largest::POLICY_CHARACTERS < CONFIG.bytes);
+    fn the_limits_are_stated_in_full() {
         assert_eq!(grouped(CONFIG.bytes), "1,973,912,096");
+        assert_eq!(grouped(PLAN.bytes), "3,947,824,192");
     }
 
     #[test]

@@ -607,7 +607,7 @@ mod tests {
         let directory = tempfile::tempdir().expect("a temp dir");
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &directory.path().join("policy.json"),
+            directory.path().join("policy.json"),
             rustix::fs::FileType::Fifo,
             rustix::fs::Mode::from_raw_mode(0o600),
             0,
