@@ -12,6 +12,7 @@ use crate::apply::{self, Outcome, Progress, Report, check, lease};
 use crate::cli::{ApplyArgs, ForceUnlockArgs, Format};
 use crate::diagnostic::{self, Diagnostic, RenderStyle};
 use crate::files;
+use crate::live::password::PasswordFile;
 use crate::live::{OrgReader, OrgWriter};
 use crate::model::Desired;
 use crate::plan::{self, Plan, PlanInput};
@@ -219,11 +220,16 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
         remove: args.allow_remove,
     };
     let mut refusals = check::refusals(&plan, &live, allow);
+    let mut password_file = None;
     if let Some(needed) = check::needs_password_file(&plan) {
         match &args.password_file {
             None => refusals.push(needed),
-            // Checked before anything is created: a user must not be left without a password.
-            Some(path) => refusals.extend(crate::live::password::check(path).err()),
+            // Opened and checked before anything is created (a user must not be left without
+            // a password), and written through this one handle for the whole apply.
+            Some(path) => match PasswordFile::open(path) {
+                Ok(file) => password_file = Some(file),
+                Err(refusal) => refusals.push(refusal),
+            },
         }
     }
     if !refusals.is_empty() {
@@ -245,7 +251,7 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
     };
     let options = apply::Options {
         parallelism: usize::from(args.parallelism),
-        password_file: args.password_file.clone(),
+        password_file,
     };
     let mut report = apply::execute(&plan, &live.root.id, writer, options, &progress).await;
     if let Err(error) = writer.finish().await {

@@ -487,11 +487,11 @@ impl SnapshotWriter {
                     .iter()
                     .any(|user| user.name == *name && user.console);
                 if *console && !had_console {
-                    let path = password_file
-                        .as_deref()
+                    let file = password_file
+                        .as_ref()
                         .ok_or("a console user needs --password-file for its one-time password")?;
                     // The snapshot stands in for IAM: the password goes where AWS's would.
-                    super::password::record(path, account_id, name)
+                    file.record(account_id, name)
                         .map_err(|error| error.message)?;
                 }
                 iam.users.retain(|user| user.name != *name);

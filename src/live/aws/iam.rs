@@ -227,7 +227,7 @@ impl Aws {
         name: &str,
         managed_policies: &[String],
         console: bool,
-        password_file: Option<&std::path::Path>,
+        password_file: Option<&password::PasswordFile>,
     ) -> Result<(), Diagnostic> {
         let client = self.member(account_id, access_role).await;
         let user = Principal::User(name);
@@ -260,14 +260,14 @@ impl Aws {
         user.sync_policies(&client, managed_policies, &resource)
             .await?;
         if console && !has_login_profile(&client, name).await? {
-            let path = password_file.ok_or_else(|| {
+            let file = password_file.ok_or_else(|| {
                 Diagnostic::new(
                     Rule::ChangeFailed,
                     format!("{resource}: a console user needs a one-time password, and there is no --password-file"),
                 )
                 .help("run apply with --password-file FILE (written with mode 0600), or set `console: false`")
             })?;
-            let password = password::record(path, account_id, name)?;
+            let password = file.record(account_id, name)?;
             let sent = client
                 .create_login_profile()
                 .user_name(name)
@@ -279,7 +279,7 @@ impl Aws {
                 let mut diagnostic = aws_error("CreateLoginProfile", &resource, &error);
                 diagnostic.message.push_str(&format!(
                     "; the last line for {name} in `{}` was not set as its password",
-                    path.display()
+                    file.path().display()
                 ));
                 diagnostic
             })?;
