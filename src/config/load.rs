@@ -226,6 +226,12 @@ fn inside_directory(base_dir: &Path, relative: &str) -> Result<PathBuf, String> 
         std::io::ErrorKind::PermissionDenied => "cannot be read (permission denied)".to_owned(),
         _ => format!("cannot be read ({error})"),
     };
+    // `orgctl.yaml` has the empty path for its folder: the current one.
+    let base_dir = if base_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base_dir
+    };
     let base = std::fs::canonicalize(base_dir).map_err(not_found)?;
     let real = std::fs::canonicalize(base.join(relative)).map_err(not_found)?;
     if !real.starts_with(&base) {
@@ -600,6 +606,14 @@ mod tests {
             PolicySource::Read(source) => assert_eq!(source.text(), "{}"),
             PolicySource::Unreadable { reason, .. } => panic!("refused: {reason}"),
         }
+    }
+
+    #[test]
+    fn a_configuration_named_without_a_folder_finds_its_policy_files() {
+        // `orgctl plan orgctl.yaml` in the configuration's folder: the folder is the empty path.
+        let real = inside_directory(Path::new(""), "examples/direct/orgctl.yaml");
+        let expected = std::fs::canonicalize("examples/direct/orgctl.yaml").expect("exists");
+        assert_eq!(real, Ok(expected));
     }
 
     #[test]
