@@ -19,20 +19,38 @@ pub struct SourceFile {
     name: String,
     text: String,
     line_starts: Vec<usize>,
+    /// Whether diagnostics may show its text; otherwise they give only the line and column.
+    quoted: bool,
 }
 
 impl SourceFile {
     /// A named text; the name is shown to users as given.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
-        let text = text.into();
+        Self::with_quoting(name.into(), text.into(), true)
+    }
+
+    /// A named text that diagnostics never show: they point at a line and column only. For
+    /// files the configuration names rather than the user (policy documents), which may hold
+    /// anything, up to a secret a link led to.
+    pub fn unquoted(name: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
+        Self::with_quoting(name.into(), text.into(), false)
+    }
+
+    fn with_quoting(name: String, text: String, quoted: bool) -> Arc<Self> {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(index, _)| index + 1))
             .collect();
         Arc::new(Self {
-            name: name.into(),
+            name,
             text,
             line_starts,
+            quoted,
         })
+    }
+
+    /// Whether diagnostics may show its text.
+    pub fn is_quoted(&self) -> bool {
+        self.quoted
     }
 
     /// The name shown to users (a path as the user wrote it).
@@ -200,9 +218,28 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The source diagnostics may quote: `None` when there is none or it is
+    /// [`SourceFile::unquoted`].
+    fn quotable_source(&self) -> Option<&SourceFile> {
+        self.source.as_deref().filter(|source| source.is_quoted())
+    }
+}
+
 impl fmt::Display for Diagnostic {
+    /// The message; for a source that is not quoted, followed by where in it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if let Some(source) = self.source.as_ref().filter(|source| !source.is_quoted())
+            && let Some(label) = self.labels.first()
+        {
+            let (line, column) = source.line_column(label.span.offset);
+            write!(
+                f,
+                " (line {line}, column {column}; the file's text is not shown)"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -227,13 +264,12 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source
-            .as_deref()
+        self.quotable_source()
             .map(|source| source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.source.is_none() || self.labels.is_empty() {
+        if self.quotable_source().is_none() || self.labels.is_empty() {
             return None;
         }
         Some(Box::new(self.labels.iter().enumerate().map(

@@ -19,6 +19,7 @@
 //! - [`live`], [`plan`], [`render`] and [`apply`] are the later stages; [`import`] runs the other
 //!   way, from the live organization to a configuration.
 //! - [`commands`] wires the stages for each subcommand; `main` maps the outcome to an exit code.
+//! - [`files`] reads and writes orgctl's files on disk, for every stage that does.
 
 pub mod apply;
 pub mod config;
@@ -31,5 +32,6 @@ pub mod render;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
+pub mod files;
 pub mod rules;
 mod suggest;

@@ -213,6 +213,9 @@ catalogue! {
     CloseQuota => "live::close_quota", Error;
     /// Changes that depend on each other in a cycle (a plan that cannot be ordered).
     DependencyCycle => "plan::cycle", Error;
+    /// A plan that `plan --out` cannot save: a directory, a device or a pipe in the way, or a
+    /// folder that cannot be written.
+    PlanOutput => "plan::output", Error;
 
     // Applying plans.
     /// A saved plan whose live resources or configuration changed since it was made.

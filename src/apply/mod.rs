@@ -49,8 +49,8 @@ pub const DEFAULT_PARALLELISM: usize = 8;
 pub struct Options {
     /// Changes in flight at once (at least 1).
     pub parallelism: usize,
-    /// Where new console passwords are written (mode 0600); never printed.
-    pub password_file: Option<std::path::PathBuf>,
+    /// Where new console passwords are written, opened before the first change; never printed.
+    pub password_file: Option<crate::live::password::PasswordFile>,
 }
 
 impl Default for Options {
@@ -179,7 +179,7 @@ pub async fn execute<W: OrgWriter>(
                 if let Some(lane) = &lane {
                     lanes.insert(lane.clone());
                 }
-                let write = to_write(change, &ids, options.password_file.as_deref());
+                let write = to_write(change, &ids, options.password_file.as_ref());
                 progress.started(index, change);
                 results[index].started_ms = Some(millis(started.elapsed()));
                 running.push(async move {
@@ -248,7 +248,7 @@ fn millis(duration: Duration) -> u64 {
 fn to_write(
     change: &Change,
     ids: &HashMap<String, String>,
-    password_file: Option<&std::path::Path>,
+    password_file: Option<&crate::live::password::PasswordFile>,
 ) -> Result<Write, Diagnostic> {
     let id = |address: &str| {
         ids.get(address).cloned().ok_or_else(|| {
@@ -377,7 +377,7 @@ fn to_write(
             name: name.clone(),
             managed_policies: managed_policies.clone(),
             console: *console,
-            password_file: password_file.map(std::path::Path::to_path_buf),
+            password_file: password_file.cloned(),
             handover: *handover,
         },
         Action::ChangeEmail { .. } => {

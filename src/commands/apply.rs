@@ -11,6 +11,8 @@ use super::plan::resolve_file;
 use crate::apply::{self, Outcome, Progress, Report, check, lease};
 use crate::cli::{ApplyArgs, ForceUnlockArgs, Format};
 use crate::diagnostic::{self, Diagnostic, RenderStyle};
+use crate::files;
+use crate::live::password::PasswordFile;
 use crate::live::{OrgReader, OrgWriter};
 use crate::model::Desired;
 use crate::plan::{self, Plan, PlanInput};
@@ -135,10 +137,19 @@ pub(super) fn force_unlock(args: &ForceUnlockArgs, style: RenderStyle) -> ExitSt
 }
 
 /// A saved plan, when `file` is one (JSON naming the plan format); `None` for a configuration.
+/// Read with the limit of a saved plan, which is larger than a configuration's.
 fn read_saved_plan(file: &Path) -> Result<Option<Plan>, Diagnostic> {
-    let Ok(bytes) = std::fs::read(file) else {
-        // Missing or unreadable: the configuration loader says so, with its help.
-        return Ok(None);
+    let bytes = match files::read(file, files::PLAN) {
+        Ok(bytes) => bytes,
+        Err(error @ files::Error::TooLarge { .. }) => {
+            return Err(Diagnostic::new(
+                Rule::ApplyRefused,
+                format!("cannot read `{}`: {error}", file.display()),
+            )
+            .help("name a configuration or a plan saved by `orgctl plan --out FILE`"));
+        }
+        // Missing, unreadable or not a file: the configuration loader says so, with its help.
+        Err(_) => return Ok(None),
     };
     #[derive(serde::Deserialize)]
     struct Header {
@@ -260,11 +271,16 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
         remove: args.allow_remove,
     };
     let mut refusals = check::refusals(&plan, &live, allow);
+    let mut password_file = None;
     if let Some(needed) = check::needs_password_file(&plan) {
         match &args.password_file {
             None => refusals.push(needed),
-            // Checked before anything is created: a user must not be left without a password.
-            Some(path) => refusals.extend(crate::live::password::check(path).err()),
+            // Opened and checked before anything is created (a user must not be left without
+            // a password), and written through this one handle for the whole apply.
+            Some(path) => match PasswordFile::open(path) {
+                Ok(file) => password_file = Some(file),
+                Err(refusal) => refusals.push(refusal),
+            },
         }
     }
     if !refusals.is_empty() {
@@ -286,7 +302,7 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
     };
     let options = apply::Options {
         parallelism: usize::from(args.parallelism),
-        password_file: args.password_file.clone(),
+        password_file,
     };
     let mut report = apply::execute(&plan, &live.root.id, writer, options, &progress).await;
     if let Err(error) = writer.finish().await {

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use super::{ExitStatus, live};
 use crate::cli::ImportArgs;
 use crate::diagnostic::{self, Diagnostic, RenderStyle};
+use crate::files;
 use crate::import::{self, Imported, Options};
-use crate::live::snapshot::write_atomically;
 use crate::model::{self, Context};
 use crate::plan::{self, PlanInput};
 use crate::render;
@@ -189,16 +189,18 @@ fn incomplete(message: String) -> Diagnostic {
         .help("errors above explain it; if there are none, this is a bug in orgctl: please report it with the output of `orgctl export`")
 }
 
-/// Policy files that exist with other contents.
+/// Policy files that exist with other contents, or that are not regular files orgctl can read.
 fn policy_files_in_the_way(base_dir: &Path, imported: &Imported) -> Vec<PathBuf> {
     imported
         .policy_files
         .iter()
         .map(|(relative, text)| (base_dir.join(relative), text))
-        .filter(|(path, text)| match std::fs::read_to_string(path) {
-            Ok(existing) => existing != **text,
-            Err(error) => error.kind() != std::io::ErrorKind::NotFound,
-        })
+        .filter(
+            |(path, text)| match files::read_regular(path, files::POLICY_FILE) {
+                Ok(existing) => existing != text.as_bytes(),
+                Err(error) => !error.is_not_found(),
+            },
+        )
         .map(|(path, _)| path)
         .collect()
 }
@@ -216,54 +218,50 @@ fn exists(paths: &[PathBuf]) -> Diagnostic {
     .help("choose another --out, or pass --force to replace them")
 }
 
-/// Policy documents first, then the configuration, each atomically: a configuration never names
-/// a document that is not there. Without `force`, no file that appeared since the checks is
-/// replaced, and documents already there with the same contents are left as they are.
+/// Policy documents first, then the configuration, each through [`files::write`]: a
+/// configuration never names a document that is not there. Without `force`, no file that
+/// appeared since the checks is replaced, and documents already there with the same contents
+/// are left as they are.
 fn write(out: &Path, base_dir: &Path, imported: &Imported, force: bool) -> Result<(), Diagnostic> {
-    let failed = |path: &Path, error: std::io::Error| {
+    let failed = |path: &Path, error: &dyn std::fmt::Display, help: Option<&'static str>| {
         Diagnostic::new(
             Rule::ImportOutput,
             format!("cannot write `{}`: {error}", path.display()),
         )
-        .help("check that the folder exists and is writable; files written before this one are complete")
+        .help(help.unwrap_or("check that the folder exists and is writable; files written before this one are complete"))
     };
-    std::fs::create_dir_all(base_dir).map_err(|error| failed(base_dir, error))?;
+    std::fs::create_dir_all(base_dir).map_err(|error| failed(base_dir, &error, None))?;
     for (relative, text) in &imported.policy_files {
         let path = base_dir.join(relative);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|error| failed(parent, error))?;
+            std::fs::create_dir_all(parent).map_err(|error| failed(parent, &error, None))?;
         }
-        if std::fs::read_to_string(&path).is_ok_and(|existing| existing == *text) {
+        if files::read_regular(&path, files::POLICY_FILE)
+            .is_ok_and(|existing| existing == text.as_bytes())
+        {
             continue;
         }
-        publish(&path, text.as_bytes(), force).map_err(|error| failed(&path, error))?;
+        publish(&path, text.as_bytes(), force)
+            .map_err(|error| failed(&path, &error, error.write_help()))?;
     }
-    publish(out, imported.yaml.as_bytes(), force).map_err(|error| failed(out, error))
+    publish(out, imported.yaml.as_bytes(), force)
+        .map_err(|error| failed(out, &error, error.write_help()))
 }
 
-/// Writes `bytes` to `path` atomically. With `replace`, over whatever is there; without, only
-/// where nothing is (a temporary file hard-linked into place, which fails if the name is taken).
-fn publish(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
-    if replace {
-        return write_atomically(path, bytes);
-    }
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.import-{}", std::process::id()));
-    let written = std::fs::File::create(&temporary).and_then(|mut file| {
-        std::io::Write::write_all(&mut file, bytes)?;
-        file.sync_all()
-    });
-    let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
-    let _ = std::fs::remove_file(&temporary);
-    linked.map_err(|error| {
-        if error.kind() == std::io::ErrorKind::AlreadyExists {
-            std::io::Error::new(
-                error.kind(),
+/// Writes `bytes` to `path` through [`files::write`]. With `replace`, over what is there;
+/// without, only where nothing is.
+fn publish(path: &Path, bytes: &[u8], replace: bool) -> Result<(), files::Error> {
+    let existing = if replace {
+        files::Existing::Replace
+    } else {
+        files::Existing::Keep
+    };
+    files::write(path, bytes, existing, 0o666).map_err(|error| {
+        if error.is_exists() {
+            files::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
                 "it appeared while importing; nothing replaced it (pass --force to replace it)",
-            )
+            ))
         } else {
             error
         }
@@ -291,6 +289,38 @@ mod tests {
             imported_at: chrono::Utc::now(),
         };
         import::import(state, &options).expect("the example imports")
+    }
+
+    #[test]
+    fn ten_thousand_accounts_with_ten_tags_each_are_imported_and_written() {
+        let mut state = Snapshot::new("examples/direct/live.json")
+            .load()
+            .expect("the example loads");
+        let parent_id = state.accounts[1].parent_id.clone();
+        for account in 0..10_000u64 {
+            state.accounts.push(crate::live::LiveAccount {
+                id: format!("{}", 300_000_000_000 + account),
+                name: format!("workload-{account:05}"),
+                email: format!("aws+workload-{account:05}@northwind.example"),
+                status: crate::live::AccountStatus::Active,
+                parent_id: parent_id.clone(),
+                tags: (0..10)
+                    .map(|tag| (format!("tag-{tag}"), format!("value-{tag}")))
+                    .collect(),
+            });
+        }
+        let imported = imported(&state);
+        let directory = tempfile::tempdir().expect("a temp dir");
+        let out = directory.path().join("orgctl.yaml");
+        // It parses within the YAML budget and plans empty against the organization.
+        if let Err(diagnostics) = check(&out, directory.path(), &imported, &state) {
+            panic!("refused: {}", diagnostics[0].message);
+        }
+        write(&out, directory.path(), &imported, false).expect("written");
+        assert_eq!(
+            std::fs::read_to_string(&out).expect("written"),
+            imported.yaml
+        );
     }
 
     #[test]

@@ -4,10 +4,11 @@ use super::{ExitStatus, live};
 use crate::cli::{DriftArgs, FailOn, Format, LiveArgs, PlanArgs, PlanFormat};
 use crate::config;
 use crate::diagnostic::{self, Diagnostic, DiagnosticRecord, RenderStyle};
-use crate::live::snapshot::write_atomically;
+use crate::files;
 use crate::model::{self, Context, Desired};
 use crate::plan::{self, Plan, PlanInput};
 use crate::render::{self, TextStyle};
+use crate::rules::Rule;
 
 /// A plan, what it was made against, and the configuration's warnings.
 struct Computed {
@@ -186,11 +187,15 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
     if let Some(out) = &args.out {
         let mut text = plan_json(&plan);
         text.push('\n');
-        if let Err(error) = write_atomically(out, text.as_bytes()) {
-            eprintln!(
-                "error: cannot write the plan to `{}`: {error}",
-                out.display()
-            );
+        if let Err(error) = files::write(out, text.as_bytes(), files::Existing::Replace, 0o666) {
+            let diagnostic = Diagnostic::new(
+                Rule::PlanOutput,
+                format!("cannot save the plan to `{}`: {error}", out.display()),
+            )
+            .help(error.write_help().unwrap_or(
+                "check that the folder exists and is writable; to print the plan as JSON, use --format json without --out",
+            ));
+            eprint!("{}", diagnostic::render(&[diagnostic], style));
             return ExitStatus::Failure;
         }
         eprintln!(

@@ -10,14 +10,41 @@ use serde_saphyr::Error as YamlError;
 use super::shape;
 use super::{ConfigFile, Span};
 use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::files::{self, largest};
 use crate::rules::Rule;
 use crate::suggest;
 
-/// The largest configuration orgctl reads (a 10,000-account organization is about 1.5 MiB).
-pub const MAX_CONFIG_BYTES: usize = 64 * 1024 * 1024;
-/// The largest policy document file orgctl reads (AWS's largest policy type allows 10,000
-/// characters; anything far beyond is not a policy).
-pub const MAX_POLICY_FILE_BYTES: usize = 1024 * 1024;
+/// The largest configuration orgctl reads: the largest organization AWS allows ([`files::CONFIG`]).
+pub const MAX_CONFIG_BYTES: usize = files::CONFIG.bytes as usize;
+
+/// YAML nodes one account or OU can take, at most: its name and mapping, each of its keys with a
+/// value, 50 tags (a key and a value each), and its place in the `attach` lists of policies and
+/// in the lists of partners (about 200 in all).
+const NODES_PER_RESOURCE: u64 = 256;
+/// YAML nodes one policy can take, at most: its keys and values, and an inline document written
+/// as YAML as densely as JSON allows (a node for every two characters of AWS's largest document).
+const NODES_PER_POLICY: u64 = 64 + largest::POLICY_CHARACTERS / 2;
+/// The YAML nodes of the largest organization AWS allows: the node budget of a configuration.
+pub const MAX_YAML_NODES: usize = ((largest::ACCOUNTS + largest::OUS + 1) * NODES_PER_RESOURCE
+    + largest::POLICIES * NODES_PER_POLICY) as usize;
+/// The deepest nesting a configuration has (an inline policy document nests a few levels more
+/// than the OU tree); deeper is not a configuration.
+const MAX_YAML_DEPTH: usize = 64;
+
+/// The YAML budget of a configuration: one document, nested at most [`MAX_YAML_DEPTH`] levels,
+/// with room for the nodes and text of the largest organization AWS allows. Aliases keep
+/// serde-saphyr's own limits on how much they may repeat.
+pub(super) fn yaml_budget() -> Option<serde_saphyr::Budget> {
+    serde_saphyr::budget! {
+        max_depth: MAX_YAML_DEPTH,
+        max_documents: 1,
+        max_nodes: MAX_YAML_NODES,
+        // A node is one event, and a mapping or list adds its end; the stream and document
+        // add four.
+        max_events: 2 * MAX_YAML_NODES + 8,
+        max_total_scalar_bytes: MAX_CONFIG_BYTES,
+    }
+}
 
 /// A loaded configuration: the parsed file and the policy documents it names.
 #[derive(Debug, Clone)]
@@ -74,12 +101,17 @@ pub enum PolicySource {
 /// the rest, so that one run shows every problem.
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
     let display = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| {
-        vec![
-            Diagnostic::new(Rule::ConfigRead, format!("cannot read `{display}`: {error}")).help(
+    let bytes = files::read(path, files::CONFIG).map_err(|error| {
+        vec![match error {
+            files::Error::TooLarge { .. } => Diagnostic::new(
+                Rule::ConfigTooLarge,
+                format!("cannot read `{display}`: {error}"),
+            )
+            .help("is this the right file? A 10,000-account organization takes about 1.5 MB"),
+            _ => Diagnostic::new(Rule::ConfigRead, format!("cannot read `{display}`: {error}")).help(
                 "pass the path of an orgctl configuration, e.g. `orgctl validate examples/ecam/orgctl.yaml`",
             ),
-        ]
+        }]
     })?;
     let base_dir = path
         .parent()
@@ -137,6 +169,10 @@ fn assemble(
     })
 }
 
+/// Reads the policy file `relative` names: a regular file inside the configuration's directory
+/// (no absolute path, no `..` out of it, no link that leads out of it), opened without waiting
+/// (a named pipe or device is refused) and at most [`files::POLICY_FILE`] bytes. Its text is
+/// never quoted in a diagnostic ([`SourceFile::unquoted`]).
 fn read_policy_file(base_dir: &Path, relative: &str) -> PolicySource {
     let path = base_dir.join(relative);
     let display = path.display().to_string();
@@ -144,43 +180,78 @@ fn read_policy_file(base_dir: &Path, relative: &str) -> PolicySource {
         path: display.clone(),
         reason,
     };
-    match std::fs::metadata(&path) {
-        Ok(metadata) if metadata.is_dir() => {
-            return unreadable("is a directory, not a file".to_owned());
-        }
-        Ok(metadata) if metadata.len() > MAX_POLICY_FILE_BYTES as u64 => {
-            return unreadable(format!(
-                "is {} bytes, larger than any policy document",
-                metadata.len()
-            ));
-        }
-        _ => {}
-    }
-    match std::fs::read(&path) {
+    let inside = match inside_directory(base_dir, relative) {
+        Ok(inside) => inside,
+        Err(reason) => return unreadable(reason),
+    };
+    match files::read_regular(&inside, files::POLICY_FILE) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => PolicySource::Read(SourceFile::new(display, text)),
+            Ok(text) => PolicySource::Read(SourceFile::unquoted(display, text)),
             Err(_) => unreadable("is not UTF-8 text".to_owned()),
         },
-        Err(error) => unreadable(match error.kind() {
+        Err(files::Error::Io(error)) => unreadable(match error.kind() {
             std::io::ErrorKind::NotFound => "does not exist".to_owned(),
             std::io::ErrorKind::PermissionDenied => "cannot be read (permission denied)".to_owned(),
             _ => format!("cannot be read ({error})"),
         }),
+        Err(error) => unreadable(error.to_string().replacen("it is", "is", 1)),
     }
+}
+
+/// The real path of the policy file `relative` names, when it is inside `base_dir` (links
+/// resolved); otherwise why not, as a phrase that follows the path.
+fn inside_directory(base_dir: &Path, relative: &str) -> Result<PathBuf, String> {
+    use std::path::Component;
+    let outside = "the configuration's folder";
+    if Path::new(relative).is_absolute() {
+        return Err(format!(
+            "is an absolute path; a policy file must be inside {outside}"
+        ));
+    }
+    let mut depth = 0usize;
+    for component in Path::new(relative).components() {
+        match component {
+            Component::ParentDir if depth == 0 => {
+                return Err(format!(
+                    "is outside {outside} (`..` leads out of it); a policy file must be inside it"
+                ));
+            }
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+    }
+    let not_found = |error: std::io::Error| match error.kind() {
+        std::io::ErrorKind::NotFound => "does not exist".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "cannot be read (permission denied)".to_owned(),
+        _ => format!("cannot be read ({error})"),
+    };
+    // `orgctl.yaml` has the empty path for its folder: the current one.
+    let base_dir = if base_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base_dir
+    };
+    let base = std::fs::canonicalize(base_dir).map_err(not_found)?;
+    let real = std::fs::canonicalize(base.join(relative)).map_err(not_found)?;
+    if !real.starts_with(&base) {
+        return Err(format!(
+            "is a link to a file outside {outside}; a policy file must be inside it"
+        ));
+    }
+    Ok(real)
 }
 
 /// Parses configuration bytes; `name` is how diagnostics name the file. Never panics.
 pub fn parse(name: &str, bytes: &[u8]) -> Result<(Arc<SourceFile>, ConfigFile), Vec<Diagnostic>> {
     if bytes.len() > MAX_CONFIG_BYTES {
+        let error = files::Error::TooLarge {
+            size: Some(bytes.len() as u64),
+            limit: files::CONFIG,
+        };
         return Err(vec![
-            Diagnostic::new(
-                Rule::ConfigTooLarge,
-                format!(
-                    "`{name}` is {} bytes; a configuration may be at most {MAX_CONFIG_BYTES} bytes",
-                    bytes.len()
-                ),
-            )
-            .help("is this the right file? A 10,000-account organization takes about 1.5 MB"),
+            Diagnostic::new(Rule::ConfigTooLarge, format!("`{name}`: {error}"))
+                .help("is this the right file? A 10,000-account organization takes about 1.5 MB"),
         ]);
     }
     let text = match std::str::from_utf8(bytes) {
@@ -210,10 +281,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<(Arc<SourceFile>, ConfigFile), 
     }
     let options = serde_saphyr::options! {
         with_snippet: false,
-        budget: serde_saphyr::budget! {
-            max_depth: 64,
-            max_documents: 1,
-        },
+        budget: yaml_budget(),
     };
     match serde_saphyr::from_str_with_options::<ConfigFile>(text, options) {
         Ok(file) => Ok((source, file)),
@@ -337,12 +405,12 @@ fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
                 .help("write a value after the colon")
                 .labelled(source, span, "no value")
         }
-        YamlError::Budget { breach, .. } => Diagnostic::new(
-            Rule::ConfigTooLarge,
-            format!("the YAML exceeds what a configuration can hold ({breach:?})"),
-        )
-        .help("an orgctl configuration nests at most a few dozen levels; is this the right file?")
-        .labelled(source, span, "here"),
+        YamlError::Budget { breach, .. } => {
+            let (message, help) = describe_breach(breach);
+            Diagnostic::new(Rule::ConfigTooLarge, message)
+                .help(help)
+                .labelled(source, span, "here")
+        }
         // The parser's own nesting guard (granit-parser's RecursionLimitExceeded) reaches us as
         // plain text; it means the same as a depth budget breach.
         other if other.to_string().contains("recursion limit exceeded") => Diagnostic::new(
@@ -362,6 +430,46 @@ fn yaml_diagnostic(source: &Arc<SourceFile>, error: &YamlError) -> Diagnostic {
                 .help("check the indentation and quoting near this point")
                 .labelled(source, span, "the YAML parser stopped here")
         }
+    }
+}
+
+/// What a YAML budget breach means, and what to do about it.
+fn describe_breach(breach: &serde_saphyr::budget::BudgetBreach) -> (String, String) {
+    use serde_saphyr::budget::BudgetBreach;
+    let right_file = "is this the right file?";
+    match breach {
+        BudgetBreach::Depth { .. } => (
+            format!(
+                "the YAML nests deeper than {MAX_YAML_DEPTH} levels, deeper than a configuration can"
+            ),
+            format!("an orgctl configuration nests at most a few dozen levels; {right_file}"),
+        ),
+        BudgetBreach::Documents { .. } => (
+            "the file holds more than one YAML document".to_owned(),
+            "a configuration is one document: remove the `---` lines that start others".to_owned(),
+        ),
+        BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => (
+            format!(
+                "the YAML holds more than {} values, more than {}",
+                files::grouped(MAX_YAML_NODES as u64),
+                largest::DESCRIPTION
+            ),
+            right_file.to_owned(),
+        ),
+        BudgetBreach::ScalarBytes { .. } => (
+            format!(
+                "the YAML's values hold more than {} bytes of text, more than {}",
+                files::grouped(MAX_CONFIG_BYTES as u64),
+                largest::DESCRIPTION
+            ),
+            right_file.to_owned(),
+        ),
+        other => (
+            format!(
+                "the YAML repeats itself through anchors and aliases more than a configuration may ({other:?})"
+            ),
+            "write the repeated parts out instead of aliasing them".to_owned(),
+        ),
     }
 }
 
@@ -426,5 +534,217 @@ impl Diagnostic {
                 ..self
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+    use std::os::unix::fs::symlink;
+
+    const HEAD: &str = "organization:\n  name: acme\n  business_model: direct\n  customer: { name: Acme, email_domain: acme.example }\n  management_account: { name: acme-payer, email: payer@acme.example, id: \"111111111111\" }\n  enabled_policy_types: [service_control]\n";
+
+    /// A configuration in `directory` whose one policy names `file`.
+    fn with_policy_file(directory: &Path, file: &str) -> PathBuf {
+        let path = directory.join("orgctl.yaml");
+        let text = format!(
+            "{HEAD}policies:\n  guard:\n    type: service_control\n    file: {file}\n    attach: [root]\n"
+        );
+        std::fs::write(&path, text).expect("writable");
+        path
+    }
+
+    fn policy_source(path: &Path) -> PolicySource {
+        let config = load(path).expect("the configuration loads");
+        config.policy_files["guard"].clone()
+    }
+
+    fn unreadable_reason(path: &Path) -> String {
+        match policy_source(path) {
+            PolicySource::Unreadable { reason, .. } => reason,
+            PolicySource::Read(source) => panic!("read `{}`", source.text()),
+        }
+    }
+
+    #[test]
+    fn a_policy_file_linked_out_of_the_configuration_folder_is_refused() {
+        let outside = tempfile::tempdir().expect("a temp dir");
+        let secret = outside.path().join("credentials");
+        std::fs::write(&secret, "aws_secret_access_key = hunter2").expect("writable");
+        let directory = tempfile::tempdir().expect("a temp dir");
+        symlink(&secret, directory.path().join("policy.json")).expect("a link");
+        let path = with_policy_file(directory.path(), "policy.json");
+        assert_eq!(
+            unreadable_reason(&path),
+            "is a link to a file outside the configuration's folder; a policy file must be inside it"
+        );
+    }
+
+    #[test]
+    fn a_folder_linked_out_of_the_configuration_folder_is_refused() {
+        let outside = tempfile::tempdir().expect("a temp dir");
+        std::fs::write(outside.path().join("policy.json"), "{}").expect("writable");
+        let directory = tempfile::tempdir().expect("a temp dir");
+        symlink(outside.path(), directory.path().join("policies")).expect("a link");
+        let path = with_policy_file(directory.path(), "policies/policy.json");
+        assert!(
+            unreadable_reason(&path).starts_with("is a link to a file outside"),
+            "{}",
+            unreadable_reason(&path)
+        );
+    }
+
+    #[test]
+    fn a_policy_file_linked_inside_the_configuration_folder_is_read() {
+        let directory = tempfile::tempdir().expect("a temp dir");
+        std::fs::create_dir(directory.path().join("shared")).expect("a folder");
+        std::fs::write(directory.path().join("shared/policy.json"), "{}").expect("writable");
+        symlink("shared/policy.json", directory.path().join("policy.json")).expect("a link");
+        let path = with_policy_file(directory.path(), "policy.json");
+        match policy_source(&path) {
+            PolicySource::Read(source) => assert_eq!(source.text(), "{}"),
+            PolicySource::Unreadable { reason, .. } => panic!("refused: {reason}"),
+        }
+    }
+
+    #[test]
+    fn a_configuration_named_without_a_folder_finds_its_policy_files() {
+        // `orgctl plan orgctl.yaml` in the configuration's folder: the folder is the empty path.
+        let real = inside_directory(Path::new(""), "examples/direct/orgctl.yaml");
+        let expected = std::fs::canonicalize("examples/direct/orgctl.yaml").expect("exists");
+        assert_eq!(real, Ok(expected));
+    }
+
+    #[test]
+    fn a_named_pipe_as_policy_file_is_refused_without_waiting_for_a_writer() {
+        let directory = tempfile::tempdir().expect("a temp dir");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            directory.path().join("policy.json"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .expect("a named pipe");
+        let path = with_policy_file(directory.path(), "policy.json");
+        // Opening a pipe for reading waits for a writer that never comes; the load must not.
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(unreadable_reason(&path));
+        });
+        let reason = receiver
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the load waited on the pipe");
+        assert_eq!(reason, "is a named pipe (FIFO), not a regular file");
+    }
+
+    #[test]
+    fn a_policy_file_over_its_limit_is_refused_with_the_limit() {
+        let directory = tempfile::tempdir().expect("a temp dir");
+        let file = std::fs::File::create(directory.path().join("policy.json")).expect("created");
+        file.set_len(files::POLICY_FILE.bytes + 1).expect("sized");
+        let path = with_policy_file(directory.path(), "policy.json");
+        assert_eq!(
+            unreadable_reason(&path),
+            "is 1,048,577 bytes; a policy file may have at most 1,048,576 bytes (AWS's largest policy document is 10,240 characters)"
+        );
+    }
+
+    #[test]
+    fn a_policy_file_that_is_not_json_is_never_quoted() {
+        let directory = tempfile::tempdir().expect("a temp dir");
+        std::fs::write(
+            directory.path().join("policy.json"),
+            "{\n  \"Version\": \"2012-10-17\",\n  aws_secret_access_key = hunter2\n}\n",
+        )
+        .expect("writable");
+        let path = with_policy_file(directory.path(), "policy.json");
+        let config = load(&path).expect("the configuration loads");
+        let resolved = crate::model::resolve(&config, &crate::model::Context::now());
+        let not_json: Vec<_> = resolved
+            .diagnostics
+            .into_iter()
+            .filter(|diagnostic| diagnostic.rule == Rule::PolicyNotJson)
+            .collect();
+        assert_eq!(not_json.len(), 1);
+        let style = crate::diagnostic::RenderStyle {
+            colour: false,
+            stdout_colour: false,
+            width: 200,
+        };
+        let rendered = crate::diagnostic::render(&not_json, style);
+        assert!(!rendered.contains("hunter2"), "{rendered}");
+        assert!(
+            rendered.contains("(line 3, column 3; the file's text is not shown)"),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn a_configuration_over_its_limit_is_refused_unread_with_the_limit() {
+        let directory = tempfile::tempdir().expect("a temp dir");
+        let path = directory.path().join("orgctl.yaml");
+        // Sparse: the limit is checked before a byte is read.
+        let file = std::fs::File::create(&path).expect("created");
+        file.set_len(files::CONFIG.bytes + 1).expect("sized");
+        let diagnostics = load(&path).expect_err("refused");
+        assert_eq!(diagnostics[0].rule, Rule::ConfigTooLarge);
+        assert!(
+            diagnostics[0].message.ends_with(
+                "is 1,973,912,097 bytes; a configuration may have at most 1,973,912,096 bytes (the largest organization AWS allows: 50,000 accounts and 2,000 OUs with 50 tags each, 16,000 policies)"
+            ),
+            "{}",
+            diagnostics[0].message
+        );
+    }
+
+    #[test]
+    fn a_device_as_configuration_is_refused_unread() {
+        let diagnostics = load(Path::new("/dev/zero")).expect_err("refused");
+        assert_eq!(diagnostics[0].rule, Rule::ConfigRead);
+        assert_eq!(
+            diagnostics[0].message,
+            "cannot read `/dev/zero`: it is a character device, not a regular file"
+        );
+    }
+
+    /// A configuration of `accounts` accounts with `tags` tags each, as `orgctl import` writes
+    /// them.
+    fn organization(accounts: usize, tags: usize) -> String {
+        let mut text = format!("{HEAD}organizational_units:\n  Workloads: {{}}\naccounts:\n");
+        for account in 0..accounts {
+            let _ = write!(
+                text,
+                "  account-{account:05}:\n    id: \"{:012}\"\n    ou: Workloads\n    tags: {{ ",
+                200_000_000_000u64 + account as u64
+            );
+            for tag in 0..tags {
+                let _ = write!(text, "tag-{tag:02}: value-{tag:02}, ");
+            }
+            text.push_str("}\n");
+        }
+        text
+    }
+
+    #[test]
+    fn ten_thousand_accounts_with_ten_tags_each_parse() {
+        let text = organization(10_000, 10);
+        let file = match parse("orgctl.yaml", text.as_bytes()) {
+            Ok((_, file)) => file,
+            Err(diagnostics) => panic!("refused: {}", diagnostics[0].message),
+        };
+        assert_eq!(file.accounts.len(), 10_000);
+    }
+
+    #[test]
+    #[ignore = "60 MB of YAML, over a minute in a debug build: run with --ignored"]
+    fn the_largest_organization_aws_allows_parses() {
+        let text = organization(largest::ACCOUNTS as usize, largest::TAGS as usize);
+        let file = match parse("orgctl.yaml", text.as_bytes()) {
+            Ok((_, file)) => file,
+            Err(diagnostics) => panic!("refused: {}", diagnostics[0].message),
+        };
+        assert_eq!(file.accounts.len(), 50_000);
     }
 }

@@ -118,7 +118,7 @@ pub(super) fn check(source: &Arc<SourceFile>, text: &str) -> Vec<Diagnostic> {
     let options = serde_saphyr::options! {
         with_snippet: false,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
-        budget: serde_saphyr::budget! { max_depth: 64, max_documents: 1 },
+        budget: super::load::yaml_budget(),
     };
     let Ok(root) = serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options) else {
         return Vec::new();

@@ -262,8 +262,9 @@ pub enum Write {
         managed_policies: Vec<String>,
         /// Whether it gets a console password.
         console: bool,
-        /// Where a new one-time password is written (mode 0600); required when `console`.
-        password_file: Option<std::path::PathBuf>,
+        /// Where a new one-time password is written, opened once for the whole apply; required
+        /// when `console`.
+        password_file: Option<password::PasswordFile>,
         /// A hand-over: the account's pending hand-over tag is removed once the user is made.
         handover: bool,
     },

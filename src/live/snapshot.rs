@@ -16,6 +16,7 @@ use super::{
 };
 use crate::config::PolicyType;
 use crate::diagnostic::Diagnostic;
+use crate::files;
 use crate::rules::Rule;
 
 /// The value of a snapshot's `format` field.
@@ -83,10 +84,10 @@ impl Snapshot {
         &self.path
     }
 
-    /// Reads and checks the file.
+    /// Reads and checks the file (at most [`files::SNAPSHOT`] bytes; not a device or directory).
     pub fn load(&self) -> Result<LiveState, Diagnostic> {
         let display = self.path.display();
-        let bytes = std::fs::read(&self.path).map_err(|error| {
+        let bytes = files::read(&self.path, files::SNAPSHOT).map_err(|error| {
             Diagnostic::new(
                 Rule::LiveSnapshot,
                 format!("cannot read the snapshot `{display}`: {error}"),
@@ -96,21 +97,31 @@ impl Snapshot {
         parse(&display.to_string(), &bytes)
     }
 
-    /// Writes `state` atomically: a temporary file beside the target, flushed to disk, then renamed.
+    /// Writes `state` through [`files::write`]: a new file beside the target, flushed to disk,
+    /// then renamed over it.
     pub fn save(&self, state: &LiveState) -> Result<(), Diagnostic> {
-        write_atomically(&self.path, to_json(state).as_bytes())
-            .map_err(|error| self.write_error(&error.to_string()))
+        files::write(
+            &self.path,
+            to_json(state).as_bytes(),
+            files::Existing::Replace,
+            0o666,
+        )
+        .map_err(|error| self.write_error(&error))
     }
 
-    fn write_error(&self, reason: &str) -> Diagnostic {
+    fn write_error(&self, error: &files::Error) -> Diagnostic {
         Diagnostic::new(
             Rule::LiveSnapshot,
             format!(
-                "cannot write the snapshot `{}`: {reason}",
+                "cannot write the snapshot `{}`: {error}",
                 self.path.display()
             ),
         )
-        .help("check that the directory exists and is writable")
+        .help(
+            error
+                .write_help()
+                .unwrap_or("check that the directory exists and is writable"),
+        )
     }
 }
 
@@ -188,27 +199,10 @@ pub fn to_json(state: &LiveState) -> String {
     text
 }
 
-/// Writes `bytes` to `path` so that readers see the old file or the new one, never a mix.
+/// Writes `bytes` to `path` through [`files::write`], replacing what is there: readers see the
+/// old file or the new one, never a mix.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let directory = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = directory.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
+    files::write(path, bytes, files::Existing::Replace, 0o666).map_err(std::io::Error::from)
 }
 
 /// Applies writes to a snapshot file: to the state it last read, in memory, then saved
@@ -559,11 +553,11 @@ impl SnapshotWriter {
                     .iter()
                     .any(|user| user.name == *name && user.console);
                 if *console && !had_console {
-                    let path = password_file
-                        .as_deref()
+                    let file = password_file
+                        .as_ref()
                         .ok_or("a console user needs --password-file for its one-time password")?;
                     // The snapshot stands in for IAM: the password goes where AWS's would.
-                    super::password::record(path, account_id, name)
+                    file.record(account_id, name)
                         .map_err(|error| error.message)?;
                 }
                 iam.users.retain(|user| user.name != *name);

@@ -103,6 +103,10 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
         Rule::WrongOrganization,
         "findings::another_organizations_management_account_is_an_error",
     ),
+    (
+        Rule::PlanOutput,
+        "files::a_plan_saved_to_a_device_is_refused_and_the_device_kept",
+    ),
     // A unit test: no configuration can make the ordering cycle.
     (
         Rule::DependencyCycle,

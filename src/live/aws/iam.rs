@@ -227,7 +227,7 @@ impl Aws {
         name: &str,
         managed_policies: &[String],
         console: bool,
-        password_file: Option<&std::path::Path>,
+        password_file: Option<&password::PasswordFile>,
     ) -> Result<(), Diagnostic> {
         let client = self.member(account_id, access_role).await;
         let user = Principal::User(name);
@@ -263,14 +263,14 @@ impl Aws {
         // applies out): a retry that finds one means the first attempt's answer was lost.
         let asked_at = chrono::Utc::now();
         if console && !has_login_profile(&client, name).await? {
-            let path = password_file.ok_or_else(|| {
+            let file = password_file.ok_or_else(|| {
                 Diagnostic::new(
                     Rule::ChangeFailed,
                     format!("{resource}: a console user needs a one-time password, and there is no --password-file"),
                 )
                 .help("run apply with --password-file FILE (written with mode 0600), or set `console: false`")
             })?;
-            let password = password::record(path, account_id, name)?;
+            let password = file.record(account_id, name)?;
             let sent = client
                 .create_login_profile()
                 .user_name(name)
@@ -281,14 +281,20 @@ impl Aws {
             match sent {
                 Ok(_) => {}
                 Err(error) if code(&error) == Some("EntityAlreadyExists") => {
-                    login_profile_set_by_this_apply(&client, name, &resource, path, asked_at)
-                        .await?;
+                    login_profile_set_by_this_apply(
+                        &client,
+                        name,
+                        &resource,
+                        file.path(),
+                        asked_at,
+                    )
+                    .await?;
                 }
                 Err(error) => {
                     let mut diagnostic = aws_error("CreateLoginProfile", &resource, &error);
                     diagnostic.message.push_str(&format!(
                         "; the last line for {name} in `{}` was not set as its password",
-                        path.display()
+                        file.path().display()
                     ));
                     return Err(diagnostic);
                 }

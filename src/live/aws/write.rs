@@ -918,7 +918,7 @@ impl OrgWriter for AwsWriter {
                         name,
                         managed_policies,
                         *console,
-                        password_file.as_deref(),
+                        password_file.as_ref(),
                     )
                     .await?;
                 if *handover {
