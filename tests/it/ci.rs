@@ -111,7 +111,8 @@ fn the_workflow_plan_command_prints_markdown_and_exits_2_on_changes() {
     let output = common::orgctl(&args);
     assert!(
         output.status.code() == Some(2)
-            && String::from_utf8_lossy(&output.stdout).starts_with("### orgctl plan"),
+            && String::from_utf8_lossy(&output.stdout).starts_with("<!-- orgctl-plan ")
+            && String::from_utf8_lossy(&output.stdout).contains("\n### orgctl plan: "),
         "{}",
         common::describe(&output)
     );

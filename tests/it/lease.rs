@@ -599,10 +599,11 @@ fn within_a_minute(
 /// adding its own OU. Taking over the crashed apply's lock was check-then-write, so both went on
 /// and the last to save the snapshot made the other's OU vanish.
 ///
-/// The snapshot is a named pipe, so that the apply that takes the lease (and only then reads the
-/// snapshot) holds it until the test has seen the other apply refuse (even trials) or wait (odd
-/// trials); only then is the snapshot fed to it. Every trial, one goes first, the other refuses or
-/// waits for it and then adds its OU, and no OU vanishes.
+/// The snapshot is first a link to a named pipe, so that the apply that takes the lease (and only
+/// then reads the snapshot) holds it until the test has seen the other apply refuse (even trials)
+/// or wait (odd trials). The test then points the link at a regular file (orgctl writes only
+/// regular files, and through a link updates its target) and feeds the pipe. Every trial, one
+/// goes first, the other refuses or waits for it and then adds its OU, and no OU vanishes.
 #[cfg(unix)]
 #[test]
 fn two_applies_racing_for_a_snapshot_never_both_proceed() {
@@ -610,13 +611,20 @@ fn two_applies_racing_for_a_snapshot_never_both_proceed() {
     let dir = directory.path();
     let base = race_files(dir);
     let snapshot = dir.join("live.json");
+    let pipe = dir.join("feed.fifo");
+    let saved = dir.join("saved.json");
     for trial in 0..TRIALS {
-        let _ = std::fs::remove_file(&snapshot);
+        for path in [&snapshot, &pipe, &saved] {
+            let _ = std::fs::remove_file(path);
+        }
         let made = std::process::Command::new("mkfifo")
-            .arg(&snapshot)
+            .arg(&pipe)
             .status()
             .expect("mkfifo runs");
-        assert!(made.success(), "mkfifo made the snapshot a named pipe");
+        assert!(made.success(), "mkfifo made a named pipe");
+        std::os::unix::fs::symlink("feed.fifo", &snapshot).expect("a link to the pipe");
+        // Where the link points once the winner reads: a regular file for the applies to save.
+        std::fs::write(&saved, &base).expect("writable");
         // What an apply killed midway leaves: its record, and no lock.
         std::fs::write(dir.join("live.json.lock"), EXPIRED).expect("writable");
 
@@ -624,9 +632,9 @@ fn two_applies_racing_for_a_snapshot_never_both_proceed() {
         let (opened, winner_reads) = std::sync::mpsc::channel();
         let (go, fed) = std::sync::mpsc::channel::<()>();
         let feeder = {
-            let (snapshot, base) = (snapshot.clone(), base.clone());
+            let (pipe, base) = (pipe.clone(), base.clone());
             std::thread::spawn(move || {
-                let mut pipe = OpenOptions::new().write(true).open(&snapshot)?;
+                let mut pipe = OpenOptions::new().write(true).open(&pipe)?;
                 let _ = opened.send(());
                 let _ = fed.recv();
                 pipe.write_all(&base)
@@ -659,6 +667,11 @@ fn two_applies_racing_for_a_snapshot_never_both_proceed() {
                     .any(|racer| racer.child.try_wait().ok().flatten().is_some())
             });
         }
+        // The winner has the pipe open: from now on the snapshot is the regular file.
+        let link = dir.join("live.json.next");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink("saved.json", &link).expect("a link to the file");
+        std::fs::rename(&link, &snapshot).expect("the link re-pointed");
         go.send(()).expect("the feeder waits");
         let finished: Vec<Finished> = racers.into_iter().map(Watched::finish).collect();
         feeder
