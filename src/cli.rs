@@ -63,6 +63,10 @@ pub struct ValidateArgs {
     /// Also print the resolved model: owners, resolved root emails, OUs, policies, partners.
     #[arg(long)]
     pub explain: bool,
+    /// Treat warnings as errors: exit 1 when the configuration or the plan has any (silence one
+    /// for a file with `orgctl: { ignore: [CODE] }`).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Where the live organization is read from: a snapshot file, or AWS.
@@ -106,6 +110,10 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes, 0 when there are none, 1 on errors.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Treat warnings as errors: exit 1 when the configuration or the plan has any (silence one
+    /// for a file with `orgctl: { ignore: [CODE] }`).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `orgctl drift`.
@@ -125,6 +133,10 @@ pub struct DriftArgs {
     /// account), `error` (exit 1 on error findings only). Error findings always exit 1.
     #[arg(long, value_enum, default_value_t = FailOn::Changes, value_name = "LEVEL")]
     pub fail_on: FailOn,
+    /// Treat warnings as errors: exit 1 when the configuration or the plan has any (silence one
+    /// for a file with `orgctl: { ignore: [CODE] }`).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// What makes `orgctl drift` exit non-zero.

@@ -67,6 +67,13 @@ macro_rules! catalogue {
     };
 }
 
+/// A rule is written as its code.
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
 catalogue! {
     // Reading the configuration.
     /// The configuration file or a file it names cannot be read.

@@ -178,6 +178,9 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
         }
         PlanFormat::Json => println!("{}", plan_json(&plan)),
     }
+    if args.strict && strict_failure(&plan, &warnings) {
+        return ExitStatus::Failure;
+    }
     if plan.has_errors() {
         if args.out.is_some() {
             eprintln!("the plan has findings that must be resolved first; it was not saved");
@@ -234,16 +237,17 @@ pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
         }
         Format::Json => println!("{}", plan_json(&plan)),
     }
-    let warnings = plan
-        .findings
-        .iter()
-        .any(|finding| finding.severity == crate::rules::Severity::Warning);
-    if plan.has_errors() {
+    if plan.has_errors() || (args.strict && strict_failure(&plan, &warnings)) {
         return ExitStatus::Failure;
     }
+    let warned = !warnings.is_empty()
+        || plan
+            .findings
+            .iter()
+            .any(|finding| finding.severity == crate::rules::Severity::Warning);
     let drifted = match args.fail_on {
         FailOn::Changes => !plan.is_empty(),
-        FailOn::Warning => !plan.is_empty() || warnings,
+        FailOn::Warning => !plan.is_empty() || warned,
         FailOn::Error => false,
     };
     if drifted {
@@ -251,6 +255,25 @@ pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
     } else {
         ExitStatus::Success
     }
+}
+
+/// Under `--strict`, whether warnings (the configuration's or the plan's) fail the command; says
+/// so on stderr when they do.
+fn strict_failure(plan: &Plan, warnings: &[Diagnostic]) -> bool {
+    let findings = plan
+        .findings
+        .iter()
+        .filter(|finding| finding.severity == crate::rules::Severity::Warning)
+        .count();
+    let count = warnings.len() + findings;
+    if count > 0 {
+        eprintln!(
+            "--strict: {count} warning{} count{} as errors",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "s" } else { "" }
+        );
+    }
+    count > 0
 }
 
 pub(super) fn plan_json(plan: &Plan) -> String {

@@ -68,9 +68,12 @@ pub(super) fn run(args: &ValidateArgs, style: RenderStyle) -> ExitStatus {
             println!("{}", summary(&file, errors, warnings));
         }
     }
-    if errors == 0 {
+    if errors == 0 && !(args.strict && warnings > 0) {
         ExitStatus::Success
     } else {
+        if errors == 0 && args.format == Format::Text {
+            eprintln!("--strict: warnings count as errors");
+        }
         ExitStatus::Failure
     }
 }

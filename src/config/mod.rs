@@ -37,6 +37,19 @@ pub struct ConfigFile {
     /// APN partners given IAM roles in member accounts, keyed by partner name.
     #[serde(default)]
     pub partners: IndexMap<Spanned<String>, Partner>,
+    /// How orgctl treats this file.
+    #[serde(default)]
+    pub orgctl: Settings,
+}
+
+/// How orgctl treats this file.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Warnings this file silences, by rule code (e.g. `orgctl::email::example_domain`; `orgctl
+    /// rules` lists them). Only warnings can be silenced; `validate --explain` lists what is.
+    #[serde(default)]
+    pub ignore: Vec<Spanned<String>>,
 }
 
 /// The organization and who owns what in it.

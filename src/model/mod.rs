@@ -14,7 +14,7 @@ mod partner;
 mod policy;
 pub mod preset;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -36,7 +36,7 @@ pub use policy::{
 
 use crate::config::{Config, Span, Spanned, Tags};
 use crate::diagnostic::{Diagnostic, SourceFile};
-use crate::rules::Rule;
+use crate::rules::{Rule, Severity};
 
 /// What the run knows besides the file: the date (partner contracts end on a date).
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +69,9 @@ pub struct Desired {
     pub policies: IndexMap<String, Policy>,
     /// Partners by name, in file order.
     pub partners: IndexMap<String, Partner>,
+    /// The warnings the file silences (`orgctl: { ignore: [...] }`), applied to validation and to
+    /// plan findings alike.
+    pub ignored: BTreeSet<Rule>,
 }
 
 /// The result of resolving a configuration.
@@ -193,6 +196,7 @@ pub fn resolve(config: &Config, context: &Context) -> Resolved {
         &accounts,
         file,
     );
+    let ignored = ignored_rules(&mut checker, &file.orgctl.ignore);
     let desired = Desired {
         organization,
         management_account,
@@ -200,10 +204,13 @@ pub fn resolve(config: &Config, context: &Context) -> Resolved {
         accounts,
         policies,
         partners,
+        ignored,
     };
     organization::check_ownership(&mut checker, file, &desired);
 
     let mut diagnostics = checker.diagnostics;
+    diagnostics
+        .retain(|diagnostic| diagnostic.is_error() || !desired.ignored.contains(&diagnostic.rule));
     crate::diagnostic::sort(&mut diagnostics);
     Resolved {
         desired,
@@ -249,6 +256,57 @@ impl Checker {
     fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
+}
+
+/// The rules `orgctl: { ignore: [...] }` names: warnings only, each a code of the catalogue.
+fn ignored_rules(checker: &mut Checker, codes: &[Spanned<String>]) -> BTreeSet<Rule> {
+    let mut ignored = BTreeSet::new();
+    for code in codes {
+        let written = code.value.trim();
+        let full = if written.starts_with("orgctl::") {
+            written.to_owned()
+        } else {
+            format!("orgctl::{written}")
+        };
+        match Rule::ALL.iter().find(|rule| rule.code() == full) {
+            Some(rule) if rule.severity() == Severity::Warning => {
+                ignored.insert(*rule);
+            }
+            Some(rule) => {
+                let diagnostic = checker
+                    .at(
+                        Rule::ConfigInvalidValue,
+                        code.span,
+                        format!(
+                            "`{}` is an error, and errors cannot be silenced",
+                            rule.code()
+                        ),
+                        "an error rule",
+                    )
+                    .help("fix what it reports; only warnings can be listed under `orgctl.ignore`");
+                checker.push(diagnostic);
+            }
+            None => {
+                let codes = Rule::ALL.iter().map(|rule| rule.code());
+                let help = match crate::suggest::closest(&full, codes) {
+                    Some(candidate) => {
+                        format!("did you mean `{candidate}`? `orgctl rules` lists every code")
+                    }
+                    None => "`orgctl rules` lists every code".to_owned(),
+                };
+                let diagnostic = checker
+                    .at(
+                        Rule::ConfigInvalidValue,
+                        code.span,
+                        format!("`{written}` is not a rule of orgctl"),
+                        "unknown rule",
+                    )
+                    .help(help);
+                checker.push(diagnostic);
+            }
+        }
+    }
+    ignored
 }
 
 /// Tags as a sorted map, after checking AWS's tag limits; `owner` names the tagged resource.

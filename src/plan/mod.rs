@@ -515,6 +515,14 @@ pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
             "this is a bug in orgctl's ordering; please report it with the configuration and `orgctl export` of the organization",
         ));
     }
+    // Warnings the file silences are silenced here too (errors never are).
+    findings.retain(|finding| {
+        finding.severity == Severity::Error
+            || !desired
+                .ignored
+                .iter()
+                .any(|rule| rule.code() == finding.code)
+    });
     Plan {
         format: FORMAT.to_owned(),
         version: VERSION,

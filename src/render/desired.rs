@@ -37,6 +37,11 @@ pub fn desired_table(desired: &Desired) -> String {
         );
     }
 
+    if !desired.ignored.is_empty() {
+        let codes: Vec<&str> = desired.ignored.iter().map(|rule| rule.code()).collect();
+        let _ = writeln!(out, "  silenced warnings  {}", codes.join(", "));
+    }
+
     if !desired.organizational_units.is_empty() {
         let _ = writeln!(out, "\norganizational units");
         for ou in desired.organizational_units.values() {

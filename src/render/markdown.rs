@@ -403,6 +403,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn configuration_warnings_are_listed_with_their_place() {
+        let warning = DiagnosticRecord {
+            code: "orgctl::email::example_domain",
+            severity: Severity::Warning,
+            message: "`acme.example` is reserved for examples".to_owned(),
+            file: Some("orgctl.yaml".to_owned()),
+            line: Some(14),
+            column: Some(3),
+            help: Some("use a real domain".to_owned()),
+        };
+        let table = warnings_table(&[warning]);
+        assert!(table.starts_with("#### Configuration warnings"), "{table}");
+        assert!(
+            table.contains("| warning | <code>orgctl::email::example_domain</code> | <code>orgctl.yaml:14</code> | <code>acme.example</code> is reserved for examples<br>*use a real domain* |"),
+            "{table}"
+        );
+    }
+
+    #[test]
     fn a_value_cannot_leave_its_code_span() {
         let hostile = "x`</code><img src=x onerror=alert(1)>|\n```";
         let rendered = code(hostile);

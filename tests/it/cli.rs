@@ -26,11 +26,14 @@ fn assert_clean_failure(output: &std::process::Output, code: &str) {
 
 #[test]
 fn a_valid_file_exits_zero_with_a_summary_on_stdout() {
-    let output = common::orgctl(&["validate", "examples/ecam/orgctl.yaml"]);
+    let output = common::orgctl(&[
+        "validate",
+        "tests/fixtures/invalid/email-example_domain.yaml",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "examples/ecam/orgctl.yaml: valid (2 warnings)\n"
+        "tests/fixtures/invalid/email-example_domain.yaml: valid (1 warning)\n"
     );
     assert!(stderr(&output).contains("orgctl::email::example_domain"));
 }
@@ -91,12 +94,17 @@ fn json_diagnostics_have_code_severity_file_line_column_and_help() {
 
 #[test]
 fn json_output_of_a_valid_file_lists_its_warnings() {
-    let output = common::orgctl(&["validate", "examples/ecam/orgctl.yaml", "--format", "json"]);
+    let output = common::orgctl(&[
+        "validate",
+        "tests/fixtures/invalid/email-example_domain.yaml",
+        "--format",
+        "json",
+    ]);
     assert_eq!(output.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
     assert_eq!(report["valid"], true);
-    assert_eq!(report["warnings"], 2);
-    assert_eq!(report["diagnostics"][0]["line"], 13);
+    assert_eq!(report["warnings"], 1);
+    assert_eq!(report["diagnostics"][0]["line"], 7);
     assert!(output.stderr.is_empty(), "{}", stderr(&output));
 }
 
@@ -164,12 +172,13 @@ fn deep_nesting_is_refused() {
 
 #[test]
 fn no_color_is_honoured_and_color_always_wins() {
-    let plain = common::orgctl(&["validate", "examples/ecam/orgctl.yaml"]);
+    let warned = "tests/fixtures/invalid/email-example_domain.yaml";
+    let plain = common::orgctl(&["validate", warned]);
     assert!(
         !plain.stderr.contains(&0x1b),
         "escape codes despite NO_COLOR"
     );
-    let coloured = common::orgctl(&["--color", "always", "validate", "examples/ecam/orgctl.yaml"]);
+    let coloured = common::orgctl(&["--color", "always", "validate", warned]);
     assert!(
         coloured.stderr.contains(&0x1b),
         "no escape codes with --color always"
@@ -478,4 +487,108 @@ fn color_always_colours_a_piped_plan_and_clicolor_force_does_too() {
         !refused.stdout.contains(&0x1b),
         "NO_COLOR wins over CLICOLOR_FORCE"
     );
+}
+
+#[test]
+fn a_file_silences_warnings_by_code_and_explain_says_which() {
+    let output = common::orgctl(&["validate", "examples/ecam/orgctl.yaml", "--explain"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        common::describe(&output)
+    );
+    assert!(
+        !stderr(&output).contains("example_domain"),
+        "the example silences its reserved domains: {}",
+        common::describe(&output)
+    );
+    let explained = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        explained.contains("silenced warnings  orgctl::email::example_domain"),
+        "{explained}"
+    );
+}
+
+#[test]
+fn a_silenced_plan_finding_is_not_reported() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let yaml = std::fs::read_to_string(common::root().join("examples/ecam/orgctl.yaml"))
+        .expect("the example")
+        .replace(
+            "ignore: [orgctl::email::example_domain]",
+            "ignore: [orgctl::email::example_domain, live::undeclared_account]",
+        );
+    let config = dir.path().join("orgctl.yaml");
+    std::fs::write(&config, yaml).expect("written");
+    std::fs::create_dir(dir.path().join("policies")).expect("a folder");
+    for entry in std::fs::read_dir(common::root().join("examples/ecam/policies")).expect("policies")
+    {
+        let path = entry.expect("an entry").path();
+        std::fs::copy(
+            &path,
+            dir.path()
+                .join("policies")
+                .join(path.file_name().expect("a name")),
+        )
+        .expect("copied");
+    }
+    let config = config.to_string_lossy().into_owned();
+    let plain = common::orgctl(&[
+        "plan",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        "examples/ecam/live.json",
+    ]);
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("live::undeclared_account"));
+    let silenced = common::orgctl(&["plan", &config, "--state", "examples/ecam/live.json"]);
+    assert_eq!(
+        silenced.status.code(),
+        Some(0),
+        "{}",
+        common::describe(&silenced)
+    );
+    assert!(
+        !String::from_utf8_lossy(&silenced.stdout).contains("undeclared_account"),
+        "{}",
+        common::describe(&silenced)
+    );
+}
+
+#[test]
+fn strict_makes_warnings_fail() {
+    let plan = [
+        "plan",
+        "examples/ecam/orgctl.yaml",
+        "--state",
+        "examples/ecam/live.json",
+    ];
+    assert_eq!(common::orgctl(&plan).status.code(), Some(0));
+    let mut strict = plan.to_vec();
+    strict.push("--strict");
+    let output = common::orgctl(&strict);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        common::describe(&output)
+    );
+    assert!(
+        stderr(&output).contains("--strict: 1 warning counts as errors"),
+        "{}",
+        common::describe(&output)
+    );
+    let validate = common::orgctl(&[
+        "validate",
+        "tests/fixtures/invalid/email-example_domain.yaml",
+        "--strict",
+    ]);
+    assert_eq!(
+        validate.status.code(),
+        Some(1),
+        "{}",
+        common::describe(&validate)
+    );
+    let clean = common::orgctl(&["validate", "examples/ecam/orgctl.yaml", "--strict"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", common::describe(&clean));
 }
