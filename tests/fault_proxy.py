@@ -27,6 +27,9 @@ Besides random faults, two settings apply to every request they name:
     ``X-Amz-Target`` header, such as ``AWSOrganizationsV20161128.CreatePolicy``) wait a time drawn
     uniformly from the range, in seconds, before they are forwarded: writes that land late, and
     in an order of the draw's making. ``[s, s]`` is a fixed delay.
+``only``
+    ``["CreateLoginProfile", ...]``: faults hit these operations alone (named as for ``delays``,
+    or by the ``Action`` of a query-protocol body, as IAM and STS send them); empty: every one.
 ``headers``
     ``{"x-moto-account-id": "123456789012"}``: headers added to every forwarded request, such as
     the one that makes moto act in another account, so that several organizations live in one
@@ -34,7 +37,7 @@ Besides random faults, two settings apply to every request they name:
 
 Paths under ``/moto-api/`` are always forwarded untouched. The proxy's own control API, never
 forwarded: ``GET /fault-proxy/stats``, ``POST /fault-proxy/config`` (a JSON object with any of
-``rate``, ``seed``, ``faults``, ``max_consecutive``, ``delays``, ``headers``),
+``rate``, ``seed``, ``faults``, ``max_consecutive``, ``delays``, ``only``, ``headers``),
 ``POST /fault-proxy/reset-stats``.
 
 Faults are drawn from ``random.Random(seed)`` under a lock, so a seed gives the same sequence for
@@ -70,7 +73,7 @@ class Faults:
         self.lock = threading.Lock()
         self.random = random.Random(seed)
         self.rate, self.faults, self.max_consecutive = rate, list(faults), max_consecutive
-        self.delays, self.headers = {}, {}
+        self.delays, self.headers, self.only = {}, {}, set()
         self.streak = 0  # faults injected into the latest requests, in a row
         self.per_call = collections.OrderedDict()  # invocation id -> faults injected into it
         self.reset_stats()
@@ -97,9 +100,10 @@ class Faults:
         if any(not 0 <= low <= high for low, high in delays.values()):
             raise ValueError(f"delays {delays} are not ranges [low, high] of seconds")
         headers = {str(name): str(value) for name, value in settings.get("headers", self.headers).items()}
+        only = {str(name) for name in settings.get("only", self.only)}
         with self.lock:
             self.rate, self.faults = rate, list(faults)
-            self.delays, self.headers = delays, headers
+            self.delays, self.headers, self.only = delays, headers, only
             self.max_consecutive = settings.get("max_consecutive", self.max_consecutive)
             if "seed" in settings:
                 self.random.seed(settings["seed"])
@@ -111,12 +115,14 @@ class Faults:
             low, high = self.delays.get(operation, (0.0, 0.0))
             return self.random.uniform(low, high) if high > 0 else 0.0
 
-    def choose(self, invocation):
+    def choose(self, invocation, operation):
         """Counts a request and returns the fault to inject into it, or None."""
         with self.lock:
             self.stats["requests"] += 1
             draw = self.random.random()
             fault = self.random.choice(self.faults) if draw < self.rate and self.faults else None
+            if self.only and operation not in self.only:
+                fault = None
             limit = self.max_consecutive
             if fault and limit is not None and (
                     self.streak >= limit or self.per_call.get(invocation, 0) >= limit):
@@ -153,7 +159,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/moto-api/"):
             self.faults.count("requests")
             return self.relay(self.forward(body))
-        fault = self.faults.choose(self.headers.get("amz-sdk-invocation-id"))
+        fault = self.faults.choose(self.headers.get("amz-sdk-invocation-id"), self.operation(body))
         if fault == "throttle":
             return self.aws_error(400, "TooManyRequestsException", "Rate exceeded (injected)")
         if fault == "error":
@@ -172,6 +178,15 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         return self.relay(response)
+
+    def operation(self, body):
+        """The operation a request calls: the end of ``X-Amz-Target`` (JSON protocols), else the
+        ``Action`` of a form body (the query protocol of IAM and STS)."""
+        target = self.headers.get("X-Amz-Target")
+        if target:
+            return target.rsplit(".", 1)[-1]
+        form = urllib.parse.parse_qs((body or b"").decode("utf-8", "replace"))
+        return (form.get("Action") or [""])[0]
 
     def read_body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":

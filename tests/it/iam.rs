@@ -509,3 +509,71 @@ fn a_hand_over_that_did_not_finish_is_made_by_the_next_apply_and_never_again() {
         2
     );
 }
+
+/// Issue 11: CreateLoginProfile made the password, its answer was lost, and the SDK's retry found
+/// the profile existing. The password in the file is the one set: the apply reports it done.
+#[test]
+fn a_login_profile_whose_answer_was_lost_is_reported_set() {
+    let (_guard, moto) = Moto::lock_iam();
+    let runtime = runtime();
+    let management = runtime.block_on(create_organization(&moto.client()));
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let config = directory.path().join("orgctl.yaml");
+    std::fs::write(&config, config_text(&management)).expect("writable");
+    let passwords = directory.path().join("passwords");
+    // Every first CreateLoginProfile is made upstream, then answered with a server error.
+    let proxy = crate::common::proxy::FaultProxy::start(&moto.endpoint, 5, 1.0);
+    proxy.configure(
+        r#"{"faults": ["error_after"], "only": ["CreateLoginProfile"], "max_consecutive": 2}"#,
+    );
+    let applied = moto
+        .command(&[
+            "apply",
+            config.to_str().expect("UTF-8"),
+            "--auto-approve",
+            "--password-file",
+            passwords.to_str().expect("UTF-8"),
+            "--format",
+            "json",
+        ])
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .output()
+        .expect("orgctl runs");
+    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+    let stats: serde_json::Value = serde_json::from_str(&proxy.stats()).expect("stats");
+    assert!(
+        stats["faults"]["error_after"].as_u64() >= Some(2),
+        "each user's first CreateLoginProfile lost its answer: {stats}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&applied.stdout).expect("a report");
+    let users: Vec<&str> = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["action"] == "put_user")
+        .map(|r| r["status"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(users, ["done", "done"], "{report}");
+    let recorded = std::fs::read_to_string(&passwords).expect("the password file");
+    assert_eq!(recorded.lines().count(), 2, "one password per user");
+    for name in ["initech-prod", "initech-dev"] {
+        let output = moto.orgctl(&["export"]);
+        let state: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a snapshot");
+        let id = state["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .find(|a| a["name"] == name)
+            .and_then(|a| a["id"].as_str())
+            .expect("the account")
+            .to_owned();
+        let client = runtime.block_on(iam_client(moto, Some(&id)));
+        runtime
+            .block_on(client.get_login_profile().user_name("initech-admin").send())
+            .unwrap_or_else(|error| panic!("{name}: the console password is set: {error:?}"));
+    }
+}
+
+fn config_text(management: &Management) -> String {
+    config(management, "", true)
+}
