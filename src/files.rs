@@ -213,7 +213,7 @@ pub fn grouped(number: u64) -> String {
 }
 
 /// What kind of file `metadata` describes, with its article, for messages.
-fn kind(metadata: &Metadata) -> &'static str {
+pub fn kind(metadata: &Metadata) -> &'static str {
     let file_type = metadata.file_type();
     if file_type.is_file() {
         "a regular file"

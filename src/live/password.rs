@@ -224,21 +224,10 @@ fn not_regular(kind: &str) -> Refusal {
 
 /// What is wrong with an opened password file for the user `euid`, if anything.
 fn refusal(metadata: &std::fs::Metadata, euid: u32, path: &Path) -> Option<Refusal> {
-    use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+    use std::os::unix::fs::MetadataExt as _;
     let file_type = metadata.file_type();
     if !file_type.is_file() {
-        let kind = if file_type.is_fifo() {
-            "a named pipe (FIFO)"
-        } else if file_type.is_char_device() {
-            "a character device"
-        } else if file_type.is_block_device() {
-            "a block device"
-        } else if file_type.is_socket() {
-            "a socket"
-        } else {
-            "not a regular file"
-        };
-        return Some(not_regular(kind));
+        return Some(not_regular(crate::files::kind(metadata)));
     }
     if metadata.uid() != euid {
         return Some(Refusal {

@@ -367,15 +367,12 @@ fn prose(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
             '|' => out.push_str("\\|"),
             '\\' | '[' | ']' | '*' | '_' | '!' | '#' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
-            c => out.push(c),
+            c => push_html(&mut out, c),
         }
     }
     out
@@ -387,15 +384,22 @@ fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
             '|' => out.push_str("&#124;"),
             '`' => out.push_str("&#96;"),
-            c => out.push(c),
+            c => push_html(&mut out, c),
         }
     }
     out
+}
+
+/// `c`, as an entity when HTML would read it as markup.
+fn push_html(out: &mut String, c: char) {
+    match c {
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '&' => out.push_str("&amp;"),
+        c => out.push(c),
+    }
 }
 
 #[cfg(test)]

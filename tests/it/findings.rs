@@ -46,15 +46,7 @@ fn base_live() -> Value {
 }
 
 fn plan_of(yaml: &str, live: &Value) -> Plan {
-    let (source, file) =
-        orgctl::config::parse("orgctl.yaml", yaml.as_bytes()).expect("the YAML parses");
-    let config = orgctl::config::Config {
-        source,
-        base_dir: common::root(),
-        file,
-        policy_files: Default::default(),
-    };
-    let resolved = orgctl::model::resolve(&config, &common::context());
+    let resolved = common::resolve_yaml(yaml);
     assert!(
         !resolved.has_errors(),
         "{}",
@@ -477,15 +469,7 @@ fn a_copied_removal_entry_never_removes_or_renames_the_account() {
   acme-renamed: { ou: Workloads, id: \"222222222222\", email: other@acme-corp.net }",
     );
     // The same id twice is caught by validation already; the plan refuses it on its own too.
-    let (source, file) =
-        orgctl::config::parse("orgctl.yaml", yaml.as_bytes()).expect("the YAML parses");
-    let config = orgctl::config::Config {
-        source,
-        base_dir: common::root(),
-        file,
-        policy_files: Default::default(),
-    };
-    let resolved = orgctl::model::resolve(&config, &common::context());
+    let resolved = common::resolve_yaml(&yaml);
     let codes: Vec<&str> = resolved.diagnostics.iter().map(|d| d.rule.code()).collect();
     assert!(
         codes.contains(&"orgctl::account::duplicate_id"),

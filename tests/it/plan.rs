@@ -206,14 +206,7 @@ fn many_new_accounts(count: usize) -> Plan {
             "  big-{index:05}: {{ tags: {{ team: t{index} }} }}\n"
         ));
     }
-    let (source, file) = orgctl::config::parse("orgctl.yaml", yaml.as_bytes()).expect("parses");
-    let config = orgctl::config::Config {
-        source,
-        base_dir: common::root(),
-        file,
-        policy_files: Default::default(),
-    };
-    let resolved = orgctl::model::resolve(&config, &common::context());
+    let resolved = common::resolve_yaml(&yaml);
     assert!(
         !resolved.has_errors(),
         "{}",

@@ -30,6 +30,20 @@ pub fn validate(path: &Path) -> Vec<Diagnostic> {
     }
 }
 
+/// Resolves a configuration given as text (policy files relative to the crate root), errors
+/// and all.
+pub fn resolve_yaml(yaml: &str) -> model::Resolved {
+    let (source, file) =
+        orgctl::config::parse("orgctl.yaml", yaml.as_bytes()).expect("the YAML parses");
+    let config = orgctl::config::Config {
+        source,
+        base_dir: root(),
+        file,
+        policy_files: Default::default(),
+    };
+    model::resolve(&config, &context())
+}
+
 /// Diagnostics as people see them, without colour, 80 columns wide.
 pub fn render(diagnostics: &[Diagnostic]) -> String {
     diagnostic::render(
