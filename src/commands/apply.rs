@@ -231,7 +231,7 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
     job: &Job<'_>,
 ) -> Result<Report, ExitStatus> {
     let args = job.args;
-    let live = match crate::live::read_for(writer, Some(&job.desired)).await {
+    let live = match live::read_for(writer, &job.desired).await {
         Ok(live) => live,
         Err(error) => {
             let organization = &job.desired.organization.name;

@@ -23,6 +23,18 @@ pub(super) fn read(
     })
 }
 
+/// Reads the organization through `reader` (an apply's writer), then the IAM the plan of
+/// `desired` needs (`plan::iam_scope`).
+pub(super) async fn read_for<R: crate::live::OrgReader>(
+    reader: &R,
+    desired: &Desired,
+) -> Result<LiveState, Diagnostic> {
+    crate::live::read_with_iam(reader, &desired.organization.member_access_role, |state| {
+        crate::plan::iam_scope(desired, state)
+    })
+    .await
+}
+
 /// The live organization with the IAM orgctl created in the member accounts `select` picks from
 /// it; a snapshot holds its IAM already.
 pub(super) fn read_with_iam(

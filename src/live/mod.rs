@@ -41,22 +41,6 @@ pub trait OrgReader {
     }
 }
 
-/// Reads the organization, then the IAM the plan of `desired` needs (`plan::iam_scope`).
-pub async fn read_for<R: OrgReader>(
-    reader: &R,
-    desired: Option<&crate::model::Desired>,
-) -> Result<LiveState, Diagnostic> {
-    match desired {
-        Some(desired) => {
-            read_with_iam(reader, &desired.organization.member_access_role, |state| {
-                crate::plan::iam_scope(desired, state)
-            })
-            .await
-        }
-        None => reader.read().await,
-    }
-}
-
 /// Reads the organization, then the IAM orgctl created in the member accounts `select` picks
 /// from it, reached through `access_role`.
 pub async fn read_with_iam<R: OrgReader>(

@@ -308,3 +308,26 @@ pub(super) fn check_external_id(checker: &mut Checker, external_id: &Spanned<Str
         checker.push(diagnostic);
     }
 }
+
+/// IAM policy ARNs: `arn:<partition>:iam::<aws|account id>:policy/<path and name>`.
+pub(super) fn check_policy_arn(checker: &mut Checker, arn: &Spanned<String>) {
+    let parts: Vec<&str> = arn.value.splitn(6, ':').collect();
+    let valid = matches!(
+        parts.as_slice(),
+        ["arn", partition, "iam", "", owner, resource]
+            if partition.starts_with("aws")
+                && (*owner == "aws" || (owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit())))
+                && resource.strip_prefix("policy/").is_some_and(|name| !name.is_empty())
+    );
+    if !valid {
+        let diagnostic = checker
+            .at(
+                Rule::PartnerPolicyArn,
+                arn.span,
+                format!("`{}` is not an IAM managed policy ARN", arn.value),
+                "not a policy ARN",
+            )
+            .help("write the full ARN, e.g. `arn:aws:iam::aws:policy/ReadOnlyAccess`");
+        checker.push(diagnostic);
+    }
+}

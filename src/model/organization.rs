@@ -254,7 +254,7 @@ fn end_customer_user(
     let mut managed_policies: Vec<String> = match &user.managed_policies {
         Some(arns) => {
             for arn in arns {
-                super::partner::check_policy_arn(checker, arn);
+                limits::check_policy_arn(checker, arn);
             }
             arns.iter().map(|arn| arn.value.clone()).collect()
         }

@@ -63,7 +63,7 @@ pub(super) fn resolve(
             limits::check_external_id(checker, external_id);
         }
         for arn in &raw.managed_policies {
-            check_policy_arn(checker, arn);
+            limits::check_policy_arn(checker, arn);
         }
         check_duplicate_references(checker, &raw.ous, &format!("the OUs of {context_text}"));
         check_duplicate_references(
@@ -226,28 +226,5 @@ fn parse_until(checker: &mut Checker, until: &Spanned<String>) -> Option<NaiveDa
             checker.push(diagnostic);
             None
         }
-    }
-}
-
-/// IAM policy ARNs: `arn:<partition>:iam::<aws|account id>:policy/<path and name>`.
-pub(super) fn check_policy_arn(checker: &mut Checker, arn: &Spanned<String>) {
-    let parts: Vec<&str> = arn.value.splitn(6, ':').collect();
-    let valid = matches!(
-        parts.as_slice(),
-        ["arn", partition, "iam", "", owner, resource]
-            if partition.starts_with("aws")
-                && (*owner == "aws" || (owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit())))
-                && resource.strip_prefix("policy/").is_some_and(|name| !name.is_empty())
-    );
-    if !valid {
-        let diagnostic = checker
-            .at(
-                Rule::PartnerPolicyArn,
-                arn.span,
-                format!("`{}` is not an IAM managed policy ARN", arn.value),
-                "not a policy ARN",
-            )
-            .help("write the full ARN, e.g. `arn:aws:iam::aws:policy/ReadOnlyAccess`");
-        checker.push(diagnostic);
     }
 }
