@@ -129,13 +129,13 @@ pub async fn execute<W: OrgWriter>(
         .enumerate()
         .map(|(index, change)| ChangeResult::not_started(index, change))
         .collect();
-    let mut waiting_on: Vec<usize> = plan.changes.iter().map(|c| c.depends_on.len()).collect();
+    // The plan names dependencies by address; the executor works with positions.
+    let dependencies = crate::plan::dependency_positions(&plan.changes);
+    let mut waiting_on: Vec<usize> = dependencies.iter().map(Vec::len).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); count];
-    for (index, change) in plan.changes.iter().enumerate() {
-        for &dependency in &change.depends_on {
-            if let Some(list) = dependents.get_mut(dependency) {
-                list.push(index);
-            }
+    for (index, before) in dependencies.iter().enumerate() {
+        for &dependency in before {
+            dependents[dependency].push(index);
         }
     }
     let mut ready: BTreeSet<usize> = (0..count).filter(|&i| waiting_on[i] == 0).collect();
@@ -460,12 +460,12 @@ mod tests {
         }
     }
 
-    fn change(address: &str, action: Action, depends_on: &[usize]) -> Change {
+    fn change(address: &str, action: Action, depends_on: &[&str]) -> Change {
         Change {
             address: address.to_owned(),
             action,
             reason: String::new(),
-            depends_on: depends_on.to_vec(),
+            depends_on: depends_on.iter().map(|address| (*address).to_owned()).collect(),
         }
     }
 
@@ -565,7 +565,7 @@ mod tests {
                 },
                 &[],
             ),
-            change("account:a", create_account("a", "ou:New"), &[0]),
+            change("account:a", create_account("a", "ou:New"), &["ou:New"]),
         ]);
         let writer = Recorder::default();
         let report = run(&plan, &writer, 8);
@@ -591,8 +591,16 @@ mod tests {
         let plan = plan_of(vec![
             change("ou:Boom", rename("boom"), &[]),
             change("account:slow", create_account("slow", "root"), &[]),
-            change("account:after", create_account("after", "ou:Boom"), &[0]),
-            change("account:later", create_account("later", "root"), &[1]),
+            change(
+                "account:after",
+                create_account("after", "ou:Boom"),
+                &["ou:Boom"],
+            ),
+            change(
+                "account:later",
+                create_account("later", "root"),
+                &["account:slow"],
+            ),
         ]);
         let writer = Recorder::default();
         let report = run(&plan, &writer, 2);
