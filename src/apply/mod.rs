@@ -486,6 +486,7 @@ mod tests {
             organization: "test".to_owned(),
             business_model: BusinessModel::Direct,
             config_file: String::new(),
+            backend: crate::plan::Backend::Aws,
             config_digest: String::new(),
             live_fingerprint: String::new(),
             touched: BTreeMap::from([(

@@ -2,7 +2,7 @@
 //! execute, report.
 
 use std::io::{BufRead, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use super::ExitStatus;
@@ -40,13 +40,18 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
         Err(error) => return stop(Outcome::Refused, vec![error]),
     };
     let config_file = match &saved {
-        Some(plan) => args
-            .config
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(&plan.config_file)),
+        Some(plan) => {
+            if let Some(refusal) = check::backend(plan, &live::backend(&args.live), &args.file) {
+                return stopped(args, style, &plan.organization, Outcome::Refused, &[refusal]);
+            }
+            // The plan records its configuration by the path from its own folder.
+            args.config
+                .clone()
+                .unwrap_or_else(|| check::from_plan(&args.file, &plan.config_file))
+        }
         None => args.file.clone(),
     };
-    let (desired, mut input) = match resolve_file(&config_file) {
+    let (desired, mut input) = match resolve_file(&config_file, live::backend(&args.live)) {
         Ok((desired, input, warnings)) => {
             if !warnings.is_empty() {
                 eprint!("{}", diagnostic::render(&warnings, style));
@@ -56,8 +61,9 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
         Err(diagnostics) => return stop(Outcome::Refused, diagnostics),
     };
     if let Some(plan) = &saved {
-        // The plan records the path it was given; keep it, so a fresh plan compares equal.
+        // Keep the paths the plan records, so that a fresh plan compares equal.
         input.config_file.clone_from(&plan.config_file);
+        input.backend.clone_from(&plan.backend);
     }
     let organization = desired.organization.name.clone();
     let runtime = match live::runtime() {

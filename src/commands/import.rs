@@ -148,6 +148,8 @@ fn check(
     let input = PlanInput {
         config_digest: config.digest(),
         config_file: name,
+        // Checked in memory, never saved: the backend it names does not matter.
+        ..PlanInput::default()
     };
     let plan = plan::plan(&resolved.desired, state, &input);
     if !plan.is_empty() {

@@ -34,6 +34,23 @@ pub struct PlanInput {
     pub config_digest: String,
     /// The configuration file, as given on the command line.
     pub config_file: String,
+    /// Where the live organization is read from.
+    pub backend: Backend,
+}
+
+/// Where the live organization a plan was computed from came from. Apply refuses a saved plan on
+/// another kind of backend: a plan of a snapshot never reaches AWS, nor the reverse.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Backend {
+    /// AWS Organizations, through the standard credential chain (orgctl's default).
+    #[default]
+    Aws,
+    /// A snapshot file (`--state FILE`).
+    Snapshot {
+        /// The snapshot file, given as `config_file` is.
+        path: String,
+    },
 }
 
 /// A plan: the changes that make the live organization match the configuration.
@@ -50,8 +67,12 @@ pub struct Plan {
     pub organization: String,
     /// Its business model.
     pub business_model: BusinessModel,
-    /// The configuration file the plan was computed from, as given on the command line.
+    /// The configuration file the plan was computed from. In a plan saved with `--out`, the path
+    /// from the plan file's folder (apply finds it from there, wherever it runs); in a plan
+    /// printed on standard output, as given on the command line.
     pub config_file: String,
+    /// Where the live organization was read from.
+    pub backend: Backend,
     /// Digest of the configuration the plan was computed from.
     pub config_digest: String,
     /// Digest of the whole live state the plan was computed from.
@@ -551,6 +572,7 @@ pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
         organization: desired.organization.name.clone(),
         business_model: desired.organization.business_model,
         config_file: input.config_file.clone(),
+        backend: input.backend.clone(),
         config_digest: input.config_digest.clone(),
         live_fingerprint: live.fingerprint(),
         touched: diff.touched,

@@ -66,6 +66,7 @@ fn round_trip(live: &LiveState, options: &Options) -> (Vec<String>, plan::Plan, 
         &PlanInput {
             config_digest: config.digest(),
             config_file: "orgctl.yaml".to_owned(),
+            ..PlanInput::default()
         },
     );
     (errors, plan, imported.yaml)

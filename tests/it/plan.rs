@@ -26,6 +26,9 @@ pub fn example_plan(name: &str) -> Plan {
         &PlanInput {
             config_digest: config.digest(),
             config_file: format!("examples/{name}/orgctl.yaml"),
+            backend: plan::Backend::Snapshot {
+                path: format!("examples/{name}/live.json"),
+            },
         },
     )
 }
