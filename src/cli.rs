@@ -327,6 +327,10 @@ pub enum SchemaKind {
     /// What `plan` and `drift --format json` print when no plan was made
     /// (`schemas/plan-failure.schema.json`).
     PlanFailure,
+    /// The report of `validate --format json` (`schemas/validate.schema.json`).
+    Validate,
+    /// The catalogue `rules --format json` prints (`schemas/rules.schema.json`).
+    Rules,
 }
 
 /// Output formats.

@@ -628,6 +628,44 @@ mod tests {
         );
     }
 
+    /// The violations of `schemas/apply.schema.json` in `report`.
+    fn violations_of_the_schema(report: &Report) -> Vec<String> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/apply.schema.json");
+        let schema: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let document = serde_json::to_value(report).unwrap();
+        jsonschema::validator_for(&schema)
+            .unwrap()
+            .iter_errors(&document)
+            .map(|error| format!("at `{}`: {error}", error.instance_path()))
+            .collect()
+    }
+
+    #[test]
+    fn failed_reports_match_the_schema() {
+        let rename = Action::RenameOu {
+            id: "ou-old".to_owned(),
+            from: "Old".to_owned(),
+            to: "boom".to_owned(),
+        };
+        let plan = plan_of(vec![
+            change("ou:Boom", rename, &[]),
+            change("account:a", create_account("a", "root"), &[]),
+            change("account:b", create_account("b", "ou:Boom"), &["ou:Boom"]),
+        ]);
+        let failed = run(&plan, &Recorder::default(), 2);
+        assert_eq!(failed.outcome, Outcome::Failed);
+        assert_eq!(violations_of_the_schema(&failed), Vec::<String>::new());
+
+        let mut not_saved = run(&plan_of(plan.changes[1..2].to_vec()), &Recorder::default(), 2);
+        not_saved.not_saved(&crate::diagnostic::Diagnostic::new(
+            crate::rules::Rule::LiveSnapshot,
+            "cannot write the snapshot",
+        ));
+        assert_eq!(not_saved.results[0].status, ChangeStatus::NotSaved);
+        assert_eq!(violations_of_the_schema(&not_saved), Vec::<String>::new());
+    }
+
     #[test]
     fn changes_the_snapshot_never_received_are_reported_not_saved() {
         // Issue 11: a failed final snapshot write used to leave every change reported done.
