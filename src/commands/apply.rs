@@ -35,21 +35,24 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
     let stop = |outcome: Outcome, diagnostics: Vec<Diagnostic>| {
         stopped(args, style, "", outcome, &diagnostics)
     };
-    let saved = match read_saved_plan(&args.file) {
+    // A folder names the `orgctl.yaml` inside it.
+    let file = crate::config::locate(&args.file);
+    let saved = match read_saved_plan(&file) {
         Ok(saved) => saved,
         Err(error) => return stop(Outcome::Refused, vec![error]),
     };
     let config_file = match &saved {
         Some(plan) => {
-            if let Some(refusal) = check::backend(plan, &live::backend(&args.live), &args.file) {
+            if let Some(refusal) = check::backend(plan, &live::backend(&args.live), &file) {
                 return stopped(args, style, &plan.organization, Outcome::Refused, &[refusal]);
             }
             // The plan records its configuration by the path from its own folder.
-            args.config
-                .clone()
-                .unwrap_or_else(|| check::from_plan(&args.file, &plan.config_file))
+            args.config.as_deref().map_or_else(
+                || check::from_plan(&file, &plan.config_file),
+                crate::config::locate,
+            )
         }
-        None => args.file.clone(),
+        None => file,
     };
     let (desired, mut input) = match resolve_file(&config_file, live::backend(&args.live)) {
         Ok((desired, input, warnings)) => {

@@ -159,13 +159,15 @@ pub(super) fn resolve_file(
 }
 
 pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
+    // A folder names the `orgctl.yaml` inside it.
+    let file = config::locate(&args.file);
     let Computed {
         mut plan,
         source,
         warnings,
-    } = match compute(&args.file, &args.live) {
+    } = match compute(&file, &args.live) {
         Ok(computed) => computed,
-        Err(failed) => return not_planned(&args.file, args.format, style, &failed),
+        Err(failed) => return not_planned(&file, args.format, style, &failed),
     };
     if !warnings.is_empty() {
         eprint!("{}", diagnostic::render(&warnings, style));
@@ -178,7 +180,7 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
         PlanFormat::Markdown => {
             let records: Vec<DiagnosticRecord> =
                 warnings.iter().map(Diagnostic::to_record).collect();
-            let file = args.file.display().to_string();
+            let file = file.display().to_string();
             print!("{}", render::plan_markdown(&plan, &source, &file, &records));
         }
         PlanFormat::Json => println!("{}", plan_json(&plan)),
@@ -234,14 +236,15 @@ fn record_paths_from(plan: &mut Plan, out: &std::path::Path) {
 }
 
 pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
-    let Computed { plan, warnings, .. } = match compute(&args.file, &args.live) {
+    let file = config::locate(&args.file);
+    let Computed { plan, warnings, .. } = match compute(&file, &args.live) {
         Ok(computed) => computed,
         Err(failed) => {
             let format = match args.format {
                 Format::Json => PlanFormat::Json,
                 Format::Text => PlanFormat::Text,
             };
-            return not_planned(&args.file, format, style, &failed);
+            return not_planned(&file, format, style, &failed);
         }
     };
     if !warnings.is_empty() {

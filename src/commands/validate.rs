@@ -33,8 +33,10 @@ pub struct ValidateReport<'a> {
 }
 
 pub(super) fn run(args: &ValidateArgs, style: RenderStyle) -> ExitStatus {
-    let file = args.file.display().to_string();
-    let (desired, diagnostics) = match config::load(&args.file) {
+    // A folder names the `orgctl.yaml` inside it.
+    let path = config::locate(&args.file);
+    let file = path.display().to_string();
+    let (desired, diagnostics) = match config::load(&path) {
         Ok(config) => {
             let resolved = model::resolve(&config, &Context::now());
             (Some(resolved.desired), resolved.diagnostics)

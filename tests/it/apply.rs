@@ -321,6 +321,16 @@ fn a_saved_plan_applies_from_another_directory() {
     assert!(only_manual(&planned_changes(&after)), "{}", describe(&after));
 }
 
+#[test]
+fn apply_takes_the_folder_of_a_configuration() {
+    let directory = example_copy("resold");
+    let mut args = vec!["apply", ".", "--state", "live.json"];
+    args.extend(APPLY_ALL);
+    let output = orgctl_in(directory.path(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert_eq!(report(&output)["outcome"], "applied");
+}
+
 /// The diagnostics of a refused apply, as people read them (the examples' warnings left out).
 fn refusal(output: &Output) -> String {
     let stderr = text(&output.stderr);

@@ -479,3 +479,27 @@ fn color_always_colours_a_piped_plan_and_clicolor_force_does_too() {
         "NO_COLOR wins over CLICOLOR_FORCE"
     );
 }
+
+#[test]
+fn validate_plan_and_drift_take_the_folder_of_a_configuration() {
+    let output = common::orgctl(&["validate", "examples/ecam"]);
+    assert_eq!(output.status.code(), Some(0), "{}", common::describe(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "examples/ecam/orgctl.yaml: valid (2 warnings)\n"
+    );
+    for (command, code) in [("plan", 0), ("drift", 2)] {
+        let output = common::orgctl(&[
+            command,
+            "examples/ecam",
+            "--state",
+            "examples/ecam/live.json",
+        ]);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{command}: {}",
+            common::describe(&output)
+        );
+    }
+}
