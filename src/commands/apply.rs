@@ -37,7 +37,7 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
     };
     // A folder names the `orgctl.yaml` inside it.
     let file = crate::config::locate(&args.file);
-    let saved = match read_saved_plan(&file) {
+    let mut saved = match read_saved_plan(&file) {
         Ok(saved) => saved,
         Err(error) => return stop(Outcome::Refused, vec![error]),
     };
@@ -54,7 +54,7 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
         }
         None => file,
     };
-    let (desired, mut input) = match resolve_file(&config_file, live::backend(&args.live)) {
+    let (desired, input) = match resolve_file(&config_file, live::backend(&args.live)) {
         Ok((desired, input, warnings)) => {
             if !warnings.is_empty() {
                 eprint!("{}", diagnostic::render(&warnings, style));
@@ -63,10 +63,9 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
         }
         Err(diagnostics) => return stop(Outcome::Refused, diagnostics),
     };
-    if let Some(plan) = &saved {
-        // Keep the paths the plan records, so that a fresh plan compares equal.
-        input.config_file.clone_from(&plan.config_file);
-        input.backend.clone_from(&plan.backend);
+    if let Some(plan) = &mut saved {
+        // From here on, messages name the configuration as seen from here, not from the plan.
+        plan.config_file.clone_from(&input.config_file);
     }
     let organization = desired.organization.name.clone();
     let runtime = match live::runtime() {
