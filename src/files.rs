@@ -437,9 +437,10 @@ pub fn path_from(folder: &Path, target: &Path) -> PathBuf {
     if common == 0 {
         return real;
     }
-    let mut path: PathBuf = std::iter::repeat_n(std::path::Component::ParentDir, from.len() - common)
-        .chain(to[common..].iter().copied())
-        .collect();
+    let mut path: PathBuf =
+        std::iter::repeat_n(std::path::Component::ParentDir, from.len() - common)
+            .chain(to[common..].iter().copied())
+            .collect();
     if path.as_os_str().is_empty() {
         path.push(".");
     }

@@ -465,7 +465,10 @@ mod tests {
             address: address.to_owned(),
             action,
             reason: String::new(),
-            depends_on: depends_on.iter().map(|address| (*address).to_owned()).collect(),
+            depends_on: depends_on
+                .iter()
+                .map(|address| (*address).to_owned())
+                .collect(),
         }
     }
 
@@ -657,7 +660,11 @@ mod tests {
         assert_eq!(failed.outcome, Outcome::Failed);
         assert_eq!(violations_of_the_schema(&failed), Vec::<String>::new());
 
-        let mut not_saved = run(&plan_of(plan.changes[1..2].to_vec()), &Recorder::default(), 2);
+        let mut not_saved = run(
+            &plan_of(plan.changes[1..2].to_vec()),
+            &Recorder::default(),
+            2,
+        );
         not_saved.not_saved(&crate::diagnostic::Diagnostic::new(
             crate::rules::Rule::LiveSnapshot,
             "cannot write the snapshot",

@@ -44,7 +44,13 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
     let config_file = match &saved {
         Some(plan) => {
             if let Some(refusal) = check::backend(plan, &live::backend(&args.live), &file) {
-                return stopped(args, style, &plan.organization, Outcome::Refused, &[refusal]);
+                return stopped(
+                    args,
+                    style,
+                    &plan.organization,
+                    Outcome::Refused,
+                    &[refusal],
+                );
             }
             // The plan records its configuration by the path from its own folder.
             args.config.as_deref().map_or_else(

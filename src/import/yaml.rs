@@ -141,9 +141,9 @@ impl Document {
         let fits = text.ends_with('\n')
             && !text.ends_with("\n\n")
             && !text.starts_with([' ', '\n'])
-            && text
-                .chars()
-                .all(|c| c == '\n' || (is_printable(c) && !matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')));
+            && text.chars().all(|c| {
+                c == '\n' || (is_printable(c) && !matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+            });
         if !fits {
             self.raw(indent, key, &quoted(text));
             return;
@@ -268,7 +268,13 @@ mod tests {
 
     #[test]
     fn what_a_literal_block_cannot_hold_is_quoted() {
-        for text in ["no newline at the end", " leading space\n", "two\n\n", "nel \u{85}\n", "del \u{7f}\n"] {
+        for text in [
+            "no newline at the end",
+            " leading space\n",
+            "two\n\n",
+            "nel \u{85}\n",
+            "del \u{7f}\n",
+        ] {
             let mut document = Document::default();
             document.literal(0, "value", text);
             let written = document.finish();

@@ -532,7 +532,9 @@ impl Plan {
 pub fn dependency_positions(changes: &[Change]) -> Vec<Vec<usize>> {
     let mut at: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
     for (position, change) in changes.iter().enumerate() {
-        at.entry(change.address.as_str()).or_default().push(position);
+        at.entry(change.address.as_str())
+            .or_default()
+            .push(position);
     }
     changes
         .iter()

@@ -303,7 +303,11 @@ fn a_saved_plan_applies_from_another_directory() {
 
     let elsewhere = tempfile::tempdir().expect("a temp dir");
     let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    let (plan, state, passwords) = (path("plans/plan.json"), path("live.json"), path("passwords"));
+    let (plan, state, passwords) = (
+        path("plans/plan.json"),
+        path("live.json"),
+        path("passwords"),
+    );
     let output = orgctl_in(
         elsewhere.path(),
         &[
@@ -318,7 +322,11 @@ fn a_saved_plan_applies_from_another_directory() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     let after = orgctl_in(dir, &["plan", "--state", "live.json", "--format", "json"]);
-    assert!(only_manual(&planned_changes(&after)), "{}", describe(&after));
+    assert!(
+        only_manual(&planned_changes(&after)),
+        "{}",
+        describe(&after)
+    );
 }
 
 #[test]
@@ -927,11 +935,7 @@ fn a_plan_of_aws_is_not_applied_to_a_snapshot() {
     let management = runtime.block_on(create_organization(&moto.client()));
     let directory = tempfile::tempdir().expect("a temp dir");
     let dir = directory.path();
-    std::fs::write(
-        dir.join("orgctl.yaml"),
-        scenario(&management, STEP_CREATE),
-    )
-    .expect("writable");
+    std::fs::write(dir.join("orgctl.yaml"), scenario(&management, STEP_CREATE)).expect("writable");
     let in_dir = |args: &[&str]| {
         moto.command(args)
             .current_dir(dir)

@@ -483,7 +483,12 @@ fn color_always_colours_a_piped_plan_and_clicolor_force_does_too() {
 #[test]
 fn validate_plan_and_drift_take_the_folder_of_a_configuration() {
     let output = common::orgctl(&["validate", "examples/ecam"]);
-    assert_eq!(output.status.code(), Some(0), "{}", common::describe(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        common::describe(&output)
+    );
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "examples/ecam/orgctl.yaml: valid (2 warnings)\n"

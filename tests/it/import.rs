@@ -520,14 +520,24 @@ fn import_to_standard_output_writes_one_file_with_its_documents_inline() {
     let state = state.to_str().expect("a UTF-8 path");
     let import = crate::apply::orgctl_in(
         directory.path(),
-        &["import", "--state", state, "--out", "-", "--business-model", "ecam"],
+        &[
+            "import",
+            "--state",
+            state,
+            "--out",
+            "-",
+            "--business-model",
+            "ecam",
+        ],
     );
     assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
     let yaml = String::from_utf8(import.stdout.clone()).expect("UTF-8");
     assert!(yaml.contains("    document: |\n      {\n"), "{yaml}");
     assert!(!yaml.contains("file:"), "{yaml}");
     assert_eq!(
-        std::fs::read_dir(directory.path()).expect("readable").count(),
+        std::fs::read_dir(directory.path())
+            .expect("readable")
+            .count(),
         0,
         "nothing was written beside it"
     );
@@ -554,7 +564,12 @@ fn import_into_a_folder_writes_its_orgctl_yaml() {
     ]);
     assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
     assert!(directory.path().join("orgctl.yaml").is_file());
-    assert!(directory.path().join("policies/deny-leave-org.json").is_file());
+    assert!(
+        directory
+            .path()
+            .join("policies/deny-leave-org.json")
+            .is_file()
+    );
 }
 
 #[test]

@@ -28,10 +28,7 @@ fn validator(schema: &str) -> jsonschema::Validator {
 pub(crate) fn assert_matches(schema: &str, document: &[u8]) -> Value {
     let validator = validator(schema);
     let instance: Value = serde_json::from_slice(document).unwrap_or_else(|error| {
-        panic!(
-            "not JSON ({error}):\n{}",
-            String::from_utf8_lossy(document)
-        )
+        panic!("not JSON ({error}):\n{}", String::from_utf8_lossy(document))
     });
     let violations: Vec<String> = validator
         .iter_errors(&instance)
@@ -172,11 +169,7 @@ fn a_report_with_nothing_to_do_matches_the_apply_schema() {
 fn a_refused_report_matches_the_apply_schema() {
     // The spam example closes an account, which needs --allow-close.
     let directory = example_copy("spam");
-    let report = apply_report(
-        directory.path(),
-        &["--auto-approve", "--format", "json"],
-        1,
-    );
+    let report = apply_report(directory.path(), &["--auto-approve", "--format", "json"], 1);
     assert_eq!(report["outcome"], "refused");
     assert!(
         report["results"]
@@ -212,7 +205,10 @@ fn a_report_of_a_failed_read_matches_the_apply_schema() {
 
 #[test]
 fn validate_json_matches_the_validate_schema() {
-    for file in ["examples/ecam/orgctl.yaml", "tests/fixtures/invalid/email-invalid-empty.yaml"] {
+    for file in [
+        "examples/ecam/orgctl.yaml",
+        "tests/fixtures/invalid/email-invalid-empty.yaml",
+    ] {
         let output = orgctl(&["validate", file, "--format", "json"]);
         let code = output.status.code().expect("an exit code");
         let report = assert_matches("validate", stdout_of(&output, code));
@@ -242,7 +238,10 @@ fn validate_json_prints_nothing_on_stderr() {
     ] {
         let output = orgctl(&["validate", file, "--format", "json"]);
         let report: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
-        assert_eq!(report["diagnostics"].as_array().map(Vec::is_empty), Some(false));
+        assert_eq!(
+            report["diagnostics"].as_array().map(Vec::is_empty),
+            Some(false)
+        );
         assert_eq!(
             String::from_utf8_lossy(&output.stderr),
             "",

@@ -111,14 +111,14 @@ fn changes_come_after_what_they_depend_on() {
             );
             let waits_for = |address: &String| change.depends_on.contains(address);
             match &change.action {
-                Action::CreateAccount { parent, .. } | Action::CreateOu { parent, .. } => {
-                    if planned(parent, "create_ou") {
-                        assert!(
-                            waits_for(parent),
-                            "{name}: {} before its parent",
-                            change.address
-                        );
-                    }
+                Action::CreateAccount { parent, .. } | Action::CreateOu { parent, .. }
+                    if planned(parent, "create_ou") =>
+                {
+                    assert!(
+                        waits_for(parent),
+                        "{name}: {} before its parent",
+                        change.address
+                    );
                 }
                 Action::AttachPolicy { policy, target } => {
                     for (address, action) in [
