@@ -54,7 +54,7 @@ pub struct CompletionsArgs {
 /// `orgctl validate`.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// The configuration file.
+    /// The configuration file, or a folder holding `orgctl.yaml`.
     #[arg(default_value = "orgctl.yaml")]
     pub file: PathBuf,
     /// `text` for people, `json` for machines.
@@ -95,7 +95,7 @@ pub struct LiveArgs {
 /// `orgctl plan`.
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// The configuration file.
+    /// The configuration file, or a folder holding `orgctl.yaml`.
     #[arg(default_value = "orgctl.yaml")]
     pub file: PathBuf,
     /// Where the live organization comes from.
@@ -119,7 +119,7 @@ pub struct PlanArgs {
 /// `orgctl drift`.
 #[derive(Debug, clap::Args)]
 pub struct DriftArgs {
-    /// The configuration file.
+    /// The configuration file, or a folder holding `orgctl.yaml`.
     #[arg(default_value = "orgctl.yaml")]
     pub file: PathBuf,
     /// Where the live organization comes from.
@@ -153,13 +153,15 @@ pub enum FailOn {
 /// `orgctl apply`.
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
-    /// The configuration file, or a plan saved with `orgctl plan --out FILE`.
+    /// The configuration file (or a folder holding `orgctl.yaml`), or a plan saved with
+    /// `orgctl plan --out FILE`.
     #[arg(default_value = "orgctl.yaml")]
     pub file: PathBuf,
     /// Where the live organization comes from (a snapshot file is rewritten in place).
     #[command(flatten)]
     pub live: LiveArgs,
-    /// For a saved plan: the configuration it was made from (default: the path the plan records).
+    /// For a saved plan: the configuration it was made from (default: the path the plan records,
+    /// from the plan's folder).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Apply without asking (CI). Without it, apply asks on a terminal and refuses elsewhere.
@@ -207,7 +209,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Also read the IAM inside member accounts that this configuration's plans read (partner
-    /// roles, the end customer's users), so that plans from the snapshot see it.
+    /// roles, the end customer's users), so that plans from the snapshot see it. A folder names
+    /// its `orgctl.yaml`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
@@ -215,7 +218,8 @@ pub struct ExportArgs {
 /// `orgctl import`.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// The configuration to write; policy documents go to a `policies/` folder beside it.
+    /// The configuration to write (into a folder: its `orgctl.yaml`); policy documents go to a
+    /// `policies/` folder beside it. `-` writes it to standard output, documents inline.
     #[arg(long, value_name = "FILE", default_value = "orgctl.yaml")]
     pub out: PathBuf,
     /// Where the live organization comes from.
@@ -339,6 +343,10 @@ pub enum SchemaKind {
     /// What `plan` and `drift --format json` print when no plan was made
     /// (`schemas/plan-failure.schema.json`).
     PlanFailure,
+    /// The report of `validate --format json` (`schemas/validate.schema.json`).
+    Validate,
+    /// The catalogue `rules --format json` prints (`schemas/rules.schema.json`).
+    Rules,
 }
 
 /// Output formats.

@@ -416,10 +416,78 @@ fn read_bounded(file: File, metadata: &Metadata, limit: Limit) -> Result<Vec<u8>
     Ok(bytes)
 }
 
+/// The path that leads from `folder` to `target`: relative, between the two real paths (links
+/// resolved), so that it reaches the same file however the folder is named later (a saved plan
+/// records its configuration and snapshot this way). `target` as given when either cannot be
+/// resolved (a pipe such as `<(orgctl export)`, a folder not there yet).
+pub fn path_from(folder: &Path, target: &Path) -> PathBuf {
+    // `plan.json` has the empty path for its folder: the current one.
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let (Ok(folder), Ok(real)) = (std::fs::canonicalize(folder), std::fs::canonicalize(target))
+    else {
+        return target.to_path_buf();
+    };
+    let from: Vec<_> = folder.components().collect();
+    let to: Vec<_> = real.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return real;
+    }
+    let mut path: PathBuf =
+        std::iter::repeat_n(std::path::Component::ParentDir, from.len() - common)
+            .chain(to[common..].iter().copied())
+            .collect();
+    if path.as_os_str().is_empty() {
+        path.push(".");
+    }
+    path
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
+
+    #[test]
+    fn a_path_from_a_folder_climbs_out_of_it_and_down_to_the_target() {
+        let directory = tempfile::tempdir().expect("a temp dir");
+        let root = directory.path();
+        std::fs::create_dir_all(root.join("plans/today")).expect("a folder");
+        std::fs::create_dir_all(root.join("acme")).expect("a folder");
+        std::fs::write(root.join("acme/orgctl.yaml"), "").expect("a file");
+        assert_eq!(
+            path_from(&root.join("plans/today"), &root.join("acme/orgctl.yaml")),
+            Path::new("../../acme/orgctl.yaml")
+        );
+        assert_eq!(
+            path_from(&root.join("acme"), &root.join("acme/orgctl.yaml")),
+            Path::new("orgctl.yaml")
+        );
+    }
+
+    #[test]
+    fn a_path_from_a_folder_goes_through_links_as_the_system_does() {
+        // `link/..` is the parent of where the link points, not the folder holding the link.
+        let directory = tempfile::tempdir().expect("a temp dir");
+        let root = directory.path();
+        std::fs::create_dir_all(root.join("deep/plans")).expect("a folder");
+        std::fs::write(root.join("orgctl.yaml"), "").expect("a file");
+        symlink(root.join("deep/plans"), root.join("plans")).expect("a link");
+        let path = path_from(&root.join("plans"), &root.join("orgctl.yaml"));
+        assert_eq!(path, Path::new("../../orgctl.yaml"));
+        assert!(root.join("plans").join(&path).is_file());
+    }
+
+    #[test]
+    fn a_target_that_cannot_be_resolved_is_kept_as_given() {
+        let directory = tempfile::tempdir().expect("a temp dir");
+        let target = Path::new("/dev/fd/no-such-pipe");
+        assert_eq!(path_from(directory.path(), target), target);
+    }
 
     const SMALL: Limit = Limit {
         what: "a test file",

@@ -227,6 +227,9 @@ catalogue! {
     // Applying plans.
     /// A saved plan whose live resources or configuration changed since it was made.
     StalePlan => "apply::stale", Error;
+    /// A saved plan applied to another kind of backend than it was made from: a snapshot's plan
+    /// to AWS, or a plan of AWS to a snapshot.
+    PlanBackend => "apply::backend", Error;
     /// A plan apply will not start: errors in it, closes or removals not allowed on the command
     /// line, the management account, no confirmation.
     ApplyRefused => "apply::refused", Error;

@@ -1,10 +1,11 @@
 //! Whether a plan may run: decided before the first write, so a refusal changes nothing.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use crate::diagnostic::Diagnostic;
 use crate::live::{LiveState, fingerprint};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Backend, Plan};
 use crate::rules::Rule;
 
 /// What the command line allows beyond ordinary changes.
@@ -109,6 +110,46 @@ pub fn refusals(plan: &Plan, live: &LiveState, allow: Allow) -> Vec<Diagnostic> 
         );
     }
     refusals
+}
+
+/// A refusal when a saved plan was made from another kind of backend than the one this apply
+/// would change (`now`): a plan of a snapshot never reaches AWS, nor a plan of AWS a snapshot.
+/// `plan_file` is the saved plan, whose recorded paths lead from its folder. Two snapshots may
+/// differ: a copy of the one planned is fine, and its resources' fingerprints must still match.
+pub fn backend(saved: &Plan, now: &Backend, plan_file: &Path) -> Option<Diagnostic> {
+    let shown = plan_file.display();
+    let (message, help) = match (&saved.backend, now) {
+        (Backend::Aws, Backend::Aws) | (Backend::Snapshot { .. }, Backend::Snapshot { .. }) => {
+            return None;
+        }
+        (Backend::Snapshot { path }, Backend::Aws) => {
+            let snapshot = from_plan(plan_file, path);
+            let snapshot = snapshot.display();
+            (
+                format!(
+                    "`{shown}` was planned against the snapshot `{snapshot}`, and without --state this apply would change the organization in AWS"
+                ),
+                format!(
+                    "apply it to the snapshot it was made from: `orgctl apply {shown} --state {snapshot}`; to change AWS, plan again without --state and apply that plan"
+                ),
+            )
+        }
+        (Backend::Aws, Backend::Snapshot { path }) => (
+            format!(
+                "`{shown}` was planned against the organization in AWS, and with --state this apply would change the snapshot `{path}` instead"
+            ),
+            format!(
+                "apply it without --state, with the AWS options it was planned with; to change the snapshot, plan again with `--state {path}` and apply that plan"
+            ),
+        ),
+    };
+    Some(Diagnostic::new(Rule::PlanBackend, message).help(help))
+}
+
+/// A path a saved plan records, as seen from where orgctl runs: it leads from the plan's folder
+/// (an absolute one stays as it is).
+pub fn from_plan(plan_file: &Path, recorded: &str) -> std::path::PathBuf {
+    plan_file.parent().unwrap_or(Path::new("")).join(recorded)
 }
 
 /// Why a saved plan no longer fits: the configuration changed, a resource it touches changed in

@@ -129,13 +129,13 @@ pub async fn execute<W: OrgWriter>(
         .enumerate()
         .map(|(index, change)| ChangeResult::not_started(index, change))
         .collect();
-    let mut waiting_on: Vec<usize> = plan.changes.iter().map(|c| c.depends_on.len()).collect();
+    // The plan names dependencies by address; the executor works with positions.
+    let dependencies = crate::plan::dependency_positions(&plan.changes);
+    let mut waiting_on: Vec<usize> = dependencies.iter().map(Vec::len).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); count];
-    for (index, change) in plan.changes.iter().enumerate() {
-        for &dependency in &change.depends_on {
-            if let Some(list) = dependents.get_mut(dependency) {
-                list.push(index);
-            }
+    for (index, before) in dependencies.iter().enumerate() {
+        for &dependency in before {
+            dependents[dependency].push(index);
         }
     }
     let mut ready: BTreeSet<usize> = (0..count).filter(|&i| waiting_on[i] == 0).collect();
@@ -460,12 +460,15 @@ mod tests {
         }
     }
 
-    fn change(address: &str, action: Action, depends_on: &[usize]) -> Change {
+    fn change(address: &str, action: Action, depends_on: &[&str]) -> Change {
         Change {
             address: address.to_owned(),
             action,
             reason: String::new(),
-            depends_on: depends_on.to_vec(),
+            depends_on: depends_on
+                .iter()
+                .map(|address| (*address).to_owned())
+                .collect(),
         }
     }
 
@@ -486,6 +489,7 @@ mod tests {
             organization: "test".to_owned(),
             business_model: BusinessModel::Direct,
             config_file: String::new(),
+            backend: crate::plan::Backend::Aws,
             config_digest: String::new(),
             live_fingerprint: String::new(),
             touched: BTreeMap::from([(
@@ -565,7 +569,7 @@ mod tests {
                 },
                 &[],
             ),
-            change("account:a", create_account("a", "ou:New"), &[0]),
+            change("account:a", create_account("a", "ou:New"), &["ou:New"]),
         ]);
         let writer = Recorder::default();
         let report = run(&plan, &writer, 8);
@@ -591,8 +595,16 @@ mod tests {
         let plan = plan_of(vec![
             change("ou:Boom", rename("boom"), &[]),
             change("account:slow", create_account("slow", "root"), &[]),
-            change("account:after", create_account("after", "ou:Boom"), &[0]),
-            change("account:later", create_account("later", "root"), &[1]),
+            change(
+                "account:after",
+                create_account("after", "ou:Boom"),
+                &["ou:Boom"],
+            ),
+            change(
+                "account:later",
+                create_account("later", "root"),
+                &["account:slow"],
+            ),
         ]);
         let writer = Recorder::default();
         let report = run(&plan, &writer, 2);
@@ -617,6 +629,48 @@ mod tests {
                 .summary_line()
                 .contains("1 done, 1 failed, 2 not started")
         );
+    }
+
+    /// The violations of `schemas/apply.schema.json` in `report`.
+    fn violations_of_the_schema(report: &Report) -> Vec<String> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/apply.schema.json");
+        let schema: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let document = serde_json::to_value(report).unwrap();
+        jsonschema::validator_for(&schema)
+            .unwrap()
+            .iter_errors(&document)
+            .map(|error| format!("at `{}`: {error}", error.instance_path()))
+            .collect()
+    }
+
+    #[test]
+    fn failed_reports_match_the_schema() {
+        let rename = Action::RenameOu {
+            id: "ou-old".to_owned(),
+            from: "Old".to_owned(),
+            to: "boom".to_owned(),
+        };
+        let plan = plan_of(vec![
+            change("ou:Boom", rename, &[]),
+            change("account:a", create_account("a", "root"), &[]),
+            change("account:b", create_account("b", "ou:Boom"), &["ou:Boom"]),
+        ]);
+        let failed = run(&plan, &Recorder::default(), 2);
+        assert_eq!(failed.outcome, Outcome::Failed);
+        assert_eq!(violations_of_the_schema(&failed), Vec::<String>::new());
+
+        let mut not_saved = run(
+            &plan_of(plan.changes[1..2].to_vec()),
+            &Recorder::default(),
+            2,
+        );
+        not_saved.not_saved(&crate::diagnostic::Diagnostic::new(
+            crate::rules::Rule::LiveSnapshot,
+            "cannot write the snapshot",
+        ));
+        assert_eq!(not_saved.results[0].status, ChangeStatus::NotSaved);
+        assert_eq!(violations_of_the_schema(&not_saved), Vec::<String>::new());
     }
 
     #[test]

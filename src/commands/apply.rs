@@ -2,7 +2,7 @@
 //! execute, report.
 
 use std::io::{BufRead, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use super::ExitStatus;
@@ -35,18 +35,32 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
     let stop = |outcome: Outcome, diagnostics: Vec<Diagnostic>| {
         stopped(args, style, "", outcome, &diagnostics)
     };
-    let saved = match read_saved_plan(&args.file) {
+    // A folder names the `orgctl.yaml` inside it.
+    let file = crate::config::locate(&args.file);
+    let mut saved = match read_saved_plan(&file) {
         Ok(saved) => saved,
         Err(error) => return stop(Outcome::Refused, vec![error]),
     };
     let config_file = match &saved {
-        Some(plan) => args
-            .config
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(&plan.config_file)),
-        None => args.file.clone(),
+        Some(plan) => {
+            if let Some(refusal) = check::backend(plan, &live::backend(&args.live), &file) {
+                return stopped(
+                    args,
+                    style,
+                    &plan.organization,
+                    Outcome::Refused,
+                    &[refusal],
+                );
+            }
+            // The plan records its configuration by the path from its own folder.
+            args.config.as_deref().map_or_else(
+                || check::from_plan(&file, &plan.config_file),
+                crate::config::locate,
+            )
+        }
+        None => file,
     };
-    let (desired, mut input) = match resolve_file(&config_file) {
+    let (desired, input) = match resolve_file(&config_file, live::backend(&args.live)) {
         Ok((desired, input, warnings)) => {
             if !warnings.is_empty() {
                 eprint!("{}", diagnostic::render(&warnings, style));
@@ -55,9 +69,9 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
         }
         Err(diagnostics) => return stop(Outcome::Refused, diagnostics),
     };
-    if let Some(plan) = &saved {
-        // The plan records the path it was given; keep it, so a fresh plan compares equal.
-        input.config_file.clone_from(&plan.config_file);
+    if let Some(plan) = &mut saved {
+        // From here on, messages name the configuration as seen from here, not from the plan.
+        plan.config_file.clone_from(&input.config_file);
     }
     let organization = desired.organization.name.clone();
     let runtime = match live::runtime() {

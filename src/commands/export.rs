@@ -7,8 +7,8 @@ use crate::live::snapshot::{self, Snapshot};
 
 pub(super) fn run(args: &ExportArgs, style: RenderStyle) -> ExitStatus {
     let desired = match &args.config {
-        Some(config) => match super::plan::load_desired(config, style) {
-            Ok((desired, _)) => Some(desired),
+        Some(config) => match super::plan::load_desired(&crate::config::locate(config), style) {
+            Ok(desired) => Some(desired),
             Err(status) => return status,
         },
         None => None,

@@ -25,9 +25,16 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
         eprint!("{}", diagnostic::render(diagnostics, style));
         ExitStatus::Failure
     };
-    let out = args.out.as_path();
+    // `-` is standard output: one file, its policy documents inline. A folder gets `orgctl.yaml`.
+    let to_stdout = args.out.as_os_str() == "-";
+    let out = if to_stdout {
+        PathBuf::from(STDOUT_NAME)
+    } else {
+        config::locate(&args.out)
+    };
+    let out = out.as_path();
     // A dangling link counts as a file: writing through it would land somewhere unexpected.
-    if !args.force && std::fs::symlink_metadata(out).is_ok() {
+    if !to_stdout && !args.force && std::fs::symlink_metadata(out).is_ok() {
         return fail(&[exists(&[out.to_path_buf()])]);
     }
     // The IAM orgctl created (in accounts it tagged), where this model lets the operator reach.
@@ -54,7 +61,7 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
         name: args.name.clone(),
         email_template: args.email_template.clone(),
         member_access_role: args.member_access_role.clone(),
-        policies_dir: POLICIES_DIR.to_owned(),
+        policies_dir: (!to_stdout).then(|| POLICIES_DIR.to_owned()),
         source: source.clone(),
         imported_at: chrono::Utc::now(),
     };
@@ -76,7 +83,12 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
         Ok(checked) => checked,
         Err(diagnostics) => return fail(&diagnostics),
     };
-    if let Err(error) = write(out, &base_dir, &imported, args.force) {
+    let written = if to_stdout {
+        print_configuration(&imported.yaml)
+    } else {
+        write(out, &base_dir, &imported, args.force)
+    };
+    if let Err(error) = written {
         return fail(&[error]);
     }
 
@@ -111,11 +123,34 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
         );
         return ExitStatus::Failure;
     }
-    eprintln!(
-        "`orgctl plan {}` plans no changes against this organization.",
-        out.display()
-    );
+    if to_stdout {
+        eprintln!("Saved as a file, it plans no changes against this organization.");
+    } else {
+        eprintln!(
+            "`orgctl plan {}` plans no changes against this organization.",
+            out.display()
+        );
+    }
     ExitStatus::Success
+}
+
+/// How the configuration is named, in messages and diagnostics, when it goes to standard output.
+const STDOUT_NAME: &str = "standard output";
+
+/// Writes the configuration to standard output (`--out -`).
+fn print_configuration(yaml: &str) -> Result<(), Diagnostic> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(yaml.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|error| {
+            Diagnostic::new(
+                Rule::ImportOutput,
+                format!("cannot write the configuration to standard output: {error}"),
+            )
+            .help("run import again with `--out FILE` to write it to a file")
+        })
 }
 
 /// What checking the imported configuration found.
@@ -148,6 +183,8 @@ fn check(
     let input = PlanInput {
         config_digest: config.digest(),
         config_file: name,
+        // Checked in memory, never saved: the backend it names does not matter.
+        ..PlanInput::default()
     };
     let plan = plan::plan(&resolved.desired, state, &input);
     if !plan.is_empty() {
@@ -284,7 +321,7 @@ mod tests {
             name: None,
             email_template: import::DEFAULT_EMAIL_TEMPLATE.to_owned(),
             member_access_role: crate::model::DEFAULT_MEMBER_ACCESS_ROLE.to_owned(),
-            policies_dir: POLICIES_DIR.to_owned(),
+            policies_dir: Some(POLICIES_DIR.to_owned()),
             source: "a test".to_owned(),
             imported_at: chrono::Utc::now(),
         };

@@ -56,6 +56,16 @@ pub(super) fn read_with_iam(
     Ok((state, backend.describe()))
 }
 
+/// The backend `args` choose, as a plan records it.
+pub(super) fn backend(args: &LiveArgs) -> crate::plan::Backend {
+    match &args.state {
+        Some(path) => crate::plan::Backend::Snapshot {
+            path: path.display().to_string(),
+        },
+        None => crate::plan::Backend::Aws,
+    }
+}
+
 /// The writer for the chosen backend.
 pub(super) enum Writer {
     /// `--state FILE`.

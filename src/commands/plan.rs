@@ -27,11 +27,13 @@ struct NotPlanned {
 
 /// Loads, resolves, reads the live organization and plans. Prints nothing.
 fn compute(file: &std::path::Path, live_args: &LiveArgs) -> Result<Computed, NotPlanned> {
-    let (desired, input, warnings) = resolve_file(file).map_err(|diagnostics| NotPlanned {
-        organization: None,
-        configuration_errors: true,
-        diagnostics,
-    })?;
+    let backend = live::backend(live_args);
+    let (desired, input, warnings) =
+        resolve_file(file, backend).map_err(|diagnostics| NotPlanned {
+            organization: None,
+            configuration_errors: true,
+            diagnostics,
+        })?;
     let (state, source) = match live::read(live_args, Some(&desired)) {
         Ok(read) => read,
         Err(error) => {
@@ -111,17 +113,18 @@ fn not_planned(
     ExitStatus::Failure
 }
 
-/// Loads and resolves the configuration; diagnostics go to stderr, and errors refuse planning.
+/// Loads and resolves the configuration, for a command that makes no plan of it (`export
+/// --config`); diagnostics go to stderr, and errors refuse.
 pub(super) fn load_desired(
     file: &std::path::Path,
     style: RenderStyle,
-) -> Result<(Desired, PlanInput), ExitStatus> {
-    match resolve_file(file) {
-        Ok((desired, input, warnings)) => {
+) -> Result<Desired, ExitStatus> {
+    match resolve_file(file, plan::Backend::default()) {
+        Ok((desired, _, warnings)) => {
             if !warnings.is_empty() {
                 eprint!("{}", diagnostic::render(&warnings, style));
             }
-            Ok((desired, input))
+            Ok(desired)
         }
         Err(diagnostics) => {
             eprint!("{}", diagnostic::render(&diagnostics, style));
@@ -134,10 +137,11 @@ pub(super) fn load_desired(
     }
 }
 
-/// Reads and resolves a configuration: the desired state, the plan's input and the warnings, or
-/// every diagnostic when any is an error. Prints nothing.
+/// Reads and resolves a configuration: the desired state, the plan's input (naming `backend`)
+/// and the warnings, or every diagnostic when any is an error. Prints nothing.
 pub(super) fn resolve_file(
     file: &std::path::Path,
+    backend: plan::Backend,
 ) -> Result<(Desired, PlanInput, Vec<Diagnostic>), Vec<Diagnostic>> {
     let config = config::load(file)?;
     let resolved = model::resolve(&config, &Context::now());
@@ -147,6 +151,7 @@ pub(super) fn resolve_file(
     let input = PlanInput {
         config_digest: config.digest(),
         config_file: file.display().to_string(),
+        backend,
     };
     // The raw, spanned configuration is done with: free it before the live state arrives.
     drop(config);
@@ -154,13 +159,15 @@ pub(super) fn resolve_file(
 }
 
 pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
+    // A folder names the `orgctl.yaml` inside it.
+    let file = config::locate(&args.file);
     let Computed {
-        plan,
+        mut plan,
         source,
         warnings,
-    } = match compute(&args.file, &args.live) {
+    } = match compute(&file, &args.live) {
         Ok(computed) => computed,
-        Err(failed) => return not_planned(&args.file, args.format, style, &failed),
+        Err(failed) => return not_planned(&file, args.format, style, &failed),
     };
     if !warnings.is_empty() {
         eprint!("{}", diagnostic::render(&warnings, style));
@@ -173,7 +180,7 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
         PlanFormat::Markdown => {
             let records: Vec<DiagnosticRecord> =
                 warnings.iter().map(Diagnostic::to_record).collect();
-            let file = args.file.display().to_string();
+            let file = file.display().to_string();
             print!("{}", render::plan_markdown(&plan, &source, &file, &records));
         }
         PlanFormat::Json => println!("{}", plan_json(&plan)),
@@ -188,6 +195,7 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
         return ExitStatus::Failure;
     }
     if let Some(out) = &args.out {
+        record_paths_from(&mut plan, out);
         let mut text = plan_json(&plan);
         text.push('\n');
         if let Err(error) = files::write(out, text.as_bytes(), files::Existing::Replace, 0o666) {
@@ -214,15 +222,32 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
     }
 }
 
+/// Makes `plan` what `--out` saves: the configuration and the snapshot recorded by their paths
+/// from the folder of the plan file `out`, where apply looks for them whatever directory it runs
+/// in.
+fn record_paths_from(plan: &mut Plan, out: &std::path::Path) {
+    let folder = out.parent().unwrap_or(std::path::Path::new(""));
+    let from_folder = |path: &str| {
+        files::path_from(folder, std::path::Path::new(path))
+            .display()
+            .to_string()
+    };
+    plan.config_file = from_folder(&plan.config_file);
+    if let plan::Backend::Snapshot { path } = &mut plan.backend {
+        *path = from_folder(path);
+    }
+}
+
 pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
-    let Computed { plan, warnings, .. } = match compute(&args.file, &args.live) {
+    let file = config::locate(&args.file);
+    let Computed { plan, warnings, .. } = match compute(&file, &args.live) {
         Ok(computed) => computed,
         Err(failed) => {
             let format = match args.format {
                 Format::Json => PlanFormat::Json,
                 Format::Text => PlanFormat::Text,
             };
-            return not_planned(&args.file, format, style, &failed);
+            return not_planned(&file, format, style, &failed);
         }
     };
     if !warnings.is_empty() {

@@ -6,10 +6,14 @@ use super::ExitStatus;
 use crate::cli::{Format, RulesArgs};
 use crate::rules::{Rule, Severity};
 
-#[derive(Serialize)]
-struct RuleRecord {
+/// One rule as `orgctl rules --format json` prints it (`schemas/rules.schema.json`).
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct RuleRecord {
+    /// The stable code, e.g. `orgctl::ownership::member_email_domain`.
     code: &'static str,
+    /// The default severity.
     severity: Severity,
+    /// What the rule checks, in one line.
     summary: &'static str,
 }
 

@@ -11,6 +11,12 @@ pub fn schema(kind: SchemaKind) -> String {
         SchemaKind::Live => schemars::schema_for!(crate::live::snapshot::SnapshotFile),
         SchemaKind::Apply => schemars::schema_for!(crate::apply::Report),
         SchemaKind::PlanFailure => schemars::schema_for!(super::plan::PlanFailure),
+        SchemaKind::Validate => schemars::schema_for!(super::validate::ValidateReport<'static>),
+        SchemaKind::Rules => {
+            let mut schema = schemars::schema_for!(Vec<super::rules::RuleRecord>);
+            schema.insert("title".to_owned(), "orgctl rules".into());
+            schema
+        }
     };
     // Serialising a schema (a JSON value) cannot fail.
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();

@@ -8,8 +8,9 @@ use crate::diagnostic::{self, Diagnostic, DiagnosticRecord, RenderStyle};
 use crate::model::{self, Context, Desired};
 use crate::{config, render};
 
-/// The JSON document `orgctl validate --format json` prints.
+/// The JSON document `orgctl validate --format json` prints (`schemas/validate.schema.json`).
 #[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(title = "orgctl validate report")]
 pub struct ValidateReport<'a> {
     /// Version of this document's shape.
     pub version: u32,
@@ -23,15 +24,19 @@ pub struct ValidateReport<'a> {
     pub warnings: usize,
     /// Every diagnostic, in file order.
     pub diagnostics: Vec<DiagnosticRecord>,
-    /// The resolved model, with `--explain`.
+    /// The resolved model, with `--explain`: owners, OUs, accounts with their resolved root
+    /// emails, policies, partners. For people and ad-hoc scripts; its shape follows orgctl's
+    /// model and is not versioned with this document.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(skip)]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub desired: Option<&'a Desired>,
 }
 
 pub(super) fn run(args: &ValidateArgs, style: RenderStyle) -> ExitStatus {
-    let file = args.file.display().to_string();
-    let (desired, diagnostics) = match config::load(&args.file) {
+    // A folder names the `orgctl.yaml` inside it.
+    let path = config::locate(&args.file);
+    let file = path.display().to_string();
+    let (desired, diagnostics) = match config::load(&path) {
         Ok(config) => {
             let resolved = model::resolve(&config, &Context::now());
             (Some(resolved.desired), resolved.diagnostics)

@@ -94,6 +94,19 @@ pub enum PolicySource {
     },
 }
 
+/// The file orgctl looks for in a folder: `orgctl plan acme` reads `acme/orgctl.yaml`.
+pub const FILE_NAME: &str = "orgctl.yaml";
+
+/// The configuration file `path` names: the [`FILE_NAME`] inside it when it is a folder (or ends
+/// with `/`, a folder to be), else `path` itself.
+pub fn locate(path: &Path) -> PathBuf {
+    if path.is_dir() || path.as_os_str().as_encoded_bytes().ends_with(b"/") {
+        path.join(FILE_NAME)
+    } else {
+        path.to_path_buf()
+    }
+}
+
 /// Reads `path` and the policy files it names.
 ///
 /// A file that cannot be read or parsed yields diagnostics and no configuration. Policy files
@@ -540,6 +553,23 @@ impl Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_names_the_configuration_inside_it() {
+        assert_eq!(
+            locate(Path::new("examples/ecam")),
+            Path::new("examples/ecam/orgctl.yaml")
+        );
+        assert_eq!(
+            locate(Path::new("no/such/folder/")),
+            Path::new("no/such/folder/orgctl.yaml")
+        );
+        assert_eq!(
+            locate(Path::new("examples/ecam/orgctl.yaml")),
+            Path::new("examples/ecam/orgctl.yaml")
+        );
+        assert_eq!(locate(Path::new("new.yaml")), Path::new("new.yaml"));
+    }
     use std::fmt::Write as _;
     use std::os::unix::fs::symlink;
 

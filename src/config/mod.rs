@@ -7,7 +7,7 @@ mod load;
 mod shape;
 mod spanned;
 
-pub use load::{Config, PolicySource, load, load_in_memory, parse};
+pub use load::{Config, FILE_NAME, PolicySource, load, load_in_memory, locate, parse};
 pub use spanned::{Span, Spanned};
 
 use indexmap::IndexMap;

@@ -45,8 +45,9 @@ pub struct Options {
     pub email_template: String,
     /// The role orgctl assumes in member accounts (read IAM with, and written to the file).
     pub member_access_role: String,
-    /// The folder, relative to the YAML file, that receives the policy documents.
-    pub policies_dir: String,
+    /// The folder, relative to the YAML file, that receives the policy documents; `None` writes
+    /// each document inline (`document:`), for a configuration that is one file (`--out -`).
+    pub policies_dir: Option<String>,
     /// Where the organization was read from, for the header comment.
     pub source: String,
     /// When it was read, for the header comment.
@@ -163,7 +164,6 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
         document.open(0, "policies");
         let mut taken: BTreeSet<String> = BTreeSet::new();
         for policy in &policies {
-            let path = policy_path(&options.policies_dir, &policy.name, &mut taken);
             let mut attach = Vec::with_capacity(policy.targets.len());
             for target in &policy.targets {
                 match targets.reference(target) {
@@ -181,12 +181,18 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
             if !policy.description.is_empty() {
                 document.entry(4, "description", &policy.description);
             }
-            document.entry(4, "file", &path);
+            match &options.policies_dir {
+                Some(folder) => {
+                    let path = policy_path(folder, &policy.name, &mut taken);
+                    document.entry(4, "file", &path);
+                    policy_files.insert(path, pretty(&policy.document));
+                }
+                None => document.literal(4, "document", &pretty(&policy.document)),
+            }
             if !attach.is_empty() {
                 document.list(4, "attach", &attach);
             }
             tags(&mut document, 4, &policy.tags);
-            policy_files.insert(path, pretty(&policy.document));
         }
     }
     access::write_partners(&mut document, &access.partners);

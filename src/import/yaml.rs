@@ -133,6 +133,31 @@ impl Document {
         self.raw(indent, key, &block_scalar(value));
     }
 
+    /// `key: |` and `text` as a literal block, its lines at `indent + 2`, where YAML reads it back
+    /// as the same string; a double-quoted scalar otherwise (a character a block cannot hold, a
+    /// line break other than `\n`, a first line that starts with a space, an end other than one
+    /// `\n`).
+    pub fn literal(&mut self, indent: usize, key: &str, text: &str) {
+        let fits = text.ends_with('\n')
+            && !text.ends_with("\n\n")
+            && !text.starts_with([' ', '\n'])
+            && text.chars().all(|c| {
+                c == '\n' || (is_printable(c) && !matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+            });
+        if !fits {
+            self.raw(indent, key, &quoted(text));
+            return;
+        }
+        self.raw(indent, key, "|");
+        for line in text.lines() {
+            if !line.is_empty() {
+                self.pad(indent + 2);
+                self.text.push_str(line);
+            }
+            self.text.push('\n');
+        }
+    }
+
     /// `key: { k: v, ... }`, or a block mapping when that line would be too long.
     pub fn map(&mut self, indent: usize, key: &str, map: &BTreeMap<String, String>) {
         let flow = flow_map(map);
@@ -203,6 +228,16 @@ mod tests {
         probe.value
     }
 
+    /// The string `value` of a YAML document.
+    fn read_value(yaml: &str) -> String {
+        #[derive(serde::Deserialize)]
+        struct Probe {
+            value: String,
+        }
+        let probe: Probe = serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        probe.value
+    }
+
     fn read_back(text: &str) -> String {
         let yaml = format!("value: {text}\nlist: [{text}]\nflow: {{ k: {text} }}\n");
         #[derive(serde::Deserialize)]
@@ -215,6 +250,37 @@ mod tests {
         assert_eq!(probe.list, vec![probe.value.clone()], "{yaml}");
         assert_eq!(probe.flow["k"], probe.value, "{yaml}");
         probe.value
+    }
+
+    #[test]
+    fn a_literal_block_reads_back_as_the_text() {
+        for text in [
+            "{\n  \"Version\": \"2012-10-17\",\n  \"Sid\": \"# not a comment: {}\"\n}\n",
+            "line\n\n  indented after an empty line\n",
+        ] {
+            let mut document = Document::default();
+            document.literal(0, "value", text);
+            let written = document.finish();
+            assert!(written.starts_with("value: |\n"), "{written}");
+            assert_eq!(read_value(&written), text);
+        }
+    }
+
+    #[test]
+    fn what_a_literal_block_cannot_hold_is_quoted() {
+        for text in [
+            "no newline at the end",
+            " leading space\n",
+            "two\n\n",
+            "nel \u{85}\n",
+            "del \u{7f}\n",
+        ] {
+            let mut document = Document::default();
+            document.literal(0, "value", text);
+            let written = document.finish();
+            assert!(written.starts_with("value: \""), "{written}");
+            assert_eq!(read_value(&written), text);
+        }
     }
 
     #[test]

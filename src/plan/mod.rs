@@ -23,8 +23,9 @@ use crate::rules::{Rule, Severity};
 
 /// The value of a saved plan's `format` field.
 pub const FORMAT: &str = "orgctl-plan";
-/// The plan version this build reads and writes.
-pub const VERSION: u32 = 1;
+/// The plan version this build reads and writes. Version 2 names dependencies by address and
+/// records the backend; saved plans of version 1 are refused (plan again).
+pub const VERSION: u32 = 2;
 
 /// What the plan needs besides the two states.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +34,23 @@ pub struct PlanInput {
     pub config_digest: String,
     /// The configuration file, as given on the command line.
     pub config_file: String,
+    /// Where the live organization is read from.
+    pub backend: Backend,
+}
+
+/// Where the live organization a plan was computed from came from. Apply refuses a saved plan on
+/// another kind of backend: a plan of a snapshot never reaches AWS, nor the reverse.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Backend {
+    /// AWS Organizations, through the standard credential chain (orgctl's default).
+    #[default]
+    Aws,
+    /// A snapshot file (`--state FILE`).
+    Snapshot {
+        /// The snapshot file, given as `config_file` is.
+        path: String,
+    },
 }
 
 /// A plan: the changes that make the live organization match the configuration.
@@ -49,8 +67,12 @@ pub struct Plan {
     pub organization: String,
     /// Its business model.
     pub business_model: BusinessModel,
-    /// The configuration file the plan was computed from, as given on the command line.
+    /// The configuration file the plan was computed from. In a plan saved with `--out`, the path
+    /// from the plan file's folder (apply finds it from there, wherever it runs); in a plan
+    /// printed on standard output, as given on the command line.
     pub config_file: String,
+    /// Where the live organization was read from.
+    pub backend: Backend,
     /// Digest of the configuration the plan was computed from.
     pub config_digest: String,
     /// Digest of the whole live state the plan was computed from.
@@ -86,9 +108,11 @@ pub struct Change {
     pub action: Action,
     /// Why, in words.
     pub reason: String,
-    /// Positions in `changes` of the changes that must finish first.
+    /// The addresses of the changes that must finish first, in plan order. Where several
+    /// changes share an address (an account moved, then tagged), this change waits for every
+    /// one of them that comes before it in `changes`.
     #[serde(default)]
-    pub depends_on: Vec<usize>,
+    pub depends_on: Vec<String>,
 }
 
 /// What a change does. Parents and targets are addresses (`root`, `ou:…`, `account:…`);
@@ -502,6 +526,34 @@ impl Plan {
     }
 }
 
+/// For each change, the positions in `changes` of the changes it waits for: those before it
+/// whose address its `depends_on` names. Only earlier changes count, so the result has no cycle
+/// whatever a saved plan says.
+pub fn dependency_positions(changes: &[Change]) -> Vec<Vec<usize>> {
+    let mut at: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (position, change) in changes.iter().enumerate() {
+        at.entry(change.address.as_str())
+            .or_default()
+            .push(position);
+    }
+    changes
+        .iter()
+        .enumerate()
+        .map(|(position, change)| {
+            let mut before: Vec<usize> = change
+                .depends_on
+                .iter()
+                .filter_map(|address| at.get(address.as_str()))
+                .flat_map(|positions| positions.iter().copied())
+                .filter(|&earlier| earlier < position)
+                .collect();
+            before.sort_unstable();
+            before.dedup();
+            before
+        })
+        .collect()
+}
+
 /// Computes the plan that makes `live` match `desired`.
 pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
     let diff = diff::diff(desired, live);
@@ -530,11 +582,49 @@ pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
         organization: desired.organization.name.clone(),
         business_model: desired.organization.business_model,
         config_file: input.config_file.clone(),
+        backend: input.backend.clone(),
         config_digest: input.config_digest.clone(),
         live_fingerprint: live.fingerprint(),
         touched: diff.touched,
         summary: Summary::of(&changes),
         changes,
         findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(address: &str, depends_on: &[&str]) -> Change {
+        Change {
+            address: address.to_owned(),
+            action: Action::UpdateTags {
+                id: address.to_owned(),
+                set: BTreeMap::new(),
+                unset: Vec::new(),
+                before: BTreeMap::new(),
+            },
+            reason: String::new(),
+            depends_on: depends_on.iter().map(|a| (*a).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn an_address_names_every_earlier_change_to_it_and_no_later_one() {
+        let changes = [
+            tags("account:a", &[]),
+            tags("account:a", &[]),
+            tags("ou:X", &["account:a"]),
+            tags("account:a", &[]),
+        ];
+        assert_eq!(dependency_positions(&changes)[2], [0, 1]);
+    }
+
+    #[test]
+    fn a_dependency_on_a_later_change_or_an_unknown_address_is_dropped() {
+        // Whatever a plan says, the executor must never wait for something that cannot come.
+        let changes = [tags("ou:X", &["ou:Y", "ou:Nowhere"]), tags("ou:Y", &[])];
+        assert_eq!(dependency_positions(&changes)[0], Vec::<usize>::new());
     }
 }

@@ -14,8 +14,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::{Action, Change};
 
-/// The changes in dependency order, with `depends_on` filled in.
-/// The changes in dependency order, and the addresses caught in a dependency cycle, if any.
+/// The changes in dependency order, with `depends_on` filled in (by address), and the addresses
+/// caught in a dependency cycle, if any.
 pub(super) fn order(
     changes: Vec<Change>,
     detach_first: &BTreeSet<(String, String)>,
@@ -82,15 +82,26 @@ pub(super) fn order(
         .map(|(index, change)| (position[&index], index, change))
         .collect();
     placed.sort_by_key(|(position, _, _)| *position);
+    let addresses: Vec<String> = placed
+        .iter()
+        .map(|(_, _, change)| change.address.clone())
+        .collect();
     let ordered = placed
         .into_iter()
         .map(|(_, index, mut change)| {
-            let mut depends_on: Vec<usize> = graph
+            let mut positions: Vec<usize> = graph
                 .neighbors_directed(nodes[index], petgraph::Direction::Incoming)
                 .map(|node| position[&graph[node]])
                 .collect();
-            depends_on.sort_unstable();
-            change.depends_on = depends_on;
+            positions.sort_unstable();
+            // By address, in plan order, each once.
+            let mut seen = BTreeSet::new();
+            change.depends_on = positions
+                .into_iter()
+                .map(|earlier| &addresses[earlier])
+                .filter(|address| seen.insert(address.as_str()))
+                .cloned()
+                .collect();
             change
         })
         .collect();
@@ -291,7 +302,7 @@ mod tests {
         );
         let addresses: Vec<&str> = ordered.iter().map(|c| c.address.as_str()).collect();
         assert_eq!(addresses, ["ou:A", "ou:A/B", "ou:A/B/C"]);
-        assert_eq!(ordered[2].depends_on, [1]);
+        assert_eq!(ordered[2].depends_on, ["ou:A/B"]);
         assert!(cyclic.is_empty());
     }
 

@@ -281,6 +281,106 @@ fn a_saved_plan_is_refused_when_the_configuration_changed() {
     assert!(stderr.contains("changed since"), "{stderr}");
 }
 
+#[test]
+fn a_saved_plan_applies_from_another_directory() {
+    // Planned in the configuration's folder into a subfolder, applied from somewhere else.
+    let directory = example_copy("ecam");
+    let dir = directory.path();
+    std::fs::create_dir(dir.join("plans")).expect("a folder");
+    let output = orgctl_in(
+        dir,
+        &["plan", "--state", "live.json", "--out", "plans/plan.json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("plans/plan.json")).expect("saved"))
+            .expect("JSON");
+    assert_eq!(saved["config_file"], "../orgctl.yaml");
+    assert_eq!(
+        saved["backend"],
+        serde_json::json!({ "kind": "snapshot", "path": "../live.json" })
+    );
+
+    let elsewhere = tempfile::tempdir().expect("a temp dir");
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let (plan, state, passwords) = (
+        path("plans/plan.json"),
+        path("live.json"),
+        path("passwords"),
+    );
+    let output = orgctl_in(
+        elsewhere.path(),
+        &[
+            "apply",
+            &plan,
+            "--state",
+            &state,
+            "--allow-close",
+            "--password-file",
+            &passwords,
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let after = orgctl_in(dir, &["plan", "--state", "live.json", "--format", "json"]);
+    assert!(
+        only_manual(&planned_changes(&after)),
+        "{}",
+        describe(&after)
+    );
+}
+
+#[test]
+fn apply_takes_the_folder_of_a_configuration() {
+    let directory = example_copy("resold");
+    let mut args = vec!["apply", ".", "--state", "live.json"];
+    args.extend(APPLY_ALL);
+    let output = orgctl_in(directory.path(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert_eq!(report(&output)["outcome"], "applied");
+}
+
+/// The diagnostics of a refused apply, as people read them (the examples' warnings left out).
+fn refusal(output: &Output) -> String {
+    let stderr = text(&output.stderr);
+    let first = stderr.find("orgctl::apply::").unwrap_or(0);
+    format!("exit {:?}\n{}", output.status.code(), &stderr[first..])
+}
+
+#[test]
+fn a_plan_of_a_snapshot_is_not_applied_to_aws() {
+    let directory = with_saved_plan("resold");
+    let dir = directory.path();
+    let before = std::fs::read(dir.join("live.json")).expect("readable");
+    // Were the refusal missing, apply would go to this closed port and fail otherwise.
+    let output = Command::new(env!("CARGO_BIN_EXE_orgctl"))
+        .args(["apply", "plan.json"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "80")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the orgctl binary runs");
+    insta::assert_snapshot!(refusal(&output));
+    assert_eq!(
+        std::fs::read(dir.join("live.json")).expect("readable"),
+        before
+    );
+}
+
+#[test]
+fn a_plan_of_an_older_format_is_refused_naming_both_versions() {
+    let directory = with_saved_plan("resold");
+    let dir = directory.path();
+    let mut plan: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("plan.json")).expect("saved"))
+            .expect("JSON");
+    plan["version"] = Value::from(1);
+    std::fs::write(dir.join("plan.json"), plan.to_string()).expect("writable");
+    let output = orgctl_in(dir, &["apply", "plan.json", "--state", "live.json"]);
+    insta::assert_snapshot!(refusal(&output));
+}
+
 // ---- Against moto -------------------------------------------------------------------------
 
 /// The management account moto made.
@@ -826,4 +926,32 @@ fn two_applies_at_once_do_not_interleave() {
     let state = export(moto);
     assert_no_duplicates(&state);
     assert_eq!(state.accounts.len(), 16);
+}
+
+#[test]
+fn a_plan_of_aws_is_not_applied_to_a_snapshot() {
+    let (_guard, moto) = Moto::lock();
+    let runtime = common::moto::runtime();
+    let management = runtime.block_on(create_organization(&moto.client()));
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let dir = directory.path();
+    std::fs::write(dir.join("orgctl.yaml"), scenario(&management, STEP_CREATE)).expect("writable");
+    let in_dir = |args: &[&str]| {
+        moto.command(args)
+            .current_dir(dir)
+            .output()
+            .expect("the orgctl binary runs")
+    };
+    let output = in_dir(&["plan", "orgctl.yaml", "--out", "plan.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let output = in_dir(&["export", "--out", "live.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let before = std::fs::read(dir.join("live.json")).expect("readable");
+
+    let output = in_dir(&["apply", "plan.json", "--state", "live.json"]);
+    insta::assert_snapshot!(refusal(&output));
+    assert_eq!(
+        std::fs::read(dir.join("live.json")).expect("readable"),
+        before
+    );
 }

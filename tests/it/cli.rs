@@ -592,3 +592,32 @@ fn strict_makes_warnings_fail() {
     let clean = common::orgctl(&["validate", "examples/ecam/orgctl.yaml", "--strict"]);
     assert_eq!(clean.status.code(), Some(0), "{}", common::describe(&clean));
 }
+
+#[test]
+fn validate_plan_and_drift_take_the_folder_of_a_configuration() {
+    let output = common::orgctl(&["validate", "examples/ecam"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        common::describe(&output)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "examples/ecam/orgctl.yaml: valid (2 warnings)\n"
+    );
+    for (command, code) in [("plan", 0), ("drift", 2)] {
+        let output = common::orgctl(&[
+            command,
+            "examples/ecam",
+            "--state",
+            "examples/ecam/live.json",
+        ]);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{command}: {}",
+            common::describe(&output)
+        );
+    }
+}

@@ -235,7 +235,11 @@ fn an_ou_that_would_keep_accounts_is_not_deleted() {
         .iter()
         .position(|c| c.action.name() == "move_account")
         .expect("a move");
-    assert!(plan.changes[delete].depends_on.contains(&moved));
+    assert!(
+        plan.changes[delete]
+            .depends_on
+            .contains(&plan.changes[moved].address)
+    );
     // With an undeclared account left inside, it cannot.
     let mut live = base_live();
     push(
@@ -582,7 +586,11 @@ fn a_target_at_the_limit_detaches_before_it_attaches() {
         "attachment:service_control/scp-4->ou:Workloads",
     );
     assert!(detach < attach);
-    assert!(plan.changes[attach].depends_on.contains(&detach));
+    assert!(
+        plan.changes[attach]
+            .depends_on
+            .contains(&plan.changes[detach].address)
+    );
 }
 
 #[test]
@@ -605,7 +613,9 @@ fn an_ou_is_deleted_only_after_its_accounts_leave() {
         .position(|c| c.action.name() == "delete_ou")
         .expect("a delete");
     assert!(
-        plan.changes[delete].depends_on.contains(&remove),
+        plan.changes[delete]
+            .depends_on
+            .contains(&plan.changes[remove].address),
         "{:?}",
         plan.changes
     );

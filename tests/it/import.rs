@@ -29,7 +29,7 @@ fn options(model: BusinessModel) -> Options {
         name: None,
         email_template: DEFAULT_EMAIL_TEMPLATE.to_owned(),
         member_access_role: orgctl::model::DEFAULT_MEMBER_ACCESS_ROLE.to_owned(),
-        policies_dir: "policies".to_owned(),
+        policies_dir: Some("policies".to_owned()),
         source: "a test".to_owned(),
         imported_at: chrono::Utc::now(),
     }
@@ -66,6 +66,7 @@ fn round_trip(live: &LiveState, options: &Options) -> (Vec<String>, plan::Plan, 
         &PlanInput {
             config_digest: config.digest(),
             config_file: "orgctl.yaml".to_owned(),
+            ..PlanInput::default()
         },
     );
     (errors, plan, imported.yaml)
@@ -510,6 +511,65 @@ fn the_imported_ecam_example_reads_like_a_hand_written_file() {
         .expect("written");
     assert!(document.starts_with("{\n  \""), "pretty JSON: {document}");
     insta::assert_snapshot!("imported_ecam", without_timestamp(&yaml));
+}
+
+#[test]
+fn import_to_standard_output_writes_one_file_with_its_documents_inline() {
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let state = common::root().join("examples/ecam/live.json");
+    let state = state.to_str().expect("a UTF-8 path");
+    let import = crate::apply::orgctl_in(
+        directory.path(),
+        &[
+            "import",
+            "--state",
+            state,
+            "--out",
+            "-",
+            "--business-model",
+            "ecam",
+        ],
+    );
+    assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
+    let yaml = String::from_utf8(import.stdout.clone()).expect("UTF-8");
+    assert!(yaml.contains("    document: |\n      {\n"), "{yaml}");
+    assert!(!yaml.contains("file:"), "{yaml}");
+    assert_eq!(
+        std::fs::read_dir(directory.path())
+            .expect("readable")
+            .count(),
+        0,
+        "nothing was written beside it"
+    );
+    // Saved as a file, it plans nothing against the organization it came from.
+    let out = directory.path().join("orgctl.yaml");
+    std::fs::write(&out, &yaml).expect("writable");
+    let out = out.to_str().expect("a UTF-8 path");
+    let plan = orgctl(&["plan", out, "--state", state, "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", describe(&plan));
+}
+
+#[test]
+fn import_into_a_folder_writes_its_orgctl_yaml() {
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let folder = directory.path().to_str().expect("a UTF-8 path");
+    let import = orgctl(&[
+        "import",
+        "--state",
+        "examples/ecam/live.json",
+        "--out",
+        folder,
+        "--business-model",
+        "ecam",
+    ]);
+    assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
+    assert!(directory.path().join("orgctl.yaml").is_file());
+    assert!(
+        directory
+            .path()
+            .join("policies/deny-leave-org.json")
+            .is_file()
+    );
 }
 
 #[test]

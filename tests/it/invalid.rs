@@ -17,6 +17,10 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
         "apply::a_saved_plan_applies_unchanged_and_is_refused_once_stale",
     ),
     (
+        Rule::PlanBackend,
+        "apply::a_plan_of_a_snapshot_is_not_applied_to_aws",
+    ),
+    (
         Rule::ApplyRefused,
         "apply::closing_and_removing_need_their_flags_and_change_nothing_without_them",
     ),

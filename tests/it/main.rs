@@ -13,6 +13,7 @@ mod hostile;
 mod iam;
 mod import;
 mod invalid;
+mod json;
 mod lease;
 mod moto;
 mod permissions;

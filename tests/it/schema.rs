@@ -14,12 +14,14 @@ fn the_checked_in_config_schema_matches_the_code() {
 }
 
 #[test]
-fn the_checked_in_plan_live_and_apply_schemas_match_the_code() {
+fn the_checked_in_schemas_of_orgctl_output_match_the_code() {
     for (kind, file) in [
         (orgctl::cli::SchemaKind::Plan, "plan"),
         (orgctl::cli::SchemaKind::Live, "live"),
         (orgctl::cli::SchemaKind::Apply, "apply"),
         (orgctl::cli::SchemaKind::PlanFailure, "plan-failure"),
+        (orgctl::cli::SchemaKind::Validate, "validate"),
+        (orgctl::cli::SchemaKind::Rules, "rules"),
     ] {
         let path = common::root().join(format!("schemas/{file}.schema.json"));
         let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
