@@ -212,7 +212,11 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
 }
 
 pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
-    let Computed { plan, warnings, .. } = match compute(&args.file, &args.live) {
+    let Computed {
+        plan,
+        source,
+        warnings,
+    } = match compute(&args.file, &args.live) {
         Ok(computed) => computed,
         Err(failed) => {
             let format = match args.format {
@@ -227,7 +231,7 @@ pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
     }
     match args.format {
         Format::Text => {
-            print!("{}", render::drift_lines(&plan));
+            print!("{}", render::drift_lines(&plan, &source));
             if plan.is_empty() {
                 println!("No drift: the organization matches the configuration.");
             }

@@ -6,6 +6,7 @@ mod apply;
 mod ci;
 mod cli;
 mod examples;
+mod credentials;
 mod files;
 mod findings;
 mod fuzz;
