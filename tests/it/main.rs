@@ -3,10 +3,11 @@
 mod common;
 
 mod apply;
+mod apply_output;
 mod ci;
 mod cli;
-mod examples;
 mod credentials;
+mod examples;
 mod files;
 mod findings;
 mod fuzz;
@@ -19,3 +20,4 @@ mod moto;
 mod permissions;
 mod plan;
 mod schema;
+mod signals;
