@@ -237,6 +237,9 @@ catalogue! {
     LeaseHeld => "apply::lease", Error;
     /// A change that failed while applying.
     ChangeFailed => "apply::failed", Error;
+    /// An apply stopped by `SIGINT` or `SIGTERM`: no change started after the signal, those in
+    /// flight ended, and the lease was released.
+    ApplyInterrupted => "apply::interrupted", Error;
 
     // Importing organizations.
     /// Something in the organization a configuration cannot express: two sibling OUs or two

@@ -46,6 +46,19 @@ pub fn needs_password_file(plan: &Plan) -> Option<Diagnostic> {
     )
 }
 
+/// The refusal of a plan made against another organization than the file's (its pinned
+/// management account is not this organization's), which an apply says before anything else:
+/// the rest of such a plan (every resource to create) means nothing.
+pub fn wrong_organization(plan: &Plan) -> Option<Diagnostic> {
+    let code = Rule::WrongOrganization.code();
+    let finding = plan.findings.iter().find(|finding| finding.code == code)?;
+    let diagnostic = Diagnostic::new(Rule::WrongOrganization, finding.message.clone());
+    Some(match &finding.help {
+        Some(help) => diagnostic.help(help.clone()),
+        None => diagnostic,
+    })
+}
+
 /// The reasons not to start `plan` on `live`: error findings, closes and removals not allowed,
 /// the management account.
 pub fn refusals(plan: &Plan, live: &LiveState, allow: Allow) -> Vec<Diagnostic> {

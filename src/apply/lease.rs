@@ -27,8 +27,14 @@ const FIRST_POLL: Duration = Duration::from_millis(250);
 /// The longest pause of a waiting apply between two looks at the lease.
 const POLL: Duration = Duration::from_secs(5);
 
-/// Takes the lease, waiting up to `wait` for another holder to finish.
-pub async fn acquire<W: OrgWriter>(writer: &W, wait: Duration) -> Result<Lease, Diagnostic> {
+/// Takes the lease, waiting up to `wait` for another holder to finish. A signal ends the wait
+/// (an [`Rule::ApplyInterrupted`] error), never an attempt under way: one that took the lease
+/// returns it, for the caller to release.
+pub async fn acquire<W: OrgWriter>(
+    writer: &W,
+    wait: Duration,
+    stop: &super::Stop,
+) -> Result<Lease, Diagnostic> {
     let started = Instant::now();
     let mut lease = Lease::new(LEASE_DURATION);
     let mut pause = FIRST_POLL;
@@ -54,7 +60,16 @@ pub async fn acquire<W: OrgWriter>(writer: &W, wait: Duration) -> Result<Lease, 
                     );
                     announced = true;
                 }
-                tokio::time::sleep(jittered(pause).min(wait - waited)).await;
+                tokio::select! {
+                    () = tokio::time::sleep(jittered(pause).min(wait - waited)) => {}
+                    signal = stop.requested() => {
+                        return Err(Diagnostic::new(
+                            Rule::ApplyInterrupted,
+                            format!("stopped by {} while waiting for the lease {}", signal.name(), held_by(holder.as_ref())),
+                        )
+                        .help("nothing was changed; apply again when that apply has finished"));
+                    }
+                }
                 pause = (pause * 2).min(POLL);
                 // The lease runs out counted from when it is taken, not from the first try.
                 lease = lease.renewed(LEASE_DURATION);
@@ -314,7 +329,11 @@ mod tests {
             ..Scripted::default()
         };
         let error = runtime()
-            .block_on(acquire(&writer, Duration::ZERO))
+            .block_on(acquire(
+                &writer,
+                Duration::ZERO,
+                &crate::apply::Stop::never(),
+            ))
             .unwrap_err();
         assert_eq!(error.rule, Rule::LeaseHeld);
         assert!(
@@ -336,7 +355,11 @@ mod tests {
             ..Scripted::default()
         };
         let error = runtime()
-            .block_on(acquire(&writer, Duration::ZERO))
+            .block_on(acquire(
+                &writer,
+                Duration::ZERO,
+                &crate::apply::Stop::never(),
+            ))
             .unwrap_err();
         let help = error.help.clone().unwrap_or_default();
         assert!(help.contains("`orgctl force-unlock p-abcdefgh`"), "{help}");
@@ -358,7 +381,11 @@ mod tests {
             ]),
             ..Scripted::default()
         };
-        let lease = runtime().block_on(acquire(&writer, Duration::from_secs(10)));
+        let lease = runtime().block_on(acquire(
+            &writer,
+            Duration::from_secs(10),
+            &crate::apply::Stop::never(),
+        ));
         assert!(lease.is_ok());
         assert!(
             writer.attempts.lock().unwrap().is_empty(),
@@ -375,7 +402,11 @@ mod tests {
         };
         let runtime = runtime();
         let started = runtime.block_on(async { tokio::time::Instant::now() });
-        let result = runtime.block_on(acquire(&writer, Duration::from_secs(30)));
+        let result = runtime.block_on(acquire(
+            &writer,
+            Duration::from_secs(30),
+            &crate::apply::Stop::never(),
+        ));
         let waited = runtime.block_on(async move { started.elapsed() });
         assert!(result.is_err());
         assert!(

@@ -18,10 +18,13 @@
 //!   failure stops new work; changes in flight finish; the [`Report`] says what was done and what
 //!   was not. Writes converge, so running the plan again (or a fresh one) picks up where it
 //!   stopped.
+//! - [`stop`] catches `SIGINT` and `SIGTERM`: the executor then stops new work as after a
+//!   failure, and the command releases the lease before it exits.
 
 pub mod check;
 pub mod lease;
 mod report;
+pub mod stop;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -30,6 +33,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
 pub use report::{ChangeResult, ChangeStatus, Outcome, Progress, Report, ReportSummary};
+pub use stop::{Signal, Stop};
 
 use crate::diagnostic::Diagnostic;
 use crate::live::{OrgWriter, Write};
@@ -51,6 +55,11 @@ pub struct Options {
     pub parallelism: usize,
     /// Where new console passwords are written, opened before the first change; never printed.
     pub password_file: Option<crate::live::password::PasswordFile>,
+    /// A signal asking to stop: no change starts after it, those in flight end.
+    pub stop: Stop,
+    /// When the apply started (the command, before its lease and its read): the report's times
+    /// count from it. `None`: from the first change.
+    pub started: Option<Instant>,
 }
 
 impl Default for Options {
@@ -58,6 +67,8 @@ impl Default for Options {
         Self {
             parallelism: DEFAULT_PARALLELISM,
             password_file: None,
+            stop: Stop::never(),
+            started: None,
         }
     }
 }
@@ -107,6 +118,7 @@ fn lane(change: &Change) -> Option<String> {
 
 /// Executes `plan` through `writer`. `root_id` is the live root's id; the plan's other existing
 /// resources are found through [`Plan::touched`], new ones through the changes that create them.
+/// A signal ([`Options::stop`]) stops new work as a failure does; the report then says so.
 pub async fn execute<W: OrgWriter>(
     plan: &Plan,
     root_id: &str,
@@ -114,7 +126,7 @@ pub async fn execute<W: OrgWriter>(
     options: Options,
     progress: &Progress,
 ) -> Report {
-    let started = Instant::now();
+    let started = options.started.unwrap_or_else(Instant::now);
     let count = plan.changes.len();
     let mut ids: HashMap<String, String> = plan
         .touched
@@ -143,9 +155,18 @@ pub async fn execute<W: OrgWriter>(
     let mut lanes: HashSet<String> = HashSet::new();
     let mut running = FuturesUnordered::new();
     let mut stopping = false;
+    let mut interrupted = None;
     let parallelism = options.parallelism.max(1);
 
     loop {
+        if interrupted.is_none()
+            && let Some(signal) = options.stop.signal()
+        {
+            // Caught before this round starts anything.
+            interrupted = Some(signal);
+            stopping = true;
+            progress.interrupted(signal, running.len());
+        }
         // Manual steps are reported, not run; nothing waits for a person.
         while let Some(index) = ready
             .iter()
@@ -192,7 +213,20 @@ pub async fn execute<W: OrgWriter>(
                 });
             }
         }
-        let Some((index, outcome, took, kind, lane)) = running.next().await else {
+        let next = if interrupted.is_some() || running.is_empty() {
+            running.next().await
+        } else {
+            tokio::select! {
+                next = running.next() => next,
+                signal = options.stop.requested() => {
+                    interrupted = Some(signal);
+                    stopping = true;
+                    progress.interrupted(signal, running.len());
+                    continue;
+                }
+            }
+        };
+        let Some((index, outcome, took, kind, lane)) = next else {
             break;
         };
         if let Some(kind) = kind {
@@ -222,7 +256,11 @@ pub async fn execute<W: OrgWriter>(
         }
         progress.finished(change, result);
     }
-    Report::new(plan, results, started.elapsed())
+    let mut report = Report::new(plan, results, started.elapsed());
+    if let Some(signal) = interrupted {
+        report.interrupted(signal);
+    }
+    report
 }
 
 /// Marks `index` done for the changes that wait on it.
@@ -516,7 +554,7 @@ mod tests {
                 writer,
                 Options {
                     parallelism,
-                    password_file: None,
+                    ..Options::default()
                 },
                 &Progress::silent(),
             ))
@@ -671,6 +709,67 @@ mod tests {
         ));
         assert_eq!(not_saved.results[0].status, ChangeStatus::NotSaved);
         assert_eq!(violations_of_the_schema(&not_saved), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_signal_stops_new_work_and_lets_the_changes_in_flight_end() {
+        // Four creations two at a time, each 20 ms: the signal comes while the first two run.
+        let plan = plan_of(
+            (0..4)
+                .map(|i| {
+                    change(
+                        &format!("account:a{i}"),
+                        create_account(&format!("a{i}"), "root"),
+                        &[],
+                    )
+                })
+                .collect(),
+        );
+        let writer = Recorder::default();
+        let (sender, stop) = Stop::by_hand();
+        // A paused clock: time moves to the next timer only when nothing else can run.
+        let report = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap()
+            .block_on(async {
+                let signal = async {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    sender.send_replace(Some(Signal::Interrupt));
+                };
+                let options = Options {
+                    parallelism: 2,
+                    stop,
+                    ..Options::default()
+                };
+                let progress = Progress::silent();
+                let (report, ()) = tokio::join!(
+                    execute(&plan, "r-root", &writer, options, &progress),
+                    signal
+                );
+                report
+            });
+        let statuses: Vec<ChangeStatus> = report.results.iter().map(|r| r.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                ChangeStatus::Done,
+                ChangeStatus::Done,
+                ChangeStatus::NotStarted,
+                ChangeStatus::NotStarted
+            ]
+        );
+        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!(report.interrupted, Some(Signal::Interrupt));
+        assert_eq!(report.diagnostics[0].code, "orgctl::apply::interrupted");
+        assert!(
+            report
+                .summary_line()
+                .starts_with("Interrupted by SIGINT, in "),
+            "{}",
+            report.summary_line()
+        );
     }
 
     #[test]

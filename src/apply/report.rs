@@ -40,6 +40,11 @@ pub struct Report {
     /// AWS requests sent, retries included (the `aws` backend only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests: Option<usize>,
+    /// The signal that stopped the apply, if one did; the JSON report says it with an
+    /// `apply::interrupted` diagnostic.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub interrupted: Option<super::Signal>,
 }
 
 /// How an apply ended.
@@ -162,6 +167,7 @@ impl Report {
             summary,
             duration_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
             requests: None,
+            interrupted: None,
         }
     }
 
@@ -184,6 +190,7 @@ impl Report {
             summary: ReportSummary::default(),
             duration_ms: 0,
             requests: None,
+            interrupted: None,
         }
     }
 
@@ -217,19 +224,39 @@ impl Report {
         self.diagnostics.push(error.to_record());
     }
 
+    /// Records that `signal` stopped the apply: no change started after it.
+    pub fn interrupted(&mut self, signal: super::Signal) {
+        self.interrupted = Some(signal);
+        self.diagnostics
+            .push(interruption(signal, &self.summary).to_record());
+    }
+
     /// `Applied 12 changes in 3.4s.` or `Stopped after a failure: 3 done, 1 failed, 8 not started.`
     pub fn summary_line(&self) -> String {
         let seconds = self.duration_ms as f64 / 1000.0;
         let s = self.summary;
         let mut line = match self.outcome {
+            Outcome::Failed if s.not_saved == 0 && self.interrupted.is_some() => format!(
+                "Interrupted by {}, in {seconds:.1}s: {} done, {} failed, {} not started. Writes converge: apply again to make the rest.",
+                self.interrupted.map_or("a signal", super::Signal::name),
+                s.done,
+                s.failed,
+                s.not_started
+            ),
             Outcome::NoChanges => {
                 "No changes: the organization matches the configuration.".to_owned()
             }
             Outcome::Refused => "Nothing was changed.".to_owned(),
             Outcome::Applied => format!(
-                "Applied {} change{} in {seconds:.1}s.",
+                "Applied {} change{} in {seconds:.1}s.{}",
                 s.done,
-                if s.done == 1 { "" } else { "s" }
+                if s.done == 1 { "" } else { "s" },
+                self.interrupted
+                    .map(|signal| format!(
+                        " {} came after the last change had started.",
+                        signal.name()
+                    ))
+                    .unwrap_or_default()
             ),
             Outcome::Failed if s.not_saved > 0 => format!(
                 "The snapshot was not written, in {seconds:.1}s: {} change{} made in memory and not saved, {} failed, {} not started; the file is as it was. Fix the cause and apply again.",
@@ -252,6 +279,21 @@ impl Report {
         }
         line
     }
+}
+
+/// The diagnostic of an apply that `signal` stopped, with what it did by then.
+fn interruption(signal: super::Signal, summary: &ReportSummary) -> crate::diagnostic::Diagnostic {
+    crate::diagnostic::Diagnostic::new(
+        crate::rules::Rule::ApplyInterrupted,
+        format!(
+            "apply was stopped by {}: {} change{} done, {} not started; no change started after the signal, and those in flight ended",
+            signal.name(),
+            summary.done,
+            if summary.done == 1 { "" } else { "s" },
+            summary.not_started
+        ),
+    )
+    .help("writes converge: apply again (a fresh plan) to make the rest")
 }
 
 /// One line per change as it starts and ends, on stderr: spinners on a terminal, plain lines
@@ -299,6 +341,27 @@ impl Progress {
                 }
             }
             None => eprintln!("{line}…"),
+        }
+    }
+
+    /// Says that `signal` came, with `in_flight` changes still running.
+    pub(super) fn interrupted(&self, signal: super::Signal, in_flight: usize) {
+        let line = match in_flight {
+            0 => format!("{}: starting no more changes", signal.name()),
+            1 => format!(
+                "{}: starting no more changes; waiting for the one in flight to end",
+                signal.name()
+            ),
+            n => format!(
+                "{}: starting no more changes; waiting for the {n} in flight to end",
+                signal.name()
+            ),
+        };
+        match &self.bars {
+            Some((multi, _)) => {
+                let _ = multi.println(line);
+            }
+            None => eprintln!("{line}"),
         }
     }
 

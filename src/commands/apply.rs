@@ -3,12 +3,12 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::ExitStatus;
 use super::live::{self, Writer};
 use super::plan::resolve_file;
-use crate::apply::{self, Outcome, Progress, Report, check, lease};
+use crate::apply::{self, Outcome, Progress, Report, Signal, Stop, check, lease};
 use crate::cli::{ApplyArgs, ForceUnlockArgs, Format};
 use crate::diagnostic::{self, Diagnostic, RenderStyle};
 use crate::files;
@@ -27,7 +27,12 @@ struct Job<'a> {
     input: PlanInput,
     /// The saved plan to carry out, if the file was one.
     saved: Option<Plan>,
+    /// How to name the backend (`AWS at …`, the snapshot's path), before it is read.
     source: String,
+    /// When the apply started, before it took the lease: the report's times count from it.
+    started: Instant,
+    /// Set by `SIGINT` or `SIGTERM`: start nothing new, release the lease, exit.
+    stop: Stop,
 }
 
 pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
@@ -79,10 +84,24 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
         Err(error) => return stopped(args, style, &organization, Outcome::Failed, &[error]),
     };
     runtime.block_on(async {
+        let started = Instant::now();
         let (writer, source) = match live::writer(&args.live).await {
             Ok(writer) => writer,
             Err(error) => {
                 return stopped(args, style, &organization, Outcome::Failed, &[error]);
+            }
+        };
+        // From here on the apply may hold the lease: a signal must release it, not end the
+        // process.
+        let stop = match Stop::on_signals() {
+            Ok(stop) => stop,
+            Err(error) => {
+                let error = Diagnostic::new(
+                    Rule::ApplyRefused,
+                    format!("cannot catch SIGINT and SIGTERM: {error}"),
+                )
+                .help("without them an interrupted apply would leave its lease; this is a problem of the machine orgctl runs on");
+                return stopped(args, style, &organization, Outcome::Refused, &[error]);
             }
         };
         let job = Job {
@@ -92,6 +111,8 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
             input,
             saved,
             source,
+            started,
+            stop,
         };
         match &writer {
             Writer::Snapshot(writer) => leased(writer.as_ref(), &job).await,
@@ -198,34 +219,43 @@ fn read_saved_plan(file: &Path) -> Result<Option<Plan>, Diagnostic> {
         .map_err(|error| invalid(error.to_string()))
 }
 
-/// Runs the job under the organization's lease, released at the end whatever happens.
+/// Runs the job under the organization's lease, released at the end whatever happens: after
+/// the last change, a refusal, a failure, or a signal (`SIGINT`, `SIGTERM`), once the changes in
+/// flight have ended.
 async fn leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> ExitStatus {
     let wait = Duration::from_secs(job.args.lock_timeout);
-    let lease = match lease::acquire(writer, wait).await {
+    let lease = match lease::acquire(writer, wait, &job.stop).await {
         Ok(lease) => lease,
         Err(error) => {
             let organization = &job.desired.organization.name;
-            return stopped(
+            let status = stopped(
                 job.args,
                 job.style,
                 organization,
                 Outcome::Refused,
                 &[error],
             );
+            return job.stop.signal().map_or(status, ExitStatus::from);
         }
     };
     let (outcome, lease) = lease::hold(writer, lease, apply_leased(writer, job)).await;
     let released = writer.release_lease(&lease).await;
     let status = match outcome {
-        Ok(mut report) => {
-            // Counted after the release, so that the report covers every request.
+        Ok(applied) => {
+            // Counted after the release, so that the report covers every request and the
+            // whole apply, from before the lease was taken.
+            let mut report = applied.report;
             report.requests = writer.requests();
-            finish(job, &report)
+            report.duration_ms =
+                u64::try_from(job.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            finish(job, &report, applied.plan_shown, applied.passwords.as_ref())
         }
         Err(status) => status,
     };
-    if let Err(error) = released {
-        eprintln!(
+    match released {
+        Ok(()) if job.stop.signal().is_some() => eprintln!("The lease was released."),
+        Ok(()) => {}
+        Err(error) => eprintln!(
             "warning: the lease {} was not released: {}; it runs out at {}, or `orgctl force-unlock {}` (with the same backend options) removes it now",
             lease.id,
             error.message,
@@ -233,19 +263,59 @@ async fn leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> ExitStat
                 .until
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             lease.id
-        );
+        ),
     }
     status
 }
 
-/// Everything done under the lease: the report to print, or the exit status of a refusal (already
-/// reported).
+/// What an apply that ran (or had nothing to do) leaves to report.
+struct Applied {
+    report: Report,
+    /// Whether the plan was printed on stdout, with its own "No changes." line.
+    plan_shown: bool,
+    /// The password file, when the apply had one.
+    passwords: Option<PasswordFile>,
+}
+
+/// Everything done under the lease: what to report, or the exit status of a refusal (already
+/// reported). A password file this apply created and left empty is removed.
 async fn apply_leased<W: OrgWriter + OrgReader>(
     writer: &W,
     job: &Job<'_>,
-) -> Result<Report, ExitStatus> {
+) -> Result<Applied, ExitStatus> {
+    let mut password_file = None;
+    let result = plan_and_execute(writer, job, &mut password_file).await;
+    if let Some(file) = &password_file
+        && file.discard_if_unused()
+    {
+        eprintln!(
+            "Removed the password file `{}`: this apply created it and wrote no password.",
+            file.path().display()
+        );
+    }
+    result.map(|(report, plan_shown)| Applied {
+        report,
+        plan_shown,
+        passwords: password_file,
+    })
+}
+
+/// Reads, plans (or checks the saved plan), confirms and executes; the report and whether the
+/// plan was printed, or the exit status of a refusal. `password_file` is set once opened.
+async fn plan_and_execute<W: OrgWriter + OrgReader>(
+    writer: &W,
+    job: &Job<'_>,
+    password_file: &mut Option<PasswordFile>,
+) -> Result<(Report, bool), ExitStatus> {
     let args = job.args;
-    let live = match live::read_for(writer, &job.desired).await {
+    let read = tokio::select! {
+        read = live::read_for(writer, &job.desired) => read,
+        // Only reads are in flight: they are dropped.
+        signal = job.stop.requested() => {
+            return Err(interrupted(job, None, signal, "while it read the organization"));
+        }
+    };
+    let live = match read {
         Ok(live) => live,
         Err(error) => {
             let organization = &job.desired.organization.name;
@@ -258,7 +328,13 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
             ));
         }
     };
+    let source = live::reached(&job.source, &live);
     let fresh = plan::plan(&job.desired, &live, &job.input);
+    // Another organization than the file's: say so before anything else, not after its plan.
+    if let Some(wrong) = check::wrong_organization(&fresh) {
+        return Err(refuse(job, Some(&fresh), vec![wrong]));
+    }
+    let mut plan_shown = false;
     let plan = match &job.saved {
         Some(saved) => {
             let stale = check::staleness(saved, &fresh, &live);
@@ -270,9 +346,10 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
             fresh
         }
         None => {
-            let text = |colour| render::plan_text(&fresh, &job.source, TextStyle { colour });
+            let text = |colour| render::plan_text(&fresh, &source, TextStyle { colour });
             if args.format == Format::Text {
                 print!("{}", text(job.style.stdout_colour));
+                plan_shown = true;
             } else if !args.auto_approve {
                 // stdout is the report's; whoever is asked must still see what they approve.
                 eprint!("{}", text(job.style.colour));
@@ -285,14 +362,13 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
         remove: args.allow_remove,
     };
     let mut refusals = check::refusals(&plan, &live, allow);
-    let mut password_file = None;
     if let Some(needed) = check::needs_password_file(&plan) {
         match &args.password_file {
             None => refusals.push(needed),
             // Opened and checked before anything is created (a user must not be left without
             // a password), and written through this one handle for the whole apply.
             Some(path) => match PasswordFile::open(path) {
-                Ok(file) => password_file = Some(file),
+                Ok(file) => *password_file = Some(file),
                 Err(refusal) => refusals.push(refusal),
             },
         }
@@ -301,13 +377,23 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
         return Err(refuse(job, Some(&plan), refusals));
     }
     if plan.is_empty() {
-        return Ok(Report::no_changes(&plan));
+        return Ok((Report::no_changes(&plan), plan_shown));
     }
-    if job.saved.is_none()
-        && !args.auto_approve
-        && let Err(error) = confirm(&plan, &job.source)
-    {
-        return Err(refuse(job, Some(&plan), vec![error]));
+    if job.saved.is_none() && !args.auto_approve {
+        match confirm(&plan, &source, &job.stop).await {
+            Ok(()) => {}
+            Err(Declined::Answer(error)) => return Err(refuse(job, Some(&plan), vec![error])),
+            Err(Declined::Signal(signal)) => {
+                // The terminal's cursor is still after the question.
+                eprintln!();
+                return Err(interrupted(
+                    job,
+                    Some(&plan),
+                    signal,
+                    "at the confirmation prompt",
+                ));
+            }
+        }
     }
     let progress = if args.format == Format::Text {
         Progress::new(std::io::stderr().is_terminal(), plan.changes.len())
@@ -316,9 +402,12 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
     };
     let options = apply::Options {
         parallelism: usize::from(args.parallelism),
-        password_file,
+        password_file: password_file.clone(),
+        stop: job.stop.clone(),
+        started: Some(job.started),
     };
     let mut report = apply::execute(&plan, &live.root.id, writer, options, &progress).await;
+    // What was done is saved, whether the apply ended, failed or was interrupted.
     if let Err(error) = writer.finish().await {
         eprint!(
             "{}",
@@ -326,34 +415,85 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
         );
         report.not_saved(&error);
     }
-    Ok(report)
+    Ok((report, plan_shown))
 }
 
-/// Asks on the terminal; only `yes` goes on.
-fn confirm(plan: &Plan, source: &str) -> Result<(), Diagnostic> {
+/// Why the plan was not confirmed.
+enum Declined {
+    /// No terminal, or an answer other than `yes`.
+    Answer(Diagnostic),
+    /// A signal came while orgctl asked.
+    Signal(Signal),
+}
+
+/// Asks on the terminal; only `yes` goes on. The answer is read on a thread of its own, so that
+/// Ctrl-C while orgctl waits for it ends the wait (and the apply releases its lease) rather than
+/// the process.
+async fn confirm(plan: &Plan, source: &str, stop: &Stop) -> Result<(), Declined> {
     if !std::io::stdin().is_terminal() {
-        return Err(Diagnostic::new(
+        return Err(Declined::Answer(Diagnostic::new(
             Rule::ApplyRefused,
             "there is no terminal to confirm the plan on",
         )
-        .help("review the plan and pass --auto-approve (CI), or save it with `orgctl plan --out FILE` and apply that file"));
+        .help("review the plan and pass --auto-approve (CI), or save it with `orgctl plan --out FILE` and apply that file")));
     }
+    let count = plan.changes.len();
+    let these = if count == 1 {
+        "this change".to_owned()
+    } else {
+        format!("these {count} changes")
+    };
     eprint!(
-        "\nApply these {} changes to `{}` ({source})? Only `yes` goes on: ",
-        plan.changes.len(),
+        "\nApply {these} to `{}`, against {source}? Only `yes` goes on: ",
         plan.organization
     );
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    if answer.trim() == "yes" {
-        Ok(())
-    } else {
-        Err(Diagnostic::new(
-            Rule::ApplyRefused,
-            "apply cancelled: the answer was not `yes`",
-        )
-        .help("nothing was changed"))
+    let (sender, answer) = tokio::sync::oneshot::channel();
+    let reader = std::thread::Builder::new()
+        .name("confirm".to_owned())
+        .spawn(move || {
+            let mut line = String::new();
+            let read = std::io::stdin().lock().read_line(&mut line);
+            let _ = sender.send(read.map(|_| line));
+        });
+    if let Err(error) = reader {
+        return Err(Declined::Answer(
+            Diagnostic::new(
+                Rule::ApplyRefused,
+                format!("cannot read the answer: {error}"),
+            )
+            .help("nothing was changed; apply again, or pass --auto-approve"),
+        ));
     }
+    let answer = tokio::select! {
+        answer = answer => answer,
+        signal = stop.requested() => return Err(Declined::Signal(signal)),
+    };
+    // A signal that came as the answer did still wins: nothing has started yet.
+    if let Some(signal) = stop.signal() {
+        return Err(Declined::Signal(signal));
+    }
+    match answer {
+        Ok(Ok(line)) if line.trim() == "yes" => Ok(()),
+        _ => Err(Declined::Answer(
+            Diagnostic::new(
+                Rule::ApplyRefused,
+                "apply cancelled: the answer was not `yes`",
+            )
+            .help("nothing was changed"),
+        )),
+    }
+}
+
+/// Reports an apply that `signal` stopped before it changed anything, `when` (`at the
+/// confirmation prompt`), and returns the signal's exit status.
+fn interrupted(job: &Job<'_>, plan: Option<&Plan>, signal: Signal, when: &str) -> ExitStatus {
+    let diagnostic = Diagnostic::new(
+        Rule::ApplyInterrupted,
+        format!("apply was stopped by {} {when}", signal.name()),
+    )
+    .help("nothing was changed; apply again when ready");
+    refuse(job, plan, vec![diagnostic]);
+    ExitStatus::from(signal)
 }
 
 /// Reports a refusal: diagnostics on stderr, and the report on stdout for `--format json`.
@@ -373,14 +513,44 @@ fn refuse(job: &Job<'_>, plan: Option<&Plan>, reasons: Vec<Diagnostic>) -> ExitS
     ExitStatus::Failure
 }
 
-fn finish(job: &Job<'_>, report: &Report) -> ExitStatus {
+/// Prints the report (its summary line, for text) and what to do with the passwords written;
+/// `plan_shown` says the printed plan already said there was nothing to change.
+fn finish(
+    job: &Job<'_>,
+    report: &Report,
+    plan_shown: bool,
+    passwords: Option<&PasswordFile>,
+) -> ExitStatus {
     match job.args.format {
         Format::Json => println!("{}", report_json(report)),
+        Format::Text if plan_shown && report.outcome == Outcome::NoChanges => {}
         Format::Text => println!("\n{}", report.summary_line()),
     }
-    match report.outcome {
-        Outcome::Applied | Outcome::NoChanges => ExitStatus::Success,
-        Outcome::Failed | Outcome::Refused => ExitStatus::Failure,
+    if let Some(file) = passwords
+        && file.recorded() > 0
+    {
+        let count = file.recorded();
+        let line = format!(
+            "The one-time password{} of {count} new console user{} {} in `{}` (mode 0600; a line each: account id, user name, password). Give each to its user by a private channel; AWS asks for a new password at the first sign-in. Then delete the file.",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "is" } else { "are" },
+            file.path().display()
+        );
+        match job.args.format {
+            Format::Text => println!("{line}"),
+            Format::Json => eprintln!("{line}"),
+        }
+    }
+    if job.args.live.verbose > 0
+        && let Some(requests) = report.requests
+    {
+        eprintln!("orgctl: {requests} AWS requests (retries included)");
+    }
+    match (report.interrupted, report.outcome) {
+        (Some(signal), _) => ExitStatus::from(signal),
+        (None, Outcome::Applied | Outcome::NoChanges) => ExitStatus::Success,
+        (None, Outcome::Failed | Outcome::Refused) => ExitStatus::Failure,
     }
 }
 

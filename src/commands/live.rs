@@ -45,7 +45,8 @@ pub(super) fn read_with_iam(
     if let Some(path) = &args.state {
         // A snapshot is a file read: no async runtime to start and stop.
         let state = Snapshot::new(path).load()?;
-        return Ok((state, path.display().to_string()));
+        let source = reached(&path.display().to_string(), &state);
+        return Ok((state, source));
     }
     let runtime = runtime()?;
     let backend = runtime.block_on(Aws::connect(&aws_options(args)))?;
@@ -53,7 +54,18 @@ pub(super) fn read_with_iam(
     if args.verbose > 0 {
         eprintln!("{}", backend.request_report());
     }
-    Ok((state, backend.describe()))
+    let source = reached(&backend.describe(), &state);
+    Ok((state, source))
+}
+
+/// How commands name the organization they read: the backend and what it reached there, so that
+/// credentials of the wrong organization show at once: `AWS at http://… (organization
+/// o-abc123, management account 111111111111)`.
+pub(super) fn reached(source: &str, state: &LiveState) -> String {
+    format!(
+        "{source} (organization {}, management account {})",
+        state.organization.id, state.organization.management_account_id
+    )
 }
 
 /// The backend `args` choose, as a plan records it.
@@ -110,5 +122,6 @@ fn aws_options(args: &LiveArgs) -> Options {
         endpoint_url: args.endpoint_url.clone(),
         assume_role: args.assume_role.clone(),
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        verbose: args.verbose,
     }
 }

@@ -25,6 +25,20 @@ pub enum ExitStatus {
     Failure = 1,
     /// `plan --detailed-exitcode` and `drift`: there are changes.
     Changes = 2,
+    /// `apply` stopped by `SIGINT` (Ctrl-C), after releasing its lease: 128 + 2, as a shell
+    /// reports a process the signal ended.
+    Interrupted = 130,
+    /// `apply` stopped by `SIGTERM`, after releasing its lease: 128 + 15.
+    Terminated = 143,
+}
+
+impl From<crate::apply::Signal> for ExitStatus {
+    fn from(signal: crate::apply::Signal) -> Self {
+        match signal {
+            crate::apply::Signal::Interrupt => Self::Interrupted,
+            crate::apply::Signal::Terminate => Self::Terminated,
+        }
+    }
 }
 
 impl From<ExitStatus> for std::process::ExitCode {

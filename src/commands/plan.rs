@@ -240,7 +240,11 @@ fn record_paths_from(plan: &mut Plan, out: &std::path::Path) {
 
 pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
     let file = config::locate(&args.file);
-    let Computed { plan, warnings, .. } = match compute(&file, &args.live) {
+    let Computed {
+        plan,
+        source,
+        warnings,
+    } = match compute(&file, &args.live) {
         Ok(computed) => computed,
         Err(failed) => {
             let format = match args.format {
@@ -255,7 +259,7 @@ pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
     }
     match args.format {
         Format::Text => {
-            print!("{}", render::drift_lines(&plan));
+            print!("{}", render::drift_lines(&plan, &source));
             if plan.is_empty() {
                 println!("No drift: the organization matches the configuration.");
             }

@@ -89,7 +89,12 @@ pub struct Options {
     pub assume_role: Option<String>,
     /// Show a progress spinner on stderr.
     pub progress: bool,
+    /// `-v`: AWS errors also print their whole chain of causes, as the SDK gave them.
+    pub verbose: u8,
 }
+
+/// Whether AWS errors print their raw chain of causes (`-v`); set by [`Aws::connect`].
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// A connection to AWS Organizations.
 #[derive(Debug, Clone)]
@@ -106,8 +111,14 @@ pub struct Aws {
 }
 
 impl Aws {
-    /// Loads credentials and configuration; makes no request yet.
+    /// Loads configuration and credentials, before any request to AWS Organizations: a named
+    /// profile must be in the AWS config or credentials file, and credentials must load (an SSO
+    /// session that expired says which `aws sso login` to run).
     pub async fn connect(options: &Options) -> Result<Self, Diagnostic> {
+        VERBOSE.store(options.verbose > 0, Ordering::Relaxed);
+        if let Some(profile) = &options.profile {
+            check_profile(profile).await?;
+        }
         let region = options
             .region
             .clone()
@@ -132,6 +143,7 @@ impl Aws {
                 .credentials_provider(SharedCredentialsProvider::new(provider))
                 .build();
         }
+        check_credentials(&sdk, options.profile.as_deref()).await?;
         let requests = Arc::new(AtomicUsize::new(0));
         let config = organizations::config::Builder::from(&sdk)
             .retry_config(
@@ -159,11 +171,12 @@ impl Aws {
         })
     }
 
-    /// How plans name this source: `AWS` or `AWS at <endpoint>`.
+    /// How plans name this source: `AWS`, `AWS profile <name>` or `AWS at <endpoint>` (the
+    /// commands add the organization it reached).
     pub fn describe(&self) -> String {
         match (&self.options.endpoint_url, &self.options.profile) {
             (Some(url), _) => format!("AWS at {url}"),
-            (None, Some(profile)) => format!("AWS (profile {profile})"),
+            (None, Some(profile)) => format!("AWS profile {profile}"),
             (None, None) => "AWS".to_owned(),
         }
     }
@@ -552,6 +565,12 @@ where
         }
         _ => ("Failed".to_owned(), causes(error)),
     };
+    if VERBOSE.load(Ordering::Relaxed) {
+        eprintln!(
+            "{}",
+            raw_chain(&format!("{operation} on `{resource}`"), error)
+        );
+    }
     let help = match code.as_str() {
         "NoCredentials" => {
             "choose credentials: set AWS_PROFILE or pass --profile NAME (for an SSO profile, run `aws sso login --profile NAME` first), or pass --state FILE to work from a snapshot"
@@ -588,6 +607,132 @@ where
         format!("{operation} on `{resource}` failed with {code}{message}"),
     )
     .help(help)
+}
+
+/// The AWS config file as messages name it: `AWS_CONFIG_FILE`, or `~/.aws/config`.
+fn config_file_name() -> String {
+    std::env::var("AWS_CONFIG_FILE").unwrap_or_else(|_| "~/.aws/config".to_owned())
+}
+
+/// The AWS credentials file as messages name it.
+fn credentials_file_name() -> String {
+    std::env::var("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|_| "~/.aws/credentials".to_owned())
+}
+
+/// Refuses a profile that neither the AWS config file nor the credentials file defines, naming
+/// the profiles they do define. The SDK would otherwise fall back to other credentials, or fail
+/// at the first request with words about a "source profile".
+async fn check_profile(profile: &str) -> Result<(), Diagnostic> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let (config, credentials) = (config_file_name(), credentials_file_name());
+    let profiles =
+        // The default files: `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`, else ~/.aws.
+        aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), None)
+            .await
+            .map_err(|error| {
+                Diagnostic::new(
+                    Rule::LiveAws,
+                    format!("cannot read the AWS profiles in {config} and {credentials}: {error}"),
+                )
+                .help(format!(
+                    "correct the file, or choose credentials another way (environment variables, --assume-role); the profile `{profile}` was asked for"
+                ))
+            })?;
+    if profiles.get_profile(profile).is_some() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = profiles.profiles().collect();
+    known.sort_unstable();
+    let create = format!(
+        "create it with `aws configure --profile {profile}` (`aws configure sso --profile {profile}` for IAM Identity Center)"
+    );
+    let help = match crate::suggest::closest(profile, known.iter().copied()) {
+        Some(close) => format!("did you mean `{close}`? Otherwise {create}"),
+        None if known.is_empty() => format!("there is no profile there; {create}"),
+        None => format!(
+            "the profiles there are {}; pass one with --profile or AWS_PROFILE, or {create}",
+            crate::suggest::and_list(
+                &known
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+            )
+        ),
+    };
+    Err(Diagnostic::new(
+        Rule::LiveAws,
+        format!("profile `{profile}` is not in {config} (nor in {credentials})"),
+    )
+    .help(help))
+}
+
+/// Loads credentials once before the first request, so that a failure names the profile and
+/// what to run (`aws sso login --profile X`) instead of surfacing as the first call's error.
+async fn check_credentials(
+    sdk: &aws_config::SdkConfig,
+    profile: Option<&str>,
+) -> Result<(), Diagnostic> {
+    use aws_credential_types::provider::ProvideCredentials as _;
+    use aws_credential_types::provider::error::CredentialsError;
+    let Some(provider) = sdk.credentials_provider() else {
+        return Err(no_credentials());
+    };
+    let Err(error) = provider.provide_credentials().await else {
+        return Ok(());
+    };
+    if VERBOSE.load(Ordering::Relaxed) {
+        eprintln!("{}", raw_chain("loading AWS credentials", &error));
+    }
+    let login = match profile {
+        Some(profile) => format!("aws sso login --profile {profile}"),
+        None => "aws sso login".to_owned(),
+    };
+    let named = profile.map_or_else(
+        || "the default profile".to_owned(),
+        |profile| format!("profile `{profile}`"),
+    );
+    let said = causes(&error);
+    Err(match &error {
+        CredentialsError::CredentialsNotLoaded(_) if !said.contains("SSO") => no_credentials(),
+        _ if said.contains("SSO token has expired") => Diagnostic::new(
+            Rule::LiveAws,
+            format!("SSO session expired: {named} signs in through IAM Identity Center, and its session has ended"),
+        )
+        .help(format!("run `{login}`, then run orgctl again")),
+        _ if said.contains("cached SSO token") => Diagnostic::new(
+            Rule::LiveAws,
+            format!("no SSO session: {named} signs in through IAM Identity Center, and nobody has signed in on this machine"),
+        )
+        .help(format!("run `{login}`, then run orgctl again")),
+        _ => Diagnostic::new(
+            Rule::LiveAws,
+            format!("the AWS credentials of {named} could not be loaded: {said}"),
+        )
+        .help(format!(
+            "check {named} in {}; `-v` shows the whole error",
+            config_file_name()
+        )),
+    })
+}
+
+/// No credentials anywhere the SDK looks.
+fn no_credentials() -> Diagnostic {
+    Diagnostic::new(
+        Rule::LiveAws,
+        "no AWS credentials were found (environment, shared config and credentials files, SSO, container or instance role)",
+    )
+    .help("choose credentials: set AWS_PROFILE or pass --profile NAME (for an SSO profile, run `aws sso login --profile NAME` first), or pass --state FILE to work from a snapshot")
+}
+
+/// An error's whole chain of causes, each as it says itself, then the SDK's own form of it: what
+/// `-v` prints.
+fn raw_chain(context: &str, error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = format!("orgctl: {context} failed; the error as the SDK gave it:");
+    for (depth, cause) in error_chain(error).enumerate() {
+        out.push_str(&format!("\n  {depth}: {cause}"));
+    }
+    out.push_str(&format!("\n  {error:?}"));
+    out
 }
 
 /// An error and every error beneath it.

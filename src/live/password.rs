@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::diagnostic::Diagnostic;
@@ -85,10 +86,18 @@ pub fn generate() -> Result<String, String> {
 /// running orgctl, that no one else can read, write or run. It is not written through
 /// [`crate::files::write`]: apply adds a line per user as the users are made, and a file
 /// replaced whole at the end would lose every password of an apply that stopped midway.
+///
+/// A file this apply created and wrote nothing to (an apply refused, cancelled or interrupted
+/// before it made a user) is removed again by [`PasswordFile::discard_if_unused`]; a file that
+/// existed before is always left.
 #[derive(Clone)]
 pub struct PasswordFile {
     path: PathBuf,
     file: Arc<Mutex<File>>,
+    /// Whether opening it created it.
+    created: bool,
+    /// Passwords written to it so far.
+    recorded: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for PasswordFile {
@@ -123,7 +132,7 @@ impl PasswordFile {
     /// but a private regular file of the user running orgctl (see [`PasswordFile`]).
     pub fn open(path: &Path) -> Result<Self, Diagnostic> {
         let euid = rustix::process::geteuid().as_raw();
-        let file = open_private(path, euid).map_err(|refusal| {
+        let (file, created) = open_private(path, euid).map_err(|refusal| {
             Diagnostic::new(
                 Rule::ApplyRefused,
                 format!(
@@ -137,7 +146,31 @@ impl PasswordFile {
         Ok(Self {
             path: path.to_path_buf(),
             file: Arc::new(Mutex::new(file)),
+            created,
+            recorded: Arc::default(),
         })
+    }
+
+    /// How many passwords this apply wrote to it.
+    pub fn recorded(&self) -> usize {
+        self.recorded.load(Ordering::SeqCst)
+    }
+
+    /// Removes the file if this apply created it and wrote nothing to it, and its name still
+    /// leads to it; returns whether it did. A file that existed before, or holds a password, is
+    /// kept.
+    pub fn discard_if_unused(&self) -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        if !self.created || self.recorded() > 0 {
+            return false;
+        }
+        let file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let (Ok(opened), Ok(named)) = (file.metadata(), std::fs::symlink_metadata(&self.path))
+        else {
+            return false;
+        };
+        let same = opened.dev() == named.dev() && opened.ino() == named.ino();
+        same && opened.len() == 0 && std::fs::remove_file(&self.path).is_ok()
     }
 
     /// The path it was opened as.
@@ -161,6 +194,8 @@ impl PasswordFile {
         let password = generate().map_err(failed)?;
         // A panic while holding the lock leaves a file with whole lines; keep appending.
         let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        // Counted before the write: a line cut short still makes the file worth keeping.
+        self.recorded.fetch_add(1, Ordering::SeqCst);
         writeln!(file, "{account_id}\t{user}\t{password}")
             .and_then(|()| file.sync_all())
             .map_err(|error| failed(error.to_string()))?;
@@ -168,16 +203,28 @@ impl PasswordFile {
     }
 }
 
-/// Opens `path` for appending, created with mode 0600, and checks the opened file for `euid`.
-fn open_private(path: &Path, euid: u32) -> Result<File, Refusal> {
+/// Opens `path` for appending, created with mode 0600, and checks the opened file for `euid`;
+/// says whether it created it.
+fn open_private(path: &Path, euid: u32) -> Result<(File, bool), Refusal> {
     use rustix::fs::{Mode, OFlags};
-    let flags = OFlags::WRONLY
-        | OFlags::APPEND
-        | OFlags::CREATE
-        | OFlags::NOFOLLOW
-        | OFlags::NONBLOCK
-        | OFlags::CLOEXEC;
-    let opened = rustix::fs::open(path, flags, Mode::from_raw_mode(0o600));
+    let flags =
+        OFlags::WRONLY | OFlags::APPEND | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let mode = Mode::from_raw_mode(0o600);
+    // Created exclusively (never through a link) when it is missing, so that orgctl knows the
+    // file is its own; opened as it is otherwise. Tried again if it vanishes in between.
+    let mut opened = Err(rustix::io::Errno::NOENT);
+    let mut created = false;
+    for _ in 0..3 {
+        opened = rustix::fs::open(path, flags | OFlags::CREATE | OFlags::EXCL, mode);
+        created = opened.is_ok();
+        if !matches!(opened, Err(rustix::io::Errno::EXIST)) {
+            break;
+        }
+        opened = rustix::fs::open(path, flags, mode);
+        if !matches!(opened, Err(rustix::io::Errno::NOENT)) {
+            break;
+        }
+    }
     let file = match opened {
         Ok(descriptor) => File::from(descriptor),
         Err(rustix::io::Errno::LOOP) => {
@@ -209,7 +256,7 @@ fn open_private(path: &Path, euid: u32) -> Result<File, Refusal> {
     })?;
     match refusal(&metadata, euid, path) {
         Some(refusal) => Err(refusal),
-        None => Ok(file),
+        None => Ok((file, created)),
     }
 }
 
@@ -329,6 +376,47 @@ mod tests {
     }
 
     #[test]
+    fn a_file_it_created_and_left_empty_is_removed() {
+        let directory = tempfile::tempdir().expect("a temp dir");
+        let path = directory.path().join("passwords");
+        let file = PasswordFile::open(&path).expect("opened");
+        assert!(file.discard_if_unused());
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn an_empty_file_that_existed_before_is_kept() {
+        let directory = tempfile::tempdir().expect("a temp dir");
+        let path = private_file(directory.path(), 0o600);
+        let file = PasswordFile::open(&path).expect("opened");
+        assert!(!file.discard_if_unused());
+        assert!(path.exists());
+    }
+
+    #[test]
+    fn a_file_it_created_and_wrote_a_password_to_is_kept() {
+        let directory = tempfile::tempdir().expect("a temp dir");
+        let path = directory.path().join("passwords");
+        let file = PasswordFile::open(&path).expect("opened");
+        file.record("123456789012", "end-customer")
+            .expect("recorded");
+        assert!(!file.discard_if_unused());
+        assert_eq!(file.recorded(), 1);
+        assert!(path.exists());
+    }
+
+    #[test]
+    fn a_file_put_in_the_place_of_the_one_it_created_is_kept() {
+        let directory = tempfile::tempdir().expect("a temp dir");
+        let path = directory.path().join("passwords");
+        let file = PasswordFile::open(&path).expect("opened");
+        std::fs::rename(&path, directory.path().join("moved")).expect("renamed");
+        std::fs::write(&path, "").expect("someone else's file");
+        assert!(!file.discard_if_unused());
+        assert!(path.exists());
+    }
+
+    #[test]
     fn a_group_writable_file_is_refused_saying_who_can_do_what_and_what_to_run() {
         let directory = tempfile::tempdir().expect("a temp dir");
         let path = private_file(directory.path(), 0o620);
@@ -374,7 +462,9 @@ mod tests {
         let directory = tempfile::tempdir().expect("a temp dir");
         let path = private_file(directory.path(), 0o600);
         let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&path).expect("exists"));
-        let refusal = open_private(&path, owner + 1).expect_err("refused");
+        let Err(refusal) = open_private(&path, owner + 1) else {
+            panic!("refused");
+        };
         assert_eq!(
             refusal.wrong,
             format!(

@@ -86,22 +86,9 @@ pub(super) fn group(change: &Change) -> usize {
 
 /// The whole plan for people: header, grouped changes, findings, summary line.
 pub fn plan_text(plan: &Plan, source: &str, style: TextStyle) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "orgctl plan for {} ({}), against {}",
-        printable_line(&plan.organization),
-        crate::model::ownership::model_name(plan.business_model),
-        printable_line(source)
-    );
-    if plan.changes.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nNo changes. The organization matches the configuration."
-        );
-    } else {
-        out.push_str(&changes_text(plan, style, "  "));
-    }
+    let mut out = header("plan", plan, source);
+    // An empty plan says so once, in its summary line.
+    out.push_str(&changes_text(plan, style, "  "));
     if !plan.findings.is_empty() {
         let _ = writeln!(out, "\nFindings");
         for finding in &plan.findings {
@@ -142,7 +129,7 @@ pub fn changes_text(plan: &Plan, style: TextStyle, indent: &str) -> String {
     out
 }
 
-/// `Plan: 3 to create, 1 to move.` or `No changes.`
+/// `Plan: 3 to create, 1 to move.` or `No changes: the organization matches the configuration.`
 pub fn summary_line(plan: &Plan) -> String {
     let parts: Vec<String> = plan
         .summary
@@ -155,7 +142,9 @@ pub fn summary_line(plan: &Plan) -> String {
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let mut line = if parts.is_empty() {
+    let mut line = if parts.is_empty() && errors == 0 {
+        "No changes: the organization matches the configuration.".to_owned()
+    } else if parts.is_empty() {
         "No changes.".to_owned()
     } else {
         format!("Plan: {}.", parts.join(", "))
@@ -194,9 +183,20 @@ pub fn finding_text(finding: &Finding, indent: &str) -> String {
     out
 }
 
-/// One line per change and finding, for scheduled drift jobs and logs.
-pub fn drift_lines(plan: &Plan) -> String {
-    let mut out = String::new();
+/// The first line of a plan or drift report: what was compared with what, the organization and
+/// management account that `source` reached included (a reseller's credentials reach many).
+fn header(command: &str, plan: &Plan, source: &str) -> String {
+    format!(
+        "orgctl {command} for {} ({}), against {}\n",
+        printable_line(&plan.organization),
+        crate::model::ownership::model_name(plan.business_model),
+        printable_line(source)
+    )
+}
+
+/// A header line, then one line per change and finding, for scheduled drift jobs and logs.
+pub fn drift_lines(plan: &Plan, source: &str) -> String {
+    let mut out = header("drift", plan, source);
     for change in &plan.changes {
         let kind = change.action.kind();
         let _ = writeln!(

@@ -206,7 +206,7 @@ fn missing_credentials_are_named_as_such_without_a_debug_dump() {
         "{}",
         common::describe(&output)
     );
-    assert!(stderr.contains("failed with NoCredentials"), "{stderr}");
+    assert!(stderr.contains("no AWS credentials were found"), "{stderr}");
     assert!(stderr.contains("--profile"), "{stderr}");
     for dump in [
         "ProviderChainError",
@@ -292,5 +292,8 @@ fn apply_json_prints_a_report_when_the_backend_cannot_be_reached() {
     let message = report["diagnostics"][0]["message"]
         .as_str()
         .expect("a message");
-    assert!(message.contains("NoCredentials"), "{message}");
+    assert!(
+        message.contains("no AWS credentials were found"),
+        "{message}"
+    );
 }

@@ -29,6 +29,10 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
         "lease::a_snapshot_locked_by_a_running_apply_is_refused_naming_the_holder",
     ),
     (
+        Rule::ApplyInterrupted,
+        "signals::ctrl_c_at_the_prompt_releases_the_snapshot_lease_and_changes_nothing",
+    ),
+    (
         Rule::ChangeFailed,
         "src/apply/mod.rs::a_failure_stops_new_work_and_reports_what_was_done",
     ),

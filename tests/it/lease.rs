@@ -18,7 +18,7 @@ use crate::common::moto::{Management, Moto, client_at, create_organization, runt
 use crate::common::{describe, proxy::FaultProxy};
 
 /// A lease another apply recorded, until far in the future.
-const HELD: &str = "0123456789abcdef alice@build-7:4242 until 2999-01-01T00:00:00Z";
+pub(crate) const HELD: &str = "0123456789abcdef alice@build-7:4242 until 2999-01-01T00:00:00Z";
 /// A lease that ran out long ago.
 const EXPIRED: &str = "0123456789abcdef alice@build-7:4242 until 2020-01-01T00:00:00Z";
 
@@ -39,7 +39,7 @@ fn apply_snapshot(dir: &Path, extra: &[&str]) -> Output {
 
 /// Opens `path` and locks it as a running apply does, with `record` in it; the lock lasts as
 /// long as the file is open.
-fn lock_as_a_running_apply(path: &Path, record: &str) -> std::fs::File {
+pub(crate) fn lock_as_a_running_apply(path: &Path, record: &str) -> std::fs::File {
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -161,7 +161,7 @@ async fn put_lease_policy(client: &organizations::Client, description: &str) -> 
 }
 
 /// The lease policies in the organization: (id, description).
-async fn lease_policies(client: &organizations::Client) -> Vec<(String, String)> {
+pub(crate) async fn lease_policies(client: &organizations::Client) -> Vec<(String, String)> {
     client
         .list_policies()
         .filter(organizations::types::PolicyType::ServiceControlPolicy)
@@ -177,7 +177,7 @@ async fn lease_policies(client: &organizations::Client) -> Vec<(String, String)>
 }
 
 /// An organization in moto and a configuration of two OUs for it, in a temporary directory.
-fn small_organization(moto: &Moto) -> (Management, tempfile::TempDir, String) {
+pub(crate) fn small_organization(moto: &Moto) -> (Management, tempfile::TempDir, String) {
     let management = runtime().block_on(create_organization(&moto.client()));
     let directory = tempfile::tempdir().expect("a temp dir");
     let config = directory.path().join("orgctl.yaml");

@@ -3,8 +3,10 @@
 mod common;
 
 mod apply;
+mod apply_output;
 mod ci;
 mod cli;
+mod credentials;
 mod examples;
 mod files;
 mod findings;
@@ -19,3 +21,4 @@ mod moto;
 mod permissions;
 mod plan;
 mod schema;
+mod signals;

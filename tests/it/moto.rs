@@ -260,9 +260,19 @@ policies:
         Some(0),
         "a converged organization has no drift:\n{lines}\n{errors}"
     );
+    // The header names the organization the credentials reached, not only the file's name.
+    let organization = runtime
+        .block_on(client.describe_organization().send())
+        .expect("DescribeOrganization")
+        .organization
+        .and_then(|organization| organization.id)
+        .expect("an organization id");
     assert_eq!(
         lines,
-        "No drift: the organization matches the configuration.\n"
+        format!(
+            "orgctl drift for acme (ecam), against AWS at {} (organization {organization}, management account {})\nNo drift: the organization matches the configuration.\n",
+            moto.endpoint, management.id
+        )
     );
 
     let out_of_band: [(&str, &str); 4] = [

@@ -2,6 +2,7 @@
 
 pub mod moto;
 pub mod proxy;
+pub mod terminal;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -87,4 +88,44 @@ pub fn files(dir: &str, suffix: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// `text` with every duration (`0.4s`, `12.0s`) written as `[s]`: wall times differ per run.
+pub fn without_durations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        let (before, from) = rest.split_at(start);
+        out.push_str(before);
+        let digits = from.len() - from.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let after = &from[digits..];
+        let preceded_by_word = before.ends_with(|c: char| c.is_alphanumeric() || c == '-');
+        match after.strip_prefix('.') {
+            Some(tail)
+                if !preceded_by_word
+                    && tail.starts_with(|c: char| c.is_ascii_digit())
+                    && tail[1..].starts_with('s')
+                    && !tail[2..].starts_with(|c: char| c.is_alphanumeric()) =>
+            {
+                out.push_str("[s]");
+                rest = &tail[2..];
+            }
+            _ => {
+                out.push_str(&from[..digits]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn durations_are_written_as_a_placeholder() {
+    assert_eq!(
+        without_durations(
+            "created in 0.4s (ou-ab12) and in 12.0s. In 1.5 steps, 3.0seconds, v1.2s"
+        ),
+        "created in [s] (ou-ab12) and in [s]. In 1.5 steps, 3.0seconds, v1.2s"
+    );
 }
