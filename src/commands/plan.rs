@@ -46,8 +46,19 @@ fn compute(file: &std::path::Path, live_args: &LiveArgs) -> Result<Computed, Not
             });
         }
     };
+    let plan = plan::plan(&desired, &state, &input);
+    // Against another organization, every change of the plan means nothing: say only that.
+    if let Some(wrong) = crate::apply::check::wrong_organization(&plan) {
+        let mut diagnostics = warnings;
+        diagnostics.push(wrong);
+        return Err(NotPlanned {
+            organization: Some(desired.organization.name.clone()),
+            configuration_errors: false,
+            diagnostics,
+        });
+    }
     Ok(Computed {
-        plan: plan::plan(&desired, &state, &input),
+        plan,
         source,
         warnings,
     })

@@ -134,6 +134,37 @@ fn the_wrong_organization_is_refused_before_any_plan_is_printed() {
         .find("orgctl::live::wrong_organization")
         .unwrap_or_else(|| panic!("{}", describe(&output)));
     insta::assert_snapshot!(&stderr[start..]);
+    // `plan` and `drift` say only that too, in every format.
+    for args in [
+        &["plan", "--state", "live.json"][..],
+        &["drift", "--state", "live.json"],
+        &["plan", "--state", "live.json", "--format", "markdown"],
+    ] {
+        let output = orgctl_in(dir, args);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            describe(&output)
+        );
+        let stdout = text(&output.stdout);
+        assert!(
+            !stdout.contains("+ account:"),
+            "{args:?}: no change is shown: {stdout}"
+        );
+        assert!(
+            text(&output.stderr).contains("orgctl::live::wrong_organization"),
+            "{args:?}: {}",
+            describe(&output)
+        );
+    }
+    let json = orgctl_in(dir, &["plan", "--state", "live.json", "--format", "json"]);
+    let document: Value = serde_json::from_slice(&json.stdout).expect("a JSON document");
+    assert_eq!(document["format"], "orgctl-plan-failure");
+    assert_eq!(
+        document["diagnostics"][0]["code"],
+        "orgctl::live::wrong_organization"
+    );
 }
 
 /// The report's time is the apply's, from before the lease to its release: the apply of
