@@ -515,31 +515,14 @@ fn account_status(account: &aws::Account) -> AccountStatus {
     }
 }
 
-/// orgctl's policy type as AWS names it.
+/// orgctl's policy type as AWS names it (the row of [`crate::model::policy_type::POLICY_TYPES`]).
 pub fn to_aws(policy_type: PolicyType) -> aws::PolicyType {
-    match policy_type {
-        PolicyType::ServiceControl => aws::PolicyType::ServiceControlPolicy,
-        PolicyType::ResourceControl => aws::PolicyType::ResourceControlPolicy,
-        PolicyType::Tag => aws::PolicyType::TagPolicy,
-        PolicyType::Backup => aws::PolicyType::BackupPolicy,
-        PolicyType::AiServicesOptOut => aws::PolicyType::AiservicesOptOutPolicy,
-        PolicyType::Chatbot => aws::PolicyType::ChatbotPolicy,
-        PolicyType::DeclarativeEc2 => aws::PolicyType::DeclarativePolicyEc2,
-    }
+    aws::PolicyType::from(crate::model::policy_type::info(policy_type).aws_name)
 }
 
-/// AWS's policy type as orgctl names it; `None` for types orgctl does not manage.
+/// AWS's policy type as orgctl names it; `None` for a type the table does not have.
 pub fn from_aws(policy_type: &aws::PolicyType) -> Option<PolicyType> {
-    Some(match policy_type {
-        aws::PolicyType::ServiceControlPolicy => PolicyType::ServiceControl,
-        aws::PolicyType::ResourceControlPolicy => PolicyType::ResourceControl,
-        aws::PolicyType::TagPolicy => PolicyType::Tag,
-        aws::PolicyType::BackupPolicy => PolicyType::Backup,
-        aws::PolicyType::AiservicesOptOutPolicy => PolicyType::AiServicesOptOut,
-        aws::PolicyType::ChatbotPolicy => PolicyType::Chatbot,
-        aws::PolicyType::DeclarativePolicyEc2 => PolicyType::DeclarativeEc2,
-        _ => return None,
-    })
+    crate::model::policy_type::by_aws_name(policy_type.as_str()).map(|row| row.policy_type)
 }
 
 /// An AWS error as the user reads it: the operation, the resource, AWS's code, and what to do.

@@ -221,22 +221,6 @@ pub struct SnapshotWriter {
     lock_file: std::sync::Mutex<Option<std::fs::File>>,
 }
 
-/// AWS's own full-access policies, attached wherever their type is enabled.
-const FULL_ACCESS: &[(PolicyType, &str, &str, &str)] = &[
-    (
-        PolicyType::ServiceControl,
-        "p-FullAWSAccess",
-        "FullAWSAccess",
-        "Allows access to every operation",
-    ),
-    (
-        PolicyType::ResourceControl,
-        "p-RCPFullAWSAccess",
-        "RCPFullAWSAccess",
-        "Allows access to every resource",
-    ),
-];
-
 impl SnapshotWriter {
     /// A writer over `snapshot`; writes need a [`OrgReader::read`] first.
     pub fn new(snapshot: Snapshot) -> Self {
@@ -842,13 +826,14 @@ fn tags_of<'s>(
 
 /// AWS's full-access policy of a type, created as AWS does when the type is first enabled.
 fn full_access(state: &mut LiveState, policy_type: PolicyType) -> Option<&mut LivePolicy> {
-    let &(_, id, name, description) = FULL_ACCESS.iter().find(|(t, ..)| *t == policy_type)?;
+    let full = crate::model::policy_type::info(policy_type).full_access?;
+    let id = full.id;
     if !state.policies.iter().any(|p| p.id == id) {
         state.policies.push(LivePolicy {
             id: id.to_owned(),
-            name: name.to_owned(),
+            name: full.name.to_owned(),
             policy_type,
-            description: description.to_owned(),
+            description: full.description.to_owned(),
             aws_managed: true,
             document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.to_owned(),
             tags: std::collections::BTreeMap::new(),
@@ -860,7 +845,11 @@ fn full_access(state: &mut LiveState, policy_type: PolicyType) -> Option<&mut Li
 
 /// Attaches the full-access policies of the enabled types to a new OU or account.
 fn attach_full_access(state: &mut LiveState, id: &str) {
-    for &(policy_type, ..) in FULL_ACCESS {
+    let with_full_access = crate::model::policy_type::POLICY_TYPES
+        .iter()
+        .filter(|row| row.full_access.is_some())
+        .map(|row| row.policy_type);
+    for policy_type in with_full_access {
         if state.root.enabled_policy_types.contains(&policy_type)
             && let Some(policy) = full_access(state, policy_type)
         {

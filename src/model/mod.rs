@@ -12,6 +12,7 @@ mod ou;
 pub mod ownership;
 mod partner;
 mod policy;
+pub mod policy_type;
 pub mod preset;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -60,41 +60,20 @@ impl std::fmt::Display for Target {
 }
 
 /// The largest document (in characters, minified) and the most policies of one type on one
-/// target that AWS allows for a policy type.
-pub const fn policy_limits(policy_type: PolicyType) -> (usize, usize) {
-    match policy_type {
-        PolicyType::ServiceControl | PolicyType::ResourceControl => (5_120, 5),
-        PolicyType::AiServicesOptOut => (2_500, 5),
-        PolicyType::Tag | PolicyType::Backup | PolicyType::Chatbot | PolicyType::DeclarativeEc2 => {
-            (10_000, 10)
-        }
-    }
+/// target that AWS allows for a policy type (see [`super::policy_type::POLICY_TYPES`]).
+pub fn policy_limits(policy_type: PolicyType) -> (usize, usize) {
+    let row = super::policy_type::info(policy_type);
+    (row.max_size, row.max_per_target)
 }
 
 /// The policy type in a sentence, plural ("SCPs", "tag policies").
 pub fn type_plural(policy_type: PolicyType) -> &'static str {
-    match policy_type {
-        PolicyType::ServiceControl => "SCPs",
-        PolicyType::ResourceControl => "RCPs",
-        PolicyType::Tag => "tag policies",
-        PolicyType::Backup => "backup policies",
-        PolicyType::AiServicesOptOut => "AI services opt-out policies",
-        PolicyType::Chatbot => "chat applications policies",
-        PolicyType::DeclarativeEc2 => "declarative policies",
-    }
+    super::policy_type::info(policy_type).plural
 }
 
 /// The policy type as written in the file.
 pub fn type_name(policy_type: PolicyType) -> &'static str {
-    match policy_type {
-        PolicyType::ServiceControl => "service_control",
-        PolicyType::ResourceControl => "resource_control",
-        PolicyType::Tag => "tag",
-        PolicyType::Backup => "backup",
-        PolicyType::AiServicesOptOut => "ai_services_opt_out",
-        PolicyType::Chatbot => "chatbot",
-        PolicyType::DeclarativeEc2 => "declarative_ec2",
-    }
+    super::policy_type::info(policy_type).config_name
 }
 
 pub(super) fn resolve(

@@ -262,17 +262,55 @@ fn detaching_the_last_scp_is_an_error() {
 }
 
 #[test]
-fn more_than_five_scps_after_the_plan_is_an_error() {
+fn more_than_ten_scps_after_the_plan_is_an_error() {
+    let yaml = scps_on_workloads(10);
+    // Ten declared SCPs are within the offline limit, but FullAWSAccess is attached too: eleven.
+    let plan = plan_of(&yaml, &base_live());
+    assert_finding(&plan, "orgctl::live::attachment_limit");
+}
+
+/// Issue 13: since 2026-05-15 a target takes ten SCPs, and each may hold 10,240 characters.
+#[test]
+fn a_sixth_scp_and_a_6000_character_scp_are_valid_today() {
+    let mut yaml = scps_on_workloads(5);
+    let statements: Vec<String> = (0..80)
+        .map(|index| format!("{{ Sid: S{index:03}, Effect: Deny, Action: \"ec2:DescribeInstances\", Resource: \"*\" }}"))
+        .collect();
+    yaml.push_str(&format!(
+        "  large:\n    type: service_control\n    document: {{ Version: \"2012-10-17\", Statement: [{}] }}\n    attach: [root]\n",
+        statements.join(", ")
+    ));
+    let resolved = common::resolve_yaml(&yaml);
+    assert!(
+        !resolved.has_errors(),
+        "{}",
+        common::render(&resolved.diagnostics)
+    );
+    let plan = plan_of(&yaml, &base_live());
+    assert!(plan.findings.is_empty(), "{:?}", plan.findings);
+    let large = plan
+        .changes
+        .iter()
+        .find_map(|change| match &change.action {
+            orgctl::plan::Action::CreatePolicy { name, document, .. } if name == "large" => {
+                Some(document.chars().count())
+            }
+            _ => None,
+        })
+        .expect("the large SCP is created");
+    assert!((5_121..=10_240).contains(&large), "{large} characters");
+}
+
+/// `BASE` with `count` SCPs attached to `Workloads`.
+fn scps_on_workloads(count: usize) -> String {
     let mut yaml = BASE.to_owned();
     yaml.push_str("policies:\n");
-    for index in 0..5 {
+    for index in 0..count {
         yaml.push_str(&format!(
             "  deny-{index}:\n    type: service_control\n    document: {{ Version: \"2012-10-17\", Statement: [] }}\n    attach: [Workloads]\n"
         ));
     }
-    // Five declared SCPs are within the offline limit, but FullAWSAccess is attached too: six.
-    let plan = plan_of(&yaml, &base_live());
-    assert_finding(&plan, "orgctl::live::attachment_limit");
+    yaml
 }
 
 #[test]

@@ -101,7 +101,7 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
     (Rule::NoScp, "findings::detaching_the_last_scp_is_an_error"),
     (
         Rule::LiveAttachmentLimit,
-        "findings::more_than_five_scps_after_the_plan_is_an_error",
+        "findings::more_than_ten_scps_after_the_plan_is_an_error",
     ),
     (
         Rule::CloseQuota,

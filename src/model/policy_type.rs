@@ -1,0 +1,185 @@
+//! The policy types of AWS Organizations, one row each: every name and limit orgctl knows of a
+//! type lives here, and validation, reading, writing and the README derive from it. AWS changes
+//! these figures; each row says where its figures come from and when they were read.
+
+use crate::config::PolicyType;
+
+/// Everything orgctl knows of one policy type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyTypeInfo {
+    /// The type.
+    pub policy_type: PolicyType,
+    /// As the configuration writes it (`service_control`).
+    pub config_name: &'static str,
+    /// As the AWS Organizations API names it (`SERVICE_CONTROL_POLICY`).
+    pub aws_name: &'static str,
+    /// In a sentence, plural (`SCPs`).
+    pub plural: &'static str,
+    /// The largest document AWS accepts, in characters (minified).
+    pub max_size: usize,
+    /// The most policies of the type attached directly to one root, OU or account.
+    pub max_per_target: usize,
+    /// The AWS-managed policy AWS attaches to the root, every OU and every account once the type
+    /// is enabled, if the type has one.
+    pub full_access: Option<FullAccess>,
+}
+
+/// An AWS-managed policy that allows everything of its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FullAccess {
+    /// Its id, the same in every organization.
+    pub id: &'static str,
+    /// Its name.
+    pub name: &'static str,
+    /// Its description.
+    pub description: &'static str,
+}
+
+/// Every policy type orgctl manages.
+pub const POLICY_TYPES: [PolicyTypeInfo; 7] = [
+    // AWS What's New, 2026-05-15: 10 SCPs per target (was 5) and 10,240 characters (was 5,120).
+    PolicyTypeInfo {
+        policy_type: PolicyType::ServiceControl,
+        config_name: "service_control",
+        aws_name: "SERVICE_CONTROL_POLICY",
+        plural: "SCPs",
+        max_size: 10_240,
+        max_per_target: 10,
+        full_access: Some(FullAccess {
+            id: "p-FullAWSAccess",
+            name: "FullAWSAccess",
+            description: "Allows access to every operation",
+        }),
+    },
+    // Quotas for AWS Organizations (read 2026-11): 5,120 characters; 5 per target.
+    PolicyTypeInfo {
+        policy_type: PolicyType::ResourceControl,
+        config_name: "resource_control",
+        aws_name: "RESOURCE_CONTROL_POLICY",
+        plural: "RCPs",
+        max_size: 5_120,
+        max_per_target: 5,
+        full_access: Some(FullAccess {
+            id: "p-RCPFullAWSAccess",
+            name: "RCPFullAWSAccess",
+            description: "Allows access to every resource",
+        }),
+    },
+    // Quotas for AWS Organizations and "Managing policies" (read 2026-11): 10,000; 10 per target.
+    PolicyTypeInfo {
+        policy_type: PolicyType::Tag,
+        config_name: "tag",
+        aws_name: "TAG_POLICY",
+        plural: "tag policies",
+        max_size: 10_000,
+        max_per_target: 10,
+        full_access: None,
+    },
+    // Quotas for AWS Organizations and "Managing policies" (read 2026-11): 10,000; 10 per target.
+    PolicyTypeInfo {
+        policy_type: PolicyType::Backup,
+        config_name: "backup",
+        aws_name: "BACKUP_POLICY",
+        plural: "backup policies",
+        max_size: 10_000,
+        max_per_target: 10,
+        full_access: None,
+    },
+    // Quotas for AWS Organizations and "Managing policies" (read 2026-11): 2,500; 5 per target.
+    PolicyTypeInfo {
+        policy_type: PolicyType::AiServicesOptOut,
+        config_name: "ai_services_opt_out",
+        aws_name: "AISERVICES_OPT_OUT_POLICY",
+        plural: "AI services opt-out policies",
+        max_size: 2_500,
+        max_per_target: 5,
+        full_access: None,
+    },
+    // Quotas for AWS Organizations (read 2026-11): 10,000 characters. Per target: 10, as orgctl
+    // had it; the quotas page does not state it for this type.
+    PolicyTypeInfo {
+        policy_type: PolicyType::Chatbot,
+        config_name: "chatbot",
+        aws_name: "CHATBOT_POLICY",
+        plural: "chat applications policies",
+        max_size: 10_000,
+        max_per_target: 10,
+        full_access: None,
+    },
+    // Quotas for AWS Organizations (read 2026-11): 10,000 characters. Per target: 10, as orgctl
+    // had it; the quotas page does not state it for this type.
+    PolicyTypeInfo {
+        policy_type: PolicyType::DeclarativeEc2,
+        config_name: "declarative_ec2",
+        aws_name: "DECLARATIVE_POLICY_EC2",
+        plural: "declarative policies",
+        max_size: 10_000,
+        max_per_target: 10,
+        full_access: None,
+    },
+];
+
+/// The row of `policy_type`.
+pub fn info(policy_type: PolicyType) -> &'static PolicyTypeInfo {
+    POLICY_TYPES
+        .iter()
+        .find(|row| row.policy_type == policy_type)
+        // Every variant has a row: `every_type_has_one_row_named_as_the_file_writes_it`.
+        .unwrap_or(&POLICY_TYPES[0])
+}
+
+/// The row of the type AWS's API names `aws_name`, if orgctl knows it.
+pub fn by_aws_name(aws_name: &str) -> Option<&'static PolicyTypeInfo> {
+    POLICY_TYPES.iter().find(|row| row.aws_name == aws_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_has_one_row_named_as_the_file_writes_it() {
+        for row in &POLICY_TYPES {
+            let written: PolicyType =
+                serde_json::from_value(serde_json::Value::from(row.config_name))
+                    .expect("the configuration's name of the type");
+            assert_eq!(written, row.policy_type, "{}", row.config_name);
+            assert_eq!(info(row.policy_type), row, "one row per type");
+            assert_eq!(by_aws_name(row.aws_name), Some(row));
+        }
+        assert_eq!(by_aws_name("SECURITYHUB_POLICY"), None);
+    }
+
+    #[test]
+    fn scps_take_the_limits_of_2026_05_15() {
+        let scp = info(PolicyType::ServiceControl);
+        assert_eq!((scp.max_size, scp.max_per_target), (10_240, 10));
+    }
+
+    #[test]
+    fn the_readme_lists_every_type_with_its_limits() {
+        let readme = include_str!("../../README.md");
+        for row in &POLICY_TYPES {
+            let line = format!(
+                "| `{}` | `{}` | {} | {} |",
+                row.config_name,
+                row.aws_name,
+                thousands(row.max_size),
+                row.max_per_target
+            );
+            assert!(readme.contains(&line), "README.md lacks the row\n{line}");
+        }
+    }
+
+    fn thousands(number: usize) -> String {
+        let digits = number.to_string();
+        let mut out = String::new();
+        for (index, digit) in digits.chars().enumerate() {
+            if index > 0 && (digits.len() - index) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(digit);
+        }
+        out
+    }
+}
