@@ -164,22 +164,10 @@ mod tests {
                 "| `{}` | `{}` | {} | {} |",
                 row.config_name,
                 row.aws_name,
-                thousands(row.max_size),
+                crate::files::grouped(row.max_size as u64),
                 row.max_per_target
             );
             assert!(readme.contains(&line), "README.md lacks the row\n{line}");
         }
-    }
-
-    fn thousands(number: usize) -> String {
-        let digits = number.to_string();
-        let mut out = String::new();
-        for (index, digit) in digits.chars().enumerate() {
-            if index > 0 && (digits.len() - index) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(digit);
-        }
-        out
     }
 }
