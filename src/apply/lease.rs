@@ -320,21 +320,26 @@ mod tests {
             .unwrap()
     }
 
-    #[test]
-    fn a_held_lease_refuses_at_once_naming_the_command_to_run() {
+    /// The refusal of an apply that does not wait, with the lease held by `holder`.
+    fn refused_at_once(holder: Holder) -> Diagnostic {
         let writer = Scripted {
-            attempts: Mutex::new(vec![LeaseAttempt::Held(Some(policy_holder(
-                "0123456789abcdef alice@ci-7:4242 until 2999-01-01T00:00:00Z",
-            )))]),
+            attempts: Mutex::new(vec![LeaseAttempt::Held(Some(holder))]),
             ..Scripted::default()
         };
-        let error = runtime()
+        runtime()
             .block_on(acquire(
                 &writer,
                 Duration::ZERO,
                 &crate::apply::Stop::never(),
             ))
-            .unwrap_err();
+            .unwrap_err()
+    }
+
+    #[test]
+    fn a_held_lease_refuses_at_once_naming_the_command_to_run() {
+        let error = refused_at_once(policy_holder(
+            "0123456789abcdef alice@ci-7:4242 until 2999-01-01T00:00:00Z",
+        ));
         assert_eq!(error.rule, Rule::LeaseHeld);
         assert!(
             error.message.contains("alice@ci-7:4242"),
@@ -350,17 +355,7 @@ mod tests {
 
     #[test]
     fn an_unreadable_lease_names_its_policy_id_and_no_date() {
-        let writer = Scripted {
-            attempts: Mutex::new(vec![LeaseAttempt::Held(Some(policy_holder("")))]),
-            ..Scripted::default()
-        };
-        let error = runtime()
-            .block_on(acquire(
-                &writer,
-                Duration::ZERO,
-                &crate::apply::Stop::never(),
-            ))
-            .unwrap_err();
+        let error = refused_at_once(policy_holder(""));
         let help = error.help.clone().unwrap_or_default();
         assert!(help.contains("`orgctl force-unlock p-abcdefgh`"), "{help}");
         assert!(error.message.contains("is empty"), "{}", error.message);
