@@ -15,9 +15,11 @@
 //!
 //! - [`config`] reads bytes into spanned structs; every failure is a [`diagnostic::Diagnostic`].
 //! - [`model`] resolves references, derives owners from the business model and runs the rules of
-//!   [`rules`]. Pure.
-//! - [`live`], [`plan`], [`render`] and [`apply`] are the later stages; [`import`] runs the other
-//!   way, from the live organization to a configuration.
+//!   [`rules`]. Pure. What AWS allows of each policy type is one table,
+//!   [`model::policy_type::POLICY_TYPES`].
+//! - [`live`], [`plan`], [`render`] and [`apply`] are the later stages, each importing only
+//!   earlier ones; [`import`] runs the other way, from the live organization to a configuration.
+//!   Names that come from AWS are data: [`render`] shows them escaped, never raw.
 //! - [`commands`] wires the stages for each subcommand; `main` maps the outcome to an exit code.
 //! - [`files`] reads and writes orgctl's files on disk, for every stage that does.
 
