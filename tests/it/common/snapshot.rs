@@ -105,30 +105,54 @@ pub fn filters() -> Vec<(String, String)> {
             r#""(duration_ms|started_ms)": \d+"#.to_owned(),
             r#""$1": [MS]"#.to_owned(),
         ),
-        // When a lease runs out, and when an import read the organization: both from the clock.
+        // When this run's lease runs out, and when an import read the organization: both from
+        // the clock (the far-off dates of recorded test leases stay).
         (
-            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z".to_owned(),
+            r"\b20\d{2}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z".to_owned(),
             "[DATE]".to_owned(),
         ),
         (
-            r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC".to_owned(),
+            r"\b20\d{2}-\d{2}-\d{2} \d{2}:\d{2} UTC".to_owned(),
             "[DATE]".to_owned(),
         ),
-        // An apply's own lease: its random id where messages name it (not the plan's
-        // fingerprints, which are hexadecimal too), and its holder `user@host:pid`.
+        // This run's own lease: its holder `user@host:pid`, and its random id where messages
+        // name it (the leases tests record for other applies are named as they are).
         (
-            r"\b(lease |force-unlock )[0-9a-f]{16}\b".to_owned(),
-            "${1}[LEASE]".to_owned(),
+            format!(r"\b{}@{}:\d+\b", escape(&user()), escape(&host())),
+            "[USER]@[HOST]:[PID]".to_owned(),
         ),
         (
-            r"\b[0-9a-f]{16}( [\w.-]+@[\w.-]+:\d+ until)".to_owned(),
+            r"\b[0-9a-f]{16}( \[USER\]@\[HOST\]:\[PID\])".to_owned(),
             "[LEASE]${1}".to_owned(),
         ),
         (
-            r"\b[\w.-]+@[\w.-]+:\d+\b".to_owned(),
-            "[USER]@[HOST]:[PID]".to_owned(),
+            r"(this apply's lease )[0-9a-f]{16}\b".to_owned(),
+            "${1}[LEASE]".to_owned(),
+        ),
+        (
+            r"(the lease )[0-9a-f]{16}( was not released: .*`orgctl force-unlock )[0-9a-f]{16}\b"
+                .to_owned(),
+            "${1}[LEASE]${2}[LEASE]".to_owned(),
         ),
     ]
+}
+
+/// The user a lease names, as orgctl finds it.
+fn user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// The host a lease names, as orgctl finds it.
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Settings that apply [`filters`] and leave the expression out of the snapshot.
@@ -169,10 +193,14 @@ macro_rules! cli_snapshot {
 #[test]
 fn the_filters_hide_what_differs_between_runs_and_nothing_else() {
     let temp = std::env::temp_dir().join(".tmpAb12Cd").join("live.json");
+    let own = format!("{}@{}:4242", user(), host());
     let text = format!(
         "{}\nApplied 3 changes in 0.4s.\n+ ou:Dev: done in 12.0s\nv1.2s 1.5 steps\n\"duration_ms\": 431,\n\
-alice@ci-7:4242 until 2026-06-01T12:00:00Z (lease 0123456789abcdef)\n\
-0123456789abcdef bob@ci-8:77 until 2026-06-01T12:00:00Z\n\
+{own} until 2026-06-01T12:00:00Z (lease 0123456789abcdef)\n\
+fedcba9876543210 {own} until 2026-06-01T12:00:00Z\n\
+warning: this apply's lease fedcba9876543210 was removed while it ran\n\
+warning: the lease fedcba9876543210 was not released: gone; it runs out at 2026-06-01T12:00:00Z, or `orgctl force-unlock fedcba9876543210` removes it now\n\
+held by alice@build-7:4242 until 2999-01-01T00:00:00Z (lease 0123456789abcdef)\n\
 \"live_fingerprint\": \"0123456789abcdef\"\n\
 Imported by orgctl {} from live.json on 2026-06-01 12:00 UTC:\naws+acme-dev@acme.example 111111111111\n",
         temp.display(),
