@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::apply::{APPLY_ALL, example_copy, export, orgctl_in, scenario, text};
 use crate::common::moto::{Management, Moto, client_at, create_organization, runtime};
+use crate::common::snapshot::run;
 use crate::common::{describe, proxy::FaultProxy};
 
 /// A lease another apply recorded, until far in the future.
@@ -76,13 +77,7 @@ fn force_unlock_leaves_a_snapshot_lock_a_running_apply_holds() {
     let dir = directory.path();
     let lock = dir.join("live.json.lock");
     let _held = lock_as_a_running_apply(&lock, HELD);
-    let output = orgctl_in(
-        dir,
-        &["force-unlock", "0123456789abcdef", "--state", "live.json"],
-    );
-    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
-    let stderr = text(&output.stderr);
-    assert!(stderr.contains("a running process holds"), "{stderr}");
+    cli_snapshot!(run(&["force-unlock", "0123456789abcdef", "--state", "live.json"]).in_dir(dir));
     assert_eq!(std::fs::read_to_string(&lock).expect("kept"), HELD);
 }
 
@@ -92,14 +87,16 @@ fn a_snapshot_lock_left_by_a_crashed_apply_is_taken_over_at_once() {
     let dir = directory.path();
     // What an apply killed midway leaves: its record, and no lock (the OS released it).
     std::fs::write(dir.join("live.json.lock"), HELD).expect("writable");
-    let output = apply_snapshot(dir, &[]);
-    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
-    assert!(
-        text(&output.stderr).contains(
-            "note: took over the lease of an apply that ended without releasing it (alice@build-7:4242 (lease 0123456789abcdef))"
-        ),
-        "{}",
-        describe(&output)
+    cli_snapshot!(
+        run(&[
+            "apply",
+            "--state",
+            "live.json",
+            "--auto-approve",
+            "--parallelism",
+            "1"
+        ])
+        .in_dir(dir)
     );
     assert!(!dir.join("live.json.lock").exists(), "released at the end");
 }

@@ -1,5 +1,6 @@
 //! orgctl's integration tests: one binary, shared helpers in `common`.
 
+#[macro_use]
 mod common;
 
 mod apply;
@@ -20,5 +21,6 @@ mod lease;
 mod moto;
 mod permissions;
 mod plan;
+mod runs;
 mod schema;
 mod signals;

@@ -2,6 +2,8 @@
 
 pub mod moto;
 pub mod proxy;
+#[macro_use]
+pub mod snapshot;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};
