@@ -142,36 +142,97 @@ impl Run<'_> {
     }
 }
 
-#[test]
-fn member_account_access_lands_in_members_is_revoked_and_never_leaks_a_password() {
-    let (_guard, moto) = Moto::lock_iam();
-    let runtime = runtime();
-    let management = runtime.block_on(create_organization(&moto.client()));
-    let directory = tempfile::tempdir().expect("a temp dir");
-    let run = Run {
-        moto,
-        config: directory
-            .path()
-            .join("orgctl.yaml")
-            .to_string_lossy()
-            .into_owned(),
-        passwords: directory
-            .path()
-            .join("passwords")
-            .to_string_lossy()
-            .into_owned(),
-    };
-    let mut outputs = Vec::new();
+/// An organization in the IAM-ready moto, with `initech-prod` and `initech-dev` applied: the
+/// partner's role in both (when `partner_until` is given) and the customer's user in both.
+struct Scenario {
+    _guard: std::sync::MutexGuard<'static, ()>,
+    management: Management,
+    directory: tempfile::TempDir,
+    run: Run<'static>,
+    applied: std::process::Output,
+    prod: String,
+    dev: String,
+}
 
-    // Accounts, the partner's roles and the customer's users, in one apply.
-    run.write(&config(&management, &partner("2099-12-31"), true));
-    let applied = run.apply();
-    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
-    outputs.push(applied);
-    let prod = run.account_id("initech-prod");
-    let dev = run.account_id("initech-dev");
-    for account in [&prod, &dev] {
-        let client = runtime.block_on(iam_client(moto, Some(account)));
+impl Scenario {
+    fn applied(partner_until: Option<&str>) -> Self {
+        let (guard, moto) = Moto::lock_iam();
+        let management = runtime().block_on(create_organization(&moto.client()));
+        let directory = tempfile::tempdir().expect("a temp dir");
+        let path = |name: &str| directory.path().join(name).to_string_lossy().into_owned();
+        let run = Run {
+            moto,
+            config: path("orgctl.yaml"),
+            passwords: path("passwords"),
+        };
+        let partners = partner_until.map(partner).unwrap_or_default();
+        run.write(&config(&management, &partners, true));
+        let applied = run.apply();
+        assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+        let prod = run.account_id("initech-prod");
+        let dev = run.account_id("initech-dev");
+        Self {
+            _guard: guard,
+            management,
+            directory,
+            run,
+            applied,
+            prod,
+            dev,
+        }
+    }
+
+    fn moto(&self) -> &'static Moto {
+        self.run.moto
+    }
+
+    /// The IAM client of a member account, through `OrganizationAccountAccessRole`.
+    fn iam(&self, account: &str) -> iam::Client {
+        runtime().block_on(iam_client(self.moto(), Some(account)))
+    }
+
+    /// Makes a role orgctl did not create (no path, no tag) in `account`.
+    fn create_foreign_role(&self, account: &str, name: &str) {
+        runtime()
+            .block_on(
+                self.iam(account)
+                    .create_role()
+                    .role_name(name)
+                    .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+                    .send(),
+            )
+            .expect("CreateRole out of band");
+    }
+
+    fn actions_and_reasons(&self) -> Vec<(String, String)> {
+        let planned = self.run.plan(&["--format", "json"]);
+        let plan: serde_json::Value = serde_json::from_slice(&planned.stdout).expect("a plan");
+        plan["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .map(|c| {
+                (
+                    c["action"].as_str().unwrap_or_default().to_owned(),
+                    c["reason"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[track_caller]
+    fn assert_converged(&self) {
+        let planned = self.run.plan(&["--detailed-exitcode"]);
+        assert_eq!(planned.status.code(), Some(0), "{}", describe(&planned));
+    }
+}
+
+#[test]
+fn partner_roles_and_customer_users_land_in_the_member_accounts() {
+    let scenario = Scenario::applied(Some("2099-12-31"));
+    let runtime = runtime();
+    for account in [&scenario.prod, &scenario.dev] {
+        let client = scenario.iam(account);
         let roles = runtime.block_on(roles(&client));
         assert!(
             roles.contains(&"/orgctl/MspOperations".to_owned()),
@@ -219,16 +280,26 @@ fn member_account_access_lands_in_members_is_revoked_and_never_leaks_a_password(
             .block_on(client.get_login_profile().user_name("initech-admin").send())
             .expect("a console login profile");
     }
-    // Nothing in the management account: no workloads, no partner access there.
-    let management_iam = runtime.block_on(iam_client(moto, None));
+    scenario.assert_converged();
+}
+
+#[test]
+fn nothing_of_it_lands_in_the_management_account() {
+    let scenario = Scenario::applied(Some("2099-12-31"));
+    let runtime = runtime();
+    let management_iam = runtime.block_on(iam_client(scenario.moto(), None));
     let management_roles = runtime.block_on(roles(&management_iam));
     assert!(
         !management_roles.iter().any(|r| r.starts_with("/orgctl/")),
         "{management_roles:?}"
     );
     assert!(runtime.block_on(users(&management_iam)).is_empty());
+}
 
-    // The one-time passwords went to the password file, private, and nowhere else.
+#[test]
+fn one_time_passwords_go_to_the_private_password_file_and_nowhere_else() {
+    let scenario = Scenario::applied(Some("2099-12-31"));
+    let run = &scenario.run;
     let mode = std::fs::metadata(&run.passwords)
         .expect("written")
         .permissions()
@@ -240,33 +311,52 @@ fn member_account_access_lands_in_members_is_revoked_and_never_leaks_a_password(
         .map(|line| line.rsplit('\t').next().expect("a password").to_owned())
         .collect();
     assert_eq!(passwords.len(), 2, "one per user");
+    // What a job log would hold: the apply, plans in every form, a second apply, at -vv.
+    let outputs = [
+        scenario.applied.clone(),
+        run.plan(&["--detailed-exitcode"]),
+        run.plan(&["--format", "json"]),
+        run.plan(&["--format", "markdown"]),
+        run.apply(),
+    ];
+    for output in &outputs {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for password in &passwords {
+            assert!(
+                !text.contains(password.as_str()),
+                "a password was printed:\n{text}"
+            );
+        }
+    }
+    assert!(Path::new(&run.passwords).exists());
+}
 
-    // Converged; IAM orgctl did not create is left alone from here on.
-    let prod_iam = runtime.block_on(iam_client(moto, Some(&prod)));
-    runtime
-        .block_on(
-            prod_iam
-                .create_role()
-                .role_name("CustomerAutomation")
-                .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
-                .send(),
-        )
-        .expect("CreateRole out of band");
-    let planned = run.plan(&["--detailed-exitcode"]);
-    assert_eq!(planned.status.code(), Some(0), "{}", describe(&planned));
-    outputs.push(planned);
-    outputs.push(run.plan(&["--format", "json"]));
+#[test]
+fn iam_orgctl_did_not_create_is_left_alone() {
+    let scenario = Scenario::applied(Some("2099-12-31"));
+    scenario.create_foreign_role(&scenario.prod, "CustomerAutomation");
+    scenario.assert_converged();
+}
 
-    // A snapshot exported with the configuration holds the IAM too: a pull-request job plans
-    // from it, without credentials, and finds nothing to do.
-    let snapshot = directory.path().join("live.json");
+#[test]
+fn an_exported_snapshot_holds_the_iam_and_plans_empty_offline() {
+    let scenario = Scenario::applied(Some("2099-12-31"));
+    let run = &scenario.run;
+    let snapshot = scenario.directory.path().join("live.json");
     let snapshot = snapshot.to_str().expect("a UTF-8 path");
-    let exported = moto.orgctl(&["export", "--config", &run.config, "--out", snapshot]);
+    let exported = scenario
+        .moto()
+        .orgctl(&["export", "--config", &run.config, "--out", snapshot]);
     assert_eq!(exported.status.code(), Some(0), "{}", describe(&exported));
     let state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(snapshot).expect("written")).expect("JSON");
     assert_eq!(state["iam"].as_array().map(Vec::len), Some(2), "{state}");
-    let offline = moto.orgctl(&[
+    // A pull-request job plans from it, without credentials, and finds nothing to do.
+    let offline = scenario.moto().orgctl(&[
         "plan",
         &run.config,
         "--state",
@@ -274,12 +364,14 @@ fn member_account_access_lands_in_members_is_revoked_and_never_leaks_a_password(
         "--detailed-exitcode",
     ]);
     assert_eq!(offline.status.code(), Some(0), "{}", describe(&offline));
+}
 
-    // Importing the organization afresh declares the partner and the customer's user, so the
-    // imported file revokes nothing.
-    let imported = directory.path().join("imported.yaml");
+#[test]
+fn an_imported_file_declares_the_partner_and_the_user_and_revokes_nothing() {
+    let scenario = Scenario::applied(Some("2099-12-31"));
+    let imported = scenario.directory.path().join("imported.yaml");
     let imported = imported.to_str().expect("a UTF-8 path");
-    let import = moto.orgctl(&[
+    let import = scenario.moto().orgctl(&[
         "import",
         "--out",
         imported,
@@ -299,38 +391,33 @@ fn member_account_access_lands_in_members_is_revoked_and_never_leaks_a_password(
         yaml.contains("end_customer_user:\n    name: initech-admin"),
         "{yaml}"
     );
-    let planned = moto.orgctl(&["plan", imported, "--detailed-exitcode"]);
+    let planned = scenario
+        .moto()
+        .orgctl(&["plan", imported, "--detailed-exitcode"]);
     assert_eq!(planned.status.code(), Some(0), "{}", describe(&planned));
+}
 
-    // The contract ends: the plan revokes the role in both accounts, and apply does.
-    run.write(&config(&management, &partner("2020-01-31"), true));
-    let planned = run.plan(&["--format", "json"]);
-    let plan: serde_json::Value = serde_json::from_slice(&planned.stdout).expect("a plan");
-    let revoked: Vec<(&str, &str)> = plan["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .map(|c| {
-            (
-                c["action"].as_str().unwrap_or(""),
-                c["reason"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
-    assert_eq!(revoked.len(), 2, "{revoked:?}");
+#[test]
+fn a_contract_that_ended_revokes_the_roles_and_keeps_the_users() {
+    let scenario = Scenario::applied(Some("2099-12-31"));
+    scenario.create_foreign_role(&scenario.prod, "CustomerAutomation");
+    scenario
+        .run
+        .write(&config(&scenario.management, &partner("2020-01-31"), true));
+    let planned = scenario.actions_and_reasons();
+    assert_eq!(planned.len(), 2, "{planned:?}");
     assert!(
-        revoked
+        planned
             .iter()
-            .all(|(action, reason)| *action == "delete_role"
+            .all(|(action, reason)| action == "delete_role"
                 && reason.contains("ended on 2020-01-31")),
-        "{revoked:?}"
+        "{planned:?}"
     );
-    outputs.push(planned);
-    let applied = run.apply();
+    let applied = scenario.run.apply();
     assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
-    outputs.push(applied);
-    for account in [&prod, &dev] {
-        let client = runtime.block_on(iam_client(moto, Some(account)));
+    let runtime = runtime();
+    for account in [&scenario.prod, &scenario.dev] {
+        let client = scenario.iam(account);
         let roles = runtime.block_on(roles(&client));
         assert!(
             !roles.iter().any(|r| r.starts_with("/orgctl/")),
@@ -342,86 +429,67 @@ fn member_account_access_lands_in_members_is_revoked_and_never_leaks_a_password(
             "users stay"
         );
     }
+    let roles = runtime.block_on(roles(&scenario.iam(&scenario.prod)));
     assert!(
-        runtime
-            .block_on(roles(&prod_iam))
-            .contains(&"/CustomerAutomation".to_owned())
+        roles.contains(&"/CustomerAutomation".to_owned()),
+        "{roles:?}"
     );
-    let planned = run.plan(&["--detailed-exitcode"]);
-    assert_eq!(planned.status.code(), Some(0), "{}", describe(&planned));
+    scenario.assert_converged();
+}
 
-    // A new contract, but someone made a role of that name in one account: orgctl refuses to
-    // take it over, and grants the other account.
-    let dev_iam = runtime.block_on(iam_client(moto, Some(&dev)));
-    runtime
-        .block_on(
-            dev_iam
-                .create_role()
-                .role_name("MspOperations")
-                .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
-                .send(),
-        )
-        .expect("CreateRole out of band");
-    run.write(&config(&management, &partner("2099-12-31"), true));
-    let applied = run.apply();
+#[test]
+fn a_role_of_the_partners_name_made_by_someone_else_stops_the_apply_untouched() {
+    let scenario = Scenario::applied(None);
+    scenario.create_foreign_role(&scenario.dev, "MspOperations");
+    scenario
+        .run
+        .write(&config(&scenario.management, &partner("2099-12-31"), true));
+    let applied = scenario.run.apply();
     assert_eq!(applied.status.code(), Some(1), "{}", describe(&applied));
     assert!(
         String::from_utf8_lossy(&applied.stderr).contains("that orgctl did not create"),
         "{}",
         describe(&applied)
     );
-    outputs.push(applied);
+    let runtime = runtime();
+    let dev_iam = scenario.iam(&scenario.dev);
     assert!(
         runtime
             .block_on(roles(&dev_iam))
             .contains(&"/MspOperations".to_owned()),
         "untouched"
     );
+    // Once its owner removes it, the partner gets its role.
     runtime
         .block_on(dev_iam.delete_role().role_name("MspOperations").send())
         .expect("DeleteRole out of band");
-    let applied = run.apply();
+    let applied = scenario.run.apply();
     assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+    scenario.assert_converged();
+}
 
-    // The partner leaves the file, and with it the last IAM the file asks for: the accounts'
-    // `orgctl:iam` tags still lead the plan to the roles, which are revoked.
-    run.write(&config(&management, "", false));
-    let planned = run.plan(&["--format", "json"]);
-    let plan: serde_json::Value = serde_json::from_slice(&planned.stdout).expect("a plan");
-    let reasons: Vec<&str> = plan["changes"]
-        .as_array()
-        .expect("changes")
+#[test]
+fn a_partner_gone_from_the_file_is_revoked_through_the_accounts_marks() {
+    // With the partner goes the last IAM the file asks for: the accounts' `orgctl:iam` tags
+    // still lead the plan to the roles.
+    let scenario = Scenario::applied(Some("2099-12-31"));
+    scenario.run.write(&config(&scenario.management, "", false));
+    let planned = scenario.actions_and_reasons();
+    let reasons: Vec<&str> = planned
         .iter()
-        .filter(|c| c["action"] == "delete_role")
-        .filter_map(|c| c["reason"].as_str())
+        .filter(|(action, _)| action == "delete_role")
+        .map(|(_, reason)| reason.as_str())
         .collect();
-    assert_eq!(reasons.len(), 2, "{}", describe(&planned));
+    assert_eq!(reasons.len(), 2, "{planned:?}");
     assert!(
         reasons
             .iter()
             .all(|r| r.contains("partner `msp` is no longer in the file")),
         "{reasons:?}"
     );
-    let applied = run.apply();
+    let applied = scenario.run.apply();
     assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
-    let planned = run.plan(&["--detailed-exitcode"]);
-    assert_eq!(planned.status.code(), Some(0), "{}", describe(&planned));
-    outputs.push(planned);
-
-    for output in &outputs {
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        for password in &passwords {
-            assert!(
-                !text.contains(password.as_str()),
-                "a password was printed:\n{text}"
-            );
-        }
-    }
-    assert!(Path::new(&run.passwords).exists());
+    scenario.assert_converged();
 }
 
 #[test]
