@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use orgctl::live::lease;
+
 /// One run of orgctl: its arguments and the folder it runs in (the crate root unless told).
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -118,7 +120,11 @@ pub fn filters() -> Vec<(String, String)> {
         // This run's own lease: its holder `user@host:pid`, and its random id where messages
         // name it (the leases tests record for other applies are named as they are).
         (
-            format!(r"\b{}@{}:\d+\b", escape(&user()), escape(&host())),
+            format!(
+                r"\b{}@{}:\d+\b",
+                escape(&lease::user()),
+                escape(&lease::host())
+            ),
             "[USER]@[HOST]:[PID]".to_owned(),
         ),
         (
@@ -135,24 +141,6 @@ pub fn filters() -> Vec<(String, String)> {
             "${1}[LEASE]${2}[LEASE]".to_owned(),
         ),
     ]
-}
-
-/// The user a lease names, as orgctl finds it.
-fn user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned())
-}
-
-/// The host a lease names, as orgctl finds it.
-fn host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|name| name.trim().to_owned())
-        .ok()
-        .filter(|name| !name.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Settings that apply [`filters`] and leave the expression out of the snapshot.
@@ -193,7 +181,7 @@ macro_rules! cli_snapshot {
 #[test]
 fn the_filters_hide_what_differs_between_runs_and_nothing_else() {
     let temp = std::env::temp_dir().join(".tmpAb12Cd").join("live.json");
-    let own = format!("{}@{}:4242", user(), host());
+    let own = format!("{}@{}:4242", lease::user(), lease::host());
     let text = format!(
         "{}\nApplied 3 changes in 0.4s.\n+ ou:Dev: done in 12.0s\nv1.2s 1.5 steps\n\"duration_ms\": 431,\n\
 {own} until 2026-06-01T12:00:00Z (lease 0123456789abcdef)\n\
