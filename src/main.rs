@@ -6,6 +6,7 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    restore_sigpipe();
     let cli = match orgctl::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -20,4 +21,15 @@ fn main() -> std::process::ExitCode {
         }
     };
     orgctl::commands::run(cli).into()
+}
+
+/// Rust ignores SIGPIPE, so a write to a closed pipe (`orgctl rules | head -1`) panics; a command
+/// line tool ends quietly instead, as the reader has all it wanted.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default, at the start of `main`, before any
+    // other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

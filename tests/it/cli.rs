@@ -392,3 +392,20 @@ fn plan_and_drift_take_the_folder_of_a_configuration() {
         );
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_orgctl_quietly() {
+    // `orgctl rules | head -1`: the reader is gone before orgctl writes.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_orgctl"))
+        .args(["rules"])
+        .current_dir(common::root())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("orgctl runs");
+    let stderr = stderr(&output);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(output.status.code(), Some(101), "{stderr}");
+}
