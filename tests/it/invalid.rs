@@ -52,11 +52,11 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
         Rule::ImportIncomplete,
         "src/commands/import.rs::a_configuration_that_would_plan_changes_is_never_written",
     ),
-    (Rule::ConfigRead, "cli::a_missing_file_is_a_clear_error"),
+    (Rule::ConfigRead, "runs::validate_a_missing_file"),
     (Rule::ConfigTooLarge, "cli::deep_nesting_is_refused"),
     (
         Rule::LiveSnapshot,
-        "cli::a_broken_snapshot_is_a_clear_error",
+        "runs::plan_against_a_snapshot_of_another_format",
     ),
     (
         Rule::LiveAws,
