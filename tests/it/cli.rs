@@ -175,42 +175,16 @@ fn a_usage_error_exits_one_not_the_changes_code() {
     assert_eq!(common::orgctl(&["--help"]).status.code(), Some(0));
 }
 
-/// A copy of the ECAM example's snapshot, applied, so that only warnings remain (an account
-/// someone created in the console).
-fn converged_ecam_state(dir: &std::path::Path) -> String {
-    let state = dir.join("live.json");
-    std::fs::copy(common::root().join("examples/ecam/live.json"), &state).expect("copied");
-    let state = state.to_string_lossy().into_owned();
-    let passwords = dir.join("passwords").to_string_lossy().into_owned();
-    let applied = common::orgctl(&[
-        "apply",
-        "examples/ecam/orgctl.yaml",
-        "--state",
-        &state,
-        "--auto-approve",
-        "--allow-close",
-        "--password-file",
-        &passwords,
-    ]);
-    assert_eq!(
-        applied.status.code(),
-        Some(0),
-        "{}",
-        common::describe(&applied)
-    );
-    state
-}
-
 #[test]
 fn drift_fail_on_error_passes_a_clean_organization_with_warnings() {
     // What drift prints there, and `--fail-on warning`, are in `runs`.
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let state = converged_ecam_state(dir.path());
+    let directory = crate::runs::converged_ecam();
+    let path = |name: &str| directory.path().join(name).to_string_lossy().into_owned();
     let drift = common::orgctl(&[
         "drift",
-        "examples/ecam/orgctl.yaml",
+        &path("orgctl.yaml"),
         "--state",
-        &state,
+        &path("live.json"),
         "--fail-on",
         "error",
     ]);

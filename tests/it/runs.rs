@@ -28,7 +28,7 @@ fn strs(args: &[String]) -> Vec<&str> {
 
 /// A copy of the ECAM example with everything applied, so that only a warning remains (an
 /// account someone created in the console).
-fn converged_ecam() -> tempfile::TempDir {
+pub(crate) fn converged_ecam() -> tempfile::TempDir {
     let directory = example_copy("ecam");
     let output = run(&[
         "apply",
