@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::plan::{GROUPS, details, group, summary_line, symbol};
+use super::plan::{GROUPS, details, diff_marker, group, summary_line, symbol};
 use crate::diagnostic::DiagnosticRecord;
 use crate::plan::{Action, Change, Kind, Plan};
 use crate::rules::Severity;
@@ -224,15 +224,14 @@ fn diff_lines(change: &Change) -> String {
     };
     for line in details(change) {
         let line = format!("        {}", printable_line(&line));
-        let trimmed = line.trim_start();
-        let marker = trimmed.chars().next().filter(|c| *c == '+' || *c == '-');
-        match marker {
-            Some(marker) if !trimmed.starts_with("---") && !trimmed.starts_with("+++") => {
+        match diff_marker(&line) {
+            Some(marker) => {
                 // Move the diff's own marker to the first column, keeping the indentation.
+                let trimmed = line.trim_start();
                 let at = line.len() - trimmed.len();
                 let _ = writeln!(out, "{marker}{} {}", &line[1..at], &trimmed[1..]);
             }
-            _ => {
+            None => {
                 let _ = writeln!(out, "{line}");
             }
         }

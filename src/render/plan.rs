@@ -19,15 +19,21 @@ pub struct TextStyle {
 /// A line of a tag or document diff in the diff's colours (`+` green, `-` red); other lines as
 /// they are.
 fn paint_diff_line(style: TextStyle, line: &str) -> String {
-    let trimmed = line.trim_start();
-    if !style.colour || trimmed.starts_with("---") || trimmed.starts_with("+++") {
-        return line.to_owned();
-    }
-    match trimmed.chars().next() {
-        Some('+') => format!("\x1b[32m{line}\x1b[0m"),
-        Some('-') => format!("\x1b[31m{line}\x1b[0m"),
+    match diff_marker(line) {
+        Some('+') if style.colour => format!("\x1b[32m{line}\x1b[0m"),
+        Some('-') if style.colour => format!("\x1b[31m{line}\x1b[0m"),
         _ => line.to_owned(),
     }
+}
+
+/// The `+` or `-` a line of a tag or document diff begins with (after its indentation); `None`
+/// for other lines, a unified diff's `---`/`+++` headers included.
+pub(super) fn diff_marker(line: &str) -> Option<char> {
+    let trimmed = line.trim_start();
+    if trimmed.starts_with("---") || trimmed.starts_with("+++") {
+        return None;
+    }
+    trimmed.chars().next().filter(|c| *c == '+' || *c == '-')
 }
 
 /// The symbol of a kind of change.
