@@ -473,7 +473,10 @@ impl<'a> Differ<'a> {
         // accounts exactly one entry claims: two entries resolving to one account (a copied
         // retirement entry) must never close, remove, rename or move what the other declares.
         let mut matches: Vec<(&Account, String, Option<&LiveAccount>)> = Vec::new();
-        let mut claims: HashMap<&str, Vec<(&Account, String)>> = HashMap::new();
+        // By live id, in id order so that findings come out the same every run: the live
+        // account and the entries that resolve to it, each with how and its address.
+        let mut claims: BTreeMap<&str, (&LiveAccount, Vec<(&Account, String, String)>)> =
+            BTreeMap::new();
         for account in desired.accounts.values() {
             let address = format!("account:{}", account.name);
             let matched = match &account.id {
@@ -507,28 +510,27 @@ impl<'a> Differ<'a> {
             let matched = matched.map(|(live, how)| {
                 claims
                     .entry(live.id.as_str())
-                    .or_default()
-                    .push((account, how));
+                    .or_insert_with(|| (live, Vec::new()))
+                    .1
+                    .push((account, how, address.clone()));
                 live
             });
             matches.push((account, address, matched));
         }
-        for (live_id, claimants) in &claims {
+        for (live, claimants) in claims.values() {
             if claimants.len() < 2 {
                 continue;
             }
-            let live = by_id[live_id];
             let entries = claimants
                 .iter()
-                .map(|(account, how)| format!("`{}` (by {how})", account.name))
+                .map(|(account, how, _)| format!("`{}` (by {how})", account.name))
                 .collect::<Vec<_>>()
                 .join(" and ");
-            for (account, _) in claimants {
-                let address = format!("account:{}", account.name);
+            for (_, _, address) in claimants {
                 self.managed_targets.insert(address.clone());
                 self.finding(
                     Rule::AccountClaimedTwice,
-                    Some(address),
+                    Some(address.clone()),
                     format!(
                         "{entries} resolve to one live account, {} `{}`: orgctl changes neither",
                         live.id, live.name
@@ -538,12 +540,17 @@ impl<'a> Differ<'a> {
             }
             self.address_of_id
                 .entry(live.id.as_str())
-                .or_insert_with(|| format!("account:{}", claimants[0].0.name));
+                .or_insert_with(|| claimants[0].2.clone());
             self.matched_accounts.insert(live.id.as_str());
         }
 
+        let claimed_twice = |live: &LiveAccount| {
+            claims
+                .get(live.id.as_str())
+                .is_some_and(|(_, claimants)| claimants.len() > 1)
+        };
         for (account, address, matched) in matches {
-            if matched.is_some_and(|live| claims[live.id.as_str()].len() > 1) {
+            if matched.is_some_and(claimed_twice) {
                 continue;
             }
             let Some(live_account) = matched else {
