@@ -67,6 +67,13 @@ pub(super) fn diff(desired: &Desired, live: &LiveState) -> Diff {
     }
 }
 
+/// A file's account entry that resolves to a live account: how, and the entry's address.
+struct Claim<'a> {
+    account: &'a Account,
+    how: String,
+    address: String,
+}
+
 /// A live resource a change may depend on.
 enum Touched<'a> {
     Root(&'a crate::live::LiveRoot),
@@ -475,8 +482,7 @@ impl<'a> Differ<'a> {
         let mut matches: Vec<(&Account, String, Option<&LiveAccount>)> = Vec::new();
         // By live id, in id order so that findings come out the same every run: the live
         // account and the entries that resolve to it, each with how and its address.
-        let mut claims: BTreeMap<&str, (&LiveAccount, Vec<(&Account, String, String)>)> =
-            BTreeMap::new();
+        let mut claims: BTreeMap<&str, (&LiveAccount, Vec<Claim<'_>>)> = BTreeMap::new();
         for account in desired.accounts.values() {
             let address = format!("account:{}", account.name);
             let matched = match &account.id {
@@ -512,7 +518,11 @@ impl<'a> Differ<'a> {
                     .entry(live.id.as_str())
                     .or_insert_with(|| (live, Vec::new()))
                     .1
-                    .push((account, how, address.clone()));
+                    .push(Claim {
+                        account,
+                        how,
+                        address: address.clone(),
+                    });
                 live
             });
             matches.push((account, address, matched));
@@ -523,10 +533,10 @@ impl<'a> Differ<'a> {
             }
             let entries = claimants
                 .iter()
-                .map(|(account, how, _)| format!("`{}` (by {how})", account.name))
+                .map(|claim| format!("`{}` (by {})", claim.account.name, claim.how))
                 .collect::<Vec<_>>()
                 .join(" and ");
-            for (_, _, address) in claimants {
+            for Claim { address, .. } in claimants {
                 self.managed_targets.insert(address.clone());
                 self.finding(
                     Rule::AccountClaimedTwice,
@@ -540,7 +550,7 @@ impl<'a> Differ<'a> {
             }
             self.address_of_id
                 .entry(live.id.as_str())
-                .or_insert_with(|| claimants[0].2.clone());
+                .or_insert_with(|| claimants[0].address.clone());
             self.matched_accounts.insert(live.id.as_str());
         }
 
