@@ -804,3 +804,38 @@ impl ClassifyRetry for ConcurrentModificationRetry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::policy_type::POLICY_TYPES;
+
+    #[test]
+    fn every_policy_type_of_the_table_reads_back_as_itself() {
+        for row in POLICY_TYPES {
+            let read = from_aws(&to_aws(row.policy_type), "ListRoots");
+            assert!(
+                matches!(read, Ok(policy_type) if policy_type == row.policy_type),
+                "{}",
+                row.aws_name
+            );
+        }
+    }
+
+    #[test]
+    fn a_policy_type_the_table_lacks_is_an_error_naming_it_and_the_operation() {
+        let error = from_aws(&aws::PolicyType::from("SECURITYHUB_POLICY"), "ListRoots")
+            .expect_err("an unknown type");
+        let diagnostic = Diagnostic::from(error);
+        assert_eq!(diagnostic.rule, Rule::LiveAws);
+        assert_eq!(
+            diagnostic.message,
+            "ListRoots returned the policy type `SECURITYHUB_POLICY`, which this version of orgctl does not know"
+        );
+        assert!(
+            diagnostic
+                .help
+                .is_some_and(|help| help.starts_with("upgrade orgctl")),
+        );
+    }
+}

@@ -991,4 +991,21 @@ mod tests {
         assert!(matches!(unlock, Unlock::Removed(_)), "{unlock:?}");
         assert!(!writer.lock_path().exists());
     }
+
+    #[test]
+    fn a_policy_type_this_orgctl_does_not_know_is_refused_by_name() {
+        let text = r#"{"format": "orgctl-live", "version": 1,
+            "organization": {"id": "o-a", "management_account_id": "111111111111",
+                "management_account_email": "root@example.com"},
+            "root": {"id": "r-a", "enabled_policy_types": ["securityhub"]}}"#;
+        let error = parse("live.json", text.as_bytes()).expect_err("an unknown type");
+        assert_eq!(error.rule, Rule::LiveSnapshot);
+        assert!(
+            error
+                .message
+                .starts_with("`live.json` is not an orgctl snapshot: unknown variant `securityhub`, expected one of `service_control`"),
+            "{}",
+            error.message
+        );
+    }
 }
