@@ -688,14 +688,14 @@ async fn check_credentials(
         |profile| format!("profile `{profile}`"),
     );
     let said = causes(&error);
-    Err(match &error {
-        CredentialsError::CredentialsNotLoaded(_) if !said.contains("SSO") => no_credentials(),
-        _ if said.contains("SSO token has expired") => Diagnostic::new(
+    Err(match (sso_failure(&said), &error) {
+        (None, CredentialsError::CredentialsNotLoaded(_)) => no_credentials(),
+        (Some(SsoFailure::Expired), _) => Diagnostic::new(
             Rule::LiveAws,
             format!("SSO session expired: {named} signs in through IAM Identity Center, and its session has ended"),
         )
         .help(format!("run `{login}`, then run orgctl again")),
-        _ if said.contains("cached SSO token") => Diagnostic::new(
+        (Some(SsoFailure::NoSession), _) => Diagnostic::new(
             Rule::LiveAws,
             format!("no SSO session: {named} signs in through IAM Identity Center, and nobody has signed in on this machine"),
         )
@@ -709,6 +709,32 @@ async fn check_credentials(
             config_file_name()
         )),
     })
+}
+
+/// How loading credentials through IAM Identity Center (SSO) failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SsoFailure {
+    /// The cached session ran out.
+    Expired,
+    /// Nobody signed in on this machine.
+    NoSession,
+    /// Something else about SSO.
+    Other,
+}
+
+/// Whether `said`, the causes of a credentials error, is about SSO, and how. The SDK's SSO
+/// errors are private types that cannot be matched, so their own words are the only sign; this
+/// is the one place orgctl reads an error's text, and it never reads AWS's answers this way.
+fn sso_failure(said: &str) -> Option<SsoFailure> {
+    if !said.contains("SSO") {
+        None
+    } else if said.contains("SSO token has expired") {
+        Some(SsoFailure::Expired)
+    } else if said.contains("cached SSO token") {
+        Some(SsoFailure::NoSession)
+    } else {
+        Some(SsoFailure::Other)
+    }
 }
 
 /// No credentials anywhere the SDK looks.
@@ -809,6 +835,23 @@ impl ClassifyRetry for ConcurrentModificationRetry {
 mod tests {
     use super::*;
     use crate::model::policy_type::POLICY_TYPES;
+
+    #[test]
+    fn sso_failures_are_told_apart_by_the_sdk_s_words() {
+        assert_eq!(
+            sso_failure("the SSO token has expired and cannot be refreshed"),
+            Some(SsoFailure::Expired)
+        );
+        assert_eq!(
+            sso_failure("failed to load the cached SSO token: failed to read `x`"),
+            Some(SsoFailure::NoSession)
+        );
+        assert_eq!(
+            sso_failure("SSO OIDC responded with a negative expiration duration"),
+            Some(SsoFailure::Other)
+        );
+        assert_eq!(sso_failure("no credentials in the environment"), None);
+    }
 
     #[test]
     fn every_policy_type_of_the_table_reads_back_as_itself() {

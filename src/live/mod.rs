@@ -3,8 +3,10 @@
 //!
 //! [`OrgReader`] reads a [`LiveState`] and [`OrgWriter`] carries out [`Write`]s; the backends are
 //! [`snapshot`] (a JSON file: the embedded default, offline pull-request plans, and `orgctl
-//! export`'s format) and `aws`. Writes speak in ids: turning a plan's addresses into ids is the
-//! executor's work (`apply`).
+//! export`'s format) and `aws`. Commands open one with [`Backend::open`] from [`Options`] and use
+//! only the [`Backend`] value. Writes speak in ids: turning a plan's addresses into ids is the
+//! executor's work (`apply`). Backends report an [`Error`], a value to decide on; it becomes a
+//! [`crate::diagnostic::Diagnostic`] where it reaches the user.
 
 mod backend;
 mod error;
