@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::diagnostic::Diagnostic;
 use crate::live::{LiveState, fingerprint};
-use crate::plan::{Action, Backend, Plan};
+use crate::plan::{Action, BackendKind, Plan};
 use crate::rules::Rule;
 
 /// What the command line allows beyond ordinary changes.
@@ -129,13 +129,14 @@ pub fn refusals(plan: &Plan, live: &LiveState, allow: Allow) -> Vec<Diagnostic> 
 /// would change (`now`): a plan of a snapshot never reaches AWS, nor a plan of AWS a snapshot.
 /// `plan_file` is the saved plan, whose recorded paths lead from its folder. Two snapshots may
 /// differ: a copy of the one planned is fine, and its resources' fingerprints must still match.
-pub fn backend(saved: &Plan, now: &Backend, plan_file: &Path) -> Option<Diagnostic> {
+pub fn backend(saved: &Plan, now: &BackendKind, plan_file: &Path) -> Option<Diagnostic> {
     let shown = plan_file.display();
     let (message, help) = match (&saved.backend, now) {
-        (Backend::Aws, Backend::Aws) | (Backend::Snapshot { .. }, Backend::Snapshot { .. }) => {
+        (BackendKind::Aws, BackendKind::Aws)
+        | (BackendKind::Snapshot { .. }, BackendKind::Snapshot { .. }) => {
             return None;
         }
-        (Backend::Snapshot { path }, Backend::Aws) => {
+        (BackendKind::Snapshot { path }, BackendKind::Aws) => {
             let snapshot = from_plan(plan_file, path);
             let snapshot = snapshot.display();
             (
@@ -147,7 +148,7 @@ pub fn backend(saved: &Plan, now: &Backend, plan_file: &Path) -> Option<Diagnost
                 ),
             )
         }
-        (Backend::Aws, Backend::Snapshot { path }) => (
+        (BackendKind::Aws, BackendKind::Snapshot { path }) => (
             format!(
                 "`{shown}` was planned against the organization in AWS, and with --state this apply would change the snapshot `{path}` instead"
             ),

@@ -105,7 +105,7 @@ pub async fn hold<W: OrgWriter, T>(
                         lost = true;
                     }
                     Err(error) => {
-                        eprintln!("warning: could not renew the lease {}: {}; trying again in a minute", current.id, error.message);
+                        eprintln!("warning: could not renew the lease {}: {}; trying again in a minute", current.id, Diagnostic::from(error).message);
                         next = RENEW_RETRY;
                     }
                 }
@@ -275,10 +275,10 @@ mod tests {
     }
 
     impl OrgWriter for Scripted {
-        async fn write(&self, _: &Write) -> Result<Option<String>, Diagnostic> {
+        async fn write(&self, _: &Write) -> Result<Option<String>, crate::live::Error> {
             Ok(None)
         }
-        async fn take_lease(&self, _: &Lease) -> Result<LeaseAttempt, Diagnostic> {
+        async fn take_lease(&self, _: &Lease) -> Result<LeaseAttempt, crate::live::Error> {
             let mut attempts = self.attempts.lock().unwrap();
             Ok(if attempts.is_empty() {
                 LeaseAttempt::Taken { replaced: None }
@@ -286,7 +286,7 @@ mod tests {
                 attempts.remove(0)
             })
         }
-        async fn renew_lease(&self, _: &Lease) -> Result<bool, Diagnostic> {
+        async fn renew_lease(&self, _: &Lease) -> Result<bool, crate::live::Error> {
             *self.renewed.lock().unwrap() += 1;
             let mut renewals = self.renewals.lock().unwrap();
             Ok(if renewals.is_empty() {
@@ -295,10 +295,10 @@ mod tests {
                 renewals.remove(0)
             })
         }
-        async fn release_lease(&self, _: &Lease) -> Result<(), Diagnostic> {
+        async fn release_lease(&self, _: &Lease) -> Result<(), crate::live::Error> {
             Ok(())
         }
-        async fn force_unlock(&self, _: &str) -> Result<Unlock, Diagnostic> {
+        async fn force_unlock(&self, _: &str) -> Result<Unlock, crate::live::Error> {
             Ok(Unlock::Nothing)
         }
     }

@@ -206,7 +206,7 @@ pub async fn execute<W: OrgWriter>(
                 running.push(async move {
                     let clock = Instant::now();
                     let outcome = match write {
-                        Ok(write) => writer.write(&write).await,
+                        Ok(write) => writer.write(&write).await.map_err(Diagnostic::from),
                         Err(error) => Err(error),
                     };
                     (index, outcome, clock.elapsed(), kind, lane)
@@ -456,7 +456,7 @@ mod tests {
     }
 
     impl OrgWriter for Recorder {
-        async fn write(&self, write: &Write) -> Result<Option<String>, Diagnostic> {
+        async fn write(&self, write: &Write) -> Result<Option<String>, crate::live::Error> {
             let creates = matches!(write, Write::CreateAccount { .. });
             {
                 let mut state = self.state.lock().unwrap();
@@ -478,22 +478,23 @@ mod tests {
                 Write::RenameOu { name, .. } if name == "boom" => Err(Diagnostic::new(
                     Rule::ChangeFailed,
                     "UpdateOrganizationalUnit failed",
-                )),
+                )
+                .into()),
                 Write::CreateOu { name, .. } => Ok(Some(format!("ou-{name}"))),
                 Write::CreateAccount { name, .. } => Ok(Some(format!("id-{name}"))),
                 _ => Ok(None),
             }
         }
-        async fn take_lease(&self, _: &Lease) -> Result<LeaseAttempt, Diagnostic> {
+        async fn take_lease(&self, _: &Lease) -> Result<LeaseAttempt, crate::live::Error> {
             Ok(LeaseAttempt::Taken { replaced: None })
         }
-        async fn renew_lease(&self, _: &Lease) -> Result<bool, Diagnostic> {
+        async fn renew_lease(&self, _: &Lease) -> Result<bool, crate::live::Error> {
             Ok(true)
         }
-        async fn release_lease(&self, _: &Lease) -> Result<(), Diagnostic> {
+        async fn release_lease(&self, _: &Lease) -> Result<(), crate::live::Error> {
             Ok(())
         }
-        async fn force_unlock(&self, _: &str) -> Result<Unlock, Diagnostic> {
+        async fn force_unlock(&self, _: &str) -> Result<Unlock, crate::live::Error> {
             Ok(Unlock::Nothing)
         }
     }
@@ -527,7 +528,7 @@ mod tests {
             organization: "test".to_owned(),
             business_model: BusinessModel::Direct,
             config_file: String::new(),
-            backend: crate::plan::Backend::Aws,
+            backend: crate::plan::BackendKind::Aws,
             config_digest: String::new(),
             live_fingerprint: String::new(),
             touched: BTreeMap::from([(

@@ -6,14 +6,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::ExitStatus;
-use super::live::{self, Writer};
+use super::live;
 use super::plan::resolve_file;
 use crate::apply::{self, Outcome, Progress, Report, Signal, Stop, check, lease};
 use crate::cli::{ApplyArgs, ForceUnlockArgs, Format};
 use crate::diagnostic::{self, Diagnostic, RenderStyle};
 use crate::files;
 use crate::live::password::PasswordFile;
-use crate::live::{OrgReader, OrgWriter};
+use crate::live::{Backend, OrgWriter};
 use crate::model::Desired;
 use crate::plan::{self, Plan, PlanInput};
 use crate::render::{self, TextStyle};
@@ -48,7 +48,7 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
     };
     let config_file = match &saved {
         Some(plan) => {
-            if let Some(refusal) = check::backend(plan, &live::backend(&args.live), &file) {
+            if let Some(refusal) = check::backend(plan, &live::kind(&args.live), &file) {
                 return stopped(
                     args,
                     style,
@@ -65,7 +65,7 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
         }
         None => file,
     };
-    let (desired, input) = match resolve_file(&config_file, live::backend(&args.live)) {
+    let (desired, input) = match resolve_file(&config_file, live::kind(&args.live)) {
         Ok((desired, input, warnings)) => {
             if !warnings.is_empty() {
                 eprint!("{}", diagnostic::render(&warnings, style));
@@ -85,8 +85,8 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
     };
     runtime.block_on(async {
         let started = Instant::now();
-        let (writer, source) = match live::writer(&args.live).await {
-            Ok(writer) => writer,
+        let (backend, source) = match live::open_for_writing(&args.live).await {
+            Ok(opened) => opened,
             Err(error) => {
                 return stopped(args, style, &organization, Outcome::Failed, &[error]);
             }
@@ -114,10 +114,7 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
             started,
             stop,
         };
-        match &writer {
-            Writer::Snapshot(writer) => leased(writer.as_ref(), &job).await,
-            Writer::Aws(writer) => leased(writer.as_ref(), &job).await,
-        }
+        leased(&backend, &job).await
     })
 }
 
@@ -146,13 +143,8 @@ fn stopped(
 pub(super) fn force_unlock(args: &ForceUnlockArgs, style: RenderStyle) -> ExitStatus {
     let result = live::runtime().and_then(|runtime| {
         runtime.block_on(async {
-            let (writer, _) = live::writer(&args.live).await?;
-            match &writer {
-                Writer::Snapshot(writer) => {
-                    lease::force_unlock(writer.as_ref(), &args.lease_id).await
-                }
-                Writer::Aws(writer) => lease::force_unlock(writer.as_ref(), &args.lease_id).await,
-            }
+            let (backend, _) = live::open_for_writing(&args.live).await?;
+            lease::force_unlock(&backend, &args.lease_id).await
         })
     });
     match result {
@@ -222,7 +214,7 @@ fn read_saved_plan(file: &Path) -> Result<Option<Plan>, Diagnostic> {
 /// Runs the job under the organization's lease, released at the end whatever happens: after
 /// the last change, a refusal, a failure, or a signal (`SIGINT`, `SIGTERM`), once the changes in
 /// flight have ended.
-async fn leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> ExitStatus {
+async fn leased(writer: &Backend, job: &Job<'_>) -> ExitStatus {
     let wait = Duration::from_secs(job.args.lock_timeout);
     let lease = match lease::acquire(writer, wait, &job.stop).await {
         Ok(lease) => lease,
@@ -258,7 +250,7 @@ async fn leased<W: OrgWriter + OrgReader>(writer: &W, job: &Job<'_>) -> ExitStat
         Err(error) => eprintln!(
             "warning: the lease {} was not released: {}; it runs out at {}, or `orgctl force-unlock {}` (with the same backend options) removes it now",
             lease.id,
-            error.message,
+            Diagnostic::from(error).message,
             lease
                 .until
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -279,10 +271,7 @@ struct Applied {
 
 /// Everything done under the lease: what to report, or the exit status of a refusal (already
 /// reported). A password file this apply created and left empty is removed.
-async fn apply_leased<W: OrgWriter + OrgReader>(
-    writer: &W,
-    job: &Job<'_>,
-) -> Result<Applied, ExitStatus> {
+async fn apply_leased(writer: &Backend, job: &Job<'_>) -> Result<Applied, ExitStatus> {
     let mut password_file = None;
     let result = plan_and_execute(writer, job, &mut password_file).await;
     if let Some(file) = &password_file
@@ -302,8 +291,8 @@ async fn apply_leased<W: OrgWriter + OrgReader>(
 
 /// Reads, plans (or checks the saved plan), confirms and executes; the report and whether the
 /// plan was printed, or the exit status of a refusal. `password_file` is set once opened.
-async fn plan_and_execute<W: OrgWriter + OrgReader>(
-    writer: &W,
+async fn plan_and_execute(
+    writer: &Backend,
     job: &Job<'_>,
     password_file: &mut Option<PasswordFile>,
 ) -> Result<(Report, bool), ExitStatus> {
@@ -409,6 +398,7 @@ async fn plan_and_execute<W: OrgWriter + OrgReader>(
     let mut report = apply::execute(&plan, &live.root.id, writer, options, &progress).await;
     // What was done is saved, whether the apply ended, failed or was interrupted.
     if let Err(error) = writer.finish().await {
+        let error = Diagnostic::from(error);
         eprint!(
             "{}",
             diagnostic::render(std::slice::from_ref(&error), job.style)

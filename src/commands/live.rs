@@ -1,11 +1,9 @@
-//! Choosing the live organization for `plan`, `drift`, `export` and `apply`: reading it, and the
-//! writer that changes it.
+//! Choosing the live organization for `plan`, `drift`, `export` and `apply`: the backend the
+//! command line names, opened, and the live organization read through it.
 
 use crate::cli::LiveArgs;
 use crate::diagnostic::Diagnostic;
-use crate::live::LiveState;
-use crate::live::aws::{Aws, AwsWriter, Options};
-use crate::live::snapshot::{Snapshot, SnapshotWriter};
+use crate::live::{self, Backend, LiveState};
 use crate::model::{DEFAULT_MEMBER_ACCESS_ROLE, Desired};
 use crate::rules::Rule;
 
@@ -23,16 +21,18 @@ pub(super) fn read(
     })
 }
 
-/// Reads the organization through `reader` (an apply's writer), then the IAM the plan of
-/// `desired` needs (`plan::iam_scope`).
-pub(super) async fn read_for<R: crate::live::OrgReader>(
-    reader: &R,
+/// Reads the organization through `backend` (an apply's), then the IAM the plan of `desired`
+/// needs (`plan::iam_scope`).
+pub(super) async fn read_for(
+    backend: &Backend,
     desired: &Desired,
 ) -> Result<LiveState, Diagnostic> {
-    crate::live::read_with_iam(reader, &desired.organization.member_access_role, |state| {
-        crate::plan::iam_scope(desired, state)
-    })
-    .await
+    Ok(
+        live::read_with_iam(backend, &desired.organization.member_access_role, |state| {
+            crate::plan::iam_scope(desired, state)
+        })
+        .await?,
+    )
 }
 
 /// The live organization with the IAM orgctl created in the member accounts `select` picks from
@@ -42,20 +42,18 @@ pub(super) fn read_with_iam(
     access_role: &str,
     select: impl FnOnce(&LiveState) -> Vec<String>,
 ) -> Result<(LiveState, String), Diagnostic> {
-    if let Some(path) = &args.state {
-        // A snapshot is a file read: no async runtime to start and stop.
-        let state = Snapshot::new(path).load()?;
-        let source = reached(&path.display().to_string(), &state);
-        return Ok((state, source));
-    }
     let runtime = runtime()?;
-    let backend = runtime.block_on(Aws::connect(&aws_options(args)))?;
-    let state = runtime.block_on(crate::live::read_with_iam(&backend, access_role, select))?;
-    if args.verbose > 0 {
-        eprintln!("{}", backend.request_report());
-    }
-    let source = reached(&backend.describe(), &state);
-    Ok((state, source))
+    runtime.block_on(async {
+        let backend = Backend::open(&options(args, false)).await?;
+        let state = live::read_with_iam(&backend, access_role, select).await?;
+        if args.verbose > 0
+            && let Some(report) = backend.request_report()
+        {
+            eprintln!("{report}");
+        }
+        let source = reached(&backend.describe(), &state);
+        Ok((state, source))
+    })
 }
 
 /// How commands name the organization they read: the backend and what it reached there, so that
@@ -68,36 +66,17 @@ pub(super) fn reached(source: &str, state: &LiveState) -> String {
     )
 }
 
-/// The backend `args` choose, as a plan records it.
-pub(super) fn backend(args: &LiveArgs) -> crate::plan::Backend {
-    match &args.state {
-        Some(path) => crate::plan::Backend::Snapshot {
-            path: path.display().to_string(),
-        },
-        None => crate::plan::Backend::Aws,
-    }
+/// The kind of backend `args` choose, as a plan records it.
+pub(super) fn kind(args: &LiveArgs) -> crate::plan::BackendKind {
+    crate::plan::BackendKind::of(&options(args, false))
 }
 
-/// The writer for the chosen backend.
-pub(super) enum Writer {
-    /// `--state FILE`.
-    Snapshot(Box<SnapshotWriter>),
-    /// AWS.
-    Aws(Box<AwsWriter>),
-}
-
-/// The writer for `args`, and how to name it; for AWS, this finds the organization's root.
-pub(super) async fn writer(args: &LiveArgs) -> Result<(Writer, String), Diagnostic> {
-    if let Some(path) = &args.state {
-        let writer = Box::new(SnapshotWriter::new(Snapshot::new(path)));
-        return Ok((Writer::Snapshot(writer), path.display().to_string()));
-    }
-    let backend = Aws::connect(&aws_options(args)).await?;
+/// The backend `args` choose, opened for writing, and how to name it; for AWS, this finds the
+/// organization's root.
+pub(super) async fn open_for_writing(args: &LiveArgs) -> Result<(Backend, String), Diagnostic> {
+    let backend = Backend::open(&options(args, true)).await?;
     let source = backend.describe();
-    Ok((
-        Writer::Aws(Box::new(AwsWriter::new(backend).await?)),
-        source,
-    ))
+    Ok((backend, source))
 }
 
 /// A runtime for the aws backend's concurrent requests.
@@ -115,13 +94,18 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Diagnostic> {
         })
 }
 
-fn aws_options(args: &LiveArgs) -> Options {
-    Options {
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        assume_role: args.assume_role.clone(),
-        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        verbose: args.verbose,
+/// The backend options the command line gives; `writes` for `apply` and `force-unlock`.
+fn options(args: &LiveArgs, writes: bool) -> live::Options {
+    live::Options {
+        snapshot: args.state.clone(),
+        aws: live::aws::Options {
+            profile: args.profile.clone(),
+            region: args.region.clone(),
+            endpoint_url: args.endpoint_url.clone(),
+            assume_role: args.assume_role.clone(),
+            progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            verbose: args.verbose,
+        },
+        writes,
     }
 }

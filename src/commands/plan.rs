@@ -27,7 +27,7 @@ struct NotPlanned {
 
 /// Loads, resolves, reads the live organization and plans. Prints nothing.
 fn compute(file: &std::path::Path, live_args: &LiveArgs) -> Result<Computed, NotPlanned> {
-    let backend = live::backend(live_args);
+    let backend = live::kind(live_args);
     let (desired, input, warnings) =
         resolve_file(file, backend).map_err(|diagnostics| NotPlanned {
             organization: None,
@@ -130,7 +130,7 @@ pub(super) fn load_desired(
     file: &std::path::Path,
     style: RenderStyle,
 ) -> Result<Desired, ExitStatus> {
-    match resolve_file(file, plan::Backend::default()) {
+    match resolve_file(file, plan::BackendKind::default()) {
         Ok((desired, _, warnings)) => {
             if !warnings.is_empty() {
                 eprint!("{}", diagnostic::render(&warnings, style));
@@ -152,7 +152,7 @@ pub(super) fn load_desired(
 /// and the warnings, or every diagnostic when any is an error. Prints nothing.
 pub(super) fn resolve_file(
     file: &std::path::Path,
-    backend: plan::Backend,
+    backend: plan::BackendKind,
 ) -> Result<(Desired, PlanInput, Vec<Diagnostic>), Vec<Diagnostic>> {
     let config = config::load(file)?;
     let resolved = model::resolve(&config, &Context::now());
@@ -244,7 +244,7 @@ fn record_paths_from(plan: &mut Plan, out: &std::path::Path) {
             .to_string()
     };
     plan.config_file = from_folder(&plan.config_file);
-    if let plan::Backend::Snapshot { path } = &mut plan.backend {
+    if let plan::BackendKind::Snapshot { path } = &mut plan.backend {
         *path = from_folder(path);
     }
 }

@@ -42,7 +42,7 @@ use organizations::error::{BoxError, ProvideErrorMetadata, SdkError};
 use organizations::types as aws;
 
 use super::{
-    AccountStatus, LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveRoot, LiveState,
+    AccountStatus, Error, LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveRoot, LiveState,
     OrgReader,
 };
 use crate::config::PolicyType;
@@ -114,7 +114,7 @@ impl Aws {
     /// Loads configuration and credentials, before any request to AWS Organizations: a named
     /// profile must be in the AWS config or credentials file, and credentials must load (an SSO
     /// session that expired says which `aws sso login` to run).
-    pub async fn connect(options: &Options) -> Result<Self, Diagnostic> {
+    pub async fn connect(options: &Options) -> Result<Self, Error> {
         VERBOSE.store(options.verbose > 0, Ordering::Relaxed);
         if let Some(profile) = &options.profile {
             check_profile(profile).await?;
@@ -200,7 +200,7 @@ impl Aws {
     }
 
     /// The organization's root (one request).
-    async fn root(&self) -> Result<aws::Root, Diagnostic> {
+    async fn root(&self) -> Result<aws::Root, Error> {
         self.client
             .list_roots()
             .send()
@@ -211,8 +211,10 @@ impl Aws {
             .into_iter()
             .next()
             .ok_or_else(|| {
-                Diagnostic::new(Rule::LiveAws, "the organization has no root")
-                    .help("is the organization being created or deleted?")
+                Error::from(
+                    Diagnostic::new(Rule::LiveAws, "the organization has no root")
+                        .help("is the organization being created or deleted?"),
+                )
             })
     }
 
@@ -226,7 +228,7 @@ impl Aws {
         }
     }
 
-    async fn tags(&self, id: &str) -> Result<BTreeMap<String, String>, Diagnostic> {
+    async fn tags(&self, id: &str) -> Result<BTreeMap<String, String>, Error> {
         let tags: Vec<aws::Tag> = self
             .client
             .list_tags_for_resource()
@@ -241,10 +243,7 @@ impl Aws {
     }
 
     /// The OUs and accounts directly under `parent`.
-    async fn children(
-        &self,
-        parent: String,
-    ) -> Result<(Vec<LiveOu>, Vec<LiveAccount>), Diagnostic> {
+    async fn children(&self, parent: String) -> Result<(Vec<LiveOu>, Vec<LiveAccount>), Error> {
         let ous: Vec<aws::OrganizationalUnit> = all_pages!(
             self.client
                 .list_organizational_units_for_parent()
@@ -286,10 +285,7 @@ impl Aws {
         Ok((ous, accounts))
     }
 
-    async fn policies_of_type(
-        &self,
-        policy_type: PolicyType,
-    ) -> Result<Vec<LivePolicy>, Diagnostic> {
+    async fn policies_of_type(&self, policy_type: PolicyType) -> Result<Vec<LivePolicy>, Error> {
         let summaries: Vec<aws::PolicySummary> = all_pages!(
             self.client
                 .list_policies()
@@ -312,7 +308,7 @@ impl Aws {
         &self,
         policy_type: PolicyType,
         summary: aws::PolicySummary,
-    ) -> Result<LivePolicy, Diagnostic> {
+    ) -> Result<LivePolicy, Error> {
         let id = summary.id.clone().unwrap_or_default();
         let aws_managed = summary.aws_managed;
         let described = self
@@ -368,11 +364,11 @@ impl OrgReader for Aws {
         &self,
         accounts: &[String],
         access_role: &str,
-    ) -> Result<Option<Vec<super::LiveIam>>, Diagnostic> {
+    ) -> Result<Option<Vec<super::LiveIam>>, Error> {
         self.read_member_iam(accounts, access_role).await.map(Some)
     }
 
-    async fn read(&self) -> Result<LiveState, Diagnostic> {
+    async fn read(&self) -> Result<LiveState, Error> {
         let started = Instant::now();
         self.tick("organization");
         let organization = self
@@ -383,11 +379,13 @@ impl OrgReader for Aws {
             .map_err(|error| aws_error("DescribeOrganization", "organization", &error))?
             .organization
             .ok_or_else(|| {
-                Diagnostic::new(
-                    Rule::LiveAws,
-                    "DescribeOrganization returned no organization",
+                Error::from(
+                    Diagnostic::new(
+                        Rule::LiveAws,
+                        "DescribeOrganization returned no organization",
+                    )
+                    .help("use the management account's credentials (--profile, --assume-role)"),
                 )
-                .help("use the management account's credentials (--profile, --assume-role)")
             })?;
         let root = self.root().await?;
         let root_id = root.id.clone().unwrap_or_default();
@@ -401,8 +399,9 @@ impl OrgReader for Aws {
                     Some(aws::PolicyTypeStatus::Enabled | aws::PolicyTypeStatus::PendingEnable)
                 )
             })
-            .filter_map(|summary| summary.r#type().and_then(from_aws))
-            .collect();
+            .filter_map(|summary| summary.r#type())
+            .map(|policy_type| from_aws(policy_type, "ListRoots"))
+            .collect::<Result<_, _>>()?;
 
         // The tree, one level at a time, every parent of a level at once.
         let mut organizational_units = Vec::new();
@@ -432,7 +431,7 @@ impl OrgReader for Aws {
             .map(|id| async move {
                 let tags = self.tags(&id).await?;
                 self.tick("tags");
-                Ok::<_, Diagnostic>((id, tags))
+                Ok::<_, Error>((id, tags))
             })
             .buffer_unordered(CONCURRENCY)
             .try_collect()
@@ -520,13 +519,19 @@ pub fn to_aws(policy_type: PolicyType) -> aws::PolicyType {
     aws::PolicyType::from(crate::model::policy_type::info(policy_type).aws_name)
 }
 
-/// AWS's policy type as orgctl names it; `None` for a type the table does not have.
-pub fn from_aws(policy_type: &aws::PolicyType) -> Option<PolicyType> {
-    crate::model::policy_type::by_aws_name(policy_type.as_str()).map(|row| row.policy_type)
+/// AWS's policy type as orgctl names it; an error for a type the table does not have, which
+/// `operation` returned: a newer type than this orgctl knows.
+pub fn from_aws(policy_type: &aws::PolicyType, operation: &str) -> Result<PolicyType, Error> {
+    crate::model::policy_type::by_aws_name(policy_type.as_str())
+        .map(|row| row.policy_type)
+        .ok_or_else(|| Error::UnknownPolicyType {
+            aws_name: policy_type.as_str().to_owned(),
+            operation: operation.to_owned(),
+        })
 }
 
 /// An AWS error as the user reads it: the operation, the resource, AWS's code, and what to do.
-pub fn aws_error<E, R>(operation: &str, resource: &str, error: &SdkError<E, R>) -> Diagnostic
+pub fn aws_error<E, R>(operation: &str, resource: &str, error: &SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -554,6 +559,19 @@ where
             raw_chain(&format!("{operation} on `{resource}`"), error)
         );
     }
+    let unusable_credentials = matches!(error, SdkError::ConstructionFailure(_))
+        || matches!(
+            code.as_str(),
+            "UnrecognizedClientException"
+                | "InvalidClientTokenId"
+                | "ExpiredToken"
+                | "ExpiredTokenException"
+                | "InvalidSignatureException"
+                | "SignatureDoesNotMatch"
+                | "IncompleteSignature"
+                | "MissingAuthenticationToken"
+                | "MissingAuthenticationTokenException"
+        );
     let help = match code.as_str() {
         "NoCredentials" => {
             "choose credentials: set AWS_PROFILE or pass --profile NAME (for an SSO profile, run `aws sso login --profile NAME` first), or pass --state FILE to work from a snapshot"
@@ -573,23 +591,18 @@ where
         "Unreachable" => {
             "check the network and --endpoint-url; to plan without AWS, pass --state FILE (a snapshot from `orgctl export`)"
         }
-        _ if message.contains("credentials")
-            || matches!(error, SdkError::ConstructionFailure(_)) =>
-        {
+        _ if unusable_credentials => {
             "no usable AWS credentials: set AWS_PROFILE, run `aws sso login`, or pass --state FILE to plan from a snapshot"
         }
         _ => "see AWS's message; `-v` shows how many requests were made",
     };
-    let message = if message.is_empty() {
-        String::new()
-    } else {
-        format!(": {message}")
-    };
-    Diagnostic::new(
-        Rule::LiveAws,
-        format!("{operation} on `{resource}` failed with {code}{message}"),
-    )
-    .help(help)
+    Error::Aws {
+        operation: operation.to_owned(),
+        resource: resource.to_owned(),
+        code,
+        message,
+        help: help.to_owned(),
+    }
 }
 
 /// The AWS config file as messages name it: `AWS_CONFIG_FILE`, or `~/.aws/config`.
@@ -675,14 +688,14 @@ async fn check_credentials(
         |profile| format!("profile `{profile}`"),
     );
     let said = causes(&error);
-    Err(match &error {
-        CredentialsError::CredentialsNotLoaded(_) if !said.contains("SSO") => no_credentials(),
-        _ if said.contains("SSO token has expired") => Diagnostic::new(
+    Err(match (sso_failure(&said), &error) {
+        (None, CredentialsError::CredentialsNotLoaded(_)) => no_credentials(),
+        (Some(SsoFailure::Expired), _) => Diagnostic::new(
             Rule::LiveAws,
             format!("SSO session expired: {named} signs in through IAM Identity Center, and its session has ended"),
         )
         .help(format!("run `{login}`, then run orgctl again")),
-        _ if said.contains("cached SSO token") => Diagnostic::new(
+        (Some(SsoFailure::NoSession), _) => Diagnostic::new(
             Rule::LiveAws,
             format!("no SSO session: {named} signs in through IAM Identity Center, and nobody has signed in on this machine"),
         )
@@ -696,6 +709,32 @@ async fn check_credentials(
             config_file_name()
         )),
     })
+}
+
+/// How loading credentials through IAM Identity Center (SSO) failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SsoFailure {
+    /// The cached session ran out.
+    Expired,
+    /// Nobody signed in on this machine.
+    NoSession,
+    /// Something else about SSO.
+    Other,
+}
+
+/// Whether `said`, the causes of a credentials error, is about SSO, and how. The SDK's SSO
+/// errors are private types that cannot be matched, so their own words are the only sign; this
+/// is the one place orgctl reads an error's text, and it never reads AWS's answers this way.
+fn sso_failure(said: &str) -> Option<SsoFailure> {
+    if !said.contains("SSO") {
+        None
+    } else if said.contains("SSO token has expired") {
+        Some(SsoFailure::Expired)
+    } else if said.contains("cached SSO token") {
+        Some(SsoFailure::NoSession)
+    } else {
+        Some(SsoFailure::Other)
+    }
 }
 
 /// No credentials anywhere the SDK looks.
@@ -789,5 +828,57 @@ impl ClassifyRetry for ConcurrentModificationRetry {
         } else {
             RetryAction::NoActionIndicated
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::policy_type::POLICY_TYPES;
+
+    #[test]
+    fn sso_failures_are_told_apart_by_the_sdk_s_words() {
+        assert_eq!(
+            sso_failure("the SSO token has expired and cannot be refreshed"),
+            Some(SsoFailure::Expired)
+        );
+        assert_eq!(
+            sso_failure("failed to load the cached SSO token: failed to read `x`"),
+            Some(SsoFailure::NoSession)
+        );
+        assert_eq!(
+            sso_failure("SSO OIDC responded with a negative expiration duration"),
+            Some(SsoFailure::Other)
+        );
+        assert_eq!(sso_failure("no credentials in the environment"), None);
+    }
+
+    #[test]
+    fn every_policy_type_of_the_table_reads_back_as_itself() {
+        for row in POLICY_TYPES {
+            let read = from_aws(&to_aws(row.policy_type), "ListRoots");
+            assert!(
+                matches!(read, Ok(policy_type) if policy_type == row.policy_type),
+                "{}",
+                row.aws_name
+            );
+        }
+    }
+
+    #[test]
+    fn a_policy_type_the_table_lacks_is_an_error_naming_it_and_the_operation() {
+        let error = from_aws(&aws::PolicyType::from("SECURITYHUB_POLICY"), "ListRoots")
+            .expect_err("an unknown type");
+        let diagnostic = Diagnostic::from(error);
+        assert_eq!(diagnostic.rule, Rule::LiveAws);
+        assert_eq!(
+            diagnostic.message,
+            "ListRoots returned the policy type `SECURITYHUB_POLICY`, which this version of orgctl does not know"
+        );
+        assert!(
+            diagnostic
+                .help
+                .is_some_and(|help| help.starts_with("upgrade orgctl")),
+        );
     }
 }

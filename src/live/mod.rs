@@ -3,15 +3,21 @@
 //!
 //! [`OrgReader`] reads a [`LiveState`] and [`OrgWriter`] carries out [`Write`]s; the backends are
 //! [`snapshot`] (a JSON file: the embedded default, offline pull-request plans, and `orgctl
-//! export`'s format) and `aws`. Writes speak in ids: turning a plan's addresses into ids is the
-//! executor's work (`apply`).
+//! export`'s format) and `aws`. Commands open one with [`Backend::open`] from [`Options`] and use
+//! only the [`Backend`] value. Writes speak in ids: turning a plan's addresses into ids is the
+//! executor's work (`apply`). Backends report an [`Error`], a value to decide on; it becomes a
+//! [`crate::diagnostic::Diagnostic`] where it reaches the user.
 
+mod backend;
+mod error;
 pub mod lease;
 pub mod password;
 
 pub mod aws;
 pub mod snapshot;
 
+pub use backend::{Backend, Options};
+pub use error::Error;
 pub use lease::{Holder, Lease, LeaseAttempt, Record, Unlock};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -22,12 +28,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::PolicyType;
-use crate::diagnostic::Diagnostic;
 
 /// Reads the live organization.
 pub trait OrgReader {
     /// Everything orgctl manages: organization, root, OUs, accounts, policies, tags, targets.
-    fn read(&self) -> impl Future<Output = Result<LiveState, Diagnostic>>;
+    fn read(&self) -> impl Future<Output = Result<LiveState, Error>>;
 
     /// The IAM orgctl created inside `accounts` (member account ids), reached through
     /// `access_role`; `None` when [`OrgReader::read`] holds it already (a snapshot).
@@ -35,7 +40,7 @@ pub trait OrgReader {
         &self,
         accounts: &[String],
         access_role: &str,
-    ) -> impl Future<Output = Result<Option<Vec<LiveIam>>, Diagnostic>> {
+    ) -> impl Future<Output = Result<Option<Vec<LiveIam>>, Error>> {
         let _ = (accounts, access_role);
         async { Ok(None) }
     }
@@ -47,7 +52,7 @@ pub async fn read_with_iam<R: OrgReader>(
     reader: &R,
     access_role: &str,
     select: impl FnOnce(&LiveState) -> Vec<String>,
-) -> Result<LiveState, Diagnostic> {
+) -> Result<LiveState, Error> {
     let mut state = reader.read().await?;
     let scope = select(&state);
     if !scope.is_empty()
@@ -65,28 +70,28 @@ pub trait OrgWriter {
     ///
     /// Every write converges: repeating one that already took effect (after a lost response, or
     /// a crash) succeeds without doing it twice.
-    fn write(&self, write: &Write) -> impl Future<Output = Result<Option<String>, Diagnostic>>;
+    fn write(&self, write: &Write) -> impl Future<Output = Result<Option<String>, Error>>;
 
     /// Takes the organization's lease for `lease` if nobody holds it, or if its holder has
     /// ended without releasing it (its lock went with its process, or its lease ran out); says
     /// who holds it otherwise. Of two applies that try at once, exactly one takes it.
-    fn take_lease(&self, lease: &Lease) -> impl Future<Output = Result<LeaseAttempt, Diagnostic>>;
+    fn take_lease(&self, lease: &Lease) -> impl Future<Output = Result<LeaseAttempt, Error>>;
 
     /// Records `lease` (the held one, running out later) as long as it is still this apply's;
     /// `Ok(false)` when it is not (removed by `orgctl force-unlock`, or taken over after it ran
     /// out), and every later write then fails rather than interleave with another apply.
-    fn renew_lease(&self, lease: &Lease) -> impl Future<Output = Result<bool, Diagnostic>>;
+    fn renew_lease(&self, lease: &Lease) -> impl Future<Output = Result<bool, Error>>;
 
     /// Gives the lease back, if this apply still holds it.
-    fn release_lease(&self, lease: &Lease) -> impl Future<Output = Result<(), Diagnostic>>;
+    fn release_lease(&self, lease: &Lease) -> impl Future<Output = Result<(), Error>>;
 
     /// Removes the lease that `id` names (a lease id, or the id of a record that is not a
     /// lease), whoever holds it; never one a running process is known to hold.
-    fn force_unlock(&self, id: &str) -> impl Future<Output = Result<Unlock, Diagnostic>>;
+    fn force_unlock(&self, id: &str) -> impl Future<Output = Result<Unlock, Error>>;
 
     /// Makes the writes so far durable (the snapshot backend saves its file; AWS already has
     /// them).
-    fn finish(&self) -> impl Future<Output = Result<(), Diagnostic>> {
+    fn finish(&self) -> impl Future<Output = Result<(), Error>> {
         async { Ok(()) }
     }
 

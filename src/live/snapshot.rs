@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AccountStatus, Holder, Lease, LeaseAttempt, LiveAccount, LiveOu, LivePolicy, LiveState,
+    AccountStatus, Error, Holder, Lease, LeaseAttempt, LiveAccount, LiveOu, LivePolicy, LiveState,
     OrgReader, OrgWriter, Record, Unlock, Write,
 };
 use crate::config::PolicyType;
@@ -126,8 +126,8 @@ impl Snapshot {
 }
 
 impl OrgReader for Snapshot {
-    async fn read(&self) -> Result<LiveState, Diagnostic> {
-        self.load()
+    async fn read(&self) -> Result<LiveState, Error> {
+        Ok(self.load()?)
     }
 }
 
@@ -222,6 +222,11 @@ pub struct SnapshotWriter {
 }
 
 impl SnapshotWriter {
+    /// The snapshot file's path.
+    pub fn path(&self) -> &Path {
+        self.snapshot.path()
+    }
+
     /// A writer over `snapshot`; writes need a [`OrgReader::read`] first.
     pub fn new(snapshot: Snapshot) -> Self {
         Self {
@@ -667,7 +672,7 @@ fn member_iam<'s>(
 }
 
 impl OrgWriter for SnapshotWriter {
-    async fn write(&self, write: &Write) -> Result<Option<String>, Diagnostic> {
+    async fn write(&self, write: &Write) -> Result<Option<String>, Error> {
         let mut state = self.lock();
         let state = state
             .as_mut()
@@ -683,10 +688,11 @@ impl OrgWriter for SnapshotWriter {
                     ),
                 )
                 .help("the snapshot no longer matches the plan; plan again")
+                .into()
             })
     }
 
-    async fn take_lease(&self, lease: &Lease) -> Result<LeaseAttempt, Diagnostic> {
+    async fn take_lease(&self, lease: &Lease) -> Result<LeaseAttempt, Error> {
         // A holder empties the file right after locking it and records itself right after
         // that: a record is believed once two looks a moment apart find it unchanged.
         let mut seen: Option<Holder> = None;
@@ -716,22 +722,22 @@ impl OrgWriter for SnapshotWriter {
         Ok(LeaseAttempt::Taken { replaced })
     }
 
-    async fn renew_lease(&self, _lease: &Lease) -> Result<bool, Diagnostic> {
+    async fn renew_lease(&self, _lease: &Lease) -> Result<bool, Error> {
         // The operating system's lock does not run out: it is held while the file is open.
         Ok(self.lock_file_slot().is_some())
     }
 
-    async fn release_lease(&self, _lease: &Lease) -> Result<(), Diagnostic> {
+    async fn release_lease(&self, _lease: &Lease) -> Result<(), Error> {
         let Some(file) = self.lock_file_slot().take() else {
             return Ok(());
         };
         // Removed while still locked, then unlocked by closing: see `lock_file`.
         let removed = std::fs::remove_file(self.lock_path());
         drop(file);
-        removed.map_err(|error| self.lock_error(&error))
+        removed.map_err(|error| self.lock_error(&error).into())
     }
 
-    async fn force_unlock(&self, _id: &str) -> Result<Unlock, Diagnostic> {
+    async fn force_unlock(&self, _id: &str) -> Result<Unlock, Error> {
         match self.lock_file(false)? {
             LockFile::Missing => Ok(Unlock::Nothing),
             LockFile::Held(holder) => Ok(Unlock::Running(holder)),
@@ -747,9 +753,9 @@ impl OrgWriter for SnapshotWriter {
         }
     }
 
-    async fn finish(&self) -> Result<(), Diagnostic> {
+    async fn finish(&self) -> Result<(), Error> {
         match self.lock().as_ref() {
-            Some(state) => self.snapshot.save(state),
+            Some(state) => Ok(self.snapshot.save(state)?),
             None => Ok(()),
         }
     }
@@ -757,7 +763,7 @@ impl OrgWriter for SnapshotWriter {
 
 impl OrgReader for SnapshotWriter {
     /// Reads the file, and writes to what it read from then on.
-    async fn read(&self) -> Result<LiveState, Diagnostic> {
+    async fn read(&self) -> Result<LiveState, Error> {
         let state = self.snapshot.load()?;
         *self.lock() = Some(state.clone());
         Ok(state)
@@ -984,5 +990,22 @@ mod tests {
         let unlock = block_on(writer.force_unlock("anything")).unwrap();
         assert!(matches!(unlock, Unlock::Removed(_)), "{unlock:?}");
         assert!(!writer.lock_path().exists());
+    }
+
+    #[test]
+    fn a_policy_type_this_orgctl_does_not_know_is_refused_by_name() {
+        let text = r#"{"format": "orgctl-live", "version": 1,
+            "organization": {"id": "o-a", "management_account_id": "111111111111",
+                "management_account_email": "root@example.com"},
+            "root": {"id": "r-a", "enabled_policy_types": ["securityhub"]}}"#;
+        let error = parse("live.json", text.as_bytes()).expect_err("an unknown type");
+        assert_eq!(error.rule, Rule::LiveSnapshot);
+        assert!(
+            error
+                .message
+                .starts_with("`live.json` is not an orgctl snapshot: unknown variant `securityhub`, expected one of `service_control`"),
+            "{}",
+            error.message
+        );
     }
 }

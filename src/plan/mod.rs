@@ -35,14 +35,15 @@ pub struct PlanInput {
     /// The configuration file, as given on the command line.
     pub config_file: String,
     /// Where the live organization is read from.
-    pub backend: Backend,
+    pub backend: BackendKind,
 }
 
 /// Where the live organization a plan was computed from came from. Apply refuses a saved plan on
 /// another kind of backend: a plan of a snapshot never reaches AWS, nor the reverse.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Backend {
+#[schemars(rename = "Backend")]
+pub enum BackendKind {
     /// AWS Organizations, through the standard credential chain (orgctl's default).
     #[default]
     Aws,
@@ -51,6 +52,18 @@ pub enum Backend {
         /// The snapshot file, given as `config_file` is.
         path: String,
     },
+}
+
+impl BackendKind {
+    /// The kind of backend `options` open.
+    pub fn of(options: &crate::live::Options) -> Self {
+        match &options.snapshot {
+            Some(path) => BackendKind::Snapshot {
+                path: path.display().to_string(),
+            },
+            None => BackendKind::Aws,
+        }
+    }
 }
 
 /// A plan: the changes that make the live organization match the configuration.
@@ -72,7 +85,7 @@ pub struct Plan {
     /// printed on standard output, as given on the command line.
     pub config_file: String,
     /// Where the live organization was read from.
-    pub backend: Backend,
+    pub backend: BackendKind,
     /// Digest of the configuration the plan was computed from.
     pub config_digest: String,
     /// Digest of the whole live state the plan was computed from.

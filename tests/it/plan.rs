@@ -26,7 +26,7 @@ pub fn example_plan(name: &str) -> Plan {
         &PlanInput {
             config_digest: config.digest(),
             config_file: format!("examples/{name}/orgctl.yaml"),
-            backend: plan::Backend::Snapshot {
+            backend: plan::BackendKind::Snapshot {
                 path: format!("examples/{name}/live.json"),
             },
         },

@@ -19,7 +19,8 @@ use super::{Aws, CountRequests, MAX_ATTEMPTS, aws_error};
 use crate::config::Preset;
 use crate::diagnostic::Diagnostic;
 use crate::live::{
-    ACCOUNT_IAM_TAG, IAM_PATH, LiveIam, LiveRole, LiveUser, MANAGED_TAG, PARTNER_TAG, password,
+    ACCOUNT_IAM_TAG, Error, IAM_PATH, LiveIam, LiveRole, LiveUser, MANAGED_TAG, PARTNER_TAG,
+    password,
 };
 use crate::model::preset;
 use crate::rules::Rule;
@@ -67,7 +68,7 @@ impl Aws {
         &self,
         accounts: &[String],
         access_role: &str,
-    ) -> Result<Vec<LiveIam>, Diagnostic> {
+    ) -> Result<Vec<LiveIam>, Error> {
         stream::iter(accounts)
             .map(|account_id| self.read_account_iam(account_id, access_role))
             .buffer_unordered(CONCURRENCY)
@@ -79,9 +80,9 @@ impl Aws {
         &self,
         account_id: &str,
         access_role: &str,
-    ) -> Result<LiveIam, Diagnostic> {
+    ) -> Result<LiveIam, Error> {
         let client = self.member(account_id, access_role).await;
-        let reach = |error: Diagnostic| unreachable_account(error, account_id, access_role);
+        let reach = |error: Error| unreachable_account(error, account_id, access_role);
         let roles: Vec<iam::types::Role> = client
             .list_roles()
             .path_prefix(IAM_PATH)
@@ -133,7 +134,7 @@ impl Aws {
         partner: &str,
         trust_policy: &str,
         managed_policies: &[String],
-    ) -> Result<(), Diagnostic> {
+    ) -> Result<(), Error> {
         let client = self.member(account_id, access_role).await;
         let role = Principal::Role(name);
         let resource = format!("{account_id}/{name}");
@@ -191,7 +192,7 @@ impl Aws {
         account_id: &str,
         access_role: &str,
         name: &str,
-    ) -> Result<(), Diagnostic> {
+    ) -> Result<(), Error> {
         let client = self.member(account_id, access_role).await;
         let role = Principal::Role(name);
         let resource = format!("{account_id}/{name}");
@@ -228,7 +229,7 @@ impl Aws {
         managed_policies: &[String],
         console: bool,
         password_file: Option<&password::PasswordFile>,
-    ) -> Result<(), Diagnostic> {
+    ) -> Result<(), Error> {
         let client = self.member(account_id, access_role).await;
         let user = Principal::User(name);
         let resource = format!("{account_id}/{name}");
@@ -291,12 +292,13 @@ impl Aws {
                     .await?;
                 }
                 Err(error) => {
-                    let mut diagnostic = aws_error("CreateLoginProfile", &resource, &error);
+                    let mut diagnostic =
+                        Diagnostic::from(aws_error("CreateLoginProfile", &resource, &error));
                     diagnostic.message.push_str(&format!(
                         "; the last line for {name} in `{}` was not set as its password",
                         file.path().display()
                     ));
-                    return Err(diagnostic);
+                    return Err(diagnostic.into());
                 }
             }
         }
@@ -305,7 +307,7 @@ impl Aws {
 
     /// Tags the account (in Organizations) as holding IAM orgctl created, so that later plans
     /// read its IAM even when the file no longer asks for any (a partner removed from the file).
-    async fn mark_account(&self, account_id: &str) -> Result<(), Diagnostic> {
+    async fn mark_account(&self, account_id: &str) -> Result<(), Error> {
         if self.marked.lock().await.contains(account_id) {
             return Ok(());
         }
@@ -345,7 +347,7 @@ impl Principal<'_> {
         client: &iam::Client,
         account_id: &str,
         access_role: &str,
-    ) -> Result<bool, Diagnostic> {
+    ) -> Result<bool, Error> {
         let (name, found) = match self {
             Principal::Role(name) => (
                 name,
@@ -384,7 +386,12 @@ impl Principal<'_> {
                 if path == IAM_PATH && tagged {
                     Ok(true)
                 } else {
-                    Err(not_ours(&path, self.kind(), name, account_id))
+                    Err(Error::NotOurs {
+                        account_id: account_id.to_owned(),
+                        kind: self.kind(),
+                        name: name.to_owned(),
+                        path,
+                    })
                 }
             }
             Ok(None) | Err((true, _)) => Ok(false),
@@ -400,15 +407,12 @@ impl Principal<'_> {
         client: &iam::Client,
         account_id: &str,
         access_role: &str,
-    ) -> Result<bool, Diagnostic> {
+    ) -> Result<bool, Error> {
         let started = std::time::Instant::now();
         let mut wait = Duration::from_secs(2);
         loop {
             match self.ours(client, account_id, access_role).await {
-                Err(error)
-                    if error.message.starts_with("cannot reach IAM")
-                        && started.elapsed() + wait < REACH_DEADLINE =>
-                {
+                Err(Error::Unreachable { .. }) if started.elapsed() + wait < REACH_DEADLINE => {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_secs(20));
                 }
@@ -418,7 +422,7 @@ impl Principal<'_> {
     }
 
     /// Its attached managed policy ARNs, sorted.
-    async fn attached(self, client: &iam::Client) -> Result<Vec<String>, Diagnostic> {
+    async fn attached(self, client: &iam::Client) -> Result<Vec<String>, Error> {
         let listed = match self {
             Principal::Role(name) => client
                 .list_attached_role_policies()
@@ -451,19 +455,14 @@ impl Principal<'_> {
         client: &iam::Client,
         arns: &[String],
         resource: &str,
-    ) -> Result<(), Diagnostic> {
+    ) -> Result<(), Error> {
         for arn in arns {
             self.attach(client, arn, resource).await?;
         }
         Ok(())
     }
 
-    async fn attach(
-        self,
-        client: &iam::Client,
-        arn: &str,
-        resource: &str,
-    ) -> Result<(), Diagnostic> {
+    async fn attach(self, client: &iam::Client, arn: &str, resource: &str) -> Result<(), Error> {
         match self {
             Principal::Role(name) => {
                 let sent = client
@@ -491,7 +490,7 @@ impl Principal<'_> {
         client: &iam::Client,
         wanted: &[String],
         resource: &str,
-    ) -> Result<(), Diagnostic> {
+    ) -> Result<(), Error> {
         let attached: BTreeSet<String> = self.attached(client).await?.into_iter().collect();
         let wanted: BTreeSet<String> = wanted.iter().cloned().collect();
         for arn in wanted.difference(&attached) {
@@ -529,7 +528,7 @@ fn created<T, E, R>(
     result: Result<T, iam::error::SdkError<E, R>>,
     operation: &str,
     resource: &str,
-) -> Result<bool, Diagnostic>
+) -> Result<bool, Error>
 where
     E: iam::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -541,7 +540,7 @@ where
     }
 }
 
-async fn read_user(client: &iam::Client, name: String) -> Result<LiveUser, Diagnostic> {
+async fn read_user(client: &iam::Client, name: String) -> Result<LiveUser, Error> {
     let inline = client
         .list_user_policies()
         .user_name(&name)
@@ -569,10 +568,7 @@ async fn read_user(client: &iam::Client, name: String) -> Result<LiveUser, Diagn
     })
 }
 
-async fn role_tags(
-    client: &iam::Client,
-    name: &str,
-) -> Result<BTreeMap<String, String>, Diagnostic> {
+async fn role_tags(client: &iam::Client, name: &str) -> Result<BTreeMap<String, String>, Error> {
     let tags = client
         .list_role_tags()
         .role_name(name)
@@ -596,7 +592,7 @@ async fn login_profile_set_by_this_apply(
     resource: &str,
     path: &std::path::Path,
     asked_at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), Diagnostic> {
+) -> Result<(), Error> {
     let profile = client
         .get_login_profile()
         .user_name(name)
@@ -619,13 +615,14 @@ async fn login_profile_set_by_this_apply(
             path.display()
         ),
     )
-    .help("whoever set it hands it over, or an administrator resets it in the account's IAM console"))
+    .help("whoever set it hands it over, or an administrator resets it in the account's IAM console")
+    .into())
 }
 
 /// How far AWS's clock may be from this machine's when comparing its timestamps with ours.
 const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
 
-async fn has_login_profile(client: &iam::Client, name: &str) -> Result<bool, Diagnostic> {
+async fn has_login_profile(client: &iam::Client, name: &str) -> Result<bool, Error> {
     match client.get_login_profile().user_name(name).send().await {
         Ok(_) => Ok(true),
         Err(error) if code(&error) == Some("NoSuchEntity") => Ok(false),
@@ -652,28 +649,15 @@ fn iam_tags(tags: &[(&str, &str)]) -> Vec<iam::types::Tag> {
         .collect()
 }
 
-/// Refuses a role or user orgctl did not create (it is not under orgctl's path).
-fn not_ours(path: &str, kind: &str, name: &str, account_id: &str) -> Diagnostic {
-    Diagnostic::new(
-        Rule::ChangeFailed,
-        format!(
-            "account {account_id} already has an IAM {kind} `{name}` (path `{path}`) that orgctl did not create; orgctl never changes IAM it did not create"
-        ),
-    )
-    .help(format!(
-        "rename the {kind} in the file, or have the account's owner remove or rename theirs"
-    ))
-}
-
-fn unreachable_account(error: Diagnostic, account_id: &str, access_role: &str) -> Diagnostic {
-    if error.message.contains("AccessDenied") || error.message.contains("credentials") {
-        let message = format!(
-            "cannot reach IAM in account {account_id} through the role `{access_role}`: {}",
-            error.message
-        );
-        return Diagnostic { message, ..error }.help(format!(
-            "the role `{access_role}` must exist in {account_id} and trust the management account (AWS creates `OrganizationAccountAccessRole` in accounts made through Organizations); set `member_access_role` to the role you use"
-        ));
+/// `error` as that of an account orgctl cannot reach, when the credentials of its access role
+/// were refused or could not be loaded.
+fn unreachable_account(error: Error, account_id: &str, access_role: &str) -> Error {
+    if error.is_denied() {
+        return Error::Unreachable {
+            account_id: account_id.to_owned(),
+            role: access_role.to_owned(),
+            cause: Box::new(error),
+        };
     }
     error
 }

@@ -24,7 +24,7 @@ use super::{Aws, MAX_ATTEMPTS, aws, aws_error, organizations, to_aws};
 use crate::diagnostic::Diagnostic;
 use crate::live::lease::{LEASE_POLICY, LEASE_TAG};
 use crate::live::{
-    Holder, Lease, LeaseAttempt, LiveState, OrgReader, OrgWriter, Record, Unlock, Write,
+    Error, Holder, Lease, LeaseAttempt, LiveState, OrgReader, OrgWriter, Record, Unlock, Write,
 };
 use crate::rules::Rule;
 use organizations::config::http::HttpResponse;
@@ -46,7 +46,8 @@ const CREATE_ACCOUNT_DEADLINE: Duration = Duration::from_secs(30 * 60);
 pub struct AwsWriter {
     aws: Aws,
     account: account::Client,
-    root_id: String,
+    /// The organization's root, once needed.
+    root_id: OnceCell<String>,
     /// Account creations in progress when this apply started (from an earlier, interrupted one).
     in_progress: OnceCell<Vec<aws::CreateAccountStatus>>,
     /// The management account's id, once needed.
@@ -64,15 +65,15 @@ enum Attempt {
     /// An account creation AWS accepted: its request id, to wait for.
     Pending(String),
     /// Failed in a way that may have created it anyway, or that passes: look, then try again.
-    Uncertain(Diagnostic),
+    Uncertain(Error),
     /// Failed for good.
-    Failed(Diagnostic),
+    Failed(Error),
 }
 
 impl AwsWriter {
-    /// A writer over `aws`; finds the organization's root (one request).
-    pub async fn new(aws: Aws) -> Result<Self, Diagnostic> {
-        let root_id = aws.root().await?.id.unwrap_or_default();
+    /// A writer over `aws`; it finds the organization's root when first needed
+    /// ([`AwsWriter::root_id`]).
+    pub fn new(aws: Aws) -> Self {
         let sdk = aws.sdk_config.clone();
         let account = account::Client::from_conf(
             account::config::Builder::from(&sdk)
@@ -84,15 +85,28 @@ impl AwsWriter {
                 .interceptor(super::CountRequests(std::sync::Arc::clone(&aws.requests)))
                 .build(),
         );
-        Ok(Self {
+        Self {
             aws,
             account,
-            root_id,
+            root_id: OnceCell::new(),
             in_progress: OnceCell::new(),
             management: OnceCell::new(),
             lease_policy: std::sync::Mutex::new(None),
             lease_lost: std::sync::atomic::AtomicBool::new(false),
-        })
+        }
+    }
+
+    /// The connection it writes through.
+    pub fn aws(&self) -> &Aws {
+        &self.aws
+    }
+
+    /// The organization's root id (one request, the first time).
+    pub async fn root_id(&self) -> Result<&str, Error> {
+        self.root_id
+            .get_or_try_init(|| async { Ok(self.aws.root().await?.id.unwrap_or_default()) })
+            .await
+            .map(String::as_str)
     }
 
     fn client(&self) -> &organizations::Client {
@@ -113,12 +127,12 @@ impl AwsWriter {
         attempt: A,
         find: F,
         email: Option<&str>,
-    ) -> Result<(String, bool), Diagnostic>
+    ) -> Result<(String, bool), Error>
     where
         A: Fn() -> AF,
         AF: Future<Output = Attempt>,
         F: Fn() -> FF,
-        FF: Future<Output = Result<Option<String>, Diagnostic>>,
+        FF: Future<Output = Result<Option<String>, Error>>,
     {
         let mut tries = 0;
         loop {
@@ -150,12 +164,12 @@ impl AwsWriter {
         attempt: A,
         find: F,
         tags: &BTreeMap<String, String>,
-    ) -> Result<String, Diagnostic>
+    ) -> Result<String, Error>
     where
         A: Fn() -> AF,
         AF: Future<Output = Attempt>,
         F: Fn() -> FF,
-        FF: Future<Output = Result<Option<String>, Diagnostic>>,
+        FF: Future<Output = Result<Option<String>, Error>>,
     {
         let (id, looked) = self.create(attempt, find, None).await?;
         if looked {
@@ -169,7 +183,7 @@ impl AwsWriter {
         parent_id: &str,
         name: &str,
         tags: &BTreeMap<String, String>,
-    ) -> Result<String, Diagnostic> {
+    ) -> Result<String, Error> {
         let attempt = || async {
             let sent = self
                 .client()
@@ -193,7 +207,7 @@ impl AwsWriter {
             .await
     }
 
-    async fn find_ou(&self, parent_id: &str, name: &str) -> Result<Option<String>, Diagnostic> {
+    async fn find_ou(&self, parent_id: &str, name: &str) -> Result<Option<String>, Error> {
         let pages: Vec<_> = self
             .client()
             .list_organizational_units_for_parent()
@@ -217,13 +231,14 @@ impl AwsWriter {
         description: &str,
         document: &str,
         tags: &BTreeMap<String, String>,
-    ) -> Result<String, Diagnostic> {
+    ) -> Result<String, Error> {
         if policy_type == crate::config::PolicyType::ServiceControl && name == LEASE_POLICY {
             return Err(Diagnostic::new(
                 Rule::ChangeFailed,
                 format!("the service control policy name `{LEASE_POLICY}` is orgctl's own: it records the lease that keeps two applies apart"),
             )
-            .help("give the policy another name in the configuration"));
+            .help("give the policy another name in the configuration")
+            .into());
         }
         let attempt = || async {
             let sent = self
@@ -259,7 +274,7 @@ impl AwsWriter {
         &self,
         policy_type: crate::config::PolicyType,
         name: &str,
-    ) -> Result<Option<String>, Diagnostic> {
+    ) -> Result<Option<String>, Error> {
         let pages: Vec<_> = self
             .client()
             .list_policies()
@@ -283,7 +298,7 @@ impl AwsWriter {
         root_id: &str,
         parent_id: &str,
         tags: &BTreeMap<String, String>,
-    ) -> Result<String, Diagnostic> {
+    ) -> Result<String, Error> {
         // A creation of this account still running from an interrupted apply: wait for it.
         let earlier = self
             .in_progress
@@ -316,10 +331,15 @@ impl AwsWriter {
                                     Attempt::Done(id.to_owned())
                                 }
                                 (_, _, Some(request)) => Attempt::Pending(request.to_owned()),
-                                _ => Attempt::Failed(Diagnostic::new(
-                                    Rule::ChangeFailed,
-                                    format!("CreateAccount for `{name}` returned no request id"),
-                                )),
+                                _ => Attempt::Failed(
+                                    Diagnostic::new(
+                                        Rule::ChangeFailed,
+                                        format!(
+                                            "CreateAccount for `{name}` returned no request id"
+                                        ),
+                                    )
+                                    .into(),
+                                ),
                             }
                         }
                         Err(error) => classify("CreateAccount", name, &error),
@@ -355,7 +375,7 @@ impl AwsWriter {
         Ok(id)
     }
 
-    async fn creations_in_progress(&self) -> Result<Vec<aws::CreateAccountStatus>, Diagnostic> {
+    async fn creations_in_progress(&self) -> Result<Vec<aws::CreateAccountStatus>, Error> {
         let pages: Vec<_> = self
             .client()
             .list_create_account_status()
@@ -374,11 +394,7 @@ impl AwsWriter {
     /// Polls a creation until AWS says how it ended, backing off to one poll per 10 s. A
     /// creation that failed because `email` is taken succeeded after all when the organization
     /// has an account with it: an earlier attempt, whose answer was lost, created it.
-    async fn await_creation(
-        &self,
-        request: &str,
-        email: Option<&str>,
-    ) -> Result<String, Diagnostic> {
+    async fn await_creation(&self, request: &str, email: Option<&str>) -> Result<String, Error> {
         let started = Instant::now();
         let mut wait = Duration::from_millis(500);
         loop {
@@ -413,7 +429,8 @@ impl AwsWriter {
                         Rule::ChangeFailed,
                         format!("the creation of an account (request {request}) is still in progress after {} minutes", CREATE_ACCOUNT_DEADLINE.as_secs() / 60),
                     )
-                    .help("AWS is slow to create it; apply again later: orgctl picks up a creation in progress instead of starting another"));
+                    .help("AWS is slow to create it; apply again later: orgctl picks up a creation in progress instead of starting another")
+                    .into());
                 }
                 _ => {
                     tokio::time::sleep(wait).await;
@@ -425,7 +442,7 @@ impl AwsWriter {
 
     /// The id of the organization's member account with `email` (without case), if there is
     /// one. Never the management account: a member is never created with its email.
-    async fn find_account(&self, email: &str) -> Result<Option<String>, Diagnostic> {
+    async fn find_account(&self, email: &str) -> Result<Option<String>, Error> {
         let management = self
             .management
             .get_or_try_init(|| self.management_account_id())
@@ -451,7 +468,7 @@ impl AwsWriter {
             .and_then(|account| account.id))
     }
 
-    async fn parent_of(&self, id: &str) -> Result<String, Diagnostic> {
+    async fn parent_of(&self, id: &str) -> Result<String, Error> {
         self.client()
             .list_parents()
             .child_id(id)
@@ -463,11 +480,11 @@ impl AwsWriter {
             .into_iter()
             .find_map(|parent| parent.id)
             .ok_or_else(|| {
-                Diagnostic::new(Rule::ChangeFailed, format!("account {id} has no parent"))
+                Diagnostic::new(Rule::ChangeFailed, format!("account {id} has no parent")).into()
             })
     }
 
-    async fn move_account(&self, id: &str, from: &str, to: &str) -> Result<(), Diagnostic> {
+    async fn move_account(&self, id: &str, from: &str, to: &str) -> Result<(), Error> {
         let sent = self
             .client()
             .move_account()
@@ -484,7 +501,7 @@ impl AwsWriter {
         id: &str,
         set: &BTreeMap<String, String>,
         unset: &[String],
-    ) -> Result<(), Diagnostic> {
+    ) -> Result<(), Error> {
         if !unset.is_empty() {
             let sent = self
                 .client()
@@ -508,7 +525,7 @@ impl AwsWriter {
         Ok(())
     }
 
-    async fn rename_ou(&self, id: &str, name: &str) -> Result<(), Diagnostic> {
+    async fn rename_ou(&self, id: &str, name: &str) -> Result<(), Error> {
         let sent = self
             .client()
             .update_organizational_unit()
@@ -536,7 +553,7 @@ impl AwsWriter {
         }
     }
 
-    async fn rename_account(&self, id: &str, name: &str) -> Result<(), Diagnostic> {
+    async fn rename_account(&self, id: &str, name: &str) -> Result<(), Error> {
         let mut request = self.account.put_account_name().account_name(name);
         // The management account renames itself without naming its id.
         let management = self
@@ -547,15 +564,16 @@ impl AwsWriter {
             request = request.account_id(id);
         }
         request.send().await.map(|_| ()).map_err(|error| {
-            let mut diagnostic = aws_error("PutAccountName", id, &error);
-            if code(&error).is_some_and(|c| c.contains("AccessDenied")) {
-                diagnostic = diagnostic.help("renaming member accounts needs trusted access for AWS Account Management (`aws organizations enable-aws-service-access --service-principal account.amazonaws.com`) and account:PutAccountName");
+            let error = aws_error("PutAccountName", id, &error);
+            if matches!(error.code(), Some("AccessDenied" | "AccessDeniedException")) {
+                error.with_help("renaming member accounts needs trusted access for AWS Account Management (`aws organizations enable-aws-service-access --service-principal account.amazonaws.com`) and account:PutAccountName")
+            } else {
+                error
             }
-            diagnostic
         })
     }
 
-    async fn management_account_id(&self) -> Result<String, Diagnostic> {
+    async fn management_account_id(&self) -> Result<String, Error> {
         Ok(self
             .client()
             .describe_organization()
@@ -569,10 +587,7 @@ impl AwsWriter {
 
     /// Waits until AWS reports `policy_type` enabled on the root: enabling is asynchronous, and
     /// policies of the type cannot be attached while it is `PENDING_ENABLE`.
-    async fn await_policy_type(
-        &self,
-        policy_type: crate::config::PolicyType,
-    ) -> Result<(), Diagnostic> {
+    async fn await_policy_type(&self, policy_type: crate::config::PolicyType) -> Result<(), Error> {
         let wanted = to_aws(policy_type);
         let started = Instant::now();
         let mut wait = Duration::from_millis(500);
@@ -594,7 +609,8 @@ impl AwsWriter {
                         POLICY_TYPE_DEADLINE.as_secs() / 60
                     ),
                 )
-                .help("AWS is slow to enable the type; apply again later"));
+                .help("AWS is slow to enable the type; apply again later")
+                .into());
             }
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(10));
@@ -609,7 +625,7 @@ impl AwsWriter {
     }
 
     /// Creates the lease policy recording `lease`: its id, or `None` when one exists already.
-    async fn create_lease_policy(&self, lease: &Lease) -> Result<Option<String>, Diagnostic> {
+    async fn create_lease_policy(&self, lease: &Lease) -> Result<Option<String>, Error> {
         let sent = self
             .client()
             .create_policy()
@@ -632,7 +648,7 @@ impl AwsWriter {
                 let diagnostic = aws_error("CreatePolicy", LEASE_POLICY, &error);
                 Err(
                     if code(&error) == Some("PolicyTypeNotAvailableForOrganizationException") {
-                        diagnostic.help("orgctl's lease is a service control policy (never attached), which needs the organization's `all features`; enable them in the management account")
+                        diagnostic.with_help("orgctl's lease is a service control policy (never attached), which needs the organization's `all features`; enable them in the management account")
                     } else {
                         diagnostic
                     },
@@ -642,7 +658,7 @@ impl AwsWriter {
     }
 
     /// The lease policy as recorded: its holder.
-    async fn find_lease_policy(&self) -> Result<Option<Holder>, Diagnostic> {
+    async fn find_lease_policy(&self) -> Result<Option<Holder>, Error> {
         let pages: Vec<_> = self
             .client()
             .list_policies()
@@ -665,22 +681,23 @@ impl AwsWriter {
     }
 
     /// Deletes the lease policy `id`; one already gone counts as deleted.
-    async fn delete_lease_policy(&self, id: &str) -> Result<(), Diagnostic> {
+    async fn delete_lease_policy(&self, id: &str) -> Result<(), Error> {
         let sent = self.client().delete_policy().policy_id(id).send().await;
         done_unless(sent, "DeletePolicy", id, &["PolicyNotFoundException"])
     }
 
     /// The lease an older orgctl recorded in the root tag [`LEASE_TAG`], if there is one.
-    async fn legacy_lease(&self) -> Result<Option<Holder>, Diagnostic> {
+    async fn legacy_lease(&self) -> Result<Option<Holder>, Error> {
+        let root_id = self.root_id().await?;
         let pages: Vec<_> = self
             .client()
             .list_tags_for_resource()
-            .resource_id(&self.root_id)
+            .resource_id(root_id)
             .into_paginator()
             .send()
             .try_collect()
             .await
-            .map_err(|error| aws_error("ListTagsForResource", &self.root_id, &error))?;
+            .map_err(|error| aws_error("ListTagsForResource", root_id, &error))?;
         Ok(pages
             .into_iter()
             .flat_map(|page| page.tags.unwrap_or_default())
@@ -688,18 +705,15 @@ impl AwsWriter {
             .map(|tag| Holder::read(Record::RootTag, &tag.value)))
     }
 
-    async fn remove_legacy_lease(&self) -> Result<(), Diagnostic> {
-        self.tag(&self.root_id, &BTreeMap::new(), &[LEASE_TAG.to_owned()])
+    async fn remove_legacy_lease(&self) -> Result<(), Error> {
+        let root_id = self.root_id().await?;
+        self.tag(root_id, &BTreeMap::new(), &[LEASE_TAG.to_owned()])
             .await
     }
 
     /// Holding the lease policy `id`: honours a lease an older orgctl recorded in the root tag
     /// while it runs, and removes one that ran out (or is not a lease).
-    async fn took(
-        &self,
-        id: String,
-        mut replaced: Option<Holder>,
-    ) -> Result<LeaseAttempt, Diagnostic> {
+    async fn took(&self, id: String, mut replaced: Option<Holder>) -> Result<LeaseAttempt, Error> {
         if let Some(legacy) = self.legacy_lease().await? {
             if legacy.lease.as_ref().is_some_and(|lease| !lease.expired()) {
                 self.delete_lease_policy(&id).await?;
@@ -718,11 +732,11 @@ impl OrgReader for AwsWriter {
         &self,
         accounts: &[String],
         access_role: &str,
-    ) -> Result<Option<Vec<crate::live::LiveIam>>, Diagnostic> {
+    ) -> Result<Option<Vec<crate::live::LiveIam>>, Error> {
         self.aws.read_iam(accounts, access_role).await
     }
 
-    async fn read(&self) -> Result<LiveState, Diagnostic> {
+    async fn read(&self) -> Result<LiveState, Error> {
         let state = self.aws.read().await?;
         // The read asked DescribeOrganization already: no need to ask again when writing.
         let _ = self
@@ -733,13 +747,14 @@ impl OrgReader for AwsWriter {
 }
 
 impl OrgWriter for AwsWriter {
-    async fn write(&self, write: &Write) -> Result<Option<String>, Diagnostic> {
+    async fn write(&self, write: &Write) -> Result<Option<String>, Error> {
         if self.lease_lost.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(Diagnostic::new(
                 Rule::LeaseHeld,
                 "this apply's lease was removed while it ran (by `orgctl force-unlock`, or taken over after it ran out): it stopped, so as not to write alongside another apply",
             )
-            .help("plan and apply again once no other apply runs"));
+            .help("plan and apply again once no other apply runs")
+            .into());
         }
         let client = self.client();
         match write {
@@ -937,7 +952,7 @@ impl OrgWriter for AwsWriter {
     /// Creates the lease policy; AWS refuses a second one of its name, so of two applies that
     /// try at once exactly one succeeds. A lease policy that ran out is deleted by its id (so two
     /// takers cannot delete each other's new one) and created again.
-    async fn take_lease(&self, lease: &Lease) -> Result<LeaseAttempt, Diagnostic> {
+    async fn take_lease(&self, lease: &Lease) -> Result<LeaseAttempt, Error> {
         let mut replaced = None;
         for _ in 0..LEASE_TRIES {
             if let Some(id) = self.create_lease_policy(lease).await? {
@@ -965,7 +980,7 @@ impl OrgWriter for AwsWriter {
 
     /// Writes the renewed lease into this apply's lease policy, by id: once it is gone (removed
     /// by `force-unlock`, or taken over after running out) it cannot come back.
-    async fn renew_lease(&self, lease: &Lease) -> Result<bool, Diagnostic> {
+    async fn renew_lease(&self, lease: &Lease) -> Result<bool, Error> {
         let Some(id) = self.held_policy().clone() else {
             return Ok(false);
         };
@@ -988,7 +1003,7 @@ impl OrgWriter for AwsWriter {
         }
     }
 
-    async fn release_lease(&self, _lease: &Lease) -> Result<(), Diagnostic> {
+    async fn release_lease(&self, _lease: &Lease) -> Result<(), Error> {
         let id = self.held_policy().clone();
         if let Some(id) = id {
             self.delete_lease_policy(&id).await?;
@@ -997,7 +1012,7 @@ impl OrgWriter for AwsWriter {
         Ok(())
     }
 
-    async fn force_unlock(&self, id: &str) -> Result<Unlock, Diagnostic> {
+    async fn force_unlock(&self, id: &str) -> Result<Unlock, Error> {
         let holder = self.find_lease_policy().await?;
         if let Some(holder) = holder.as_ref().filter(|holder| holder.is_named(id))
             && let Record::Policy(policy) = &holder.record
@@ -1035,7 +1050,7 @@ pub(super) fn done_unless<T, E, R>(
     operation: &str,
     resource: &str,
     already_done: &[&str],
-) -> Result<(), Diagnostic>
+) -> Result<(), Error>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -1123,7 +1138,7 @@ pub(super) fn aws_tags(tags: &BTreeMap<String, String>) -> Option<Vec<aws::Tag>>
 }
 
 /// Why AWS could not create an account, and what to do.
-fn creation_failed(name: &str, reason: Option<&aws::CreateAccountFailureReason>) -> Diagnostic {
+fn creation_failed(name: &str, reason: Option<&aws::CreateAccountFailureReason>) -> Error {
     use aws::CreateAccountFailureReason as Reason;
     let code = reason.map_or("UNKNOWN", Reason::as_str);
     let (message, help) = match reason {
@@ -1169,4 +1184,5 @@ fn creation_failed(name: &str, reason: Option<&aws::CreateAccountFailureReason>)
         format!("AWS could not create account `{name}`: {message} ({code})"),
     )
     .help(help)
+    .into()
 }
