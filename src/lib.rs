@@ -17,6 +17,8 @@
 //! - [`model`] resolves references, derives owners from the business model and runs the rules of
 //!   [`rules`]. Pure. What AWS allows of each policy type is one table,
 //!   [`model::policy_type::POLICY_TYPES`].
+//! - [`address`] names every resource a plan touches (`ou:Workloads/Prod`), one value with one
+//!   textual form, parsed and printed there only.
 //! - [`live`], [`plan`], [`render`] and [`apply`] are the later stages, each importing only
 //!   earlier ones; [`import`] runs the other way, from the live organization to a configuration.
 //!   Names that come from AWS are data: [`render`] shows them escaped, never raw.
@@ -25,6 +27,9 @@
 
 pub mod apply;
 pub mod config;
+
+pub mod address;
+
 pub mod import;
 pub mod live;
 pub mod model;

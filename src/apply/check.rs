@@ -19,7 +19,7 @@ pub struct Allow {
 
 /// A refusal when the plan gives a user a console password and there is no file to put it in.
 pub fn needs_password_file(plan: &Plan) -> Option<Diagnostic> {
-    let users: Vec<&str> = plan
+    let users: Vec<String> = plan
         .changes
         .iter()
         .filter(|change| {
@@ -29,7 +29,7 @@ pub fn needs_password_file(plan: &Plan) -> Option<Diagnostic> {
                     if before.as_ref().is_none_or(|before| !before.console)
             )
         })
-        .map(|change| change.address.as_str())
+        .map(|change| change.address.to_string())
         .collect();
     if users.is_empty() {
         return None;

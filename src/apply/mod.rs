@@ -35,6 +35,7 @@ use futures_util::stream::FuturesUnordered;
 pub use report::{ChangeResult, ChangeStatus, Outcome, Progress, Report, ReportSummary};
 pub use stop::{Signal, Stop};
 
+use crate::address::Address;
 use crate::diagnostic::Diagnostic;
 use crate::live::{OrgWriter, Write};
 use crate::plan::{Action, Change, Plan};
@@ -105,7 +106,7 @@ fn lane(change: &Change) -> Option<String> {
             Some(format!("target {target}"))
         }
         // An account's tags are also written by its IAM changes (`orgctl:iam`): one lane.
-        Action::UpdateTags { .. } if change.address.starts_with("account:") => {
+        Action::UpdateTags { .. } if change.address.is_account() => {
             Some(format!("tags {}", change.address))
         }
         Action::UpdateTags { id, .. } => Some(format!("tags {id}")),
@@ -128,12 +129,12 @@ pub async fn execute<W: OrgWriter>(
 ) -> Report {
     let started = options.started.unwrap_or_else(Instant::now);
     let count = plan.changes.len();
-    let mut ids: HashMap<String, String> = plan
+    let mut ids: HashMap<Address, String> = plan
         .touched
         .iter()
         .map(|(address, touched)| (address.clone(), touched.id.clone()))
         .collect();
-    ids.insert("root".to_owned(), root_id.to_owned());
+    ids.insert(Address::Root, root_id.to_owned());
 
     let mut results: Vec<ChangeResult> = plan
         .changes
@@ -285,10 +286,10 @@ fn millis(duration: Duration) -> u64 {
 /// The write that carries out `change`, its addresses turned into ids.
 fn to_write(
     change: &Change,
-    ids: &HashMap<String, String>,
+    ids: &HashMap<Address, String>,
     password_file: Option<&crate::live::password::PasswordFile>,
 ) -> Result<Write, Diagnostic> {
-    let id = |address: &str| {
+    let id = |address: &Address| {
         ids.get(address).cloned().ok_or_else(|| {
             Diagnostic::new(
                 Rule::ChangeFailed,
@@ -299,7 +300,7 @@ fn to_write(
     };
     Ok(match &change.action {
         Action::EnablePolicyType { policy_type } => Write::EnablePolicyType {
-            root_id: id("root")?,
+            root_id: id(&Address::Root)?,
             policy_type: *policy_type,
         },
         Action::CreateOu { parent, name, tags } => Write::CreateOu {
@@ -320,7 +321,7 @@ fn to_write(
         } => Write::CreateAccount {
             name: name.clone(),
             email: email.clone(),
-            root_id: id("root")?,
+            root_id: id(&Address::Root)?,
             parent_id: id(parent)?,
             tags: tags.clone(),
         },
@@ -499,15 +500,16 @@ mod tests {
         }
     }
 
-    fn change(address: &str, action: Action, depends_on: &[&str]) -> Change {
+    fn at(text: &str) -> Address {
+        text.parse().expect("an address")
+    }
+
+    fn change(address: Address, action: Action, depends_on: &[&str]) -> Change {
         Change {
-            address: address.to_owned(),
+            address,
             action,
             reason: String::new(),
-            depends_on: depends_on
-                .iter()
-                .map(|address| (*address).to_owned())
-                .collect(),
+            depends_on: depends_on.iter().map(|address| at(address)).collect(),
         }
     }
 
@@ -515,7 +517,7 @@ mod tests {
         Action::CreateAccount {
             name: name.to_owned(),
             email: format!("{name}@example.org"),
-            parent: parent.to_owned(),
+            parent: at(parent),
             tags: BTreeMap::new(),
         }
     }
@@ -532,7 +534,7 @@ mod tests {
             config_digest: String::new(),
             live_fingerprint: String::new(),
             touched: BTreeMap::from([(
-                "ou:Old".to_owned(),
+                at("ou:Old"),
                 Touched {
                     id: "ou-old".to_owned(),
                     fingerprint: String::new(),
@@ -566,14 +568,14 @@ mod tests {
         let changes = (0..12)
             .map(|i| {
                 change(
-                    &format!("account:a{i}"),
+                    Address::account(format!("a{i}")),
                     create_account(&format!("a{i}"), "root"),
                     &[],
                 )
             })
             .chain((0..6).map(|i| {
                 change(
-                    &format!("account:x{i}"),
+                    Address::account(format!("x{i}")),
                     Action::UpdateTags {
                         id: format!("x{i}"),
                         set: BTreeMap::new(),
@@ -600,15 +602,15 @@ mod tests {
     fn a_change_starts_after_its_dependencies_with_the_ids_they_created() {
         let plan = plan_of(vec![
             change(
-                "ou:New",
+                at("ou:New"),
                 Action::CreateOu {
-                    parent: "ou:Old".to_owned(),
+                    parent: at("ou:Old"),
                     name: "New".to_owned(),
                     tags: BTreeMap::new(),
                 },
                 &[],
             ),
-            change("account:a", create_account("a", "ou:New"), &["ou:New"]),
+            change(at("account:a"), create_account("a", "ou:New"), &["ou:New"]),
         ]);
         let writer = Recorder::default();
         let report = run(&plan, &writer, 8);
@@ -632,15 +634,15 @@ mod tests {
             to: name.to_owned(),
         };
         let plan = plan_of(vec![
-            change("ou:Boom", rename("boom"), &[]),
-            change("account:slow", create_account("slow", "root"), &[]),
+            change(at("ou:Boom"), rename("boom"), &[]),
+            change(at("account:slow"), create_account("slow", "root"), &[]),
             change(
-                "account:after",
+                at("account:after"),
                 create_account("after", "ou:Boom"),
                 &["ou:Boom"],
             ),
             change(
-                "account:later",
+                at("account:later"),
                 create_account("later", "root"),
                 &["account:slow"],
             ),
@@ -691,9 +693,13 @@ mod tests {
             to: "boom".to_owned(),
         };
         let plan = plan_of(vec![
-            change("ou:Boom", rename, &[]),
-            change("account:a", create_account("a", "root"), &[]),
-            change("account:b", create_account("b", "ou:Boom"), &["ou:Boom"]),
+            change(at("ou:Boom"), rename, &[]),
+            change(at("account:a"), create_account("a", "root"), &[]),
+            change(
+                at("account:b"),
+                create_account("b", "ou:Boom"),
+                &["ou:Boom"],
+            ),
         ]);
         let failed = run(&plan, &Recorder::default(), 2);
         assert_eq!(failed.outcome, Outcome::Failed);
@@ -719,7 +725,7 @@ mod tests {
             (0..4)
                 .map(|i| {
                     change(
-                        &format!("account:a{i}"),
+                        Address::account(format!("a{i}")),
                         create_account(&format!("a{i}"), "root"),
                         &[],
                     )
@@ -777,8 +783,8 @@ mod tests {
     fn changes_the_snapshot_never_received_are_reported_not_saved() {
         // Issue 11: a failed final snapshot write used to leave every change reported done.
         let plan = plan_of(vec![
-            change("account:a", create_account("a", "root"), &[]),
-            change("account:b", create_account("b", "root"), &[]),
+            change(at("account:a"), create_account("a", "root"), &[]),
+            change(at("account:b"), create_account("b", "root"), &[]),
         ]);
         let mut report = run(&plan, &Recorder::default(), 2);
         assert_eq!(report.outcome, Outcome::Applied);
@@ -807,7 +813,7 @@ mod tests {
     #[test]
     fn an_address_nothing_resolves_fails_that_change() {
         let plan = plan_of(vec![change(
-            "account:a",
+            at("account:a"),
             create_account("a", "ou:Nowhere"),
             &[],
         )]);

@@ -6,6 +6,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::address::Address;
 use crate::plan::{Change, Plan};
 use crate::render::symbol;
 
@@ -67,7 +68,7 @@ pub struct ChangeResult {
     /// Its position in the plan.
     pub index: usize,
     /// The resource.
-    pub address: String,
+    pub address: Address,
     /// The action, as in the plan (`create_ou`).
     pub action: String,
     /// What became of it.

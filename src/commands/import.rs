@@ -189,11 +189,11 @@ fn check(
     let plan = plan::plan(&resolved.desired, state, &input);
     if !plan.is_empty() {
         let mut diagnostics = resolved.diagnostics;
-        let shown: Vec<&str> = plan
+        let shown: Vec<String> = plan
             .changes
             .iter()
             .take(5)
-            .map(|change| change.address.as_str())
+            .map(|change| change.address.to_string())
             .collect();
         diagnostics.push(incomplete(format!(
             "the imported configuration would plan {} change{} against the organization it came from ({}{})",

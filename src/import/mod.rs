@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 
 use self::yaml::{Document, scalar};
+use crate::address::Address;
 use crate::config::{BusinessModel, Party, Payer, PolicyType};
 use crate::diagnostic::Diagnostic;
 use crate::live::{AccountStatus, LiveAccount, LiveOu, LivePolicy, LiveState};
@@ -850,14 +851,18 @@ impl Targets {
         let account_names: BTreeSet<&str> = accounts.iter().map(|(_, name)| *name).collect();
         let ou_paths: BTreeSet<&str> = tree.paths.values().map(String::as_str).collect();
         // A bare reference is read as `root`, an OU path or an account name: prefix the ones
-        // that could be read as something else.
-        let reserved =
-            |text: &str| text == "root" || text.starts_with("ou:") || text.starts_with("account:");
+        // that could be read as something else (the root, an OU or an account written as such).
+        let reserved = |text: &str| {
+            matches!(
+                text.parse::<Address>(),
+                Ok(Address::Root | Address::Ou(_) | Address::Account(_))
+            )
+        };
         let mut by_id = HashMap::new();
-        by_id.insert(live.root.id.clone(), (0, "root".to_owned()));
+        by_id.insert(live.root.id.clone(), (0, Address::Root.to_string()));
         for (id, path) in &tree.paths {
             let text = if account_names.contains(path.as_str()) || reserved(path) {
-                format!("ou:{path}")
+                Address::ou(path).to_string()
             } else {
                 path.clone()
             };
@@ -868,7 +873,7 @@ impl Targets {
         for (index, (id, name)) in names.into_iter().enumerate() {
             // A name with `/` could be read as an OU path (whose slashes at the ends are trimmed).
             let text = if ou_paths.contains(name) || reserved(name) || name.contains('/') {
-                format!("account:{name}")
+                Address::account(name).to_string()
             } else {
                 name.to_owned()
             };

@@ -10,6 +10,7 @@ use super::organization::Organization;
 use super::{
     Account, Checker, Ou, OuPath, check_duplicate_references, limits, ou, preset, resolve_tags,
 };
+use crate::address::Address;
 use crate::config::{
     self, ConfigFile, Payer, PolicyLifecycle, PolicySource, PolicyType, Span, Spanned,
 };
@@ -49,13 +50,20 @@ pub enum Target {
     Account(String),
 }
 
+impl Target {
+    /// The target's address.
+    pub fn address(&self) -> Address {
+        match self {
+            Target::Root => Address::Root,
+            Target::Ou(path) => Address::ou(path),
+            Target::Account(name) => Address::account(name),
+        }
+    }
+}
+
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Target::Root => f.write_str("root"),
-            Target::Ou(path) => write!(f, "ou:{path}"),
-            Target::Account(name) => write!(f, "account:{name}"),
-        }
+        self.address().fmt(f)
     }
 }
 
@@ -377,7 +385,9 @@ fn resolve_target(
     let written = reference.value.as_str();
     let context = format!("policy `{policy}`");
     let is_management = |name: &str| name == management.name && !accounts.contains_key(name);
-    if written == "root" {
+    // Written as an address (`root`, `ou:…`, `account:…`), or else as a bare path or name.
+    let address = written.parse::<Address>().ok();
+    if address == Some(Address::Root) {
         // `root` is the organization root, unless the file also calls an OU or an account so:
         // then it is never guessed.
         let ou = ous.contains_key(&OuPath::parse(written));
@@ -387,9 +397,9 @@ fn resolve_target(
         }
         let what = if ou { "an OU" } else { "an account" };
         let (prefixed, thing) = if ou {
-            ("ou:root", "the OU")
+            (Address::ou(written), "the OU")
         } else {
-            ("account:root", "the account")
+            (Address::account(written), "the account")
         };
         let diagnostic = checker
             .at(
@@ -404,15 +414,15 @@ fn resolve_target(
         checker.push(diagnostic);
         return None;
     }
-    if let Some(path) = written.strip_prefix("ou:") {
-        let reference = Spanned::new(path.to_owned(), reference.span);
+    if let Some(Address::Ou(path)) = address {
+        let reference = Spanned::new(path, reference.span);
         return ou::resolve_reference(checker, ous, &reference, &context).map(Target::Ou);
     }
-    if let Some(name) = written.strip_prefix("account:") {
-        if is_management(name) {
-            return Some(Target::Account(name.to_owned()));
+    if let Some(Address::Account(name)) = address {
+        if is_management(&name) {
+            return Some(Target::Account(name));
         }
-        let reference = Spanned::new(name.to_owned(), reference.span);
+        let reference = Spanned::new(name, reference.span);
         return resolve_account_reference(checker, accounts, &reference, &context)
             .map(Target::Account);
     }
@@ -429,7 +439,11 @@ fn resolve_target(
                     format!("`{written}` is both an OU and an account"),
                     "ambiguous target",
                 )
-                .help(format!("write `ou:{written}` or `account:{written}`"));
+                .help(format!(
+                    "write `{}` or `{}`",
+                    Address::ou(written),
+                    Address::account(written)
+                ));
             checker.push(diagnostic);
             None
         }

@@ -7,42 +7,27 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{Action, Change, Finding, Touched as TouchedResource, Update};
+use crate::address::Address;
 use crate::config::{
     AccountLifecycle, OuLifecycle, Party, Payer, PolicyLifecycle, PolicyType, Reporting,
 };
 use crate::live::{AccountStatus, LiveAccount, LiveOu, LivePolicy, LiveState, fingerprint};
 use crate::model::limits::is_reserved_tag;
-use crate::model::{Account, Desired, OuPath, Target, policy_limits, policy_type_name};
+use crate::model::{Account, Desired, OuPath, Target, policy_limits};
 use crate::rules::{Rule, Severity};
 
 /// Changes (not yet ordered), findings, and the live resources the changes touch.
 pub(super) struct Diff {
     pub changes: Vec<Change>,
     pub findings: Vec<Finding>,
-    pub touched: BTreeMap<String, TouchedResource>,
+    pub touched: BTreeMap<Address, TouchedResource>,
     /// `(target address, policy type)` whose detaches run before its attaches.
-    pub detach_first: BTreeSet<(String, String)>,
+    pub detach_first: BTreeSet<(Address, PolicyType)>,
 }
 
 /// The address of a root-or-OU parent.
-pub(super) fn parent_address(path: &OuPath) -> String {
-    if path.is_root() {
-        "root".to_owned()
-    } else {
-        format!("ou:{path}")
-    }
-}
-
-/// The address of a policy.
-pub(super) fn policy_address(policy_type: PolicyType, name: &str) -> String {
-    format!("policy:{}/{name}", policy_type_name(policy_type))
-}
-
-fn attachment_address(policy: &str, target: &str) -> String {
-    format!(
-        "attachment:{}->{target}",
-        policy.trim_start_matches("policy:")
-    )
+fn parent_address(path: &OuPath) -> Address {
+    Address::ou_or_root(path.as_str())
 }
 
 pub(super) fn diff(desired: &Desired, live: &LiveState) -> Diff {
@@ -71,7 +56,7 @@ pub(super) fn diff(desired: &Desired, live: &LiveState) -> Diff {
 struct Claim<'a> {
     account: &'a Account,
     how: String,
-    address: String,
+    address: Address,
 }
 
 /// A live resource a change may depend on.
@@ -89,20 +74,20 @@ struct Differ<'a> {
     findings: Vec<Finding>,
     /// The live resource behind each address the plan may touch; fingerprinted at the end, for
     /// the addresses the changes refer to only.
-    touched: HashMap<String, Touched<'a>>,
+    touched: HashMap<Address, Touched<'a>>,
     /// Live OUs by parent id.
     children: HashMap<&'a str, Vec<&'a LiveOu>>,
     ou_by_id: HashMap<&'a str, &'a LiveOu>,
     /// The live OU each desired OU matched.
     ou_matches: HashMap<OuPath, &'a LiveOu>,
     /// The address of every live root, OU and account id.
-    address_of_id: HashMap<&'a str, String>,
+    address_of_id: HashMap<&'a str, Address>,
     /// Live accounts matched by the file, by id.
     matched_accounts: BTreeSet<&'a str>,
     /// Addresses of the live OUs and accounts that the plan deletes, closes or removes.
-    leaving: BTreeSet<String>,
+    leaving: BTreeSet<Address>,
     /// Addresses of the targets the file declares: the root, matched OUs and accounts.
-    managed_targets: BTreeSet<String>,
+    managed_targets: BTreeSet<Address>,
 }
 
 impl<'a> Differ<'a> {
@@ -112,7 +97,7 @@ impl<'a> Differ<'a> {
             children.entry(ou.parent_id.as_str()).or_default().push(ou);
         }
         let mut address_of_id = HashMap::new();
-        address_of_id.insert(live.root.id.as_str(), "root".to_owned());
+        address_of_id.insert(live.root.id.as_str(), Address::Root);
         Self {
             desired,
             live,
@@ -129,13 +114,13 @@ impl<'a> Differ<'a> {
             address_of_id,
             matched_accounts: BTreeSet::new(),
             leaving: BTreeSet::new(),
-            managed_targets: BTreeSet::from(["root".to_owned()]),
+            managed_targets: BTreeSet::from([Address::Root]),
         }
     }
 
-    fn change(&mut self, address: impl Into<String>, action: Action, reason: impl Into<String>) {
+    fn change(&mut self, address: &Address, action: Action, reason: impl Into<String>) {
         self.changes.push(Change {
-            address: address.into(),
+            address: address.clone(),
             action,
             reason: reason.into(),
             depends_on: Vec::new(),
@@ -145,7 +130,7 @@ impl<'a> Differ<'a> {
     fn finding(
         &mut self,
         rule: Rule,
-        address: Option<String>,
+        address: Option<Address>,
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
@@ -153,14 +138,14 @@ impl<'a> Differ<'a> {
             .push(Finding::new(rule, address, message, help));
     }
 
-    fn touch(&mut self, address: &str, live: Touched<'a>) {
-        self.touched.insert(address.to_owned(), live);
+    fn touch(&mut self, address: &Address, live: Touched<'a>) {
+        self.touched.insert(address.clone(), live);
     }
 
     /// Tag changes of an existing resource, if its tags differ.
     fn tags(
         &mut self,
-        address: &str,
+        address: &Address,
         id: &str,
         before: &BTreeMap<String, String>,
         after: &BTreeMap<String, String>,
@@ -205,7 +190,7 @@ impl<'a> Differ<'a> {
         for policy_type in &self.desired.organization.enabled_policy_types {
             if !live.contains(policy_type) {
                 self.change(
-                    format!("policy_type:{}", policy_type_name(*policy_type)),
+                    &Address::PolicyType(*policy_type),
                     Action::EnablePolicyType {
                         policy_type: *policy_type,
                     },
@@ -222,14 +207,14 @@ impl<'a> Differ<'a> {
     }
 
     fn root_tags(&mut self) {
-        self.touch("root", Touched::Root(&self.live.root));
+        self.touch(&Address::Root, Touched::Root(&self.live.root));
         if self.shared_payer() {
             return;
         }
         let root = &self.live.root;
         if root.tags != self.desired.organization.tags {
             self.tags(
-                "root",
+                &Address::Root,
                 &root.id,
                 &root.tags,
                 &self.desired.organization.tags,
@@ -246,7 +231,7 @@ impl<'a> Differ<'a> {
             .filter_map(|ou| ou.id.as_deref())
             .collect();
         for ou in desired.organizational_units.values() {
-            let address = format!("ou:{}", ou.path);
+            let address = Address::ou(&ou.path);
             let parent = ou
                 .path
                 .as_str()
@@ -275,7 +260,7 @@ impl<'a> Differ<'a> {
                             Some(address.clone()),
                             format!(
                                 "OU `{id}` sits under {}, but the file places it under {}; AWS cannot move OUs",
-                                self.address_of_id.get(live.parent_id.as_str()).map_or("another parent", String::as_str),
+                                self.address_of_id.get(live.parent_id.as_str()).map_or_else(|| "another parent".to_owned(), ToString::to_string),
                                 parent_address(&parent)
                             ),
                             "declare the OU where it is, or create a new OU there, move the accounts, and delete the old one",
@@ -383,15 +368,15 @@ impl<'a> Differ<'a> {
             .collect();
         for live in unmatched {
             let path = self.live_path(live);
-            self.address_of_id
-                .insert(live.id.as_str(), format!("ou:{path}"));
-            self.touch(&format!("ou:{path}"), Touched::Ou(live));
+            let address = Address::ou(&path);
+            self.address_of_id.insert(live.id.as_str(), address.clone());
+            self.touch(&address, Touched::Ou(live));
             if self.shared_payer() {
                 continue;
             }
             self.finding(
                 Rule::Unmanaged,
-                Some(format!("ou:{path}")),
+                Some(address),
                 format!(
                     "OU `{path}` ({}) is not declared in the file; orgctl leaves it alone",
                     live.id
@@ -412,7 +397,10 @@ impl<'a> Differ<'a> {
                 break;
             }
             if let Some(address) = self.address_of_id.get(parent) {
-                names.push(address.trim_start_matches("ou:"));
+                // An ancestor's address is an OU's: only the root and OUs are parents.
+                if let Some(path) = address.ou_path() {
+                    names.push(path);
+                }
                 break;
             }
             match self.ou_by_id.get(parent) {
@@ -428,11 +416,11 @@ impl<'a> Differ<'a> {
     }
 
     /// The live parent address of an OU-or-root id.
-    fn parent_of(&self, parent_id: &str) -> String {
+    fn parent_of(&self, parent_id: &str) -> Address {
         self.address_of_id
             .get(parent_id)
             .cloned()
-            .unwrap_or_else(|| format!("ou:{parent_id}"))
+            .unwrap_or_else(|| Address::ou(parent_id))
     }
 
     fn accounts(&mut self) {
@@ -449,7 +437,7 @@ impl<'a> Differ<'a> {
             .collect();
 
         // The management account: always matched by the organization's own record.
-        let management_address = format!("account:{}", desired.management_account.name);
+        let management_address = Address::account(&desired.management_account.name);
         if let Some(pinned) = desired
             .management_account
             .id
@@ -479,12 +467,12 @@ impl<'a> Differ<'a> {
         // Match every entry first (pinned id, else root email), then act only on the live
         // accounts exactly one entry claims: two entries resolving to one account (a copied
         // retirement entry) must never close, remove, rename or move what the other declares.
-        let mut matches: Vec<(&Account, String, Option<&LiveAccount>)> = Vec::new();
+        let mut matches: Vec<(&Account, Address, Option<&LiveAccount>)> = Vec::new();
         // By live id, in id order so that findings come out the same every run: the live
         // account and the entries that resolve to it, each with how and its address.
         let mut claims: BTreeMap<&str, (&LiveAccount, Vec<Claim<'_>>)> = BTreeMap::new();
         for account in desired.accounts.values() {
-            let address = format!("account:{}", account.name);
+            let address = Address::account(&account.name);
             let matched = match &account.id {
                 Some(id) if id == management_id => {
                     self.finding(
@@ -655,7 +643,7 @@ impl<'a> Differ<'a> {
     }
 
     /// Changes to an account that exists and stays: name, email, parent, tags.
-    fn existing_account(&mut self, address: &str, account: &Account, live: &LiveAccount) {
+    fn existing_account(&mut self, address: &Address, account: &Account, live: &LiveAccount) {
         if live.name != account.name {
             self.change(
                 address,
@@ -697,7 +685,7 @@ impl<'a> Differ<'a> {
     }
 
     /// Whoever holds the root email owns the account: the live email must be on the owner's domain.
-    fn live_email_owner(&mut self, address: &str, account: &Account, live: &LiveAccount) {
+    fn live_email_owner(&mut self, address: &Address, account: &Account, live: &LiveAccount) {
         let organization = &self.desired.organization;
         let Some(domain) = organization.domain_of(account.owner) else {
             return;
@@ -713,7 +701,7 @@ impl<'a> Differ<'a> {
         };
         self.finding(
             Rule::LiveEmailDomain,
-            Some(address.to_owned()),
+            Some(address.clone()),
             format!(
                 "the live root email of `{}` is `{}` ({holder}), but the {} owns the account",
                 account.name,
@@ -743,7 +731,7 @@ impl<'a> Differ<'a> {
         // Every live account gets an address, reported or not: policies may be attached to it.
         for live in &unmatched {
             self.address_of_id
-                .insert(live.id.as_str(), format!("account:{}", live.id));
+                .insert(live.id.as_str(), Address::account_id(&live.id));
         }
         let reporting = if self.shared_payer() {
             Reporting::Ignore
@@ -760,7 +748,7 @@ impl<'a> Differ<'a> {
             .into_iter()
             .filter(|a| a.status == AccountStatus::Active)
         {
-            let address = format!("account:{}", live.id);
+            let address = Address::account_id(&live.id);
             let mut finding = Finding::new(
                 Rule::UndeclaredAccount,
                 Some(address),
@@ -811,7 +799,7 @@ impl<'a> Differ<'a> {
         }
         let mut matched: BTreeSet<&str> = BTreeSet::new();
         for policy in desired.policies.values() {
-            let address = policy_address(policy.policy_type, &policy.name);
+            let address = Address::policy(policy.policy_type, &policy.name);
             if let Some(managed) = self.live.policies.iter().find(|p| {
                 p.aws_managed && p.policy_type == policy.policy_type && p.name == policy.name
             }) {
@@ -845,8 +833,8 @@ impl<'a> Differ<'a> {
                     continue;
                 }
             };
-            let desired_targets: BTreeSet<String> =
-                policy.targets.iter().map(target_address).collect();
+            let desired_targets: BTreeSet<Address> =
+                policy.targets.iter().map(Target::address).collect();
             let Some(live) = live else {
                 if policy.lifecycle == PolicyLifecycle::Active {
                     self.change(
@@ -868,7 +856,7 @@ impl<'a> Differ<'a> {
             };
             matched.insert(live.id.as_str());
             self.touch(&address, Touched::Policy(live));
-            let live_targets: BTreeSet<String> =
+            let live_targets: BTreeSet<Address> =
                 live.targets.iter().map(|id| self.parent_of(id)).collect();
             if policy.lifecycle == PolicyLifecycle::Delete {
                 for target in &live_targets {
@@ -925,37 +913,37 @@ impl<'a> Differ<'a> {
         for live in unmanaged {
             self.finding(
                 Rule::Unmanaged,
-                Some(policy_address(live.policy_type, &live.name)),
+                Some(Address::policy(live.policy_type, &live.name)),
                 format!("policy `{}` ({}) is not declared in the file; orgctl leaves it and its attachments alone", live.name, live.id),
                 "declare it under `policies` to manage it",
             );
         }
     }
 
-    fn attach(&mut self, policy: &str, target: &str) {
+    fn attach(&mut self, policy: &Address, target: &Address) {
         self.change(
-            attachment_address(policy, target),
+            &Address::attachment(policy, target),
             Action::AttachPolicy {
-                policy: policy.to_owned(),
-                target: target.to_owned(),
+                policy: policy.clone(),
+                target: target.clone(),
             },
             "the file attaches it here",
         );
     }
 
-    fn detach(&mut self, policy: &str, target: &str, reason: &str) {
+    fn detach(&mut self, policy: &Address, target: &Address, reason: &str) {
         self.change(
-            attachment_address(policy, target),
+            &Address::attachment(policy, target),
             Action::DetachPolicy {
-                policy: policy.to_owned(),
-                target: target.to_owned(),
+                policy: policy.clone(),
+                target: target.clone(),
             },
             reason,
         );
     }
 
     /// Whether the target at `address` is deleted, closed or removed by this plan.
-    fn is_leaving(&self, address: &str) -> bool {
+    fn is_leaving(&self, address: &Address) -> bool {
         self.leaving.contains(address)
     }
 
@@ -987,7 +975,7 @@ impl<'a> Differ<'a> {
             if !placed.is_empty() {
                 self.finding(
                     Rule::OuNotEmpty,
-                    Some(format!("ou:{}", ou.path)),
+                    Some(Address::ou(&ou.path)),
                     format!(
                         "OU `{}` is marked `lifecycle: delete`, but the file puts {} in it",
                         ou.path,
@@ -1001,7 +989,7 @@ impl<'a> Differ<'a> {
 
     /// An OU can only be deleted once nothing is left in it.
     fn emptied_ous(&mut self) {
-        let deleted: Vec<(String, String)> = self
+        let deleted: Vec<(String, Address)> = self
             .changes
             .iter()
             .filter_map(|c| match &c.action {
@@ -1054,16 +1042,16 @@ impl<'a> Differ<'a> {
                 .enabled_policy_types
                 .contains(&PolicyType::ServiceControl);
         // Attachments per (target address, type), starting from the live ones.
-        let mut attached: BTreeMap<(String, PolicyType), BTreeSet<String>> = BTreeMap::new();
-        let mut targets: BTreeSet<String> = BTreeSet::new();
-        targets.insert("root".to_owned());
+        let mut attached: BTreeMap<(Address, PolicyType), BTreeSet<Address>> = BTreeMap::new();
+        let mut targets: BTreeSet<Address> = BTreeSet::new();
+        targets.insert(Address::Root);
         for address in self.address_of_id.values() {
             if !self.is_leaving(address) {
                 targets.insert(address.clone());
             }
         }
         for policy in &self.live.policies {
-            let address = policy_address(policy.policy_type, &policy.name);
+            let address = Address::policy(policy.policy_type, &policy.name);
             for target in &policy.targets {
                 attached
                     .entry((self.parent_of(target), policy.policy_type))
@@ -1081,14 +1069,14 @@ impl<'a> Differ<'a> {
                 }
             )
         });
-        let full_access: Option<String> = self
+        let full_access: Option<Address> = self
             .live
             .policies
             .iter()
             .find(|p| p.aws_managed && p.policy_type == PolicyType::ServiceControl)
-            .map(|p| policy_address(p.policy_type, &p.name))
+            .map(|p| Address::policy(p.policy_type, &p.name))
             .or_else(|| {
-                enables_scps.then(|| policy_address(PolicyType::ServiceControl, "FullAWSAccess"))
+                enables_scps.then(|| Address::policy(PolicyType::ServiceControl, "FullAWSAccess"))
             });
         if enables_scps && let Some(full_access) = &full_access {
             for target in &targets {
@@ -1112,7 +1100,7 @@ impl<'a> Differ<'a> {
                 }
                 Action::AttachPolicy { policy, target }
                 | Action::DetachPolicy { policy, target } => {
-                    let Some(policy_type) = self.policy_type_of(policy) else {
+                    let Some(policy_type) = policy.policy_type() else {
                         continue;
                     };
                     let set = attached.entry((target.clone(), policy_type)).or_default();
@@ -1163,21 +1151,11 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn policy_type_of(&self, policy_address: &str) -> Option<PolicyType> {
-        let (type_name, _) = policy_address.strip_prefix("policy:")?.split_once('/')?;
-        self.desired
-            .policies
-            .values()
-            .map(|p| p.policy_type)
-            .chain(self.live.policies.iter().map(|p| p.policy_type))
-            .find(|t| policy_type_name(*t) == type_name)
-    }
-
     /// The `(target, policy type)` pairs whose detaches must run before their attaches: where the
     /// live policies left after the detaches still cover the target, detaching first keeps the
     /// target under AWS's limit throughout; elsewhere attaching first keeps it from going bare.
-    fn detach_first(&self) -> BTreeSet<(String, String)> {
-        let mut live: HashMap<(String, PolicyType), usize> = HashMap::new();
+    fn detach_first(&self) -> BTreeSet<(Address, PolicyType)> {
+        let mut live: HashMap<(Address, PolicyType), usize> = HashMap::new();
         for policy in &self.live.policies {
             for target in &policy.targets {
                 *live
@@ -1185,10 +1163,10 @@ impl<'a> Differ<'a> {
                     .or_default() += 1;
             }
         }
-        let mut detached: HashMap<(String, PolicyType), usize> = HashMap::new();
+        let mut detached: HashMap<(Address, PolicyType), usize> = HashMap::new();
         for change in &self.changes {
             if let Action::DetachPolicy { policy, target } = &change.action
-                && let Some(policy_type) = self.policy_type_of(policy)
+                && let Some(policy_type) = policy.policy_type()
             {
                 *detached.entry((target.clone(), policy_type)).or_default() += 1;
             }
@@ -1196,32 +1174,32 @@ impl<'a> Differ<'a> {
         detached
             .into_iter()
             .filter(|(key, count)| live.get(key).copied().unwrap_or(0) > *count)
-            .map(|((target, policy_type), _)| (target, policy_type_name(policy_type).to_owned()))
+            .map(|(key, _)| key)
             .collect()
     }
 
     /// Fingerprints the live resources the changes act on or refer to.
-    fn touched_by_changes(&self) -> BTreeMap<String, TouchedResource> {
-        let mut referred: BTreeSet<&str> = BTreeSet::new();
+    fn touched_by_changes(&self) -> BTreeMap<Address, TouchedResource> {
+        let mut referred: BTreeSet<&Address> = BTreeSet::new();
         for change in &self.changes {
-            referred.insert(change.address.as_str());
+            referred.insert(&change.address);
             match &change.action {
                 Action::AttachPolicy { policy, target }
                 | Action::DetachPolicy { policy, target } => {
-                    referred.insert(policy.as_str());
-                    referred.insert(target.as_str());
+                    referred.insert(policy);
+                    referred.insert(target);
                 }
                 Action::MoveAccount { from, to, .. } => {
-                    referred.insert(from.as_str());
-                    referred.insert(to.as_str());
+                    referred.insert(from);
+                    referred.insert(to);
                 }
                 Action::CreateOu { parent, .. } | Action::CreateAccount { parent, .. } => {
-                    referred.insert(parent.as_str());
+                    referred.insert(parent);
                 }
                 Action::PutRole { account, .. }
                 | Action::PutUser { account, .. }
                 | Action::DeleteRole { account, .. } => {
-                    referred.insert(account.as_str());
+                    referred.insert(account);
                 }
                 _ => {}
             }
@@ -1236,7 +1214,7 @@ impl<'a> Differ<'a> {
                     Touched::Policy(policy) => (&policy.id, fingerprint(policy)),
                 };
                 let id = id.clone();
-                Some((address.to_owned(), TouchedResource { id, fingerprint }))
+                Some((address.clone(), TouchedResource { id, fingerprint }))
             })
             .collect()
     }
@@ -1262,15 +1240,6 @@ impl<'a> Differ<'a> {
                 "close fewer accounts now (set the others back to `lifecycle: active`) and the rest after the period",
             );
         }
-    }
-}
-
-/// The address of a desired policy target.
-fn target_address(target: &Target) -> String {
-    match target {
-        Target::Root => "root".to_owned(),
-        Target::Ou(path) => format!("ou:{path}"),
-        Target::Account(name) => format!("account:{name}"),
     }
 }
 

@@ -2,14 +2,16 @@
 //! user (handed over in new accounts, or kept in every account), planned only where the operator
 //! can reach (the model refuses the rest).
 //!
-//! Roles and users are addressed as `role:<account>/<name>` and `user:<account>/<name>`. Live IAM
-//! holds only what orgctl created (its path, `/orgctl/`): anything else is never planned.
+//! Roles and users are addressed as `role:<account>/<name>` and `user:<account>/<name>` (an
+//! undeclared account as `account_id:<id>`). Live IAM holds only what orgctl created (its path,
+//! `/orgctl/`): anything else is never planned.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::json;
 
 use super::{Action, Change, Finding, RoleBefore, UserBefore};
+use crate::address::Address;
 use crate::live::{AccountStatus, LiveAccount, LiveState, MANAGED_TAG, PARTNER_TAG};
 use crate::model::ownership::AccountKind;
 use crate::model::{Desired, Partner, UserMode};
@@ -18,11 +20,11 @@ use crate::rules::Rule;
 /// What the rest of the diff knows about accounts.
 pub(super) struct Accounts<'a> {
     /// The address of every live account id.
-    pub address_of_id: &'a HashMap<&'a str, String>,
+    pub address_of_id: &'a HashMap<&'a str, Address>,
     /// Addresses of the accounts the plan closes or removes.
-    pub leaving: &'a BTreeSet<String>,
+    pub leaving: &'a BTreeSet<Address>,
     /// Addresses of the accounts the plan creates.
-    pub created: BTreeSet<String>,
+    pub created: BTreeSet<Address>,
 }
 
 /// The member accounts whose IAM a plan must read: every active member account when the file
@@ -134,10 +136,10 @@ pub(super) fn diff(
             .address_of_id
             .get(id)
             .cloned()
-            .unwrap_or_else(|| format!("account:{id}"))
+            .unwrap_or_else(|| Address::account_id(id))
     };
     // Accounts the file keeps (not closing or leaving), by address: live ones and new ones.
-    let staying = |address: &str| !accounts.leaving.contains(address);
+    let staying = |address: &Address| !accounts.leaving.contains(address);
     // The active live member accounts the file declares, by address, and the IAM read in each
     // (an account without an entry holds none of orgctl's).
     let active: BTreeSet<&str> = live
@@ -146,14 +148,14 @@ pub(super) fn diff(
         .filter(|account| account.status == AccountStatus::Active)
         .map(|account| account.id.as_str())
         .collect();
-    let declared: BTreeMap<String, &str> = accounts
+    let declared: BTreeMap<Address, &str> = accounts
         .address_of_id
         .iter()
         .filter(|(id, address)| {
             active.contains(**id)
-                && desired
-                    .accounts
-                    .contains_key(address.trim_start_matches("account:"))
+                && address
+                    .account_name()
+                    .is_some_and(|name| desired.accounts.contains_key(name))
         })
         .map(|(id, address)| (address.clone(), *id))
         .collect();
@@ -164,14 +166,10 @@ pub(super) fn diff(
         .collect();
 
     if let Some(user) = &organization.end_customer_user {
-        let put = |account: &str, handover: bool, before: Option<UserBefore>| Change {
-            address: format!(
-                "user:{}/{}",
-                account.trim_start_matches("account:"),
-                user.name
-            ),
+        let put = |account: &Address, handover: bool, before: Option<UserBefore>| Change {
+            address: Address::user(account, &user.name),
             action: Action::PutUser {
-                account: account.to_owned(),
+                account: account.clone(),
                 access_role: access_role.clone(),
                 name: user.name.clone(),
                 managed_policies: user.managed_policies.clone(),
@@ -232,7 +230,7 @@ pub(super) fn diff(
                 for other in users.iter().filter(|live| live.name != user.name) {
                     findings.push(Finding::new(
                         Rule::Unmanaged,
-                        Some(format!("user:{}/{}", address.trim_start_matches("account:"), other.name)),
+                        Some(Address::user(address, &other.name)),
                         format!("IAM user `{}` in {address} was created by orgctl, but the file no longer declares it; orgctl does not delete users", other.name),
                         "delete it in IAM if the customer no longer needs it, or name it in `end_customer_user`",
                     ));
@@ -245,13 +243,13 @@ pub(super) fn diff(
         return (changes, findings);
     }
     // Roles the file asks for, by (account address, role name).
-    let mut wanted: BTreeMap<(String, String), WantedRole> = BTreeMap::new();
+    let mut wanted: BTreeMap<(Address, String), WantedRole> = BTreeMap::new();
     for partner in desired.partners.values().filter(|p| !p.expired) {
         let mut managed_policies = partner.managed_policies.clone();
         managed_policies.sort();
         managed_policies.dedup();
         for account in &partner.accounts {
-            let address = format!("account:{account}");
+            let address = Address::account(account);
             if !staying(&address) {
                 continue;
             }
@@ -265,14 +263,14 @@ pub(super) fn diff(
             );
         }
     }
-    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut seen: BTreeSet<(Address, String)> = BTreeSet::new();
     for iam in &live.iam {
         let address = address_of(&iam.account_id);
         for role in &iam.roles {
             if !role.tags.contains_key(MANAGED_TAG) {
                 findings.push(Finding::new(
                     Rule::Unmanaged,
-                    Some(format!("role:{}/{}", address.trim_start_matches("account:"), role.name)),
+                    Some(Address::role(&address, &role.name)),
                     format!(
                         "role `{}` in {address} sits under orgctl's IAM path but lacks the `{MANAGED_TAG}` tag; orgctl leaves it alone",
                         role.name
@@ -282,11 +280,7 @@ pub(super) fn diff(
                 continue;
             }
             let key = (address.clone(), role.name.clone());
-            let role_address = format!(
-                "role:{}/{}",
-                address.trim_start_matches("account:"),
-                role.name
-            );
+            let role_address = Address::role(&address, &role.name);
             match wanted.get(&key) {
                 Some(want) => {
                     seen.insert(key);
@@ -360,7 +354,7 @@ pub(super) fn diff(
         if !(declared.contains_key(account) || accounts.created.contains(account)) {
             continue;
         }
-        let role_address = format!("role:{}/{name}", account.trim_start_matches("account:"));
+        let role_address = Address::role(account, name);
         changes.push(put_role(
             &role_address,
             account,
@@ -374,17 +368,17 @@ pub(super) fn diff(
 }
 
 fn put_role(
-    address: &str,
-    account: &str,
+    address: &Address,
+    account: &Address,
     access_role: &str,
     name: &str,
     want: &WantedRole,
     before: Option<RoleBefore>,
 ) -> Change {
     Change {
-        address: address.to_owned(),
+        address: address.clone(),
         action: Action::PutRole {
-            account: account.to_owned(),
+            account: account.clone(),
             access_role: access_role.to_owned(),
             name: name.to_owned(),
             partner: want.partner.name.clone(),

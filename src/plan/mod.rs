@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::address::Address;
 use crate::config::{BusinessModel, PolicyType};
 use crate::live::LiveState;
 use crate::model::Desired;
@@ -92,7 +93,7 @@ pub struct Plan {
     pub live_fingerprint: String,
     /// Each live resource the changes act on or refer to, by address: its id (how apply finds
     /// it) and its digest (apply refuses a saved plan when any of them has changed since).
-    pub touched: BTreeMap<String, Touched>,
+    pub touched: BTreeMap<Address, Touched>,
     /// The changes, in the order they run: every change comes after the ones it depends on.
     pub changes: Vec<Change>,
     /// What the plan found in the live organization (unmanaged resources, limits, quotas).
@@ -115,7 +116,7 @@ pub struct Touched {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Change {
     /// The resource, e.g. `ou:Workloads/Prod` or `attachment:service_control/deny-leave-org->root`.
-    pub address: String,
+    pub address: Address,
     /// What to do, with the details the executor needs.
     #[serde(flatten)]
     pub action: Action,
@@ -125,7 +126,7 @@ pub struct Change {
     /// changes share an address (an account moved, then tagged), this change waits for every
     /// one of them that comes before it in `changes`.
     #[serde(default)]
-    pub depends_on: Vec<String>,
+    pub depends_on: Vec<Address>,
 }
 
 /// What a change does. Parents and targets are addresses (`root`, `ou:…`, `account:…`);
@@ -141,7 +142,7 @@ pub enum Action {
     /// Create an OU.
     CreateOu {
         /// The parent's address.
-        parent: String,
+        parent: Address,
         /// The new OU's name.
         name: String,
         /// Tags set at creation.
@@ -168,7 +169,7 @@ pub enum Action {
         /// The root email.
         email: String,
         /// The parent's address.
-        parent: String,
+        parent: Address,
         /// Tags set at creation.
         tags: BTreeMap<String, String>,
     },
@@ -177,9 +178,9 @@ pub enum Action {
         /// The account id.
         id: String,
         /// The live parent's address.
-        from: String,
+        from: Address,
         /// The new parent's address.
-        to: String,
+        to: Address,
     },
     /// Rename an account (Account Management `PutAccountName`).
     RenameAccount {
@@ -214,7 +215,7 @@ pub enum Action {
         /// The account's live name: what leaves, whatever the file calls it.
         name: String,
         /// The address of the OU (or root) it leaves.
-        parent: String,
+        parent: Address,
     },
     /// Create a policy.
     CreatePolicy {
@@ -248,21 +249,21 @@ pub enum Action {
     /// Attach a policy to a target.
     AttachPolicy {
         /// The policy's address.
-        policy: String,
+        policy: Address,
         /// The target's address.
-        target: String,
+        target: Address,
     },
     /// Detach a policy from a target.
     DetachPolicy {
         /// The policy's address.
-        policy: String,
+        policy: Address,
         /// The target's address.
-        target: String,
+        target: Address,
     },
     /// Create or correct a partner's IAM role in a member account.
     PutRole {
         /// The account's address.
-        account: String,
+        account: Address,
         /// The role orgctl assumes in the account.
         access_role: String,
         /// The role name.
@@ -280,7 +281,7 @@ pub enum Action {
     /// Revoke a partner's access: delete the role orgctl created for it.
     DeleteRole {
         /// The account's address.
-        account: String,
+        account: Address,
         /// The account id.
         account_id: String,
         /// The role orgctl assumes in the account.
@@ -295,7 +296,7 @@ pub enum Action {
     /// plan: apply writes a new console password to `--password-file` only.
     PutUser {
         /// The account's address.
-        account: String,
+        account: Address,
         /// The role orgctl assumes in the account.
         access_role: String,
         /// The user name.
@@ -504,7 +505,7 @@ pub struct Finding {
     pub message: String,
     /// The resource, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    pub address: Option<Address>,
     /// What to do about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
@@ -513,7 +514,7 @@ pub struct Finding {
 impl Finding {
     fn new(
         rule: Rule,
-        address: Option<String>,
+        address: Option<Address>,
         message: impl Into<String>,
         help: impl Into<String>,
     ) -> Self {
@@ -543,11 +544,9 @@ impl Plan {
 /// whose address its `depends_on` names. Only earlier changes count, so the result has no cycle
 /// whatever a saved plan says.
 pub fn dependency_positions(changes: &[Change]) -> Vec<Vec<usize>> {
-    let mut at: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let mut at: std::collections::HashMap<&Address, Vec<usize>> = std::collections::HashMap::new();
     for (position, change) in changes.iter().enumerate() {
-        at.entry(change.address.as_str())
-            .or_default()
-            .push(position);
+        at.entry(&change.address).or_default().push(position);
     }
     changes
         .iter()
@@ -556,7 +555,7 @@ pub fn dependency_positions(changes: &[Change]) -> Vec<Vec<usize>> {
             let mut before: Vec<usize> = change
                 .depends_on
                 .iter()
-                .filter_map(|address| at.get(address.as_str()))
+                .filter_map(|address| at.get(address))
                 .flat_map(|positions| positions.iter().copied())
                 .filter(|&earlier| earlier < position)
                 .collect();
@@ -576,7 +575,7 @@ pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
         findings.push(Finding::new(
             Rule::DependencyCycle,
             None,
-            format!("these changes depend on each other in a cycle: {}", cyclic.join(", ")),
+            format!("these changes depend on each other in a cycle: {}", cyclic.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
             "this is a bug in orgctl's ordering; please report it with the configuration and `orgctl export` of the organization",
         ));
     }
@@ -610,8 +609,9 @@ mod tests {
     use super::*;
 
     fn tags(address: &str, depends_on: &[&str]) -> Change {
+        let parse = |text: &str| text.parse::<Address>().expect("an address");
         Change {
-            address: address.to_owned(),
+            address: parse(address),
             action: Action::UpdateTags {
                 id: address.to_owned(),
                 set: BTreeMap::new(),
@@ -619,7 +619,7 @@ mod tests {
                 before: BTreeMap::new(),
             },
             reason: String::new(),
-            depends_on: depends_on.iter().map(|a| (*a).to_owned()).collect(),
+            depends_on: depends_on.iter().map(|a| parse(a)).collect(),
         }
     }
 

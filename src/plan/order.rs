@@ -13,13 +13,15 @@ use std::collections::{BTreeSet, HashMap};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::{Action, Change};
+use crate::address::Address;
+use crate::config::PolicyType;
 
 /// The changes in dependency order, with `depends_on` filled in (by address), and the addresses
 /// caught in a dependency cycle, if any.
 pub(super) fn order(
     changes: Vec<Change>,
-    detach_first: &BTreeSet<(String, String)>,
-) -> (Vec<Change>, Vec<String>) {
+    detach_first: &BTreeSet<(Address, PolicyType)>,
+) -> (Vec<Change>, Vec<Address>) {
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(changes.len(), changes.len());
     let nodes: Vec<NodeIndex> = (0..changes.len())
         .map(|index| graph.add_node(index))
@@ -44,7 +46,7 @@ pub(super) fn order(
                 .count()
         })
         .collect();
-    let mut ready: BTreeSet<(u8, String, usize)> = (0..changes.len())
+    let mut ready: BTreeSet<(u8, Address, usize)> = (0..changes.len())
         .filter(|i| waiting[*i] == 0)
         .map(key)
         .collect();
@@ -82,7 +84,7 @@ pub(super) fn order(
         .map(|(index, change)| (position[&index], index, change))
         .collect();
     placed.sort_by_key(|(position, _, _)| *position);
-    let addresses: Vec<String> = placed
+    let addresses: Vec<Address> = placed
         .iter()
         .map(|(_, _, change)| change.address.clone())
         .collect();
@@ -99,7 +101,7 @@ pub(super) fn order(
             change.depends_on = positions
                 .into_iter()
                 .map(|earlier| &addresses[earlier])
-                .filter(|address| seen.insert(address.as_str()))
+                .filter(|address| seen.insert(*address))
                 .cloned()
                 .collect();
             change
@@ -126,50 +128,33 @@ fn phase(action: &Action) -> u8 {
     }
 }
 
-/// The OU address an account or OU lands in (`ou:A/B` for `ou:A/B/C`), if any.
-fn parent_of_ou(address: &str) -> Option<String> {
-    let path = address.strip_prefix("ou:")?;
-    path.rsplit_once('/')
-        .map(|(parent, _)| format!("ou:{parent}"))
-}
-
-fn policy_type_of_address(policy: &str) -> Option<&str> {
-    policy
-        .strip_prefix("policy:")?
-        .split_once('/')
-        .map(|(t, _)| t)
-}
-
 /// Pairs `(before, after)` of change indices.
-fn edges(changes: &[Change], detach_first: &BTreeSet<(String, String)>) -> Vec<(usize, usize)> {
-    let mut created: HashMap<&str, usize> = HashMap::new();
-    let mut enabled: HashMap<String, usize> = HashMap::new();
+fn edges(
+    changes: &[Change],
+    detach_first: &BTreeSet<(Address, PolicyType)>,
+) -> Vec<(usize, usize)> {
+    let mut created: HashMap<&Address, usize> = HashMap::new();
+    let mut enabled: HashMap<PolicyType, usize> = HashMap::new();
     for (index, change) in changes.iter().enumerate() {
         match &change.action {
             Action::CreateOu { .. }
             | Action::CreateAccount { .. }
             | Action::CreatePolicy { .. } => {
-                created.insert(change.address.as_str(), index);
+                created.insert(&change.address, index);
             }
             Action::EnablePolicyType { policy_type } => {
-                enabled.insert(
-                    crate::model::policy_type_name(*policy_type).to_owned(),
-                    index,
-                );
+                enabled.insert(*policy_type, index);
             }
             _ => {}
         }
     }
-    let creation = |address: &str| created.get(address).copied();
+    let creation = |address: &Address| created.get(address).copied();
     let mut edges = Vec::new();
     let mut edges_out = Vec::new();
     // Changes to one resource keep their phase order (move, then tags, then close).
-    let mut by_address: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_address: HashMap<&Address, Vec<usize>> = HashMap::new();
     for (index, change) in changes.iter().enumerate() {
-        by_address
-            .entry(change.address.as_str())
-            .or_default()
-            .push(index);
+        by_address.entry(&change.address).or_default().push(index);
     }
     for indices in by_address.values() {
         for (a, b) in indices
@@ -195,33 +180,27 @@ fn edges(changes: &[Change], detach_first: &BTreeSet<(String, String)>) -> Vec<(
                 after(creation(account));
             }
             Action::CreatePolicy { policy_type, .. } => {
-                after(
-                    enabled
-                        .get(crate::model::policy_type_name(*policy_type))
-                        .copied(),
-                );
+                after(enabled.get(policy_type).copied());
             }
             Action::AttachPolicy { policy, target } => {
                 after(creation(policy));
                 after(creation(target));
-                after(
-                    policy_type_of_address(policy)
-                        .and_then(|t| enabled.get(t))
-                        .copied(),
-                );
+                after(policy.policy_type().and_then(|t| enabled.get(&t)).copied());
             }
             Action::DetachPolicy { policy, target } => {
                 // Old and new policies of one type on one target: detach first where the target
                 // keeps a policy of the type meanwhile, else attach first (see `Differ::detach_first`).
-                let policy_type = policy_type_of_address(policy).unwrap_or_default();
-                let first = detach_first.contains(&(target.clone(), policy_type.to_owned()));
+                let policy_type = policy.policy_type();
+                let first =
+                    policy_type.is_some_and(|t| detach_first.contains(&(target.clone(), t)));
                 for (other, other_change) in changes.iter().enumerate() {
                     if let Action::AttachPolicy {
                         policy: attached,
                         target: attached_target,
                     } = &other_change.action
                         && attached_target == target
-                        && policy_type_of_address(attached) == Some(policy_type)
+                        && policy_type.is_some()
+                        && attached.policy_type() == policy_type
                     {
                         if first {
                             edges_out.push((index, other));
@@ -256,8 +235,7 @@ fn edges(changes: &[Change], detach_first: &BTreeSet<(String, String)>) -> Vec<(
                         Action::MoveAccount { from, .. } => *from == change.address,
                         Action::RemoveAccount { parent, .. } => *parent == change.address,
                         Action::DeleteOu { .. } => {
-                            parent_of_ou(&other_change.address).as_deref()
-                                == Some(change.address.as_str())
+                            other_change.address.parent().as_ref() == Some(&change.address)
                         }
                         _ => false,
                     };
@@ -277,14 +255,19 @@ fn edges(changes: &[Change], detach_first: &BTreeSet<(String, String)>) -> Vec<(
 mod tests {
     use super::*;
 
-    fn create_ou(address: &str, parent: &str) -> Change {
+    fn address(text: &str) -> Address {
+        text.parse().expect("an address")
+    }
+
+    fn create_ou(ou: &str, parent: &str) -> Change {
+        let ou = address(ou);
         Change {
-            address: address.to_owned(),
             action: Action::CreateOu {
-                parent: parent.to_owned(),
-                name: address.trim_start_matches("ou:").to_owned(),
+                parent: address(parent),
+                name: ou.ou_path().unwrap_or_default().to_owned(),
                 tags: Default::default(),
             },
+            address: ou,
             reason: String::new(),
             depends_on: Vec::new(),
         }
@@ -300,9 +283,12 @@ mod tests {
             ],
             &BTreeSet::new(),
         );
-        let addresses: Vec<&str> = ordered.iter().map(|c| c.address.as_str()).collect();
-        assert_eq!(addresses, ["ou:A", "ou:A/B", "ou:A/B/C"]);
-        assert_eq!(ordered[2].depends_on, ["ou:A/B"]);
+        let addresses: Vec<&Address> = ordered.iter().map(|c| &c.address).collect();
+        assert_eq!(
+            addresses,
+            [&address("ou:A"), &address("ou:A/B"), &address("ou:A/B/C")]
+        );
+        assert_eq!(ordered[2].depends_on, [address("ou:A/B")]);
         assert!(cyclic.is_empty());
     }
 
@@ -318,7 +304,7 @@ mod tests {
             &BTreeSet::new(),
         );
         assert_eq!(ordered.len(), 3);
-        assert_eq!(ordered[0].address, "ou:Z");
-        assert_eq!(cyclic, ["ou:X", "ou:Y"]);
+        assert_eq!(ordered[0].address, address("ou:Z"));
+        assert_eq!(cyclic, [address("ou:X"), address("ou:Y")]);
     }
 }

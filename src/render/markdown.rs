@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::plan::{GROUPS, details, diff_marker, group, summary_line, symbol};
+use crate::address::Address;
 use crate::diagnostic::DiagnosticRecord;
 use crate::plan::{Action, Change, Kind, Plan};
 use crate::rules::Severity;
@@ -137,7 +138,7 @@ fn destructive_block(plan: &Plan) -> String {
             }
             action => action.name().replace('_', " "),
         };
-        let _ = writeln!(out, "> - {what}: {}", code(&change.address));
+        let _ = writeln!(out, "> - {what}: {}", code(&change.address.to_string()));
     }
     if destructive.len() > DESTRUCTIVE_LISTED {
         let _ = writeln!(
@@ -217,7 +218,8 @@ fn changes_block(plan: &Plan, room: usize) -> String {
 /// document diffs keep their own `+` and `-` there, every other line is neutral.
 fn diff_lines(change: &Change) -> String {
     let kind = change.action.kind();
-    let address = printable_line(&change.address);
+    let address = change.address.to_string();
+    let address = printable_line(&address);
     let mut out = match kind {
         Kind::Update | Kind::Move => format!("! {} {address}\n", symbol(kind)),
         _ => format!("{} {address}\n", symbol(kind)),
@@ -240,7 +242,7 @@ fn diff_lines(change: &Change) -> String {
 }
 
 /// A new policy's document, collapsed, in a fence no backtick run in it can close.
-fn document_section(address: &str, document: &str) -> String {
+fn document_section(address: &Address, document: &str) -> String {
     let pretty = serde_json::from_str::<serde_json::Value>(document)
         .ok()
         .and_then(|value| serde_json::to_string_pretty(&value).ok())
@@ -249,7 +251,7 @@ fn document_section(address: &str, document: &str) -> String {
     let fence = "`".repeat(longest_run.max(2) + 1);
     format!(
         "<details><summary>document of {} ({} characters)</summary>\n\n{fence}json\n{}\n{fence}\n\n</details>\n\n",
-        code(address),
+        code(&address.to_string()),
         document.chars().count(),
         crate::suggest::printable(&pretty)
     )
@@ -271,7 +273,11 @@ fn findings_table(plan: &Plan) -> String {
             "| {} | {} | {} | {text} |",
             finding.severity.as_str(),
             code(&finding.code),
-            finding.address.as_deref().map(code).unwrap_or_default()
+            finding
+                .address
+                .as_ref()
+                .map(|address| code(&address.to_string()))
+                .unwrap_or_default()
         );
     }
     out.push('\n');

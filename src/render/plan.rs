@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use similar::{ChangeTag, TextDiff};
 
+use crate::address::Address;
 use crate::plan::{Action, Change, Finding, Kind, Plan};
 use crate::rules::Severity;
 use crate::suggest::printable_line;
@@ -76,17 +77,13 @@ pub(super) fn group(change: &Change) -> usize {
     if change.action.kind() == Kind::Manual {
         return 6;
     }
-    match change
-        .address
-        .split_once(':')
-        .map_or(change.address.as_str(), |(prefix, _)| prefix)
-    {
-        "ou" => 1,
-        "account" => 2,
-        "policy" => 3,
-        "attachment" => 4,
-        "role" | "user" => 5,
-        _ => 0,
+    match change.address {
+        Address::Ou(_) => 1,
+        Address::Account(_) | Address::AccountId(_) => 2,
+        Address::Policy { .. } => 3,
+        Address::Attachment { .. } => 4,
+        Address::Role { .. } | Address::User { .. } => 5,
+        Address::Root | Address::PolicyType(_) => 0,
     }
 }
 
@@ -123,7 +120,11 @@ pub fn changes_text(plan: &Plan, style: TextStyle, indent: &str) -> String {
                 paint(
                     style,
                     kind,
-                    &format!("{} {}", symbol(kind), printable_line(&change.address))
+                    &format!(
+                        "{} {}",
+                        symbol(kind),
+                        printable_line(&change.address.to_string())
+                    )
                 )
             );
             for line in details(change) {
@@ -179,7 +180,7 @@ pub fn finding_text(finding: &Finding, indent: &str) -> String {
         finding
             .address
             .as_ref()
-            .map(|a| format!(" {}", printable_line(a)))
+            .map(|a| format!(" {}", printable_line(&a.to_string())))
             .unwrap_or_default()
     );
     let _ = writeln!(out, "{indent}    {}", printable_line(&finding.message));
@@ -209,7 +210,7 @@ pub fn drift_lines(plan: &Plan, source: &str) -> String {
             out,
             "{} {}  {}: {}",
             symbol(kind),
-            printable_line(&change.address),
+            printable_line(&change.address.to_string()),
             change.action.name(),
             printable_line(&change.reason)
         );
@@ -222,7 +223,12 @@ pub fn drift_lines(plan: &Plan, source: &str) -> String {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             },
-            printable_line(finding.address.as_deref().unwrap_or("organization")),
+            printable_line(
+                &finding
+                    .address
+                    .as_ref()
+                    .map_or_else(|| "organization".to_owned(), ToString::to_string)
+            ),
             printable_line(&finding.code),
             printable_line(&finding.message)
         );

@@ -1,6 +1,7 @@
 //! The live-aware rules: each scenario plans a small configuration against a small live state and
 //! expects the rule's finding (and, where it matters, no change).
 
+use orgctl::address::Address;
 use orgctl::live::snapshot;
 use orgctl::plan::{self, Plan, PlanInput};
 use serde_json::{Value, json};
@@ -72,13 +73,17 @@ fn assert_finding(plan: &Plan, code: &str) {
 }
 
 /// Asserts that the plan has no change of `action`.
+fn parse_address(text: &str) -> Address {
+    text.parse().expect("an address")
+}
+
 #[track_caller]
 fn assert_no_action(plan: &Plan, action: &str) {
-    let found: Vec<&str> = plan
+    let found: Vec<String> = plan
         .changes
         .iter()
         .filter(|c| c.action.name() == action)
-        .map(|c| c.address.as_str())
+        .map(|c| c.address.to_string())
         .collect();
     assert!(found.is_empty(), "unexpected {action} of {found:?}");
 }
@@ -108,7 +113,7 @@ fn an_undeclared_ou_is_reported_and_left_alone() {
         .push(json!("ou-ab12-bbbbbbbb"));
     let plan = plan_of(BASE, &live);
     assert_eq!(codes(&plan), ["orgctl::live::unmanaged"]);
-    assert_eq!(plan.findings[0].address.as_deref(), Some("ou:Legacy"));
+    assert_eq!(plan.findings[0].address, Some(parse_address("ou:Legacy")));
     assert!(plan.is_empty());
 }
 
@@ -258,7 +263,10 @@ fn detaching_the_last_scp_is_an_error() {
     live["policies"][0]["targets"] = json!(["r-ab12", "111111111111", "222222222222"]);
     let plan = plan_of(BASE, &live);
     assert_eq!(codes(&plan), ["orgctl::live::no_scp"]);
-    assert_eq!(plan.findings[0].address.as_deref(), Some("ou:Workloads"));
+    assert_eq!(
+        plan.findings[0].address,
+        Some(parse_address("ou:Workloads"))
+    );
 }
 
 #[test]
@@ -368,7 +376,7 @@ fn the_management_account_needs_no_scp() {
 fn actions(plan: &Plan) -> Vec<(String, String)> {
     plan.changes
         .iter()
-        .map(|c| (c.action.name().to_owned(), c.address.clone()))
+        .map(|c| (c.action.name().to_owned(), c.address.to_string()))
         .collect()
 }
 
@@ -382,7 +390,7 @@ fn a_policy_named_like_an_aws_managed_one_touches_nothing_of_aws() {
     assert!(
         plan.changes
             .iter()
-            .all(|c| !c.address.contains("FullAWSAccess")),
+            .all(|c| !c.address.to_string().contains("FullAWSAccess")),
         "{:?}",
         actions(&plan)
     );
@@ -446,7 +454,7 @@ accounts:
     assert!(
         plan.changes
             .iter()
-            .all(|c| !c.address.contains("distributor-payer")),
+            .all(|c| !c.address.to_string().contains("distributor-payer")),
         "{:?}",
         actions(&plan)
     );
@@ -487,13 +495,19 @@ fn a_copied_retirement_entry_never_closes_the_account_another_entry_declares() {
   old-sandbox: { ou: Workloads, id: \"222222222222\", email: old@acme-corp.net, lifecycle: close }",
     );
     let plan = plan_of(&yaml, &base_live());
-    let claims: Vec<&str> = plan
+    let claims: Vec<Option<&Address>> = plan
         .findings
         .iter()
         .filter(|f| f.code == "orgctl::live::account_claimed_twice")
-        .map(|f| f.address.as_deref().unwrap_or_default())
+        .map(|f| f.address.as_ref())
         .collect();
-    assert_eq!(claims, ["account:acme-prod", "account:old-sandbox"]);
+    assert_eq!(
+        claims,
+        [
+            Some(&parse_address("account:acme-prod")),
+            Some(&parse_address("account:old-sandbox"))
+        ]
+    );
     let message = &plan.findings[0].message;
     assert!(
         message.contains("222222222222 `acme-prod`"),
@@ -612,7 +626,7 @@ fn a_target_at_the_limit_detaches_before_it_attaches() {
     let position = |action: &str, address: &str| {
         plan.changes
             .iter()
-            .position(|c| c.action.name() == action && c.address == address)
+            .position(|c| c.action.name() == action && c.address == parse_address(address))
             .expect(address)
     };
     let detach = position(
@@ -685,4 +699,37 @@ fn a_rename_onto_a_siblings_name_is_refused() {
     let plan = plan_of(&yaml, &live);
     assert_finding(&plan, "orgctl::live::ambiguous");
     assert_no_action(&plan, "rename_ou");
+}
+
+/// Issue 12: an undeclared account was `account:<id>`, the address of a declared account named
+/// with the same 12 digits.
+#[test]
+fn an_undeclared_account_and_a_declared_one_named_with_its_id_have_two_addresses() {
+    let yaml = format!("{BASE}  \"333333333333\": {{ ou: Workloads }}\n");
+    let mut live = base_live();
+    live["accounts"]
+        .as_array_mut()
+        .expect("accounts")
+        .push(json!({ "id": "333333333333", "name": "console-made", "email": "someone@acme-corp.net", "parent_id": "ou-ab12-aaaaaaaa" }));
+    live["policies"][0]["targets"]
+        .as_array_mut()
+        .expect("targets")
+        .push(json!("333333333333"));
+    let plan = plan_of(&yaml, &live);
+    let undeclared = plan
+        .findings
+        .iter()
+        .find(|f| f.code == "orgctl::live::undeclared_account")
+        .expect("the undeclared account is reported");
+    assert_eq!(
+        undeclared.address,
+        Some(parse_address("account_id:333333333333"))
+    );
+    let created: Vec<&Address> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.name() == "create_account")
+        .map(|c| &c.address)
+        .collect();
+    assert_eq!(created, [&parse_address("account:333333333333")]);
 }

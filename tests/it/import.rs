@@ -388,7 +388,7 @@ proptest! {
         }
         let (errors, plan, yaml) = round_trip(&live, &options);
         prop_assert!(errors.is_empty(), "errors:\n{}\n{yaml}", errors.join("\n"));
-        let changes: Vec<&str> = plan.changes.iter().map(|c| c.address.as_str()).collect();
+        let changes: Vec<String> = plan.changes.iter().map(|c| c.address.to_string()).collect();
         prop_assert!(plan.is_empty(), "changes {changes:?}\n{yaml}");
         let errors: Vec<&str> = plan.findings.iter().filter(|f| f.severity == orgctl::rules::Severity::Error).map(|f| f.message.as_str()).collect();
         prop_assert!(errors.is_empty(), "plan errors {errors:?}\n{yaml}");

@@ -282,7 +282,7 @@ policies:
             "detach",
             "+ attachment:service_control/deny-leave-org->ou:Workloads  attach_policy",
         ),
-        ("account", "warning account:"),
+        ("account", "warning account_id:"),
     ];
     for (change, expected) in out_of_band {
         runtime.block_on(async {

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use orgctl::address::Address;
 use orgctl::live::snapshot::Snapshot;
 use orgctl::plan::{self, Action, Plan, PlanInput};
 use orgctl::render::{self, TextStyle};
@@ -58,12 +59,12 @@ fn every_example_plans_in_every_format() {
 #[test]
 fn the_ecam_plan_tells_the_snapshots_story() {
     let plan = example_plan("ecam");
-    let actions: Vec<(&str, &str)> = plan
+    let actions: Vec<(&str, &Address)> = plan
         .changes
         .iter()
-        .map(|c| (c.action.name(), c.address.as_str()))
+        .map(|c| (c.action.name(), &c.address))
         .collect();
-    for expected in [
+    for (action, address) in [
         ("enable_policy_type", "policy_type:tag"),
         ("create_ou", "ou:Workloads/Dev"),
         ("create_account", "account:acme-dev"),
@@ -72,9 +73,10 @@ fn the_ecam_plan_tells_the_snapshots_story() {
         ("move_account", "account:acme-old-sandbox"),
         ("close_account", "account:acme-old-sandbox"),
     ] {
+        let address: Address = address.parse().expect("an address");
         assert!(
-            actions.contains(&expected),
-            "missing {expected:?} in {actions:?}"
+            actions.contains(&(action, &address)),
+            "missing {action} {address} in {actions:?}"
         );
     }
     // The undeclared console-made account is reported, not deleted.
@@ -87,7 +89,7 @@ fn the_ecam_plan_tells_the_snapshots_story() {
         !plan
             .changes
             .iter()
-            .any(|c| c.address.contains("738201946155"))
+            .any(|c| c.address.to_string().contains("738201946155"))
     );
 }
 
@@ -95,10 +97,10 @@ fn the_ecam_plan_tells_the_snapshots_story() {
 fn changes_come_after_what_they_depend_on() {
     for name in EXAMPLES {
         let plan = example_plan(name);
-        let planned = |address: &str, action: &str| {
+        let planned = |address: &Address, action: &str| {
             plan.changes
                 .iter()
-                .any(|c| c.address == address && c.action.name() == action)
+                .any(|c| c.address == *address && c.action.name() == action)
         };
         for (index, change) in plan.changes.iter().enumerate() {
             assert!(
@@ -109,7 +111,7 @@ fn changes_come_after_what_they_depend_on() {
                 "{name}: {} depends on an address no earlier change has",
                 change.address
             );
-            let waits_for = |address: &String| change.depends_on.contains(address);
+            let waits_for = |address: &Address| change.depends_on.contains(address);
             match &change.action {
                 Action::CreateAccount { parent, .. } | Action::CreateOu { parent, .. }
                     if planned(parent, "create_ou") =>
