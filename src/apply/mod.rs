@@ -200,13 +200,14 @@ pub async fn execute<W: OrgWriter>(
                 if let Some(lane) = &lane {
                     lanes.insert(lane.clone());
                 }
-                let write = to_write(change, &ids, options.password_file.as_ref());
+                let write = to_write(change, &ids);
+                let password_file = options.password_file.as_ref();
                 progress.started(index, change);
                 results[index].started_ms = Some(millis(started.elapsed()));
                 running.push(async move {
                     let clock = Instant::now();
                     let outcome = match write {
-                        Ok(write) => writer.write(&write).await,
+                        Ok(write) => writer.write(&write, password_file).await,
                         Err(error) => Err(error),
                     };
                     (index, outcome, clock.elapsed(), kind, lane)
@@ -283,12 +284,17 @@ fn millis(duration: Duration) -> u64 {
 }
 
 /// The write that carries out `change`, its addresses turned into ids.
-fn to_write(
-    change: &Change,
-    ids: &HashMap<String, String>,
-    password_file: Option<&crate::live::password::PasswordFile>,
-) -> Result<Write, Diagnostic> {
-    let id = |address: &str| {
+fn to_write(change: &Change, ids: &HashMap<String, String>) -> Result<Write, Diagnostic> {
+    if matches!(change.action, Action::ChangeEmail { .. }) {
+        return Err(Diagnostic::new(
+            Rule::ChangeFailed,
+            format!(
+                "{}: a root email change is a step for a person",
+                change.address
+            ),
+        ));
+    }
+    change.action.try_map(|address: &String| {
         ids.get(address).cloned().ok_or_else(|| {
             Diagnostic::new(
                 Rule::ChangeFailed,
@@ -296,137 +302,6 @@ fn to_write(
             )
             .help("the plan does not fit this organization; plan again")
         })
-    };
-    Ok(match &change.action {
-        Action::EnablePolicyType { policy_type } => Write::EnablePolicyType {
-            root_id: id("root")?,
-            policy_type: *policy_type,
-        },
-        Action::CreateOu { parent, name, tags } => Write::CreateOu {
-            parent_id: id(parent)?,
-            name: name.clone(),
-            tags: tags.clone(),
-        },
-        Action::RenameOu { id, to, .. } => Write::RenameOu {
-            id: id.clone(),
-            name: to.clone(),
-        },
-        Action::DeleteOu { id } => Write::DeleteOu { id: id.clone() },
-        Action::CreateAccount {
-            name,
-            email,
-            parent,
-            tags,
-        } => Write::CreateAccount {
-            name: name.clone(),
-            email: email.clone(),
-            root_id: id("root")?,
-            parent_id: id(parent)?,
-            tags: tags.clone(),
-        },
-        Action::MoveAccount {
-            id: account,
-            from,
-            to,
-        } => Write::MoveAccount {
-            id: account.clone(),
-            from_id: id(from)?,
-            to_id: id(to)?,
-        },
-        Action::RenameAccount { id, to, .. } => Write::RenameAccount {
-            id: id.clone(),
-            name: to.clone(),
-        },
-        Action::CloseAccount { id, .. } => Write::CloseAccount { id: id.clone() },
-        Action::RemoveAccount { id, .. } => Write::RemoveAccount { id: id.clone() },
-        Action::CreatePolicy {
-            name,
-            policy_type,
-            description,
-            document,
-            tags,
-        } => Write::CreatePolicy {
-            name: name.clone(),
-            policy_type: *policy_type,
-            description: description.clone(),
-            document: document.clone(),
-            tags: tags.clone(),
-        },
-        Action::UpdatePolicy {
-            id,
-            description,
-            document,
-        } => Write::UpdatePolicy {
-            id: id.clone(),
-            description: description.as_ref().map(|u| u.to.clone()),
-            document: document.as_ref().map(|u| u.to.clone()),
-        },
-        Action::DeletePolicy { id } => Write::DeletePolicy { id: id.clone() },
-        Action::AttachPolicy { policy, target } => Write::AttachPolicy {
-            policy_id: id(policy)?,
-            target_id: id(target)?,
-        },
-        Action::DetachPolicy { policy, target } => Write::DetachPolicy {
-            policy_id: id(policy)?,
-            target_id: id(target)?,
-        },
-        Action::UpdateTags { id, set, unset, .. } => Write::Tag {
-            id: id.clone(),
-            set: set.clone(),
-            unset: unset.clone(),
-        },
-        Action::PutRole {
-            account,
-            access_role,
-            name,
-            partner,
-            trust_policy,
-            managed_policies,
-            ..
-        } => Write::PutRole {
-            account_id: id(account)?,
-            access_role: access_role.clone(),
-            name: name.clone(),
-            partner: partner.clone(),
-            trust_policy: trust_policy.clone(),
-            managed_policies: managed_policies.clone(),
-        },
-        Action::DeleteRole {
-            account_id,
-            access_role,
-            name,
-            ..
-        } => Write::DeleteRole {
-            account_id: account_id.clone(),
-            access_role: access_role.clone(),
-            name: name.clone(),
-        },
-        Action::PutUser {
-            account,
-            access_role,
-            name,
-            managed_policies,
-            console,
-            handover,
-            ..
-        } => Write::PutUser {
-            account_id: id(account)?,
-            access_role: access_role.clone(),
-            name: name.clone(),
-            managed_policies: managed_policies.clone(),
-            console: *console,
-            password_file: password_file.cloned(),
-            handover: *handover,
-        },
-        Action::ChangeEmail { .. } => {
-            return Err(Diagnostic::new(
-                Rule::ChangeFailed,
-                format!(
-                    "{}: a root email change is a step for a person",
-                    change.address
-                ),
-            ));
-        }
     })
 }
 
@@ -456,7 +331,11 @@ mod tests {
     }
 
     impl OrgWriter for Recorder {
-        async fn write(&self, write: &Write) -> Result<Option<String>, Diagnostic> {
+        async fn write(
+            &self,
+            write: &Write,
+            _: Option<&crate::live::password::PasswordFile>,
+        ) -> Result<Option<String>, Diagnostic> {
             let creates = matches!(write, Write::CreateAccount { .. });
             {
                 let mut state = self.state.lock().unwrap();
@@ -475,7 +354,7 @@ mod tests {
                 state.creating -= 1;
             }
             match write {
-                Write::RenameOu { name, .. } if name == "boom" => Err(Diagnostic::new(
+                Write::RenameOu { to, .. } if to == "boom" => Err(Diagnostic::new(
                     Rule::ChangeFailed,
                     "UpdateOrganizationalUnit failed",
                 )),
@@ -613,12 +492,10 @@ mod tests {
         let report = run(&plan, &writer, 8);
         assert_eq!(report.outcome, Outcome::Applied);
         let state = writer.state.lock().unwrap();
-        assert!(
-            matches!(&state.writes[0], Write::CreateOu { parent_id, .. } if parent_id == "ou-old")
-        );
+        assert!(matches!(&state.writes[0], Write::CreateOu { parent, .. } if parent == "ou-old"));
         assert!(matches!(
             &state.writes[1],
-            Write::CreateAccount { parent_id, root_id, .. } if parent_id == "ou-New" && root_id == "r-root"
+            Write::CreateAccount { parent, .. } if parent == "ou-New"
         ));
         assert_eq!(report.results[1].id.as_deref(), Some("id-a"));
     }

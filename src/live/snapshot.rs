@@ -304,7 +304,11 @@ impl SnapshotWriter {
         )))
     }
 
-    fn apply(state: &mut LiveState, write: &Write) -> Result<Option<String>, String> {
+    fn apply(
+        state: &mut LiveState,
+        write: &Write,
+        password_file: Option<&super::password::PasswordFile>,
+    ) -> Result<Option<String>, String> {
         let root_id = state.root.id.clone();
         match write {
             Write::EnablePolicyType { policy_type, .. } => {
@@ -324,7 +328,7 @@ impl SnapshotWriter {
                 Ok(None)
             }
             Write::CreateOu {
-                parent_id,
+                parent: parent_id,
                 name,
                 tags,
             } => {
@@ -347,8 +351,8 @@ impl SnapshotWriter {
                 attach_full_access(state, &id);
                 Ok(Some(id))
             }
-            Write::RenameOu { id, name } => {
-                ou(state, id)?.name.clone_from(name);
+            Write::RenameOu { id, to, .. } => {
+                ou(state, id)?.name.clone_from(to);
                 Ok(None)
             }
             Write::DeleteOu { id } => {
@@ -370,9 +374,8 @@ impl SnapshotWriter {
             Write::CreateAccount {
                 name,
                 email,
-                parent_id,
+                parent: parent_id,
                 tags,
-                ..
             } => {
                 parent(state, parent_id)?;
                 if let Some(existing) = state
@@ -394,21 +397,24 @@ impl SnapshotWriter {
                 attach_full_access(state, &id);
                 Ok(Some(id))
             }
-            Write::MoveAccount { id, to_id, .. } => {
+            Write::MoveAccount { id, to: to_id, .. } => {
                 parent(state, to_id)?;
                 account(state, id)?.parent_id.clone_from(to_id);
                 Ok(None)
             }
-            Write::RenameAccount { id, name } => {
-                account(state, id)?.name.clone_from(name);
+            Write::RenameAccount { id, to, .. } => {
+                account(state, id)?.name.clone_from(to);
                 Ok(None)
             }
-            Write::CloseAccount { id } => {
+            Write::ChangeEmail { id, .. } => Err(format!(
+                "the root email of {id} is changed by a person, not by orgctl"
+            )),
+            Write::CloseAccount { id, .. } => {
                 // AWS keeps a closed account in the organization, suspended, for 90 days.
                 account(state, id)?.status = AccountStatus::Suspended;
                 Ok(None)
             }
-            Write::RemoveAccount { id } => {
+            Write::RemoveAccount { id, .. } => {
                 state.accounts.retain(|account| &account.id != id);
                 detach_everywhere(state, id);
                 Ok(None)
@@ -447,10 +453,10 @@ impl SnapshotWriter {
             } => {
                 let policy = policy(state, id)?;
                 if let Some(description) = description {
-                    policy.description.clone_from(description);
+                    policy.description.clone_from(&description.to);
                 }
                 if let Some(document) = document {
-                    policy.document.clone_from(document);
+                    policy.document.clone_from(&document.to);
                 }
                 Ok(None)
             }
@@ -462,8 +468,8 @@ impl SnapshotWriter {
                 Ok(None)
             }
             Write::AttachPolicy {
-                policy_id,
-                target_id,
+                policy: policy_id,
+                target: target_id,
             } => {
                 target(state, target_id)?;
                 let policy = policy(state, policy_id)?;
@@ -474,13 +480,13 @@ impl SnapshotWriter {
                 Ok(None)
             }
             Write::DetachPolicy {
-                policy_id,
-                target_id,
+                policy: policy_id,
+                target: target_id,
             } => {
                 policy(state, policy_id)?.targets.retain(|t| t != target_id);
                 Ok(None)
             }
-            Write::Tag { id, set, unset } => {
+            Write::UpdateTags { id, set, unset, .. } => {
                 let tags = tags_of(state, id)?;
                 for key in unset {
                     tags.remove(key);
@@ -489,7 +495,7 @@ impl SnapshotWriter {
                 Ok(None)
             }
             Write::PutRole {
-                account_id,
+                account: account_id,
                 name,
                 partner,
                 trust_policy,
@@ -523,11 +529,10 @@ impl SnapshotWriter {
                 Ok(None)
             }
             Write::PutUser {
-                account_id,
+                account: account_id,
                 name,
                 managed_policies,
                 console,
-                password_file,
                 handover,
                 ..
             } => {
@@ -538,7 +543,6 @@ impl SnapshotWriter {
                     .any(|user| user.name == *name && user.console);
                 if *console && !had_console {
                     let file = password_file
-                        .as_ref()
                         .ok_or("a console user needs --password-file for its one-time password")?;
                     // The snapshot stands in for IAM: the password goes where AWS's would.
                     file.record(account_id, name)
@@ -667,13 +671,17 @@ fn member_iam<'s>(
 }
 
 impl OrgWriter for SnapshotWriter {
-    async fn write(&self, write: &Write) -> Result<Option<String>, Diagnostic> {
+    async fn write(
+        &self,
+        write: &Write,
+        password_file: Option<&super::password::PasswordFile>,
+    ) -> Result<Option<String>, Diagnostic> {
         let mut state = self.lock();
         let state = state
             .as_mut()
             .ok_or_else(|| "the snapshot was not read before writing".to_owned());
         state
-            .and_then(|state| Self::apply(state, write))
+            .and_then(|state| Self::apply(state, write, password_file))
             .map_err(|reason| {
                 Diagnostic::new(
                     Rule::LiveSnapshot,

@@ -742,8 +742,9 @@ impl<'a> Differ<'a> {
             .collect();
         // Every live account gets an address, reported or not: policies may be attached to it.
         for live in &unmatched {
-            self.address_of_id
-                .insert(live.id.as_str(), format!("account:{}", live.id));
+            let address = format!("account:{}", live.id);
+            self.touch(&address, Touched::Account(live));
+            self.address_of_id.insert(live.id.as_str(), address);
         }
         let reporting = if self.shared_payer() {
             Reporting::Ignore
@@ -1214,6 +1215,9 @@ impl<'a> Differ<'a> {
                 Action::MoveAccount { from, to, .. } => {
                     referred.insert(from.as_str());
                     referred.insert(to.as_str());
+                }
+                Action::RemoveAccount { parent, .. } => {
+                    referred.insert(parent.as_str());
                 }
                 Action::CreateOu { parent, .. } | Action::CreateAccount { parent, .. } => {
                     referred.insert(parent.as_str());

@@ -31,7 +31,7 @@ pub(super) fn order(
     // Kahn's algorithm with a sorted ready set: deterministic, and a cycle leaves nodes behind.
     let key = |index: usize| {
         (
-            phase(&changes[index].action),
+            changes[index].action.phase(),
             changes[index].address.clone(),
             index,
         )
@@ -108,24 +108,6 @@ pub(super) fn order(
     (ordered, cyclic)
 }
 
-/// The order of kinds of change when nothing else decides.
-fn phase(action: &Action) -> u8 {
-    match action {
-        Action::EnablePolicyType { .. } => 0,
-        Action::CreateOu { .. } | Action::RenameOu { .. } => 1,
-        Action::CreatePolicy { .. } | Action::UpdatePolicy { .. } => 2,
-        Action::CreateAccount { .. } => 3,
-        Action::MoveAccount { .. } | Action::RenameAccount { .. } => 4,
-        Action::UpdateTags { .. } => 5,
-        Action::AttachPolicy { .. } | Action::PutRole { .. } | Action::PutUser { .. } => 6,
-        Action::DetachPolicy { .. } | Action::DeleteRole { .. } => 7,
-        Action::CloseAccount { .. } | Action::RemoveAccount { .. } => 8,
-        Action::DeletePolicy { .. } => 9,
-        Action::DeleteOu { .. } => 10,
-        Action::ChangeEmail { .. } => 11,
-    }
-}
-
 /// The OU address an account or OU lands in (`ou:A/B` for `ou:A/B/C`), if any.
 fn parent_of_ou(address: &str) -> Option<String> {
     let path = address.strip_prefix("ou:")?;
@@ -176,7 +158,7 @@ fn edges(changes: &[Change], detach_first: &BTreeSet<(String, String)>) -> Vec<(
             .iter()
             .flat_map(|a| indices.iter().map(move |b| (*a, *b)))
         {
-            if phase(&changes[a].action) < phase(&changes[b].action) {
+            if changes[a].action.phase() < changes[b].action.phase() {
                 edges.push((a, b));
             }
         }

@@ -733,7 +733,11 @@ impl OrgReader for AwsWriter {
 }
 
 impl OrgWriter for AwsWriter {
-    async fn write(&self, write: &Write) -> Result<Option<String>, Diagnostic> {
+    async fn write(
+        &self,
+        write: &Write,
+        password_file: Option<&crate::live::password::PasswordFile>,
+    ) -> Result<Option<String>, Diagnostic> {
         if self.lease_lost.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(Diagnostic::new(
                 Rule::LeaseHeld,
@@ -743,10 +747,8 @@ impl OrgWriter for AwsWriter {
         }
         let client = self.client();
         match write {
-            Write::EnablePolicyType {
-                root_id,
-                policy_type,
-            } => {
+            Write::EnablePolicyType { policy_type } => {
+                let root_id = &self.root_id;
                 let sent = client
                     .enable_policy_type()
                     .root_id(root_id)
@@ -761,12 +763,10 @@ impl OrgWriter for AwsWriter {
                 )?;
                 self.await_policy_type(*policy_type).await?;
             }
-            Write::CreateOu {
-                parent_id,
-                name,
-                tags,
-            } => return self.create_ou(parent_id, name, tags).await.map(Some),
-            Write::RenameOu { id, name } => self.rename_ou(id, name).await?,
+            Write::CreateOu { parent, name, tags } => {
+                return self.create_ou(parent, name, tags).await.map(Some);
+            }
+            Write::RenameOu { id, to, .. } => self.rename_ou(id, to).await?,
             Write::DeleteOu { id } => {
                 let sent = client
                     .delete_organizational_unit()
@@ -783,24 +783,24 @@ impl OrgWriter for AwsWriter {
             Write::CreateAccount {
                 name,
                 email,
-                root_id,
-                parent_id,
+                parent,
                 tags,
             } => {
                 return self
-                    .create_account(name, email, root_id, parent_id, tags)
+                    .create_account(name, email, &self.root_id, parent, tags)
                     .await
                     .map(Some);
             }
-            Write::MoveAccount { id, from_id, to_id } => {
-                self.move_account(id, from_id, to_id).await?;
+            Write::MoveAccount { id, from, to } => {
+                self.move_account(id, from, to).await?;
             }
-            Write::RenameAccount { id, name } => self.rename_account(id, name).await?,
-            Write::CloseAccount { id } => {
+            Write::RenameAccount { id, to, .. } => self.rename_account(id, to).await?,
+            Write::ChangeEmail { id, .. } => return Err(manual(id)),
+            Write::CloseAccount { id, .. } => {
                 let sent = client.close_account().account_id(id).send().await;
                 done_unless(sent, "CloseAccount", id, &["AccountAlreadyClosedException"])?;
             }
-            Write::RemoveAccount { id } => {
+            Write::RemoveAccount { id, .. } => {
                 let sent = client
                     .remove_account_from_organization()
                     .account_id(id)
@@ -833,8 +833,8 @@ impl OrgWriter for AwsWriter {
                 let sent = client
                     .update_policy()
                     .policy_id(id)
-                    .set_description(description.clone())
-                    .set_content(document.clone())
+                    .set_description(description.as_ref().map(|update| update.to.clone()))
+                    .set_content(document.as_ref().map(|update| update.to.clone()))
                     .send()
                     .await;
                 done_unless(sent, "UpdatePolicy", id, &[])?;
@@ -843,52 +843,47 @@ impl OrgWriter for AwsWriter {
                 let sent = client.delete_policy().policy_id(id).send().await;
                 done_unless(sent, "DeletePolicy", id, &["PolicyNotFoundException"])?;
             }
-            Write::AttachPolicy {
-                policy_id,
-                target_id,
-            } => {
+            Write::AttachPolicy { policy, target } => {
                 let sent = client
                     .attach_policy()
-                    .policy_id(policy_id)
-                    .target_id(target_id)
+                    .policy_id(policy)
+                    .target_id(target)
                     .send()
                     .await;
                 done_unless(
                     sent,
                     "AttachPolicy",
-                    policy_id,
+                    policy,
                     &["DuplicatePolicyAttachmentException"],
                 )?;
             }
-            Write::DetachPolicy {
-                policy_id,
-                target_id,
-            } => {
+            Write::DetachPolicy { policy, target } => {
                 let sent = client
                     .detach_policy()
-                    .policy_id(policy_id)
-                    .target_id(target_id)
+                    .policy_id(policy)
+                    .target_id(target)
                     .send()
                     .await;
                 done_unless(
                     sent,
                     "DetachPolicy",
-                    policy_id,
+                    policy,
                     &["PolicyNotAttachedException"],
                 )?;
             }
-            Write::Tag { id, set, unset } => self.tag(id, set, unset).await?,
+            Write::UpdateTags { id, set, unset, .. } => self.tag(id, set, unset).await?,
             Write::PutRole {
-                account_id,
+                account,
                 access_role,
                 name,
                 partner,
                 trust_policy,
                 managed_policies,
+                ..
             } => {
                 self.aws
                     .put_role(
-                        account_id,
+                        account,
                         access_role,
                         name,
                         partner,
@@ -901,29 +896,30 @@ impl OrgWriter for AwsWriter {
                 account_id,
                 access_role,
                 name,
+                ..
             } => self.aws.delete_role(account_id, access_role, name).await?,
             Write::PutUser {
-                account_id,
+                account,
                 access_role,
                 name,
                 managed_policies,
                 console,
-                password_file,
                 handover,
+                ..
             } => {
                 self.aws
                     .put_user(
-                        account_id,
+                        account,
                         access_role,
                         name,
                         managed_policies,
                         *console,
-                        password_file.as_ref(),
+                        password_file,
                     )
                     .await?;
                 if *handover {
                     self.tag(
-                        account_id,
+                        account,
                         &BTreeMap::new(),
                         &[crate::live::HANDOVER_TAG.to_owned()],
                     )
@@ -1123,6 +1119,14 @@ pub(super) fn aws_tags(tags: &BTreeMap<String, String>) -> Option<Vec<aws::Tag>>
 }
 
 /// Why AWS could not create an account, and what to do.
+/// The error for a manual step sent to the writer: nobody but a person can make it.
+fn manual(account_id: &str) -> Diagnostic {
+    Diagnostic::new(
+        Rule::ChangeFailed,
+        format!("{account_id}: a root email change is a step for a person"),
+    )
+}
+
 fn creation_failed(name: &str, reason: Option<&aws::CreateAccountFailureReason>) -> Diagnostic {
     use aws::CreateAccountFailureReason as Reason;
     let code = reason.map_or("UNKNOWN", Reason::as_str);
