@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::config::PolicyType;
+use crate::config::{PolicyType, Preset};
 
 /// How an action refers to other resources.
 pub trait Naming {
@@ -211,8 +211,10 @@ pub enum Action<N: Naming> {
         access_role: String,
         /// The user name.
         name: String,
-        /// The managed policy ARNs it gets, sorted (the `require-mfa` preset is put inline).
+        /// The managed policy ARNs it gets, sorted.
         managed_policies: Vec<String>,
+        /// orgctl's presets it gets as inline policies, each under its name (`require-mfa`).
+        inline_policies: Vec<Preset>,
         /// Whether it gets a console password.
         console: bool,
         /// A hand-over: created with a new account and never touched again.
@@ -221,9 +223,10 @@ pub enum Action<N: Naming> {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         before: Option<UserBefore>,
     },
-    /// Set and remove tags on an existing resource.
+    /// Set and remove tags on an existing resource, or on one an earlier change creates.
     UpdateTags {
-        /// The resource id.
+        /// The resource id; empty for a resource an earlier change of the plan creates (apply
+        /// then takes the id that change returned for this change's address).
         id: String,
         /// Tags to add or change.
         set: BTreeMap<String, String>,
@@ -507,6 +510,7 @@ impl<N: Naming> Action<N> {
                 access_role,
                 name,
                 managed_policies,
+                inline_policies,
                 console,
                 handover,
                 before,
@@ -515,6 +519,7 @@ impl<N: Naming> Action<N> {
                 access_role: access_role.clone(),
                 name: name.clone(),
                 managed_policies: managed_policies.clone(),
+                inline_policies: inline_policies.clone(),
                 console: *console,
                 handover: *handover,
                 before: before.clone(),

@@ -104,14 +104,11 @@ fn lane(change: &Change) -> Option<String> {
         Action::AttachPolicy { target, .. } | Action::DetachPolicy { target, .. } => {
             Some(format!("target {target}"))
         }
-        // An account's tags are also written by its IAM changes (`orgctl:iam`): one lane.
+        // An account's tags by its address: a new account's id is not in the plan.
         Action::UpdateTags { .. } if change.address.starts_with("account:") => {
             Some(format!("tags {}", change.address))
         }
         Action::UpdateTags { id, .. } => Some(format!("tags {id}")),
-        Action::PutRole { account, .. } | Action::PutUser { account, .. } => {
-            Some(format!("tags {account}"))
-        }
         _ => None,
     }
 }
@@ -294,7 +291,7 @@ fn to_write(change: &Change, ids: &HashMap<String, String>) -> Result<Write, Dia
             ),
         ));
     }
-    change.action.try_map(|address: &String| {
+    let id = |address: &String| {
         ids.get(address).cloned().ok_or_else(|| {
             Diagnostic::new(
                 Rule::ChangeFailed,
@@ -302,7 +299,15 @@ fn to_write(change: &Change, ids: &HashMap<String, String>) -> Result<Write, Dia
             )
             .help("the plan does not fit this organization; plan again")
         })
-    })
+    };
+    let mut write = change.action.try_map(id)?;
+    // Tags of a resource an earlier change created: the plan could not know its id.
+    if let Write::UpdateTags { id: tagged, .. } = &mut write
+        && tagged.is_empty()
+    {
+        *tagged = id(&change.address)?;
+    }
+    Ok(write)
 }
 
 #[cfg(test)]

@@ -532,8 +532,8 @@ impl SnapshotWriter {
                 account: account_id,
                 name,
                 managed_policies,
+                inline_policies,
                 console,
-                handover,
                 ..
             } => {
                 let iam = member_iam(state, account_id)?;
@@ -548,22 +548,28 @@ impl SnapshotWriter {
                     file.record(account_id, name)
                         .map_err(|error| error.message)?;
                 }
+                // IAM keeps the inline policies a user has; those asked for are put over them.
+                let mut inline: Vec<String> = iam
+                    .users
+                    .iter()
+                    .filter(|user| user.name == *name)
+                    .flat_map(|user| user.inline_policies.iter().cloned())
+                    .chain(
+                        inline_policies
+                            .iter()
+                            .map(|preset| crate::model::preset::name(*preset).to_owned()),
+                    )
+                    .collect();
+                inline.sort();
+                inline.dedup();
                 iam.users.retain(|user| user.name != *name);
                 iam.users.push(super::LiveUser {
                     name: name.clone(),
                     managed_policies: sorted(managed_policies),
-                    inline_policies: vec![
-                        crate::model::preset::name(crate::config::Preset::RequireMfa).to_owned(),
-                    ],
+                    inline_policies: inline,
                     console: *console || had_console,
                     tags: BTreeMap::from([(super::MANAGED_TAG.to_owned(), "true".to_owned())]),
                 });
-                if *handover {
-                    let account = state.accounts.iter_mut().find(|a| a.id == *account_id);
-                    if let Some(account) = account {
-                        account.tags.remove(super::HANDOVER_TAG);
-                    }
-                }
                 Ok(None)
             }
         }
@@ -636,7 +642,7 @@ fn sorted(items: &[String]) -> Vec<String> {
     items
 }
 
-/// The IAM of a member account (created empty), after tagging the account as holding orgctl's IAM.
+/// The IAM of a member account (created empty).
 fn member_iam<'s>(
     state: &'s mut LiveState,
     account_id: &str,
@@ -644,14 +650,13 @@ fn member_iam<'s>(
     if account_id == state.organization.management_account_id {
         return Err("orgctl keeps no IAM in the management account".to_owned());
     }
-    let account = state
+    if !state
         .accounts
-        .iter_mut()
-        .find(|account| account.id == account_id)
-        .ok_or_else(|| format!("account {account_id} is not in the organization"))?;
-    account
-        .tags
-        .insert(super::ACCOUNT_IAM_TAG.to_owned(), "managed".to_owned());
+        .iter()
+        .any(|account| account.id == account_id)
+    {
+        return Err(format!("account {account_id} is not in the organization"));
+    }
     let index = match state
         .iam
         .iter()

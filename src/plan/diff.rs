@@ -797,6 +797,7 @@ impl<'a> Differ<'a> {
             },
         );
         self.changes.extend(changes);
+        super::iam::account_marks(&mut self.changes, self.live, &self.address_of_id);
         self.findings.extend(findings);
     }
 

@@ -6,13 +6,15 @@
 //! their attachments; a target gets its new policies before losing old ones (so it never goes
 //! without an SCP); detaches before the policy is deleted; accounts move out and child OUs go
 //! before an OU is deleted. Ties are broken by phase (creates, then moves, tags, attaches,
-//! detaches, closures, deletes, manual steps) and then by address.
+//! detaches, closures, deletes, manual steps) and then by address. An account is marked
+//! `orgctl:iam` before its IAM is made, and loses its `orgctl:handover` mark after its user is.
 
 use std::collections::{BTreeSet, HashMap};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::{Action, Change};
+use crate::live::{ACCOUNT_IAM_TAG, HANDOVER_TAG};
 
 /// The changes in dependency order, with `depends_on` filled in (by address), and the addresses
 /// caught in a dependency cycle, if any.
@@ -175,6 +177,29 @@ fn edges(changes: &[Change], detach_first: &BTreeSet<(String, String)>) -> Vec<(
             Action::MoveAccount { to, .. } => after(creation(to)),
             Action::PutRole { account, .. } | Action::PutUser { account, .. } => {
                 after(creation(account));
+                // The account is marked first: a later plan finds its IAM even if this fails.
+                for (other, other_change) in changes.iter().enumerate() {
+                    if let Action::UpdateTags { set, .. } = &other_change.action
+                        && other_change.address == *account
+                        && set.contains_key(ACCOUNT_IAM_TAG)
+                    {
+                        after(Some(other));
+                    }
+                }
+            }
+            Action::UpdateTags { unset, .. } if unset.iter().any(|key| key == HANDOVER_TAG) => {
+                // The hand-over mark goes once the user is made.
+                for (other, other_change) in changes.iter().enumerate() {
+                    if let Action::PutUser {
+                        account,
+                        handover: true,
+                        ..
+                    } = &other_change.action
+                        && *account == change.address
+                    {
+                        after(Some(other));
+                    }
+                }
             }
             Action::CreatePolicy { policy_type, .. } => {
                 after(

@@ -903,28 +903,19 @@ impl OrgWriter for AwsWriter {
                 access_role,
                 name,
                 managed_policies,
+                inline_policies,
                 console,
-                handover,
                 ..
             } => {
+                let wanted = super::iam::WantedUser {
+                    name,
+                    managed_policies,
+                    inline_policies,
+                    console: *console,
+                };
                 self.aws
-                    .put_user(
-                        account,
-                        access_role,
-                        name,
-                        managed_policies,
-                        *console,
-                        password_file,
-                    )
+                    .put_user(account, access_role, &wanted, password_file)
                     .await?;
-                if *handover {
-                    self.tag(
-                        account,
-                        &BTreeMap::new(),
-                        &[crate::live::HANDOVER_TAG.to_owned()],
-                    )
-                    .await?;
-                }
             }
         }
         Ok(None)
