@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub mod emulate;
+
 use super::{
     AccountStatus, Holder, Lease, LeaseAttempt, LiveAccount, LiveOu, LivePolicy, LiveState,
     OrgReader, OrgWriter, Record, Unlock, Write,
 };
-use crate::config::PolicyType;
 use crate::diagnostic::Diagnostic;
 use crate::files;
 use crate::rules::Rule;
@@ -206,9 +207,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Applies writes to a snapshot file: to the state it last read, in memory, then saved
-/// atomically by [`OrgWriter::finish`]. It behaves as AWS does where plans rely on it: enabling SCPs (or
-/// RCPs) attaches AWS's full-access policy to the root and everything under it, new OUs and
-/// accounts get it too, and repeating a write changes nothing.
+/// atomically by [`OrgWriter::finish`]. It behaves as AWS does where plans rely on it (see
+/// [`emulate`]: full-access policies on enabling a type and on new OUs and accounts, closed
+/// accounts suspended), and repeating a write changes nothing.
 ///
 /// Its lease is an exclusive lock of the operating system on `FILE.lock` beside the snapshot,
 /// held by the open lock file from [`OrgWriter::take_lease`] to [`OrgWriter::release_lease`]
@@ -311,20 +312,8 @@ impl SnapshotWriter {
     ) -> Result<Option<String>, String> {
         let root_id = state.root.id.clone();
         match write {
-            Write::EnablePolicyType { policy_type, .. } => {
-                if !state.root.enabled_policy_types.contains(policy_type) {
-                    state.root.enabled_policy_types.push(*policy_type);
-                    state.root.enabled_policy_types.sort();
-                    let everything: Vec<String> = std::iter::once(root_id)
-                        .chain(state.organizational_units.iter().map(|ou| ou.id.clone()))
-                        .chain(state.accounts.iter().map(|account| account.id.clone()))
-                        .collect();
-                    if let Some(policy) = full_access(state, *policy_type) {
-                        policy.targets.extend(everything);
-                        policy.targets.sort();
-                        policy.targets.dedup();
-                    }
-                }
+            Write::EnablePolicyType { policy_type } => {
+                emulate::enable_policy_type(state, *policy_type);
                 Ok(None)
             }
             Write::CreateOu {
@@ -348,7 +337,7 @@ impl SnapshotWriter {
                     parent_id: parent_id.clone(),
                     tags: tags.clone(),
                 });
-                attach_full_access(state, &id);
+                emulate::target_created(state, &id);
                 Ok(Some(id))
             }
             Write::RenameOu { id, to, .. } => {
@@ -368,7 +357,7 @@ impl SnapshotWriter {
                     return Err(format!("OU {id} is not empty"));
                 }
                 state.organizational_units.retain(|ou| &ou.id != id);
-                detach_everywhere(state, id);
+                emulate::target_gone(state, id);
                 Ok(None)
             }
             Write::CreateAccount {
@@ -394,7 +383,7 @@ impl SnapshotWriter {
                     parent_id: parent_id.clone(),
                     tags: tags.clone(),
                 });
-                attach_full_access(state, &id);
+                emulate::target_created(state, &id);
                 Ok(Some(id))
             }
             Write::MoveAccount { id, to: to_id, .. } => {
@@ -410,13 +399,12 @@ impl SnapshotWriter {
                 "the root email of {id} is changed by a person, not by orgctl"
             )),
             Write::CloseAccount { id, .. } => {
-                // AWS keeps a closed account in the organization, suspended, for 90 days.
-                account(state, id)?.status = AccountStatus::Suspended;
+                emulate::close_account(state, id)?;
                 Ok(None)
             }
             Write::RemoveAccount { id, .. } => {
                 state.accounts.retain(|account| &account.id != id);
-                detach_everywhere(state, id);
+                emulate::target_gone(state, id);
                 Ok(None)
             }
             Write::CreatePolicy {
@@ -835,47 +823,6 @@ fn tags_of<'s>(
         return Ok(&mut policy.tags);
     }
     Err(format!("{id} does not exist"))
-}
-
-/// AWS's full-access policy of a type, created as AWS does when the type is first enabled.
-fn full_access(state: &mut LiveState, policy_type: PolicyType) -> Option<&mut LivePolicy> {
-    let full = crate::model::policy_type::info(policy_type).full_access?;
-    let id = full.id;
-    if !state.policies.iter().any(|p| p.id == id) {
-        state.policies.push(LivePolicy {
-            id: id.to_owned(),
-            name: full.name.to_owned(),
-            policy_type,
-            description: full.description.to_owned(),
-            aws_managed: true,
-            document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.to_owned(),
-            tags: std::collections::BTreeMap::new(),
-            targets: Vec::new(),
-        });
-    }
-    state.policies.iter_mut().find(|p| p.id == id)
-}
-
-/// Attaches the full-access policies of the enabled types to a new OU or account.
-fn attach_full_access(state: &mut LiveState, id: &str) {
-    let with_full_access = crate::model::policy_type::POLICY_TYPES
-        .iter()
-        .filter(|row| row.full_access.is_some())
-        .map(|row| row.policy_type);
-    for policy_type in with_full_access {
-        if state.root.enabled_policy_types.contains(&policy_type)
-            && let Some(policy) = full_access(state, policy_type)
-        {
-            policy.targets.push(id.to_owned());
-            policy.targets.sort();
-        }
-    }
-}
-
-fn detach_everywhere(state: &mut LiveState, id: &str) {
-    for policy in &mut state.policies {
-        policy.targets.retain(|target| target != id);
-    }
 }
 
 /// A new id: `prefix` and `length` characters derived from `seed`, so a snapshot apply gives the
