@@ -14,9 +14,8 @@ use aws_sdk_iam as iam;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use iam::config::SharedCredentialsProvider;
 
-use super::write::{code, done_unless};
+use super::write::{WantedUser, code, done_unless};
 use super::{Aws, CountRequests, MAX_ATTEMPTS, aws_error};
-use crate::config::Preset;
 use crate::diagnostic::Diagnostic;
 use crate::live::{IAM_PATH, LiveIam, LiveRole, LiveUser, MANAGED_TAG, PARTNER_TAG, password};
 use crate::model::preset;
@@ -304,19 +303,6 @@ impl Aws {
         }
         Ok(())
     }
-}
-
-/// The end customer's user as a write asks for it.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct WantedUser<'a> {
-    /// The user name.
-    pub name: &'a str,
-    /// The managed policy ARNs it has, and no others.
-    pub managed_policies: &'a [String],
-    /// orgctl's presets it has inline.
-    pub inline_policies: &'a [Preset],
-    /// Whether it gets a console password.
-    pub console: bool,
 }
 
 /// A role or a user: the two kinds of IAM identity orgctl makes.

@@ -907,7 +907,7 @@ impl OrgWriter for AwsWriter {
                 console,
                 ..
             } => {
-                let wanted = super::iam::WantedUser {
+                let wanted = WantedUser {
                     name,
                     managed_policies,
                     inline_policies,
@@ -1110,6 +1110,19 @@ pub(super) fn aws_tags(tags: &BTreeMap<String, String>) -> Option<Vec<aws::Tag>>
 }
 
 /// Why AWS could not create an account, and what to do.
+/// The end customer's user as a write asks for it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct WantedUser<'a> {
+    /// The user name.
+    pub name: &'a str,
+    /// The managed policy ARNs it has, and no others.
+    pub managed_policies: &'a [String],
+    /// orgctl's presets it has inline.
+    pub inline_policies: &'a [crate::config::Preset],
+    /// Whether it gets a console password.
+    pub console: bool,
+}
+
 /// The error for a manual step sent to the writer: nobody but a person can make it.
 fn manual(account_id: &str) -> Diagnostic {
     Diagnostic::new(
