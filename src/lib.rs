@@ -19,12 +19,15 @@
 //!   [`model::policy_type::POLICY_TYPES`].
 //! - [`address`] names every resource a plan touches (`ou:Workloads/Prod`), one value with one
 //!   textual form, parsed and printed there only.
+//! - [`action`] is what a change does, one type for plans (resources named by address) and
+//!   writes (named by id), with each action's kind, name, ordering phase and verbs beside it.
 //! - [`live`], [`plan`], [`render`] and [`apply`] are the later stages, each importing only
 //!   earlier ones; [`import`] runs the other way, from the live organization to a configuration.
 //!   Names that come from AWS are data: [`render`] shows them escaped, never raw.
 //! - [`commands`] wires the stages for each subcommand; `main` maps the outcome to an exit code.
 //! - [`files`] reads and writes orgctl's files on disk, for every stage that does.
 
+pub mod action;
 pub mod apply;
 pub mod config;
 

@@ -275,7 +275,11 @@ mod tests {
     }
 
     impl OrgWriter for Scripted {
-        async fn write(&self, _: &Write) -> Result<Option<String>, crate::live::Error> {
+        async fn write(
+            &self,
+            _: &Write,
+            _: Option<&crate::live::password::PasswordFile>,
+        ) -> Result<Option<String>, crate::live::Error> {
             Ok(None)
         }
         async fn take_lease(&self, _: &Lease) -> Result<LeaseAttempt, crate::live::Error> {

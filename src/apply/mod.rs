@@ -105,14 +105,12 @@ fn lane(change: &Change) -> Option<String> {
         Action::AttachPolicy { target, .. } | Action::DetachPolicy { target, .. } => {
             Some(format!("target {target}"))
         }
-        // An account's tags are also written by its IAM changes (`orgctl:iam`): one lane.
+        // An account's tags by its address: a new account's id is not in the plan.
         Action::UpdateTags { .. } if change.address.is_account() => {
             Some(format!("tags {}", change.address))
         }
-        Action::UpdateTags { id, .. } => Some(format!("tags {id}")),
-        Action::PutRole { account, .. } | Action::PutUser { account, .. } => {
-            Some(format!("tags {account}"))
-        }
+        Action::UpdateTags { id: Some(id), .. } => Some(format!("tags {id}")),
+        Action::UpdateTags { id: None, .. } => Some(format!("tags {}", change.address)),
         _ => None,
     }
 }
@@ -201,13 +199,17 @@ pub async fn execute<W: OrgWriter>(
                 if let Some(lane) = &lane {
                     lanes.insert(lane.clone());
                 }
-                let write = to_write(change, &ids, options.password_file.as_ref());
+                let write = to_write(change, &ids);
+                let password_file = options.password_file.as_ref();
                 progress.started(index, change);
                 results[index].started_ms = Some(millis(started.elapsed()));
                 running.push(async move {
                     let clock = Instant::now();
                     let outcome = match write {
-                        Ok(write) => writer.write(&write).await.map_err(Diagnostic::from),
+                        Ok(write) => writer
+                            .write(&write, password_file)
+                            .await
+                            .map_err(Diagnostic::from),
                         Err(error) => Err(error),
                     };
                     (index, outcome, clock.elapsed(), kind, lane)
@@ -284,11 +286,16 @@ fn millis(duration: Duration) -> u64 {
 }
 
 /// The write that carries out `change`, its addresses turned into ids.
-fn to_write(
-    change: &Change,
-    ids: &HashMap<Address, String>,
-    password_file: Option<&crate::live::password::PasswordFile>,
-) -> Result<Write, Diagnostic> {
+fn to_write(change: &Change, ids: &HashMap<Address, String>) -> Result<Write, Diagnostic> {
+    if matches!(change.action, Action::ChangeEmail { .. }) {
+        return Err(Diagnostic::new(
+            Rule::ChangeFailed,
+            format!(
+                "{}: a root email change is a step for a person",
+                change.address
+            ),
+        ));
+    }
     let id = |address: &Address| {
         ids.get(address).cloned().ok_or_else(|| {
             Diagnostic::new(
@@ -298,137 +305,14 @@ fn to_write(
             .help("the plan does not fit this organization; plan again")
         })
     };
-    Ok(match &change.action {
-        Action::EnablePolicyType { policy_type } => Write::EnablePolicyType {
-            root_id: id(&Address::Root)?,
-            policy_type: *policy_type,
-        },
-        Action::CreateOu { parent, name, tags } => Write::CreateOu {
-            parent_id: id(parent)?,
-            name: name.clone(),
-            tags: tags.clone(),
-        },
-        Action::RenameOu { id, to, .. } => Write::RenameOu {
-            id: id.clone(),
-            name: to.clone(),
-        },
-        Action::DeleteOu { id } => Write::DeleteOu { id: id.clone() },
-        Action::CreateAccount {
-            name,
-            email,
-            parent,
-            tags,
-        } => Write::CreateAccount {
-            name: name.clone(),
-            email: email.clone(),
-            root_id: id(&Address::Root)?,
-            parent_id: id(parent)?,
-            tags: tags.clone(),
-        },
-        Action::MoveAccount {
-            id: account,
-            from,
-            to,
-        } => Write::MoveAccount {
-            id: account.clone(),
-            from_id: id(from)?,
-            to_id: id(to)?,
-        },
-        Action::RenameAccount { id, to, .. } => Write::RenameAccount {
-            id: id.clone(),
-            name: to.clone(),
-        },
-        Action::CloseAccount { id, .. } => Write::CloseAccount { id: id.clone() },
-        Action::RemoveAccount { id, .. } => Write::RemoveAccount { id: id.clone() },
-        Action::CreatePolicy {
-            name,
-            policy_type,
-            description,
-            document,
-            tags,
-        } => Write::CreatePolicy {
-            name: name.clone(),
-            policy_type: *policy_type,
-            description: description.clone(),
-            document: document.clone(),
-            tags: tags.clone(),
-        },
-        Action::UpdatePolicy {
-            id,
-            description,
-            document,
-        } => Write::UpdatePolicy {
-            id: id.clone(),
-            description: description.as_ref().map(|u| u.to.clone()),
-            document: document.as_ref().map(|u| u.to.clone()),
-        },
-        Action::DeletePolicy { id } => Write::DeletePolicy { id: id.clone() },
-        Action::AttachPolicy { policy, target } => Write::AttachPolicy {
-            policy_id: id(policy)?,
-            target_id: id(target)?,
-        },
-        Action::DetachPolicy { policy, target } => Write::DetachPolicy {
-            policy_id: id(policy)?,
-            target_id: id(target)?,
-        },
-        Action::UpdateTags { id, set, unset, .. } => Write::Tag {
-            id: id.clone(),
-            set: set.clone(),
-            unset: unset.clone(),
-        },
-        Action::PutRole {
-            account,
-            access_role,
-            name,
-            partner,
-            trust_policy,
-            managed_policies,
-            ..
-        } => Write::PutRole {
-            account_id: id(account)?,
-            access_role: access_role.clone(),
-            name: name.clone(),
-            partner: partner.clone(),
-            trust_policy: trust_policy.clone(),
-            managed_policies: managed_policies.clone(),
-        },
-        Action::DeleteRole {
-            account_id,
-            access_role,
-            name,
-            ..
-        } => Write::DeleteRole {
-            account_id: account_id.clone(),
-            access_role: access_role.clone(),
-            name: name.clone(),
-        },
-        Action::PutUser {
-            account,
-            access_role,
-            name,
-            managed_policies,
-            console,
-            handover,
-            ..
-        } => Write::PutUser {
-            account_id: id(account)?,
-            access_role: access_role.clone(),
-            name: name.clone(),
-            managed_policies: managed_policies.clone(),
-            console: *console,
-            password_file: password_file.cloned(),
-            handover: *handover,
-        },
-        Action::ChangeEmail { .. } => {
-            return Err(Diagnostic::new(
-                Rule::ChangeFailed,
-                format!(
-                    "{}: a root email change is a step for a person",
-                    change.address
-                ),
-            ));
-        }
-    })
+    let mut write = change.action.try_map(id)?;
+    // Tags of a resource an earlier change created: the plan could not know its id.
+    if let Write::UpdateTags { id: tagged, .. } = &mut write
+        && tagged.is_none()
+    {
+        *tagged = Some(id(&change.address)?);
+    }
+    Ok(write)
 }
 
 #[cfg(test)]
@@ -457,7 +341,11 @@ mod tests {
     }
 
     impl OrgWriter for Recorder {
-        async fn write(&self, write: &Write) -> Result<Option<String>, crate::live::Error> {
+        async fn write(
+            &self,
+            write: &Write,
+            _: Option<&crate::live::password::PasswordFile>,
+        ) -> Result<Option<String>, crate::live::Error> {
             let creates = matches!(write, Write::CreateAccount { .. });
             {
                 let mut state = self.state.lock().unwrap();
@@ -476,7 +364,7 @@ mod tests {
                 state.creating -= 1;
             }
             match write {
-                Write::RenameOu { name, .. } if name == "boom" => Err(Diagnostic::new(
+                Write::RenameOu { to, .. } if to == "boom" => Err(Diagnostic::new(
                     Rule::ChangeFailed,
                     "UpdateOrganizationalUnit failed",
                 )
@@ -577,7 +465,7 @@ mod tests {
                 change(
                     Address::account(format!("x{i}")),
                     Action::UpdateTags {
-                        id: format!("x{i}"),
+                        id: Some(format!("x{i}")),
                         set: BTreeMap::new(),
                         unset: Vec::new(),
                         before: BTreeMap::new(),
@@ -616,12 +504,10 @@ mod tests {
         let report = run(&plan, &writer, 8);
         assert_eq!(report.outcome, Outcome::Applied);
         let state = writer.state.lock().unwrap();
-        assert!(
-            matches!(&state.writes[0], Write::CreateOu { parent_id, .. } if parent_id == "ou-old")
-        );
+        assert!(matches!(&state.writes[0], Write::CreateOu { parent, .. } if parent == "ou-old"));
         assert!(matches!(
             &state.writes[1],
-            Write::CreateAccount { parent_id, root_id, .. } if parent_id == "ou-New" && root_id == "r-root"
+            Write::CreateAccount { parent, .. } if parent == "ou-New"
         ));
         assert_eq!(report.results[1].id.as_deref(), Some("id-a"));
     }

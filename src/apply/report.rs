@@ -328,7 +328,7 @@ impl Progress {
             "{} {}: {}",
             symbol(change.action.kind()),
             change.address,
-            verbs(change).0
+            change.action.verbs().0
         );
         match &self.bars {
             Some((multi, bars)) => {
@@ -385,7 +385,7 @@ impl Progress {
                 format!(
                     "{symbol} {}: {} in {seconds:.1}s{id}",
                     change.address,
-                    verbs(change).1
+                    change.action.verbs().1
                 )
             }
         };
@@ -401,31 +401,5 @@ impl Progress {
             }
             None => eprintln!("{line}"),
         }
-    }
-}
-
-/// What a change is doing and has done: `("creating", "created")`.
-fn verbs(change: &Change) -> (&'static str, &'static str) {
-    use crate::plan::Action;
-    match change.action {
-        Action::EnablePolicyType { .. } => ("enabling", "enabled"),
-        Action::CreateOu { .. } | Action::CreateAccount { .. } | Action::CreatePolicy { .. } => {
-            ("creating", "created")
-        }
-        Action::RenameOu { .. } | Action::RenameAccount { .. } => ("renaming", "renamed"),
-        Action::DeleteOu { .. } | Action::DeletePolicy { .. } => ("deleting", "deleted"),
-        Action::MoveAccount { .. } => ("moving", "moved"),
-        Action::CloseAccount { .. } => ("closing", "closed"),
-        Action::RemoveAccount { .. } => ("removing", "removed"),
-        Action::UpdatePolicy { .. } => ("updating", "updated"),
-        Action::AttachPolicy { .. } => ("attaching", "attached"),
-        Action::DetachPolicy { .. } => ("detaching", "detached"),
-        Action::UpdateTags { .. } => ("tagging", "tagged"),
-        Action::PutRole { before: None, .. } | Action::PutUser { before: None, .. } => {
-            ("creating", "created")
-        }
-        Action::PutRole { .. } | Action::PutUser { .. } => ("updating", "updated"),
-        Action::DeleteRole { .. } => ("revoking", "revoked"),
-        Action::ChangeEmail { .. } => ("waiting for a person", "left to a person"),
     }
 }

@@ -104,8 +104,6 @@ pub struct Aws {
     requests: Arc<AtomicUsize>,
     /// IAM clients acting inside member accounts, by account id.
     members: Arc<tokio::sync::Mutex<std::collections::HashMap<String, aws_sdk_iam::Client>>>,
-    /// Member accounts this run has tagged `orgctl:iam` (tagged once, however many writes).
-    marked: Arc<tokio::sync::Mutex<std::collections::HashSet<String>>>,
     options: Options,
     progress: Option<indicatif::ProgressBar>,
 }
@@ -165,7 +163,6 @@ impl Aws {
             sdk_config: sdk,
             requests,
             members: Arc::default(),
-            marked: Arc::default(),
             options: options.clone(),
             progress,
         })

@@ -88,10 +88,14 @@ impl OrgReader for Backend {
 }
 
 impl OrgWriter for Backend {
-    async fn write(&self, write: &Write) -> Result<Option<String>, Error> {
+    async fn write(
+        &self,
+        write: &Write,
+        password_file: Option<&super::password::PasswordFile>,
+    ) -> Result<Option<String>, Error> {
         match self {
-            Backend::Snapshot(writer) => writer.write(write).await,
-            Backend::Aws(writer) => writer.write(write).await,
+            Backend::Snapshot(writer) => writer.write(write, password_file).await,
+            Backend::Aws(writer) => writer.write(write, password_file).await,
         }
     }
 

@@ -66,11 +66,16 @@ pub async fn read_with_iam<R: OrgReader>(
 
 /// Changes the live organization.
 pub trait OrgWriter {
-    /// Carries out one write; returns the id of the resource it created, if it created one.
+    /// Carries out one write; returns the id of the resource it created, if it created one. A
+    /// new console password of [`Write::PutUser`] goes to `password_file`, and nowhere else.
     ///
     /// Every write converges: repeating one that already took effect (after a lost response, or
     /// a crash) succeeds without doing it twice.
-    fn write(&self, write: &Write) -> impl Future<Output = Result<Option<String>, Error>>;
+    fn write(
+        &self,
+        write: &Write,
+        password_file: Option<&password::PasswordFile>,
+    ) -> impl Future<Output = Result<Option<String>, Error>>;
 
     /// Takes the organization's lease for `lease` if nobody holds it, or if its holder has
     /// ended without releasing it (its lock went with its process, or its lease ran out); says
@@ -101,172 +106,10 @@ pub trait OrgWriter {
     }
 }
 
-/// One write to the organization, with every resource named by id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Write {
-    /// Enable a policy type on the root.
-    EnablePolicyType {
-        /// The root.
-        root_id: String,
-        /// The type.
-        policy_type: PolicyType,
-    },
-    /// Create an OU.
-    CreateOu {
-        /// The root or OU it goes in.
-        parent_id: String,
-        /// Its name.
-        name: String,
-        /// Its tags.
-        tags: BTreeMap<String, String>,
-    },
-    /// Rename an OU.
-    RenameOu {
-        /// The OU.
-        id: String,
-        /// The new name.
-        name: String,
-    },
-    /// Delete an empty OU.
-    DeleteOu {
-        /// The OU.
-        id: String,
-    },
-    /// Create an account and put it in its parent.
-    CreateAccount {
-        /// Its name.
-        name: String,
-        /// Its root email.
-        email: String,
-        /// The root.
-        root_id: String,
-        /// The root or OU it goes in.
-        parent_id: String,
-        /// Its tags.
-        tags: BTreeMap<String, String>,
-    },
-    /// Move an account.
-    MoveAccount {
-        /// The account.
-        id: String,
-        /// Where it is.
-        from_id: String,
-        /// Where it goes.
-        to_id: String,
-    },
-    /// Rename an account.
-    RenameAccount {
-        /// The account.
-        id: String,
-        /// The new name.
-        name: String,
-    },
-    /// Close an account.
-    CloseAccount {
-        /// The account.
-        id: String,
-    },
-    /// Remove an account from the organization.
-    RemoveAccount {
-        /// The account.
-        id: String,
-    },
-    /// Create a policy.
-    CreatePolicy {
-        /// Its name.
-        name: String,
-        /// Its type.
-        policy_type: PolicyType,
-        /// Its description.
-        description: String,
-        /// Its document.
-        document: String,
-        /// Its tags.
-        tags: BTreeMap<String, String>,
-    },
-    /// Change a policy's description or document.
-    UpdatePolicy {
-        /// The policy.
-        id: String,
-        /// The new description.
-        description: Option<String>,
-        /// The new document.
-        document: Option<String>,
-    },
-    /// Delete a policy that is attached nowhere.
-    DeletePolicy {
-        /// The policy.
-        id: String,
-    },
-    /// Attach a policy.
-    AttachPolicy {
-        /// The policy.
-        policy_id: String,
-        /// The root, OU or account.
-        target_id: String,
-    },
-    /// Detach a policy.
-    DetachPolicy {
-        /// The policy.
-        policy_id: String,
-        /// The root, OU or account.
-        target_id: String,
-    },
-    /// Make an IAM role in a member account exactly this (creating it if needed), under orgctl's
-    /// path and tagged as orgctl's; then tag the account as holding orgctl's IAM.
-    PutRole {
-        /// The member account.
-        account_id: String,
-        /// The role orgctl assumes there.
-        access_role: String,
-        /// The role name.
-        name: String,
-        /// The partner it is for.
-        partner: String,
-        /// The trust policy.
-        trust_policy: String,
-        /// The managed policy ARNs it has, and no others.
-        managed_policies: Vec<String>,
-    },
-    /// Delete an IAM role orgctl created (its policies detached first).
-    DeleteRole {
-        /// The member account.
-        account_id: String,
-        /// The role orgctl assumes there.
-        access_role: String,
-        /// The role name.
-        name: String,
-    },
-    /// Make the end customer's IAM user exactly this (creating it if needed): its managed
-    /// policies, the `require-mfa` preset inline, and a console password if asked, whose one-time
-    /// value goes only to `password_file`.
-    PutUser {
-        /// The member account.
-        account_id: String,
-        /// The role orgctl assumes there.
-        access_role: String,
-        /// The user name.
-        name: String,
-        /// The managed policy ARNs it has, and no others.
-        managed_policies: Vec<String>,
-        /// Whether it gets a console password.
-        console: bool,
-        /// Where a new one-time password is written, opened once for the whole apply; required
-        /// when `console`.
-        password_file: Option<password::PasswordFile>,
-        /// A hand-over: the account's pending hand-over tag is removed once the user is made.
-        handover: bool,
-    },
-    /// Set and remove tags.
-    Tag {
-        /// The root, OU, account or policy.
-        id: String,
-        /// Tags to set.
-        set: BTreeMap<String, String>,
-        /// Tag keys to remove.
-        unset: Vec<String>,
-    },
-}
+/// One write to the organization: an action with every resource named by id. What a write
+/// needs that a plan does not hold comes from the writer (the root's id) or from the executor
+/// (the password file).
+pub type Write = crate::action::Action<crate::action::ById>;
 
 /// The whole live organization. Every list is sorted by id, so equal states serialise equally.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

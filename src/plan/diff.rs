@@ -170,7 +170,7 @@ impl<'a> Differ<'a> {
         self.change(
             address,
             Action::UpdateTags {
-                id: id.to_owned(),
+                id: Some(id.to_owned()),
                 set,
                 unset,
                 before: before.clone(),
@@ -730,8 +730,9 @@ impl<'a> Differ<'a> {
             .collect();
         // Every live account gets an address, reported or not: policies may be attached to it.
         for live in &unmatched {
-            self.address_of_id
-                .insert(live.id.as_str(), Address::account_id(&live.id));
+            let address = Address::account_id(&live.id);
+            self.touch(&address, Touched::Account(live));
+            self.address_of_id.insert(live.id.as_str(), address);
         }
         let reporting = if self.shared_payer() {
             Reporting::Ignore
@@ -784,6 +785,7 @@ impl<'a> Differ<'a> {
             },
         );
         self.changes.extend(changes);
+        super::iam::account_marks(&mut self.changes, self.live, &self.address_of_id);
         self.findings.extend(findings);
     }
 
@@ -1059,43 +1061,55 @@ impl<'a> Differ<'a> {
                     .insert(address.clone());
             }
         }
-        // AWS's FullAWSAccess: it exists while SCPs are enabled, and enabling SCPs attaches it to
-        // the root, every OU and every account.
-        let enables_scps = self.changes.iter().any(|c| {
-            matches!(
-                c.action,
-                Action::EnablePolicyType {
-                    policy_type: PolicyType::ServiceControl
-                }
-            )
-        });
-        let full_access: Option<Address> = self
-            .live
-            .policies
+        // AWS's full-access policies (FullAWSAccess, RCPFullAWSAccess): one exists while its type
+        // is enabled, and enabling the type attaches it to the root, every OU and every account.
+        let enabling: BTreeSet<PolicyType> = self
+            .changes
             .iter()
-            .find(|p| p.aws_managed && p.policy_type == PolicyType::ServiceControl)
-            .map(|p| Address::policy(p.policy_type, &p.name))
-            .or_else(|| {
-                enables_scps.then(|| Address::policy(PolicyType::ServiceControl, "FullAWSAccess"))
-            });
-        if enables_scps && let Some(full_access) = &full_access {
-            for target in &targets {
-                attached
-                    .entry((target.clone(), PolicyType::ServiceControl))
-                    .or_default()
-                    .insert(full_access.clone());
+            .filter_map(|c| match c.action {
+                Action::EnablePolicyType { policy_type } => Some(policy_type),
+                _ => None,
+            })
+            .collect();
+        let full_access: Vec<(PolicyType, Address)> = crate::model::policy_type::POLICY_TYPES
+            .iter()
+            .filter_map(|row| {
+                let full = row.full_access?;
+                let address = self
+                    .live
+                    .policies
+                    .iter()
+                    .find(|p| p.aws_managed && p.policy_type == row.policy_type)
+                    .map(|p| Address::policy(p.policy_type, &p.name))
+                    .or_else(|| {
+                        enabling
+                            .contains(&row.policy_type)
+                            .then(|| Address::policy(row.policy_type, full.name))
+                    })?;
+                Some((row.policy_type, address))
+            })
+            .collect();
+        for (policy_type, address) in &full_access {
+            if enabling.contains(policy_type) {
+                for target in &targets {
+                    attached
+                        .entry((target.clone(), *policy_type))
+                        .or_default()
+                        .insert(address.clone());
+                }
             }
         }
         for change in &self.changes {
             match &change.action {
                 Action::CreateOu { .. } | Action::CreateAccount { .. } => {
                     targets.insert(change.address.clone());
-                    // AWS attaches FullAWSAccess to every new OU and account while SCPs are enabled.
-                    if let Some(full_access) = &full_access {
+                    // AWS attaches the full-access policy of every enabled type to every new OU
+                    // and account.
+                    for (policy_type, address) in &full_access {
                         attached
-                            .entry((change.address.clone(), PolicyType::ServiceControl))
+                            .entry((change.address.clone(), *policy_type))
                             .or_default()
-                            .insert(full_access.clone());
+                            .insert(address.clone());
                     }
                 }
                 Action::AttachPolicy { policy, target }
@@ -1192,6 +1206,9 @@ impl<'a> Differ<'a> {
                 Action::MoveAccount { from, to, .. } => {
                     referred.insert(from);
                     referred.insert(to);
+                }
+                Action::RemoveAccount { parent, .. } => {
+                    referred.insert(parent);
                 }
                 Action::CreateOu { parent, .. } | Action::CreateAccount { parent, .. } => {
                     referred.insert(parent);

@@ -12,10 +12,16 @@ use serde_json::json;
 
 use super::{Action, Change, Finding, RoleBefore, UserBefore};
 use crate::address::Address;
-use crate::live::{AccountStatus, LiveAccount, LiveState, MANAGED_TAG, PARTNER_TAG};
+use crate::config::Preset;
+use crate::live::{
+    ACCOUNT_IAM_TAG, AccountStatus, HANDOVER_TAG, LiveAccount, LiveState, MANAGED_TAG, PARTNER_TAG,
+};
 use crate::model::ownership::AccountKind;
 use crate::model::{Desired, Partner, UserMode};
 use crate::rules::Rule;
+
+/// The presets the end customer's user gets inline: MFA before anything else.
+const USER_INLINE_POLICIES: [Preset; 1] = [Preset::RequireMfa];
 
 /// What the rest of the diff knows about accounts.
 pub(super) struct Accounts<'a> {
@@ -173,6 +179,7 @@ pub(super) fn diff(
                 access_role: access_role.clone(),
                 name: user.name.clone(),
                 managed_policies: user.managed_policies.clone(),
+                inline_policies: USER_INLINE_POLICIES.to_vec(),
                 console: user.console,
                 handover,
                 before,
@@ -208,13 +215,18 @@ pub(super) fn diff(
         if user.mode == UserMode::Ongoing && reaches {
             for (address, id) in declared.iter().filter(|(address, _)| staying(address)) {
                 let users = iam_of.get(id).map_or(&[][..], |iam| iam.users.as_slice());
-                let mfa = crate::model::preset::name(crate::config::Preset::RequireMfa);
+                let inline_missing = |live: &crate::live::LiveUser| {
+                    USER_INLINE_POLICIES.iter().any(|preset| {
+                        let name = crate::model::preset::name(*preset);
+                        !live.inline_policies.iter().any(|p| p == name)
+                    })
+                };
                 match users.iter().find(|live| live.name == user.name) {
                     None => changes.push(put(address, false, None)),
                     Some(live)
                         if live.managed_policies != user.managed_policies
                             || (user.console && !live.console)
-                            || !live.inline_policies.iter().any(|p| p == mfa) =>
+                            || inline_missing(live) =>
                     {
                         changes.push(put(
                             address,
@@ -395,6 +407,94 @@ fn put_role(
         },
         depends_on: Vec::new(),
     }
+}
+
+/// The account tags that go with IAM changes, as changes of their own: an account that gets
+/// orgctl's IAM is marked `orgctl:iam` (at creation, or by a tag change before its IAM is made)
+/// so that later plans read it, and a hand-over account loses its `orgctl:handover` mark once
+/// its user is made. `address_of_id` names every live account.
+pub(super) fn account_marks(
+    changes: &mut Vec<Change>,
+    live: &LiveState,
+    address_of_id: &HashMap<&str, Address>,
+) {
+    let live_of: HashMap<&Address, &LiveAccount> = live
+        .accounts
+        .iter()
+        .filter_map(|account| Some((address_of_id.get(account.id.as_str())?, account)))
+        .collect();
+    let mut with_iam: BTreeSet<Address> = BTreeSet::new();
+    let mut handed_over: BTreeSet<Address> = BTreeSet::new();
+    for change in changes.iter() {
+        match &change.action {
+            Action::PutRole { account, .. } | Action::PutUser { account, .. } => {
+                with_iam.insert(account.clone());
+            }
+            _ => {}
+        }
+        if let Action::PutUser {
+            account,
+            handover: true,
+            ..
+        } = &change.action
+        {
+            handed_over.insert(account.clone());
+        }
+    }
+    let mut marks = Vec::new();
+    for account in &with_iam {
+        let created = changes
+            .iter_mut()
+            .find_map(|change| match &mut change.action {
+                Action::CreateAccount { tags, .. } if change.address == *account => Some(tags),
+                _ => None,
+            });
+        if let Some(tags) = created {
+            tags.insert(ACCOUNT_IAM_TAG.to_owned(), "managed".to_owned());
+            continue;
+        }
+        let Some(live) = live_of.get(account) else {
+            continue;
+        };
+        if !live.tags.contains_key(ACCOUNT_IAM_TAG) {
+            marks.push(Change {
+                address: account.clone(),
+                action: Action::UpdateTags {
+                    id: Some(live.id.clone()),
+                    set: BTreeMap::from([(ACCOUNT_IAM_TAG.to_owned(), "managed".to_owned())]),
+                    unset: Vec::new(),
+                    before: live.tags.clone(),
+                },
+                reason: "orgctl makes IAM in this account: the mark lets later plans find it"
+                    .to_owned(),
+                depends_on: Vec::new(),
+            });
+        }
+    }
+    for account in &handed_over {
+        let created = changes.iter().find_map(|change| match &change.action {
+            Action::CreateAccount { tags, .. } if change.address == *account => Some(tags),
+            _ => None,
+        });
+        // A new account's id comes with its creation: apply finds it by the address.
+        let (id, before) = match (created, live_of.get(account)) {
+            (Some(tags), _) => (None, tags.clone()),
+            (None, Some(live)) => (Some(live.id.clone()), live.tags.clone()),
+            (None, None) => continue,
+        };
+        marks.push(Change {
+            address: account.clone(),
+            action: Action::UpdateTags {
+                id,
+                set: BTreeMap::new(),
+                unset: vec![HANDOVER_TAG.to_owned()],
+                before,
+            },
+            reason: "the hand-over user is made: the account's hand-over is done".to_owned(),
+            depends_on: Vec::new(),
+        });
+    }
+    changes.extend(marks);
 }
 
 /// Whether two JSON documents say the same thing (key order and white space aside).

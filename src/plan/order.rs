@@ -6,7 +6,8 @@
 //! their attachments; a target gets its new policies before losing old ones (so it never goes
 //! without an SCP); detaches before the policy is deleted; accounts move out and child OUs go
 //! before an OU is deleted. Ties are broken by phase (creates, then moves, tags, attaches,
-//! detaches, closures, deletes, manual steps) and then by address.
+//! detaches, closures, deletes, manual steps) and then by address. An account is marked
+//! `orgctl:iam` before its IAM is made, and loses its `orgctl:handover` mark after its user is.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -15,6 +16,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use super::{Action, Change};
 use crate::address::Address;
 use crate::config::PolicyType;
+use crate::live::{ACCOUNT_IAM_TAG, HANDOVER_TAG};
 
 /// The changes in dependency order, with `depends_on` filled in (by address), and the addresses
 /// caught in a dependency cycle, if any.
@@ -33,7 +35,7 @@ pub(super) fn order(
     // Kahn's algorithm with a sorted ready set: deterministic, and a cycle leaves nodes behind.
     let key = |index: usize| {
         (
-            phase(&changes[index].action),
+            changes[index].action.phase(),
             changes[index].address.clone(),
             index,
         )
@@ -110,24 +112,6 @@ pub(super) fn order(
     (ordered, cyclic)
 }
 
-/// The order of kinds of change when nothing else decides.
-fn phase(action: &Action) -> u8 {
-    match action {
-        Action::EnablePolicyType { .. } => 0,
-        Action::CreateOu { .. } | Action::RenameOu { .. } => 1,
-        Action::CreatePolicy { .. } | Action::UpdatePolicy { .. } => 2,
-        Action::CreateAccount { .. } => 3,
-        Action::MoveAccount { .. } | Action::RenameAccount { .. } => 4,
-        Action::UpdateTags { .. } => 5,
-        Action::AttachPolicy { .. } | Action::PutRole { .. } | Action::PutUser { .. } => 6,
-        Action::DetachPolicy { .. } | Action::DeleteRole { .. } => 7,
-        Action::CloseAccount { .. } | Action::RemoveAccount { .. } => 8,
-        Action::DeletePolicy { .. } => 9,
-        Action::DeleteOu { .. } => 10,
-        Action::ChangeEmail { .. } => 11,
-    }
-}
-
 /// Pairs `(before, after)` of change indices.
 fn edges(
     changes: &[Change],
@@ -161,7 +145,7 @@ fn edges(
             .iter()
             .flat_map(|a| indices.iter().map(move |b| (*a, *b)))
         {
-            if phase(&changes[a].action) < phase(&changes[b].action) {
+            if changes[a].action.phase() < changes[b].action.phase() {
                 edges.push((a, b));
             }
         }
@@ -178,6 +162,29 @@ fn edges(
             Action::MoveAccount { to, .. } => after(creation(to)),
             Action::PutRole { account, .. } | Action::PutUser { account, .. } => {
                 after(creation(account));
+                // The account is marked first: a later plan finds its IAM even if this fails.
+                for (other, other_change) in changes.iter().enumerate() {
+                    if let Action::UpdateTags { set, .. } = &other_change.action
+                        && other_change.address == *account
+                        && set.contains_key(ACCOUNT_IAM_TAG)
+                    {
+                        after(Some(other));
+                    }
+                }
+            }
+            Action::UpdateTags { unset, .. } if unset.iter().any(|key| key == HANDOVER_TAG) => {
+                // The hand-over mark goes once the user is made.
+                for (other, other_change) in changes.iter().enumerate() {
+                    if let Action::PutUser {
+                        account,
+                        handover: true,
+                        ..
+                    } = &other_change.action
+                        && *account == change.address
+                    {
+                        after(Some(other));
+                    }
+                }
             }
             Action::CreatePolicy { policy_type, .. } => {
                 after(enabled.get(policy_type).copied());

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use similar::{ChangeTag, TextDiff};
 
 use crate::address::Address;
+use crate::config::Preset;
 use crate::plan::{Action, Change, Finding, Kind, Plan};
 use crate::rules::Severity;
 use crate::suggest::printable_line;
@@ -363,6 +364,7 @@ pub(super) fn details(change: &Change) -> Vec<String> {
         }
         Action::PutUser {
             managed_policies,
+            inline_policies,
             console,
             handover,
             before,
@@ -374,9 +376,16 @@ pub(super) fn details(change: &Change) -> Vec<String> {
             } else {
                 "no credentials"
             };
+            let inline: String = inline_policies
+                .iter()
+                .map(|preset| match preset {
+                    Preset::RequireMfa => "; MFA required (require-mfa)".to_owned(),
+                    other => format!("; inline policy {}", crate::model::preset::name(*other)),
+                })
+                .collect();
             match before {
                 None => lines.push(format!(
-                    "managed policies: {}; MFA required (require-mfa); {credentials}",
+                    "managed policies: {}{inline}; {credentials}",
                     managed_policies.join(", ")
                 )),
                 Some(before) => lines.push(format!(

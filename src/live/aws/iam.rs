@@ -14,13 +14,11 @@ use aws_sdk_iam as iam;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use iam::config::SharedCredentialsProvider;
 
-use super::write::{aws_tags, code, done_unless};
+use super::write::{WantedUser, code, done_unless};
 use super::{Aws, CountRequests, MAX_ATTEMPTS, aws_error};
-use crate::config::Preset;
 use crate::diagnostic::Diagnostic;
 use crate::live::{
-    ACCOUNT_IAM_TAG, Error, IAM_PATH, LiveIam, LiveRole, LiveUser, MANAGED_TAG, PARTNER_TAG,
-    password,
+    Error, IAM_PATH, LiveIam, LiveRole, LiveUser, MANAGED_TAG, PARTNER_TAG, password,
 };
 use crate::model::preset;
 use crate::rules::Rule;
@@ -138,8 +136,6 @@ impl Aws {
         let client = self.member(account_id, access_role).await;
         let role = Principal::Role(name);
         let resource = format!("{account_id}/{name}");
-        // The account is marked first: a later plan finds this role even if the rest fails.
-        self.mark_account(account_id).await?;
         if role
             .patiently_ours(&client, account_id, access_role)
             .await?
@@ -219,21 +215,25 @@ impl Aws {
         done_unless(sent, "DeleteRole", &resource, &["NoSuchEntity"])
     }
 
-    /// Makes the end customer's user exactly what is asked, creating it if needed. A new console
-    /// password goes to `password_file` before IAM gets it, and nowhere else.
+    /// Makes the end customer's user exactly what is asked, creating it if needed: its managed
+    /// policies, the presets `inline_policies` inline, and a console password if asked. A new
+    /// console password goes to `password_file` before IAM gets it, and nowhere else.
     pub(super) async fn put_user(
         &self,
         account_id: &str,
         access_role: &str,
-        name: &str,
-        managed_policies: &[String],
-        console: bool,
+        wanted: &WantedUser<'_>,
         password_file: Option<&password::PasswordFile>,
     ) -> Result<(), Error> {
+        let WantedUser {
+            name,
+            managed_policies,
+            inline_policies,
+            console,
+        } = *wanted;
         let client = self.member(account_id, access_role).await;
         let user = Principal::User(name);
         let resource = format!("{account_id}/{name}");
-        self.mark_account(account_id).await?;
         if !user
             .patiently_ours(&client, account_id, access_role)
             .await?
@@ -249,15 +249,17 @@ impl Aws {
                 user.ours(&client, account_id, access_role).await?;
             }
         }
-        // MFA before anything else: the user is never administrator without it.
-        let sent = client
-            .put_user_policy()
-            .user_name(name)
-            .policy_name(preset::name(Preset::RequireMfa))
-            .policy_document(preset::document(Preset::RequireMfa))
-            .send()
-            .await;
-        done_unless(sent, "PutUserPolicy", &resource, &[])?;
+        // Inline policies (MFA) before anything else: the user is never administrator without.
+        for preset in inline_policies {
+            let sent = client
+                .put_user_policy()
+                .user_name(name)
+                .policy_name(preset::name(*preset))
+                .policy_document(preset::document(*preset))
+                .send()
+                .await;
+            done_unless(sent, "PutUserPolicy", &resource, &[])?;
+        }
         user.sync_policies(&client, managed_policies, &resource)
             .await?;
         // Any login profile created after this moment is this apply's own (the lease keeps other
@@ -302,25 +304,6 @@ impl Aws {
                 }
             }
         }
-        Ok(())
-    }
-
-    /// Tags the account (in Organizations) as holding IAM orgctl created, so that later plans
-    /// read its IAM even when the file no longer asks for any (a partner removed from the file).
-    async fn mark_account(&self, account_id: &str) -> Result<(), Error> {
-        if self.marked.lock().await.contains(account_id) {
-            return Ok(());
-        }
-        let tag = BTreeMap::from([(ACCOUNT_IAM_TAG.to_owned(), "managed".to_owned())]);
-        let sent = self
-            .client
-            .tag_resource()
-            .resource_id(account_id)
-            .set_tags(aws_tags(&tag))
-            .send()
-            .await;
-        done_unless(sent, "TagResource", account_id, &[])?;
-        self.marked.lock().await.insert(account_id.to_owned());
         Ok(())
     }
 }

@@ -747,7 +747,11 @@ impl OrgReader for AwsWriter {
 }
 
 impl OrgWriter for AwsWriter {
-    async fn write(&self, write: &Write) -> Result<Option<String>, Error> {
+    async fn write(
+        &self,
+        write: &Write,
+        password_file: Option<&crate::live::password::PasswordFile>,
+    ) -> Result<Option<String>, Error> {
         if self.lease_lost.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(Diagnostic::new(
                 Rule::LeaseHeld,
@@ -758,10 +762,8 @@ impl OrgWriter for AwsWriter {
         }
         let client = self.client();
         match write {
-            Write::EnablePolicyType {
-                root_id,
-                policy_type,
-            } => {
+            Write::EnablePolicyType { policy_type } => {
+                let root_id = self.root_id().await?;
                 let sent = client
                     .enable_policy_type()
                     .root_id(root_id)
@@ -776,12 +778,10 @@ impl OrgWriter for AwsWriter {
                 )?;
                 self.await_policy_type(*policy_type).await?;
             }
-            Write::CreateOu {
-                parent_id,
-                name,
-                tags,
-            } => return self.create_ou(parent_id, name, tags).await.map(Some),
-            Write::RenameOu { id, name } => self.rename_ou(id, name).await?,
+            Write::CreateOu { parent, name, tags } => {
+                return self.create_ou(parent, name, tags).await.map(Some);
+            }
+            Write::RenameOu { id, to, .. } => self.rename_ou(id, to).await?,
             Write::DeleteOu { id } => {
                 let sent = client
                     .delete_organizational_unit()
@@ -798,24 +798,24 @@ impl OrgWriter for AwsWriter {
             Write::CreateAccount {
                 name,
                 email,
-                root_id,
-                parent_id,
+                parent,
                 tags,
             } => {
                 return self
-                    .create_account(name, email, root_id, parent_id, tags)
+                    .create_account(name, email, self.root_id().await?, parent, tags)
                     .await
                     .map(Some);
             }
-            Write::MoveAccount { id, from_id, to_id } => {
-                self.move_account(id, from_id, to_id).await?;
+            Write::MoveAccount { id, from, to } => {
+                self.move_account(id, from, to).await?;
             }
-            Write::RenameAccount { id, name } => self.rename_account(id, name).await?,
-            Write::CloseAccount { id } => {
+            Write::RenameAccount { id, to, .. } => self.rename_account(id, to).await?,
+            Write::ChangeEmail { id, .. } => return Err(manual(id)),
+            Write::CloseAccount { id, .. } => {
                 let sent = client.close_account().account_id(id).send().await;
                 done_unless(sent, "CloseAccount", id, &["AccountAlreadyClosedException"])?;
             }
-            Write::RemoveAccount { id } => {
+            Write::RemoveAccount { id, .. } => {
                 let sent = client
                     .remove_account_from_organization()
                     .account_id(id)
@@ -848,8 +848,8 @@ impl OrgWriter for AwsWriter {
                 let sent = client
                     .update_policy()
                     .policy_id(id)
-                    .set_description(description.clone())
-                    .set_content(document.clone())
+                    .set_description(description.as_ref().map(|update| update.to.clone()))
+                    .set_content(document.as_ref().map(|update| update.to.clone()))
                     .send()
                     .await;
                 done_unless(sent, "UpdatePolicy", id, &[])?;
@@ -858,52 +858,55 @@ impl OrgWriter for AwsWriter {
                 let sent = client.delete_policy().policy_id(id).send().await;
                 done_unless(sent, "DeletePolicy", id, &["PolicyNotFoundException"])?;
             }
-            Write::AttachPolicy {
-                policy_id,
-                target_id,
-            } => {
+            Write::AttachPolicy { policy, target } => {
                 let sent = client
                     .attach_policy()
-                    .policy_id(policy_id)
-                    .target_id(target_id)
+                    .policy_id(policy)
+                    .target_id(target)
                     .send()
                     .await;
                 done_unless(
                     sent,
                     "AttachPolicy",
-                    policy_id,
+                    policy,
                     &["DuplicatePolicyAttachmentException"],
                 )?;
             }
-            Write::DetachPolicy {
-                policy_id,
-                target_id,
-            } => {
+            Write::DetachPolicy { policy, target } => {
                 let sent = client
                     .detach_policy()
-                    .policy_id(policy_id)
-                    .target_id(target_id)
+                    .policy_id(policy)
+                    .target_id(target)
                     .send()
                     .await;
                 done_unless(
                     sent,
                     "DetachPolicy",
-                    policy_id,
+                    policy,
                     &["PolicyNotAttachedException"],
                 )?;
             }
-            Write::Tag { id, set, unset } => self.tag(id, set, unset).await?,
+            Write::UpdateTags { id, set, unset, .. } => {
+                let id = id.as_deref().ok_or_else(|| {
+                    Error::from(Diagnostic::new(
+                        Rule::ChangeFailed,
+                        "a tag change names no resource id",
+                    ))
+                })?;
+                self.tag(id, set, unset).await?;
+            }
             Write::PutRole {
-                account_id,
+                account,
                 access_role,
                 name,
                 partner,
                 trust_policy,
                 managed_policies,
+                ..
             } => {
                 self.aws
                     .put_role(
-                        account_id,
+                        account,
                         access_role,
                         name,
                         partner,
@@ -916,34 +919,26 @@ impl OrgWriter for AwsWriter {
                 account_id,
                 access_role,
                 name,
+                ..
             } => self.aws.delete_role(account_id, access_role, name).await?,
             Write::PutUser {
-                account_id,
+                account,
                 access_role,
                 name,
                 managed_policies,
+                inline_policies,
                 console,
-                password_file,
-                handover,
+                ..
             } => {
+                let wanted = WantedUser {
+                    name,
+                    managed_policies,
+                    inline_policies,
+                    console: *console,
+                };
                 self.aws
-                    .put_user(
-                        account_id,
-                        access_role,
-                        name,
-                        managed_policies,
-                        *console,
-                        password_file.as_ref(),
-                    )
+                    .put_user(account, access_role, &wanted, password_file)
                     .await?;
-                if *handover {
-                    self.tag(
-                        account_id,
-                        &BTreeMap::new(),
-                        &[crate::live::HANDOVER_TAG.to_owned()],
-                    )
-                    .await?;
-                }
             }
         }
         Ok(None)
@@ -1138,6 +1133,27 @@ pub(super) fn aws_tags(tags: &BTreeMap<String, String>) -> Option<Vec<aws::Tag>>
 }
 
 /// Why AWS could not create an account, and what to do.
+/// The end customer's user as a write asks for it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct WantedUser<'a> {
+    /// The user name.
+    pub name: &'a str,
+    /// The managed policy ARNs it has, and no others.
+    pub managed_policies: &'a [String],
+    /// orgctl's presets it has inline.
+    pub inline_policies: &'a [crate::config::Preset],
+    /// Whether it gets a console password.
+    pub console: bool,
+}
+
+/// The error for a manual step sent to the writer: nobody but a person can make it.
+fn manual(account_id: &str) -> Error {
+    Error::from(Diagnostic::new(
+        Rule::ChangeFailed,
+        format!("{account_id}: a root email change is a step for a person"),
+    ))
+}
+
 fn creation_failed(name: &str, reason: Option<&aws::CreateAccountFailureReason>) -> Error {
     use aws::CreateAccountFailureReason as Reason;
     let code = reason.map_or("UNKNOWN", Reason::as_str);

@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub mod emulate;
+
 use super::{
     AccountStatus, Error, Holder, Lease, LeaseAttempt, LiveAccount, LiveOu, LivePolicy, LiveState,
     OrgReader, OrgWriter, Record, Unlock, Write,
 };
-use crate::config::PolicyType;
 use crate::diagnostic::Diagnostic;
 use crate::files;
 use crate::rules::Rule;
@@ -206,9 +207,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Applies writes to a snapshot file: to the state it last read, in memory, then saved
-/// atomically by [`OrgWriter::finish`]. It behaves as AWS does where plans rely on it: enabling SCPs (or
-/// RCPs) attaches AWS's full-access policy to the root and everything under it, new OUs and
-/// accounts get it too, and repeating a write changes nothing.
+/// atomically by [`OrgWriter::finish`]. It behaves as AWS does where plans rely on it (see
+/// [`emulate`]: full-access policies on enabling a type and on new OUs and accounts, closed
+/// accounts suspended), and repeating a write changes nothing.
 ///
 /// Its lease is an exclusive lock of the operating system on `FILE.lock` beside the snapshot,
 /// held by the open lock file from [`OrgWriter::take_lease`] to [`OrgWriter::release_lease`]
@@ -309,27 +310,19 @@ impl SnapshotWriter {
         )))
     }
 
-    fn apply(state: &mut LiveState, write: &Write) -> Result<Option<String>, String> {
+    fn apply(
+        state: &mut LiveState,
+        write: &Write,
+        password_file: Option<&super::password::PasswordFile>,
+    ) -> Result<Option<String>, String> {
         let root_id = state.root.id.clone();
         match write {
-            Write::EnablePolicyType { policy_type, .. } => {
-                if !state.root.enabled_policy_types.contains(policy_type) {
-                    state.root.enabled_policy_types.push(*policy_type);
-                    state.root.enabled_policy_types.sort();
-                    let everything: Vec<String> = std::iter::once(root_id)
-                        .chain(state.organizational_units.iter().map(|ou| ou.id.clone()))
-                        .chain(state.accounts.iter().map(|account| account.id.clone()))
-                        .collect();
-                    if let Some(policy) = full_access(state, *policy_type) {
-                        policy.targets.extend(everything);
-                        policy.targets.sort();
-                        policy.targets.dedup();
-                    }
-                }
+            Write::EnablePolicyType { policy_type } => {
+                emulate::enable_policy_type(state, *policy_type);
                 Ok(None)
             }
             Write::CreateOu {
-                parent_id,
+                parent: parent_id,
                 name,
                 tags,
             } => {
@@ -349,11 +342,11 @@ impl SnapshotWriter {
                     parent_id: parent_id.clone(),
                     tags: tags.clone(),
                 });
-                attach_full_access(state, &id);
+                emulate::target_created(state, &id);
                 Ok(Some(id))
             }
-            Write::RenameOu { id, name } => {
-                ou(state, id)?.name.clone_from(name);
+            Write::RenameOu { id, to, .. } => {
+                ou(state, id)?.name.clone_from(to);
                 Ok(None)
             }
             Write::DeleteOu { id } => {
@@ -369,15 +362,14 @@ impl SnapshotWriter {
                     return Err(format!("OU {id} is not empty"));
                 }
                 state.organizational_units.retain(|ou| &ou.id != id);
-                detach_everywhere(state, id);
+                emulate::target_gone(state, id);
                 Ok(None)
             }
             Write::CreateAccount {
                 name,
                 email,
-                parent_id,
+                parent: parent_id,
                 tags,
-                ..
             } => {
                 parent(state, parent_id)?;
                 if let Some(existing) = state
@@ -396,26 +388,28 @@ impl SnapshotWriter {
                     parent_id: parent_id.clone(),
                     tags: tags.clone(),
                 });
-                attach_full_access(state, &id);
+                emulate::target_created(state, &id);
                 Ok(Some(id))
             }
-            Write::MoveAccount { id, to_id, .. } => {
+            Write::MoveAccount { id, to: to_id, .. } => {
                 parent(state, to_id)?;
                 account(state, id)?.parent_id.clone_from(to_id);
                 Ok(None)
             }
-            Write::RenameAccount { id, name } => {
-                account(state, id)?.name.clone_from(name);
+            Write::RenameAccount { id, to, .. } => {
+                account(state, id)?.name.clone_from(to);
                 Ok(None)
             }
-            Write::CloseAccount { id } => {
-                // AWS keeps a closed account in the organization, suspended, for 90 days.
-                account(state, id)?.status = AccountStatus::Suspended;
+            Write::ChangeEmail { id, .. } => Err(format!(
+                "the root email of {id} is changed by a person, not by orgctl"
+            )),
+            Write::CloseAccount { id, .. } => {
+                emulate::close_account(state, id)?;
                 Ok(None)
             }
-            Write::RemoveAccount { id } => {
+            Write::RemoveAccount { id, .. } => {
                 state.accounts.retain(|account| &account.id != id);
-                detach_everywhere(state, id);
+                emulate::target_gone(state, id);
                 Ok(None)
             }
             Write::CreatePolicy {
@@ -452,10 +446,10 @@ impl SnapshotWriter {
             } => {
                 let policy = policy(state, id)?;
                 if let Some(description) = description {
-                    policy.description.clone_from(description);
+                    policy.description.clone_from(&description.to);
                 }
                 if let Some(document) = document {
-                    policy.document.clone_from(document);
+                    policy.document.clone_from(&document.to);
                 }
                 Ok(None)
             }
@@ -467,8 +461,8 @@ impl SnapshotWriter {
                 Ok(None)
             }
             Write::AttachPolicy {
-                policy_id,
-                target_id,
+                policy: policy_id,
+                target: target_id,
             } => {
                 target(state, target_id)?;
                 let policy = policy(state, policy_id)?;
@@ -479,13 +473,16 @@ impl SnapshotWriter {
                 Ok(None)
             }
             Write::DetachPolicy {
-                policy_id,
-                target_id,
+                policy: policy_id,
+                target: target_id,
             } => {
                 policy(state, policy_id)?.targets.retain(|t| t != target_id);
                 Ok(None)
             }
-            Write::Tag { id, set, unset } => {
+            Write::UpdateTags { id, set, unset, .. } => {
+                let id = id
+                    .as_deref()
+                    .ok_or_else(|| "a tag change names no resource id".to_owned())?;
                 let tags = tags_of(state, id)?;
                 for key in unset {
                     tags.remove(key);
@@ -494,7 +491,7 @@ impl SnapshotWriter {
                 Ok(None)
             }
             Write::PutRole {
-                account_id,
+                account: account_id,
                 name,
                 partner,
                 trust_policy,
@@ -528,12 +525,11 @@ impl SnapshotWriter {
                 Ok(None)
             }
             Write::PutUser {
-                account_id,
+                account: account_id,
                 name,
                 managed_policies,
+                inline_policies,
                 console,
-                password_file,
-                handover,
                 ..
             } => {
                 let iam = member_iam(state, account_id)?;
@@ -543,28 +539,33 @@ impl SnapshotWriter {
                     .any(|user| user.name == *name && user.console);
                 if *console && !had_console {
                     let file = password_file
-                        .as_ref()
                         .ok_or("a console user needs --password-file for its one-time password")?;
                     // The snapshot stands in for IAM: the password goes where AWS's would.
                     file.record(account_id, name)
                         .map_err(|error| error.message)?;
                 }
+                // IAM keeps the inline policies a user has; those asked for are put over them.
+                let mut inline: Vec<String> = iam
+                    .users
+                    .iter()
+                    .filter(|user| user.name == *name)
+                    .flat_map(|user| user.inline_policies.iter().cloned())
+                    .chain(
+                        inline_policies
+                            .iter()
+                            .map(|preset| crate::model::preset::name(*preset).to_owned()),
+                    )
+                    .collect();
+                inline.sort();
+                inline.dedup();
                 iam.users.retain(|user| user.name != *name);
                 iam.users.push(super::LiveUser {
                     name: name.clone(),
                     managed_policies: sorted(managed_policies),
-                    inline_policies: vec![
-                        crate::model::preset::name(crate::config::Preset::RequireMfa).to_owned(),
-                    ],
+                    inline_policies: inline,
                     console: *console || had_console,
                     tags: BTreeMap::from([(super::MANAGED_TAG.to_owned(), "true".to_owned())]),
                 });
-                if *handover {
-                    let account = state.accounts.iter_mut().find(|a| a.id == *account_id);
-                    if let Some(account) = account {
-                        account.tags.remove(super::HANDOVER_TAG);
-                    }
-                }
                 Ok(None)
             }
         }
@@ -637,7 +638,7 @@ fn sorted(items: &[String]) -> Vec<String> {
     items
 }
 
-/// The IAM of a member account (created empty), after tagging the account as holding orgctl's IAM.
+/// The IAM of a member account (created empty).
 fn member_iam<'s>(
     state: &'s mut LiveState,
     account_id: &str,
@@ -645,14 +646,13 @@ fn member_iam<'s>(
     if account_id == state.organization.management_account_id {
         return Err("orgctl keeps no IAM in the management account".to_owned());
     }
-    let account = state
+    if !state
         .accounts
-        .iter_mut()
-        .find(|account| account.id == account_id)
-        .ok_or_else(|| format!("account {account_id} is not in the organization"))?;
-    account
-        .tags
-        .insert(super::ACCOUNT_IAM_TAG.to_owned(), "managed".to_owned());
+        .iter()
+        .any(|account| account.id == account_id)
+    {
+        return Err(format!("account {account_id} is not in the organization"));
+    }
     let index = match state
         .iam
         .iter()
@@ -672,13 +672,17 @@ fn member_iam<'s>(
 }
 
 impl OrgWriter for SnapshotWriter {
-    async fn write(&self, write: &Write) -> Result<Option<String>, Error> {
+    async fn write(
+        &self,
+        write: &Write,
+        password_file: Option<&super::password::PasswordFile>,
+    ) -> Result<Option<String>, Error> {
         let mut state = self.lock();
         let state = state
             .as_mut()
             .ok_or_else(|| "the snapshot was not read before writing".to_owned());
         state
-            .and_then(|state| Self::apply(state, write))
+            .and_then(|state| Self::apply(state, write, password_file))
             .map_err(|reason| {
                 Diagnostic::new(
                     Rule::LiveSnapshot,
@@ -828,47 +832,6 @@ fn tags_of<'s>(
         return Ok(&mut policy.tags);
     }
     Err(format!("{id} does not exist"))
-}
-
-/// AWS's full-access policy of a type, created as AWS does when the type is first enabled.
-fn full_access(state: &mut LiveState, policy_type: PolicyType) -> Option<&mut LivePolicy> {
-    let full = crate::model::policy_type::info(policy_type).full_access?;
-    let id = full.id;
-    if !state.policies.iter().any(|p| p.id == id) {
-        state.policies.push(LivePolicy {
-            id: id.to_owned(),
-            name: full.name.to_owned(),
-            policy_type,
-            description: full.description.to_owned(),
-            aws_managed: true,
-            document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.to_owned(),
-            tags: std::collections::BTreeMap::new(),
-            targets: Vec::new(),
-        });
-    }
-    state.policies.iter_mut().find(|p| p.id == id)
-}
-
-/// Attaches the full-access policies of the enabled types to a new OU or account.
-fn attach_full_access(state: &mut LiveState, id: &str) {
-    let with_full_access = crate::model::policy_type::POLICY_TYPES
-        .iter()
-        .filter(|row| row.full_access.is_some())
-        .map(|row| row.policy_type);
-    for policy_type in with_full_access {
-        if state.root.enabled_policy_types.contains(&policy_type)
-            && let Some(policy) = full_access(state, policy_type)
-        {
-            policy.targets.push(id.to_owned());
-            policy.targets.sort();
-        }
-    }
-}
-
-fn detach_everywhere(state: &mut LiveState, id: &str) {
-    for policy in &mut state.policies {
-        policy.targets.retain(|target| target != id);
-    }
 }
 
 /// A new id: `prefix` and `length` characters derived from `seed`, so a snapshot apply gives the
