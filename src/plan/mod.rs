@@ -7,6 +7,7 @@
 
 mod diff;
 mod iam;
+pub mod matching;
 mod order;
 
 pub use iam::{marked_accounts, scope as iam_scope, trust_policy};
@@ -568,7 +569,8 @@ pub fn dependency_positions(changes: &[Change]) -> Vec<Vec<usize>> {
 
 /// Computes the plan that makes `live` match `desired`.
 pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
-    let diff = diff::diff(desired, live);
+    let matching = matching::Matching::of(desired, live);
+    let diff = diff::diff(desired, live, &matching);
     let (changes, cyclic) = order::order(diff.changes, &diff.detach_first);
     let mut findings = diff.findings;
     if !cyclic.is_empty() {
