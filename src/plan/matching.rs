@@ -534,3 +534,436 @@ fn policies<'a>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::live::{AccountStatus, LiveOrganization, LiveRoot};
+
+    const MANAGEMENT: &str = "111111111111";
+
+    /// The desired state of a small ECAM organization, plus `rest` (OUs, accounts, policies).
+    fn desired(rest: &str) -> Desired {
+        let text = format!(
+            r#"
+organization:
+  name: acme
+  business_model: ecam
+  payer: dedicated
+  operator: provider
+  provider: {{ name: Example Reseller, email_domain: reseller.example }}
+  customer: {{ name: Acme Corp, email_domain: acme.example }}
+  management_account:
+    name: acme-payer
+    email: aws-payer+acme@reseller.example
+    id: "{MANAGEMENT}"
+  email_template: "aws+{{account}}@{{domain}}"
+  enabled_policy_types: [service_control]
+{rest}
+orgctl:
+  ignore: [orgctl::email::example_domain]
+"#
+        );
+        let config =
+            crate::config::load_in_memory("orgctl.yaml", &text, Path::new("."), &BTreeMap::new())
+                .expect("the configuration parses");
+        let context = crate::model::Context {
+            today: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("a date"),
+        };
+        let resolved = crate::model::resolve(&config, &context);
+        assert!(!resolved.has_errors(), "{:?}", resolved.diagnostics);
+        resolved.desired
+    }
+
+    /// A live organization, built up one resource at a time: the root `r-root` and the
+    /// management account to start with.
+    struct Live(LiveState);
+
+    impl Live {
+        fn new() -> Self {
+            let mut live = Live(LiveState {
+                organization: LiveOrganization {
+                    id: "o-acme".to_owned(),
+                    management_account_id: MANAGEMENT.to_owned(),
+                    management_account_email: "aws-payer+acme@reseller.example".to_owned(),
+                },
+                root: LiveRoot {
+                    id: "r-root".to_owned(),
+                    enabled_policy_types: vec![PolicyType::ServiceControl],
+                    tags: BTreeMap::new(),
+                },
+                organizational_units: Vec::new(),
+                accounts: Vec::new(),
+                policies: Vec::new(),
+                account_closures: None,
+                iam: Vec::new(),
+            });
+            live = live.account(MANAGEMENT, "acme-payer", "aws-payer+acme@reseller.example");
+            live
+        }
+
+        fn ou(mut self, id: &str, name: &str, parent_id: &str) -> Self {
+            self.0.organizational_units.push(LiveOu {
+                id: id.to_owned(),
+                name: name.to_owned(),
+                parent_id: parent_id.to_owned(),
+                tags: BTreeMap::new(),
+            });
+            self
+        }
+
+        fn account(mut self, id: &str, name: &str, email: &str) -> Self {
+            self.0.accounts.push(LiveAccount {
+                id: id.to_owned(),
+                name: name.to_owned(),
+                email: email.to_owned(),
+                status: AccountStatus::Active,
+                parent_id: "r-root".to_owned(),
+                tags: BTreeMap::new(),
+            });
+            self
+        }
+
+        fn policy(
+            mut self,
+            id: &str,
+            policy_type: PolicyType,
+            name: &str,
+            aws_managed: bool,
+        ) -> Self {
+            self.0.policies.push(LivePolicy {
+                id: id.to_owned(),
+                name: name.to_owned(),
+                policy_type,
+                description: String::new(),
+                aws_managed,
+                document: "{}".to_owned(),
+                tags: BTreeMap::new(),
+                targets: Vec::new(),
+            });
+            self
+        }
+    }
+
+    /// What the entry `name` matched.
+    fn account<'m>(matching: &'m Matching, name: &str) -> &'m AccountMatch<'m> {
+        &matching
+            .accounts
+            .iter()
+            .find(|entry| entry.desired.name == name)
+            .expect("the entry")
+            .matched
+    }
+
+    /// The id of the live account an entry resolved to, and how.
+    fn resolved(matched: &AccountMatch) -> Option<(String, String)> {
+        match matched {
+            AccountMatch::Live { live, by } => Some((live.id.clone(), by.to_string())),
+            _ => None,
+        }
+    }
+
+    const ACCOUNTS: &str = r#"
+accounts:
+  acme-prod:
+    id: "222222222222"
+  acme-dev: {}
+"#;
+
+    #[test]
+    fn a_pinned_id_wins_over_the_root_email() {
+        let desired = desired(ACCOUNTS);
+        // Another account holds acme-prod's root email: the pinned id still decides.
+        let live = Live::new()
+            .account("222222222222", "prod", "someone@acme.example")
+            .account("333333333333", "impostor", "aws+acme-prod@acme.example")
+            .0;
+        let matching = Matching::of(&desired, &live);
+        assert_eq!(
+            resolved(account(&matching, "acme-prod")),
+            Some(("222222222222".to_owned(), "its pinned id".to_owned()))
+        );
+        assert_eq!(
+            matching.account_address("333333333333"),
+            Address::account_id("333333333333")
+        );
+    }
+
+    #[test]
+    fn a_root_email_matches_without_case() {
+        let desired = desired(ACCOUNTS);
+        let live = Live::new()
+            .account("444444444444", "dev", "AWS+Acme-Dev@ACME.example")
+            .0;
+        let matching = Matching::of(&desired, &live);
+        assert_eq!(
+            resolved(account(&matching, "acme-dev")),
+            Some((
+                "444444444444".to_owned(),
+                "its root email `aws+acme-dev@acme.example`".to_owned()
+            ))
+        );
+        assert_eq!(
+            matching.address("444444444444"),
+            Some(&Address::account("acme-dev"))
+        );
+        assert!(matching.declares("444444444444"));
+    }
+
+    #[test]
+    fn a_pinned_id_the_organization_lacks_is_pinned_missing() {
+        let desired = desired(ACCOUNTS);
+        let live = Live::new().0;
+        let matching = Matching::of(&desired, &live);
+        assert_eq!(
+            account(&matching, "acme-prod"),
+            &AccountMatch::PinnedMissing { id: "222222222222" }
+        );
+        assert_eq!(account(&matching, "acme-dev"), &AccountMatch::Missing);
+    }
+
+    #[test]
+    fn the_management_account_is_never_matched_by_email_nor_as_an_entry() {
+        let mut desired = desired(ACCOUNTS);
+        // An entry with the management account's root email stays unmatched; one pinned to
+        // its id is told apart (the model refuses both, a saved desired state might not).
+        let dev = desired.accounts.get_mut("acme-dev").expect("the entry");
+        dev.email = "AWS-PAYER+acme@reseller.example".to_owned();
+        let prod = desired.accounts.get_mut("acme-prod").expect("the entry");
+        prod.id = Some(MANAGEMENT.to_owned());
+        let live = Live::new().0;
+        let matching = Matching::of(&desired, &live);
+        assert_eq!(account(&matching, "acme-dev"), &AccountMatch::Missing);
+        assert_eq!(
+            account(&matching, "acme-prod"),
+            &AccountMatch::PinnedToManagement { id: MANAGEMENT }
+        );
+        assert!(!matching.declares(MANAGEMENT));
+        assert_eq!(
+            matching.management.live.map(|live| live.id.as_str()),
+            Some(MANAGEMENT)
+        );
+        assert_eq!(matching.management.pinned_elsewhere, None);
+        assert_eq!(
+            matching.address(MANAGEMENT),
+            Some(&Address::account("acme-payer"))
+        );
+        assert_eq!(matching.undeclared_accounts().count(), 0);
+    }
+
+    #[test]
+    fn a_management_account_pinned_to_another_id_is_another_organization() {
+        let desired = desired(ACCOUNTS);
+        let mut live = Live::new().0;
+        live.organization.management_account_id = "999999999999".to_owned();
+        let matching = Matching::of(&desired, &live);
+        assert_eq!(matching.management.pinned_elsewhere, Some(MANAGEMENT));
+        assert!(matching.management.live.is_none());
+    }
+
+    #[test]
+    fn two_entries_claiming_one_account_are_both_recorded() {
+        let desired = desired(ACCOUNTS);
+        // acme-prod is pinned to it, and acme-dev's root email is its email.
+        let live = Live::new()
+            .account("222222222222", "prod", "aws+acme-dev@acme.example")
+            .0;
+        let matching = Matching::of(&desired, &live);
+        let twice: Vec<&Claimed> = matching.claimed_twice().collect();
+        assert_eq!(twice.len(), 1);
+        assert_eq!(twice[0].live.id, "222222222222");
+        let claims: Vec<(String, String, Address)> = twice[0]
+            .claims
+            .iter()
+            .map(|claim| {
+                (
+                    claim.account.name.clone(),
+                    claim.by.to_string(),
+                    claim.address.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            claims,
+            [
+                (
+                    "acme-prod".to_owned(),
+                    "its pinned id".to_owned(),
+                    Address::account("acme-prod")
+                ),
+                (
+                    "acme-dev".to_owned(),
+                    "its root email `aws+acme-dev@acme.example`".to_owned(),
+                    Address::account("acme-dev")
+                ),
+            ]
+        );
+        assert!(matching.is_claimed_twice("222222222222"));
+        // The account goes by the first entry's address.
+        assert_eq!(
+            matching.address("222222222222"),
+            Some(&Address::account("acme-prod"))
+        );
+    }
+
+    #[test]
+    fn an_ou_pinned_by_id_matches_after_a_rename_and_its_old_name_matches_nothing() {
+        let desired = desired(
+            r#"
+organizational_units:
+  Apps:
+    id: ou-ab12-aaaaaaaa
+  Workloads: {}
+"#,
+        );
+        let live = Live::new().ou("ou-ab12-aaaaaaaa", "Workloads", "r-root").0;
+        let matching = Matching::of(&desired, &live);
+        let apps = matching.ou(&OuPath::parse("Apps")).expect("a match");
+        assert_eq!(apps.id, "ou-ab12-aaaaaaaa");
+        assert_eq!(matching.ou(&OuPath::parse("Workloads")), None);
+        assert_eq!(matching.organizational_units[1].matched, OuMatch::Missing);
+        assert_eq!(
+            matching.address("ou-ab12-aaaaaaaa"),
+            Some(&Address::ou("Apps"))
+        );
+    }
+
+    #[test]
+    fn ous_match_top_down_by_parent_and_name() {
+        let desired = desired(
+            r#"
+organizational_units:
+  Workloads:
+    children:
+      Prod: {}
+"#,
+        );
+        // A `Prod` elsewhere is not `Workloads/Prod`; an undeclared child is addressed by its
+        // live path below its matched parent.
+        let live = Live::new()
+            .ou("ou-w", "Workloads", "r-root")
+            .ou("ou-other-prod", "Prod", "r-root")
+            .ou("ou-ab12-bbbbbbbb", "Prod", "ou-w")
+            .ou("ou-sandbox", "Sandbox", "ou-w")
+            .0;
+        let matching = Matching::of(&desired, &live);
+        let prod = matching
+            .ou(&OuPath::parse("Workloads/Prod"))
+            .expect("a match");
+        assert_eq!(prod.id, "ou-ab12-bbbbbbbb");
+        let undeclared: Vec<(&str, &str)> = matching
+            .undeclared_ous
+            .iter()
+            .map(|ou| (ou.live.id.as_str(), ou.path.as_str()))
+            .collect();
+        assert_eq!(
+            undeclared,
+            [
+                ("ou-other-prod", "Prod"),
+                ("ou-sandbox", "Workloads/Sandbox")
+            ]
+        );
+        assert_eq!(
+            matching.address("ou-sandbox"),
+            Some(&Address::ou("Workloads/Sandbox"))
+        );
+        assert_eq!(matching.address("r-root"), Some(&Address::Root));
+    }
+
+    #[test]
+    fn an_ou_pinned_under_another_parent_is_elsewhere_and_two_namesakes_are_ambiguous() {
+        let desired = desired(
+            r#"
+organizational_units:
+  Security: {}
+  Workloads:
+    children:
+      Prod:
+        id: ou-ab12-bbbbbbbb
+"#,
+        );
+        let live = Live::new()
+            .ou("ou-sec-1", "Security", "r-root")
+            .ou("ou-sec-2", "Security", "r-root")
+            .ou("ou-w", "Workloads", "r-root")
+            .ou("ou-ab12-bbbbbbbb", "Prod", "r-root")
+            .0;
+        let matching = Matching::of(&desired, &live);
+        let outcomes: Vec<&OuMatch> = matching
+            .organizational_units
+            .iter()
+            .map(|entry| &entry.matched)
+            .collect();
+        let [security, workloads, prod] = outcomes.as_slice() else {
+            panic!("three OUs: {outcomes:?}");
+        };
+        assert!(
+            matches!(security, OuMatch::Ambiguous(many) if many.len() == 2),
+            "{security:?}"
+        );
+        assert!(matches!(workloads, OuMatch::Live(live) if live.id == "ou-w"));
+        assert!(
+            matches!(prod, OuMatch::Elsewhere { live, live_parent: Some(Address::Root) } if live.id == "ou-ab12-bbbbbbbb"),
+            "{prod:?}"
+        );
+    }
+
+    #[test]
+    fn a_policy_matches_by_type_and_name_never_an_aws_managed_one() {
+        let desired = desired(
+            r#"
+policies:
+  deny-leave-org:
+    type: service_control
+    preset: deny-leave-organization
+  FullAWSAccess:
+    type: service_control
+    preset: deny-root-user
+"#,
+        );
+        let live = Live::new()
+            .policy("p-tag", PolicyType::Tag, "deny-leave-org", false)
+            .policy("p-scp", PolicyType::ServiceControl, "deny-leave-org", false)
+            .policy(
+                "p-FullAWSAccess",
+                PolicyType::ServiceControl,
+                "FullAWSAccess",
+                true,
+            )
+            .policy("p-other", PolicyType::ServiceControl, "other", false)
+            .0;
+        let matching = Matching::of(&desired, &live);
+        let outcomes: Vec<(&str, Option<&str>)> = matching
+            .policies
+            .iter()
+            .map(|entry| {
+                let id = match &entry.matched {
+                    PolicyMatch::Live(live) | PolicyMatch::AwsManagedName(live) => {
+                        Some(live.id.as_str())
+                    }
+                    _ => None,
+                };
+                (entry.desired.name.as_str(), id)
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("deny-leave-org", Some("p-scp")),
+                ("FullAWSAccess", Some("p-FullAWSAccess"))
+            ]
+        );
+        assert!(matches!(
+            matching.policies[1].matched,
+            PolicyMatch::AwsManagedName(_)
+        ));
+        let undeclared: Vec<&str> = matching
+            .undeclared_policies()
+            .map(|policy| policy.id.as_str())
+            .collect();
+        assert_eq!(undeclared, ["p-tag", "p-other"]);
+    }
+}
