@@ -435,16 +435,15 @@ fn live_path(
     names.join("/")
 }
 
+/// Every declared member account and what it matched.
+type AccountEntries<'a> = Vec<Entry<'a, Account, AccountMatch<'a>>>;
+
 /// Resolves every entry (pinned id, else root email), and collects the claims on each live
 /// account.
-#[allow(clippy::type_complexity)]
 fn accounts<'a>(
     desired: &'a Desired,
     live: &'a LiveState,
-) -> (
-    Vec<Entry<'a, Account, AccountMatch<'a>>>,
-    BTreeMap<&'a str, Claimed<'a>>,
-) {
+) -> (AccountEntries<'a>, BTreeMap<&'a str, Claimed<'a>>) {
     let by_id: HashMap<&str, &LiveAccount> =
         live.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
     let management_id = live.organization.management_account_id.as_str();

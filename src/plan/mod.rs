@@ -1,6 +1,8 @@
 //! Plans: the difference between the desired and the live organization, as ordered changes.
 //!
-//! [`plan`] is a pure function of ([`Desired`], [`LiveState`]). The [`Plan`] it returns is a value:
+//! [`plan`] is a pure function of ([`Desired`], [`LiveState`]): it matches the two once
+//! ([`matching::Matching`], which the IAM read scope [`iam_scope`] reads too), lists the changes
+//! from that matching, and orders them. The [`Plan`] it returns is a value:
 //! rendered as text, JSON or Markdown, saved with `--out`, and executed by apply without being
 //! re-decided. It carries the fingerprint of the live state it was computed from, and of each live
 //! resource it touches, so a stale saved plan can be refused.
