@@ -1,11 +1,12 @@
-//! Matching desired resources to live ones and listing the changes between them.
+//! Listing the changes between desired resources and the live ones they matched.
 //!
-//! OUs are matched top-down by parent and name (or by a pinned `id`), accounts by pinned `id` or
-//! else by root email (without case), policies by type and name. Live resources the file does not
-//! declare are reported, never deleted by omission.
+//! Which live resource each desired one is comes from the [`Matching`], computed once before:
+//! this module acts on it (creates what matched nothing, changes what matched, reports what it
+//! implies). Live resources the file does not declare are reported, never deleted by omission.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::matching::{AccountMatch, Matching, OuMatch, PolicyMatch};
 use super::{Action, Change, Finding, Touched as TouchedResource, Update};
 use crate::address::Address;
 use crate::config::{
@@ -30,8 +31,8 @@ fn parent_address(path: &OuPath) -> Address {
     Address::ou_or_root(path.as_str())
 }
 
-pub(super) fn diff(desired: &Desired, live: &LiveState) -> Diff {
-    let mut differ = Differ::new(desired, live);
+pub(super) fn diff(desired: &Desired, live: &LiveState, matching: &Matching) -> Diff {
+    let mut differ = Differ::new(desired, live, matching);
     differ.policy_types();
     differ.root_tags();
     differ.organizational_units();
@@ -52,13 +53,6 @@ pub(super) fn diff(desired: &Desired, live: &LiveState) -> Diff {
     }
 }
 
-/// A file's account entry that resolves to a live account: how, and the entry's address.
-struct Claim<'a> {
-    account: &'a Account,
-    how: String,
-    address: Address,
-}
-
 /// A live resource a change may depend on.
 enum Touched<'a> {
     Root(&'a crate::live::LiveRoot),
@@ -70,6 +64,8 @@ enum Touched<'a> {
 struct Differ<'a> {
     desired: &'a Desired,
     live: &'a LiveState,
+    /// Which live resource each desired one is.
+    matching: &'a Matching<'a>,
     changes: Vec<Change>,
     findings: Vec<Finding>,
     /// The live resource behind each address the plan may touch; fingerprinted at the end, for
@@ -77,13 +73,6 @@ struct Differ<'a> {
     touched: HashMap<Address, Touched<'a>>,
     /// Live OUs by parent id.
     children: HashMap<&'a str, Vec<&'a LiveOu>>,
-    ou_by_id: HashMap<&'a str, &'a LiveOu>,
-    /// The live OU each desired OU matched.
-    ou_matches: HashMap<OuPath, &'a LiveOu>,
-    /// The address of every live root, OU and account id.
-    address_of_id: HashMap<&'a str, Address>,
-    /// Live accounts matched by the file, by id.
-    matched_accounts: BTreeSet<&'a str>,
     /// Addresses of the live OUs and accounts that the plan deletes, closes or removes.
     leaving: BTreeSet<Address>,
     /// Addresses of the targets the file declares: the root, matched OUs and accounts.
@@ -91,28 +80,19 @@ struct Differ<'a> {
 }
 
 impl<'a> Differ<'a> {
-    fn new(desired: &'a Desired, live: &'a LiveState) -> Self {
+    fn new(desired: &'a Desired, live: &'a LiveState, matching: &'a Matching<'a>) -> Self {
         let mut children: HashMap<&str, Vec<&LiveOu>> = HashMap::new();
         for ou in &live.organizational_units {
             children.entry(ou.parent_id.as_str()).or_default().push(ou);
         }
-        let mut address_of_id = HashMap::new();
-        address_of_id.insert(live.root.id.as_str(), Address::Root);
         Self {
             desired,
             live,
+            matching,
             changes: Vec::new(),
             findings: Vec::new(),
             touched: HashMap::new(),
             children,
-            ou_by_id: live
-                .organizational_units
-                .iter()
-                .map(|ou| (ou.id.as_str(), ou))
-                .collect(),
-            ou_matches: HashMap::new(),
-            address_of_id,
-            matched_accounts: BTreeSet::new(),
             leaving: BTreeSet::new(),
             managed_targets: BTreeSet::from([Address::Root]),
         }
@@ -223,83 +203,59 @@ impl<'a> Differ<'a> {
     }
 
     fn organizational_units(&mut self) {
-        let desired = self.desired;
-        // OU ids pinned in the file are theirs alone: a name never matches them to another entry.
-        let pinned_ous: BTreeSet<&str> = desired
-            .organizational_units
-            .values()
-            .filter_map(|ou| ou.id.as_deref())
-            .collect();
-        for ou in desired.organizational_units.values() {
+        let matching = self.matching;
+        for entry in &matching.organizational_units {
+            let ou = entry.desired;
             let address = Address::ou(&ou.path);
             let parent = ou
                 .path
                 .as_str()
                 .rsplit_once('/')
                 .map_or_else(OuPath::root, |(p, _)| OuPath::parse(p));
-            let parent_id = if parent.is_root() {
-                Some(self.live.root.id.as_str())
-            } else {
-                self.ou_matches.get(&parent).map(|live| live.id.as_str())
-            };
-            let matched = match &ou.id {
-                Some(id) => {
-                    match self.ou_by_id.get(id.as_str()).copied() {
-                        None => {
-                            self.finding(
-                            Rule::PinnedMissing,
-                            Some(address.clone()),
-                            format!("OU `{}` is pinned to `{id}`, which the organization does not have", ou.path),
-                            "remove the `id` to create the OU, or correct it",
-                        );
-                            continue;
-                        }
-                        Some(live) if Some(live.parent_id.as_str()) != parent_id => {
-                            self.finding(
-                            Rule::OuCannotMove,
-                            Some(address.clone()),
-                            format!(
-                                "OU `{id}` sits under {}, but the file places it under {}; AWS cannot move OUs",
-                                self.address_of_id.get(live.parent_id.as_str()).map_or_else(|| "another parent".to_owned(), ToString::to_string),
-                                parent_address(&parent)
-                            ),
-                            "declare the OU where it is, or create a new OU there, move the accounts, and delete the old one",
-                        );
-                            continue;
-                        }
-                        Some(live) => Some(live),
-                    }
+            let matched = match &entry.matched {
+                OuMatch::PinnedMissing { id } => {
+                    self.finding(
+                        Rule::PinnedMissing,
+                        Some(address.clone()),
+                        format!(
+                            "OU `{}` is pinned to `{id}`, which the organization does not have",
+                            ou.path
+                        ),
+                        "remove the `id` to create the OU, or correct it",
+                    );
+                    continue;
                 }
-                None => {
-                    let candidates: Vec<&LiveOu> = parent_id
-                        .and_then(|id| self.children.get(id))
-                        .into_iter()
-                        .flatten()
-                        .copied()
-                        .filter(|live| {
-                            live.name == ou.name && !pinned_ous.contains(live.id.as_str())
-                        })
-                        .collect();
-                    match candidates.as_slice() {
-                        [] => None,
-                        [one] => Some(*one),
-                        many => {
-                            let ids: Vec<&str> = many.iter().map(|live| live.id.as_str()).collect();
-                            self.finding(
-                                Rule::Ambiguous,
-                                Some(address.clone()),
-                                format!(
-                                    "{} live OUs are named `{}` under the same parent: {}",
-                                    many.len(),
-                                    ou.path,
-                                    ids.join(", ")
-                                ),
-                                "pin the one you mean with `id:`, and rename or delete the other",
-                            );
-                            continue;
-                        }
-                    }
+                OuMatch::Elsewhere { live, live_parent } => {
+                    self.finding(
+                        Rule::OuCannotMove,
+                        Some(address.clone()),
+                        format!(
+                            "OU `{}` sits under {}, but the file places it under {}; AWS cannot move OUs",
+                            live.id,
+                            live_parent.as_ref().map_or_else(|| "another parent".to_owned(), ToString::to_string),
+                            parent_address(&parent)
+                        ),
+                        "declare the OU where it is, or create a new OU there, move the accounts, and delete the old one",
+                    );
+                    continue;
                 }
+                OuMatch::Ambiguous(many) => {
+                    let ids: Vec<&str> = many.iter().map(|live| live.id.as_str()).collect();
+                    self.finding(
+                        Rule::Ambiguous,
+                        Some(address.clone()),
+                        format!(
+                            "{} live OUs are named `{}` under the same parent: {}",
+                            many.len(),
+                            ou.path,
+                            ids.join(", ")
+                        ),
+                        "pin the one you mean with `id:`, and rename or delete the other",
+                    );
+                    continue;
+                }
+                OuMatch::Missing => None,
+                OuMatch::Live(live) => Some(*live),
             };
             match (matched, ou.lifecycle) {
                 (None, OuLifecycle::Active) => self.change(
@@ -313,8 +269,6 @@ impl<'a> Differ<'a> {
                 ),
                 (None, OuLifecycle::Delete) => {}
                 (Some(live), lifecycle) => {
-                    self.ou_matches.insert(ou.path.clone(), live);
-                    self.address_of_id.insert(live.id.as_str(), address.clone());
                     self.managed_targets.insert(address.clone());
                     self.touch(&address, Touched::Ou(live));
                     if lifecycle == OuLifecycle::Delete {
@@ -359,24 +313,16 @@ impl<'a> Differ<'a> {
                 }
             }
         }
-        // Addresses of the live OUs the file does not declare, by their live path.
-        let unmatched: Vec<&LiveOu> = self
-            .live
-            .organizational_units
-            .iter()
-            .filter(|live| !self.address_of_id.contains_key(live.id.as_str()))
-            .collect();
-        for live in unmatched {
-            let path = self.live_path(live);
-            let address = Address::ou(&path);
-            self.address_of_id.insert(live.id.as_str(), address.clone());
-            self.touch(&address, Touched::Ou(live));
+        // The live OUs the file does not declare, addressed by their live path.
+        for undeclared in &matching.undeclared_ous {
+            let (live, path, address) = (undeclared.live, &undeclared.path, &undeclared.address);
+            self.touch(address, Touched::Ou(live));
             if self.shared_payer() {
                 continue;
             }
             self.finding(
                 Rule::Unmanaged,
-                Some(address),
+                Some(address.clone()),
                 format!(
                     "OU `{path}` ({}) is not declared in the file; orgctl leaves it alone",
                     live.id
@@ -386,64 +332,22 @@ impl<'a> Differ<'a> {
         }
     }
 
-    /// The path of a live OU the file does not declare: its live name below the nearest
-    /// ancestor whose address is known.
-    fn live_path(&self, ou: &LiveOu) -> String {
-        let mut names = vec![ou.name.as_str()];
-        let mut parent = ou.parent_id.as_str();
-        // A corrupt snapshot could loop; AWS nests at most five levels.
-        for _ in 0..8 {
-            if parent == self.live.root.id {
-                break;
-            }
-            if let Some(address) = self.address_of_id.get(parent) {
-                // An ancestor's address is an OU's: only the root and OUs are parents.
-                if let Some(path) = address.ou_path() {
-                    names.push(path);
-                }
-                break;
-            }
-            match self.ou_by_id.get(parent) {
-                Some(live) => {
-                    names.push(live.name.as_str());
-                    parent = live.parent_id.as_str();
-                }
-                None => break,
-            }
-        }
-        names.reverse();
-        names.join("/")
-    }
-
     /// The live parent address of an OU-or-root id.
     fn parent_of(&self, parent_id: &str) -> Address {
-        self.address_of_id
-            .get(parent_id)
+        self.matching
+            .address(parent_id)
             .cloned()
             .unwrap_or_else(|| Address::ou(parent_id))
     }
 
     fn accounts(&mut self) {
         let desired = self.desired;
-        let live = self.live;
-        let by_id: HashMap<&str, &LiveAccount> =
-            live.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
-        let management_id = live.organization.management_account_id.as_str();
-        let by_email: HashMap<String, &LiveAccount> = live
-            .accounts
-            .iter()
-            .filter(|a| a.id != management_id)
-            .map(|a| (a.email.to_ascii_lowercase(), a))
-            .collect();
+        let matching = self.matching;
+        let management_id = self.live.organization.management_account_id.as_str();
 
         // The management account: always matched by the organization's own record.
         let management_address = Address::account(&desired.management_account.name);
-        if let Some(pinned) = desired
-            .management_account
-            .id
-            .as_deref()
-            .filter(|id| *id != management_id)
-        {
+        if let Some(pinned) = matching.management.pinned_elsewhere {
             self.finding(
                 Rule::WrongOrganization,
                 Some(management_address.clone()),
@@ -453,10 +357,7 @@ impl<'a> Differ<'a> {
                 "choose the management account's credentials (--profile, --assume-role) or snapshot, or correct the pinned id",
             );
         }
-        if let Some(management) = by_id.get(management_id).copied() {
-            self.address_of_id
-                .insert(management.id.as_str(), management_address.clone());
-            self.matched_accounts.insert(management.id.as_str());
+        if let Some(management) = matching.management.live {
             self.managed_targets.insert(management_address.clone());
             self.touch(&management_address, Touched::Account(management));
             // On a shared payer the management account is the provider's, shared with others.
@@ -464,71 +365,47 @@ impl<'a> Differ<'a> {
                 self.existing_account(&management_address, &desired.management_account, management);
             }
         }
-        // Match every entry first (pinned id, else root email), then act only on the live
-        // accounts exactly one entry claims: two entries resolving to one account (a copied
-        // retirement entry) must never close, remove, rename or move what the other declares.
-        let mut matches: Vec<(&Account, Address, Option<&LiveAccount>)> = Vec::new();
-        // By live id, in id order so that findings come out the same every run: the live
-        // account and the entries that resolve to it, each with how and its address.
-        let mut claims: BTreeMap<&str, (&LiveAccount, Vec<Claim<'_>>)> = BTreeMap::new();
-        for account in desired.accounts.values() {
-            let address = Address::account(&account.name);
-            let matched = match &account.id {
-                Some(id) if id == management_id => {
+        // What the matching implies of entries that resolve to no live account.
+        for entry in &matching.accounts {
+            let account = entry.desired;
+            match entry.matched {
+                AccountMatch::PinnedToManagement { id } => {
                     self.finding(
                         Rule::Ambiguous,
-                        Some(address.clone()),
+                        Some(Address::account(&account.name)),
                         format!("account `{}` is pinned to `{id}`, the management account", account.name),
                         "declare the management account under `organization.management_account` only",
                     );
-                    continue;
                 }
-                Some(id) => match by_id.get(id.as_str()).copied() {
-                    Some(live) => Some((live, "its pinned id".to_owned())),
-                    None => {
-                        if account.lifecycle == AccountLifecycle::Active {
-                            self.finding(
-                                Rule::PinnedMissing,
-                                Some(address.clone()),
-                                format!("account `{}` is pinned to `{id}`, which is not in the organization", account.name),
-                                "correct the id, or remove it to create a new account (an id cannot be chosen)",
-                            );
-                        }
-                        continue;
-                    }
-                },
-                None => by_email
-                    .get(&account.email.to_ascii_lowercase())
-                    .map(|live| (*live, format!("its root email `{}`", account.email))),
-            };
-            let matched = matched.map(|(live, how)| {
-                claims
-                    .entry(live.id.as_str())
-                    .or_insert_with(|| (live, Vec::new()))
-                    .1
-                    .push(Claim {
-                        account,
-                        how,
-                        address: address.clone(),
-                    });
-                live
-            });
-            matches.push((account, address, matched));
-        }
-        for (live, claimants) in claims.values() {
-            if claimants.len() < 2 {
-                continue;
+                AccountMatch::PinnedMissing { id }
+                    if account.lifecycle == AccountLifecycle::Active =>
+                {
+                    self.finding(
+                        Rule::PinnedMissing,
+                        Some(Address::account(&account.name)),
+                        format!("account `{}` is pinned to `{id}`, which is not in the organization", account.name),
+                        "correct the id, or remove it to create a new account (an id cannot be chosen)",
+                    );
+                }
+                _ => {}
             }
-            let entries = claimants
+        }
+        // Act only on the live accounts exactly one entry claims: two entries resolving to one
+        // account (a copied retirement entry) must never close, remove, rename or move what the
+        // other declares. By live id, so that findings come out the same every run.
+        for claimed in matching.claimed_twice() {
+            let live = claimed.live;
+            let entries = claimed
+                .claims
                 .iter()
-                .map(|claim| format!("`{}` (by {})", claim.account.name, claim.how))
+                .map(|claim| format!("`{}` (by {})", claim.account.name, claim.by))
                 .collect::<Vec<_>>()
                 .join(" and ");
-            for Claim { address, .. } in claimants {
-                self.managed_targets.insert(address.clone());
+            for claim in &claimed.claims {
+                self.managed_targets.insert(claim.address.clone());
                 self.finding(
                     Rule::AccountClaimedTwice,
-                    Some(address.clone()),
+                    Some(claim.address.clone()),
                     format!(
                         "{entries} resolve to one live account, {} `{}`: orgctl changes neither",
                         live.id, live.name
@@ -536,39 +413,33 @@ impl<'a> Differ<'a> {
                     "keep one entry for that account (to close or remove it, set `lifecycle` on that entry), and give the other its own id or root email",
                 );
             }
-            self.address_of_id
-                .entry(live.id.as_str())
-                .or_insert_with(|| claimants[0].address.clone());
-            self.matched_accounts.insert(live.id.as_str());
         }
 
-        let claimed_twice = |live: &LiveAccount| {
-            claims
-                .get(live.id.as_str())
-                .is_some_and(|(_, claimants)| claimants.len() > 1)
-        };
-        for (account, address, matched) in matches {
-            if matched.is_some_and(claimed_twice) {
-                continue;
-            }
-            let Some(live_account) = matched else {
-                if account.lifecycle == AccountLifecycle::Active {
-                    self.change(
-                        &address,
-                        Action::CreateAccount {
-                            name: account.name.clone(),
-                            email: account.email.clone(),
-                            parent: parent_address(&account.ou),
-                            tags: self.creation_tags(account),
-                        },
-                        "declared in the file, missing in the organization",
-                    );
+        for entry in &matching.accounts {
+            let account = entry.desired;
+            let address = Address::account(&account.name);
+            let live_account = match entry.matched {
+                AccountMatch::Live { live, .. } if matching.is_claimed_twice(&live.id) => continue,
+                AccountMatch::Live { live, .. } => live,
+                AccountMatch::Missing => {
+                    if account.lifecycle == AccountLifecycle::Active {
+                        self.change(
+                            &address,
+                            Action::CreateAccount {
+                                name: account.name.clone(),
+                                email: account.email.clone(),
+                                parent: parent_address(&account.ou),
+                                tags: self.creation_tags(account),
+                            },
+                            "declared in the file, missing in the organization",
+                        );
+                    }
+                    continue;
                 }
-                continue;
+                AccountMatch::PinnedMissing { .. } | AccountMatch::PinnedToManagement { .. } => {
+                    continue;
+                }
             };
-            self.address_of_id
-                .insert(live_account.id.as_str(), address.clone());
-            self.matched_accounts.insert(live_account.id.as_str());
             self.managed_targets.insert(address.clone());
             self.touch(&address, Touched::Account(live_account));
             match account.lifecycle {
@@ -722,17 +593,11 @@ impl<'a> Differ<'a> {
     }
 
     fn undeclared_accounts(&mut self) {
-        let unmatched: Vec<&LiveAccount> = self
-            .live
-            .accounts
-            .iter()
-            .filter(|a| !self.matched_accounts.contains(a.id.as_str()))
-            .collect();
-        // Every live account gets an address, reported or not: policies may be attached to it.
-        for live in &unmatched {
-            let address = Address::account_id(&live.id);
-            self.touch(&address, Touched::Account(live));
-            self.address_of_id.insert(live.id.as_str(), address);
+        let matching = self.matching;
+        // Every live account gets an address, reported or not: policies may be attached to it,
+        // and roles orgctl made may be deleted from it.
+        for live in matching.undeclared_accounts() {
+            self.touch(&matching.account_address(&live.id), Touched::Account(live));
         }
         let reporting = if self.shared_payer() {
             Reporting::Ignore
@@ -745,11 +610,11 @@ impl<'a> Differ<'a> {
             Reporting::Error => Severity::Error,
         };
         let model = crate::model::ownership::model_name(self.desired.organization.business_model);
-        for live in unmatched
-            .into_iter()
+        for live in matching
+            .undeclared_accounts()
             .filter(|a| a.status == AccountStatus::Active)
         {
-            let address = Address::account_id(&live.id);
+            let address = matching.account_address(&live.id);
             let mut finding = Finding::new(
                 Rule::UndeclaredAccount,
                 Some(address),
@@ -779,47 +644,32 @@ impl<'a> Differ<'a> {
             self.desired,
             self.live,
             &super::iam::Accounts {
-                address_of_id: &self.address_of_id,
+                matching: self.matching,
                 leaving: &self.leaving,
                 created,
             },
         );
         self.changes.extend(changes);
-        super::iam::account_marks(&mut self.changes, self.live, &self.address_of_id);
+        super::iam::account_marks(&mut self.changes, self.live, self.matching);
         self.findings.extend(findings);
     }
 
     fn policies(&mut self) {
-        let desired = self.desired;
-        let mut by_key: HashMap<(PolicyType, &str), Vec<&LivePolicy>> = HashMap::new();
-        // AWS-managed policies (FullAWSAccess) are never matched: orgctl never changes them.
-        for policy in self.live.policies.iter().filter(|p| !p.aws_managed) {
-            by_key
-                .entry((policy.policy_type, policy.name.as_str()))
-                .or_default()
-                .push(policy);
-        }
-        let mut matched: BTreeSet<&str> = BTreeSet::new();
-        for policy in desired.policies.values() {
+        let matching = self.matching;
+        for entry in &matching.policies {
+            let policy = entry.desired;
             let address = Address::policy(policy.policy_type, &policy.name);
-            if let Some(managed) = self.live.policies.iter().find(|p| {
-                p.aws_managed && p.policy_type == policy.policy_type && p.name == policy.name
-            }) {
-                self.finding(
-                    Rule::Ambiguous,
-                    Some(address),
-                    format!("policy `{}` has the name of the AWS-managed policy {}", policy.name, managed.id),
-                    "rename the policy in the file: AWS-managed policies cannot be created, changed or deleted",
-                );
-                continue;
-            }
-            let live = match by_key
-                .get(&(policy.policy_type, policy.name.as_str()))
-                .map(Vec::as_slice)
-            {
-                None | Some([]) => None,
-                Some([one]) => Some(*one),
-                Some(many) => {
+            let live = match &entry.matched {
+                PolicyMatch::AwsManagedName(managed) => {
+                    self.finding(
+                        Rule::Ambiguous,
+                        Some(address),
+                        format!("policy `{}` has the name of the AWS-managed policy {}", policy.name, managed.id),
+                        "rename the policy in the file: AWS-managed policies cannot be created, changed or deleted",
+                    );
+                    continue;
+                }
+                PolicyMatch::Ambiguous(many) => {
                     let ids: Vec<&str> = many.iter().map(|p| p.id.as_str()).collect();
                     self.finding(
                         Rule::Ambiguous,
@@ -834,6 +684,8 @@ impl<'a> Differ<'a> {
                     );
                     continue;
                 }
+                PolicyMatch::Missing => None,
+                PolicyMatch::Live(live) => Some(*live),
             };
             let desired_targets: BTreeSet<Address> =
                 policy.targets.iter().map(Target::address).collect();
@@ -856,7 +708,6 @@ impl<'a> Differ<'a> {
                 }
                 continue;
             };
-            matched.insert(live.id.as_str());
             self.touch(&address, Touched::Policy(live));
             let live_targets: BTreeSet<Address> =
                 live.targets.iter().map(|id| self.parent_of(id)).collect();
@@ -906,11 +757,9 @@ impl<'a> Differ<'a> {
                 }
             }
         }
-        let unmanaged: Vec<&LivePolicy> = self
-            .live
-            .policies
-            .iter()
-            .filter(|p| !p.aws_managed && !matched.contains(p.id.as_str()) && !self.shared_payer())
+        let unmanaged: Vec<&LivePolicy> = matching
+            .undeclared_policies()
+            .filter(|_| !self.shared_payer())
             .collect();
         for live in unmanaged {
             self.finding(
@@ -1013,8 +862,8 @@ impl<'a> Differ<'a> {
             }
             for child in self.children.get(id.as_str()).into_iter().flatten() {
                 if !self
-                    .address_of_id
-                    .get(child.id.as_str())
+                    .matching
+                    .address(child.id.as_str())
                     .is_some_and(|address| self.is_leaving(address))
                 {
                     remaining.push(format!("OU `{}`", child.name));
@@ -1047,7 +896,7 @@ impl<'a> Differ<'a> {
         let mut attached: BTreeMap<(Address, PolicyType), BTreeSet<Address>> = BTreeMap::new();
         let mut targets: BTreeSet<Address> = BTreeSet::new();
         targets.insert(Address::Root);
-        for address in self.address_of_id.values() {
+        for address in self.matching.addresses() {
             if !self.is_leaving(address) {
                 targets.insert(address.clone());
             }
@@ -1129,8 +978,8 @@ impl<'a> Differ<'a> {
         }
         // SCPs never restrict the management account, so it needs none.
         let management = self
-            .address_of_id
-            .get(self.live.organization.management_account_id.as_str())
+            .matching
+            .address(self.live.organization.management_account_id.as_str())
             .cloned();
         for target in targets.iter().filter(|t| Some(*t) != management.as_ref()) {
             if scp_enabled

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::json;
 
+use super::matching::Matching;
 use super::{Action, Change, Finding, RoleBefore, UserBefore};
 use crate::address::Address;
 use crate::config::Preset;
@@ -25,17 +26,18 @@ const USER_INLINE_POLICIES: [Preset; 1] = [Preset::RequireMfa];
 
 /// What the rest of the diff knows about accounts.
 pub(super) struct Accounts<'a> {
-    /// The address of every live account id.
-    pub address_of_id: &'a HashMap<&'a str, Address>,
+    /// Which live account each entry is, and the address of every live account id.
+    pub matching: &'a Matching<'a>,
     /// Addresses of the accounts the plan closes or removes.
     pub leaving: &'a BTreeSet<Address>,
     /// Addresses of the accounts the plan creates.
     pub created: BTreeSet<Address>,
 }
 
-/// The member accounts whose IAM a plan must read: every active member account when the file
-/// gives partners roles or keeps the end customer's user, and every account where orgctl
-/// created IAM before (tagged `orgctl:iam`), as long as the operator can reach member accounts.
+/// The member accounts whose IAM a plan must read: every active member account the file declares
+/// (as [`Matching`] resolves entries) when the file gives partners roles or keeps the end
+/// customer's user, and every account where orgctl created IAM before (tagged `orgctl:iam`), as
+/// long as the operator can reach member accounts.
 pub fn scope(desired: &Desired, live: &LiveState) -> Vec<String> {
     let organization = &desired.organization;
     if !organization
@@ -49,23 +51,11 @@ pub fn scope(desired: &Desired, live: &LiveState) -> Vec<String> {
             .end_customer_user
             .as_ref()
             .is_some_and(|user| user.mode == UserMode::Ongoing);
-    // The accounts the file declares, as the planner matches them: by pinned id, else by email.
-    // Undeclared accounts (invited, made in the console) may not have the access role.
-    let pinned: BTreeSet<&str> = desired
-        .accounts
-        .values()
-        .filter_map(|account| account.id.as_deref())
-        .collect();
-    let emails: BTreeSet<String> = desired
-        .accounts
-        .values()
-        .filter(|account| account.id.is_none())
-        .map(|account| account.email.to_ascii_lowercase())
-        .collect();
-    let declared =
-        |id: &str, email: &str| pinned.contains(id) || emails.contains(&email.to_ascii_lowercase());
+    // The accounts the file declares, as the planner matches them. Undeclared accounts
+    // (invited, made in the console) may not have the access role.
+    let matching = Matching::of(desired, live);
     active_members(live)
-        .filter(|account| (everywhere && declared(&account.id, &account.email)) || marked(account))
+        .filter(|account| (everywhere && matching.declares(&account.id)) || marked(account))
         .map(|account| account.id.clone())
         .collect()
 }
@@ -137,13 +127,7 @@ pub(super) fn diff(
     let reaches = organization
         .ownership
         .reaches(organization.operator, AccountKind::Member);
-    let address_of = |id: &str| {
-        accounts
-            .address_of_id
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| Address::account_id(id))
-    };
+    let address_of = |id: &str| accounts.matching.account_address(id);
     // Accounts the file keeps (not closing or leaving), by address: live ones and new ones.
     let staying = |address: &Address| !accounts.leaving.contains(address);
     // The active live member accounts the file declares, by address, and the IAM read in each
@@ -155,15 +139,10 @@ pub(super) fn diff(
         .map(|account| account.id.as_str())
         .collect();
     let declared: BTreeMap<Address, &str> = accounts
-        .address_of_id
-        .iter()
-        .filter(|(id, address)| {
-            active.contains(**id)
-                && address
-                    .account_name()
-                    .is_some_and(|name| desired.accounts.contains_key(name))
-        })
-        .map(|(id, address)| (address.clone(), *id))
+        .matching
+        .declared_accounts()
+        .filter(|(_, live)| active.contains(live.id.as_str()))
+        .map(|(address, live)| (address.clone(), live.id.as_str()))
         .collect();
     let iam_of: HashMap<&str, &crate::live::LiveIam> = live
         .iam
@@ -413,15 +392,11 @@ fn put_role(
 /// orgctl's IAM is marked `orgctl:iam` (at creation, or by a tag change before its IAM is made)
 /// so that later plans read it, and a hand-over account loses its `orgctl:handover` mark once
 /// its user is made. `address_of_id` names every live account.
-pub(super) fn account_marks(
-    changes: &mut Vec<Change>,
-    live: &LiveState,
-    address_of_id: &HashMap<&str, Address>,
-) {
-    let live_of: HashMap<&Address, &LiveAccount> = live
+pub(super) fn account_marks(changes: &mut Vec<Change>, live: &LiveState, matching: &Matching) {
+    let live_of: HashMap<Address, &LiveAccount> = live
         .accounts
         .iter()
-        .filter_map(|account| Some((address_of_id.get(account.id.as_str())?, account)))
+        .map(|account| (matching.account_address(&account.id), account))
         .collect();
     let mut with_iam: BTreeSet<Address> = BTreeSet::new();
     let mut handed_over: BTreeSet<Address> = BTreeSet::new();

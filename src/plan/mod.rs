@@ -1,12 +1,15 @@
 //! Plans: the difference between the desired and the live organization, as ordered changes.
 //!
-//! [`plan`] is a pure function of ([`Desired`], [`LiveState`]). The [`Plan`] it returns is a value:
+//! [`plan`] is a pure function of ([`Desired`], [`LiveState`]): it matches the two once
+//! ([`matching::Matching`], which the IAM read scope [`iam_scope`] reads too), lists the changes
+//! from that matching, and orders them. The [`Plan`] it returns is a value:
 //! rendered as text, JSON or Markdown, saved with `--out`, and executed by apply without being
 //! re-decided. It carries the fingerprint of the live state it was computed from, and of each live
 //! resource it touches, so a stale saved plan can be refused.
 
 mod diff;
 mod iam;
+pub mod matching;
 mod order;
 
 pub use iam::{marked_accounts, scope as iam_scope, trust_policy};
@@ -271,7 +274,8 @@ pub fn dependency_positions(changes: &[Change]) -> Vec<Vec<usize>> {
 
 /// Computes the plan that makes `live` match `desired`.
 pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
-    let diff = diff::diff(desired, live);
+    let matching = matching::Matching::of(desired, live);
+    let diff = diff::diff(desired, live, &matching);
     let (changes, cyclic) = order::order(diff.changes, &diff.detach_first);
     let mut findings = diff.findings;
     if !cyclic.is_empty() {
