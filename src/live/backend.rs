@@ -1,13 +1,24 @@
 //! Opening the live organization: [`Options`] say which backend and how to reach it,
 //! [`Backend::open`] opens it, and commands read, write and take the lease through the one
 //! [`Backend`] value, whichever backend it is. A new backend is a folder beside `aws` and
-//! `snapshot`, one arm here and one field of [`Options`].
+//! `snapshot`, its arm in `dispatch!` and in [`Backend::open`], and its field of [`Options`].
 
 use std::path::PathBuf;
 
 use super::aws::{self, Aws, AwsWriter};
 use super::snapshot::{Snapshot, SnapshotWriter};
 use super::{Error, Lease, LeaseAttempt, LiveIam, LiveState, OrgReader, OrgWriter, Unlock, Write};
+
+/// Runs `$body` with `$writer` bound to the backend `$backend` holds: the one list of arms, so
+/// that a new backend is one arm here (and one in [`Backend::open`]).
+macro_rules! dispatch {
+    ($backend:expr, $writer:ident => $body:expr) => {
+        match $backend {
+            Backend::Snapshot($writer) => $body,
+            Backend::Aws($writer) => $body,
+        }
+    };
+}
 
 /// Which backend to open, and how to reach it.
 #[derive(Debug, Clone, Default)]
@@ -51,28 +62,19 @@ impl Backend {
     /// How commands name the backend: the snapshot's path, `AWS`, `AWS profile <name>` or `AWS
     /// at <endpoint>`.
     pub fn describe(&self) -> String {
-        match self {
-            Backend::Snapshot(writer) => writer.path().display().to_string(),
-            Backend::Aws(writer) => writer.aws().describe(),
-        }
+        dispatch!(self, writer => writer.describe())
     }
 
     /// `orgctl: N AWS requests (retries included)`, for `-v`; `None` for a backend that sends
     /// no requests.
     pub fn request_report(&self) -> Option<String> {
-        match self {
-            Backend::Snapshot(_) => None,
-            Backend::Aws(writer) => Some(writer.aws().request_report()),
-        }
+        dispatch!(self, writer => writer.request_report())
     }
 }
 
 impl OrgReader for Backend {
     async fn read(&self) -> Result<LiveState, Error> {
-        match self {
-            Backend::Snapshot(writer) => writer.read().await,
-            Backend::Aws(writer) => writer.read().await,
-        }
+        dispatch!(self, writer => writer.read().await)
     }
 
     async fn read_iam(
@@ -80,10 +82,7 @@ impl OrgReader for Backend {
         accounts: &[String],
         access_role: &str,
     ) -> Result<Option<Vec<LiveIam>>, Error> {
-        match self {
-            Backend::Snapshot(writer) => writer.read_iam(accounts, access_role).await,
-            Backend::Aws(writer) => writer.read_iam(accounts, access_role).await,
-        }
+        dispatch!(self, writer => writer.read_iam(accounts, access_role).await)
     }
 }
 
@@ -93,51 +92,30 @@ impl OrgWriter for Backend {
         write: &Write,
         password_file: Option<&super::password::PasswordFile>,
     ) -> Result<Option<String>, Error> {
-        match self {
-            Backend::Snapshot(writer) => writer.write(write, password_file).await,
-            Backend::Aws(writer) => writer.write(write, password_file).await,
-        }
+        dispatch!(self, writer => writer.write(write, password_file).await)
     }
 
     async fn take_lease(&self, lease: &Lease) -> Result<LeaseAttempt, Error> {
-        match self {
-            Backend::Snapshot(writer) => writer.take_lease(lease).await,
-            Backend::Aws(writer) => writer.take_lease(lease).await,
-        }
+        dispatch!(self, writer => writer.take_lease(lease).await)
     }
 
     async fn renew_lease(&self, lease: &Lease) -> Result<bool, Error> {
-        match self {
-            Backend::Snapshot(writer) => writer.renew_lease(lease).await,
-            Backend::Aws(writer) => writer.renew_lease(lease).await,
-        }
+        dispatch!(self, writer => writer.renew_lease(lease).await)
     }
 
     async fn release_lease(&self, lease: &Lease) -> Result<(), Error> {
-        match self {
-            Backend::Snapshot(writer) => writer.release_lease(lease).await,
-            Backend::Aws(writer) => writer.release_lease(lease).await,
-        }
+        dispatch!(self, writer => writer.release_lease(lease).await)
     }
 
     async fn force_unlock(&self, id: &str) -> Result<Unlock, Error> {
-        match self {
-            Backend::Snapshot(writer) => writer.force_unlock(id).await,
-            Backend::Aws(writer) => writer.force_unlock(id).await,
-        }
+        dispatch!(self, writer => writer.force_unlock(id).await)
     }
 
     async fn finish(&self) -> Result<(), Error> {
-        match self {
-            Backend::Snapshot(writer) => writer.finish().await,
-            Backend::Aws(writer) => writer.finish().await,
-        }
+        dispatch!(self, writer => writer.finish().await)
     }
 
     fn requests(&self) -> Option<usize> {
-        match self {
-            Backend::Snapshot(writer) => writer.requests(),
-            Backend::Aws(writer) => writer.requests(),
-        }
+        dispatch!(self, writer => writer.requests())
     }
 }

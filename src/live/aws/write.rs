@@ -101,6 +101,16 @@ impl AwsWriter {
         &self.aws
     }
 
+    /// How commands name it: `AWS`, `AWS profile <name>` or `AWS at <endpoint>`.
+    pub fn describe(&self) -> String {
+        self.aws.describe()
+    }
+
+    /// `orgctl: N AWS requests (retries included)`.
+    pub fn request_report(&self) -> Option<String> {
+        Some(self.aws.request_report())
+    }
+
     /// The organization's root id (one request, the first time).
     pub async fn root_id(&self) -> Result<&str, Error> {
         self.root_id

@@ -228,6 +228,16 @@ impl SnapshotWriter {
         self.snapshot.path()
     }
 
+    /// How commands name it: the file's path.
+    pub fn describe(&self) -> String {
+        self.path().display().to_string()
+    }
+
+    /// A snapshot sends no requests: nothing to report.
+    pub fn request_report(&self) -> Option<String> {
+        None
+    }
+
     /// A writer over `snapshot`; writes need a [`OrgReader::read`] first.
     pub fn new(snapshot: Snapshot) -> Self {
         Self {
