@@ -1,4 +1,4 @@
-//! orgctl's own files on disk: every file orgctl writes goes through [`write`], and every file it
+//! orgctl's own files on disk: every file orgctl writes goes through [`write()`], and every file it
 //! reads through [`read`] or [`read_regular`], with a size limit.
 //!
 //! A write never follows a link it did not mean to and never writes into anything but a regular
@@ -234,7 +234,7 @@ pub fn kind(metadata: &Metadata) -> &'static str {
     }
 }
 
-/// How [`write`] treats a file already at the path.
+/// How [`write()`] treats a file already at the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Existing {
     /// Replace it (through a link, the link's target), keeping its permission bits.

@@ -5,40 +5,57 @@
 //! ```text
 //! YAML file ─► config (raw, spanned) ─► model (desired state, resolved, validated)
 //!                                              │
-//! live AWS / snapshot file ─► live ────────────┤
+//! live::Backend (AWS │ snapshot) ─► live ──────┤ (LiveState)
 //!                                              ▼
-//!                              plan (pure diff + petgraph order) ─► render (text │ json │ markdown)
-//!                                              │
+//!                          plan: matching (desired ↔ live, once) ─► diff ─► order (petgraph)
+//!                                              │ Plan = ordered Change { Address, Action<ByAddress> }
+//!                                              ├──────────────────► render (text │ json │ markdown)
 //!                                              ▼
-//!                                       apply (executor) ─► live writer ─► AWS / snapshot file
+//!                 apply: Action<ByAddress> ─try_map─► Action<ById> ─► live::Backend ─► AWS │ file
 //! ```
 //!
 //! - [`config`] reads bytes into spanned structs; every failure is a [`diagnostic::Diagnostic`].
+//! - [`address`] names every resource (`ou:Workloads/Prod`, `account:acme-prod`,
+//!   `account_id:123456789012` for an account the file does not declare): one value with one
+//!   textual form, parsed and printed there only.
 //! - [`model`] resolves references, derives owners from the business model and runs the rules of
 //!   [`rules`]. Pure. What AWS allows of each policy type is one table,
 //!   [`model::policy_type::POLICY_TYPES`].
-//! - [`address`] names every resource a plan touches (`ou:Workloads/Prod`), one value with one
-//!   textual form, parsed and printed there only.
-//! - [`action`] is what a change does, one type for plans (resources named by address) and
+//! - [`action`] is what a change does: one type for plans (resources named by address) and
 //!   writes (named by id), with each action's kind, name, ordering phase and verbs beside it.
-//! - [`live`], [`plan`], [`render`] and [`apply`] are the later stages, each importing only
-//!   earlier ones; [`import`] runs the other way, from the live organization to a configuration.
-//!   Names that come from AWS are data: [`render`] shows them escaped, never raw.
-//! - [`commands`] wires the stages for each subcommand; `main` maps the outcome to an exit code.
-//! - [`files`] reads and writes orgctl's files on disk, for every stage that does.
+//! - [`live`] reads and writes the live organization through one [`live::Backend`] value (a
+//!   folder per backend: `aws`, `snapshot`); its errors are typed ([`live::Error`]). Writers
+//!   write exactly the actions they are given; the snapshot's emulation of AWS behaviour is
+//!   `live::snapshot::emulate`.
+//! - [`plan`] matches desired to live once ([`plan::matching::Matching`]); the diff and the IAM
+//!   read scope both read that value. The plan's findings are the same [`diagnostic`] rules as
+//!   validation's.
+//! - [`render`] shows plans; names that come from AWS are data, shown escaped, never raw.
+//! - [`apply`] executes a plan as it is, never re-deciding it; [`import`] runs the other way,
+//!   from the live organization to a configuration.
+//! - Each stage imports only earlier ones. [`commands`] wires the stages for each subcommand;
+//!   `main` maps the outcome to an exit code. [`files`] reads and writes orgctl's files on disk.
 
-pub mod action;
-pub mod apply;
+// The pipeline's stages, in order (one group each, so that they stay in this order).
 pub mod config;
 
 pub mod address;
 
-pub mod import;
-pub mod live;
 pub mod model;
+
+pub mod action;
+
+pub mod live;
+
 pub mod plan;
+
 pub mod render;
 
+pub mod apply;
+
+pub mod import;
+
+// Shared by the stages, and the command line.
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
