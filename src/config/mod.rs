@@ -4,10 +4,12 @@
 //! and runs the rules. [`load`] is the only function that touches the filesystem.
 
 mod load;
+pub mod policy_type;
 mod shape;
 mod spanned;
 
 pub use load::{Config, FILE_NAME, PolicySource, load, load_in_memory, locate, parse};
+pub use policy_type::PolicyType;
 pub use spanned::{Span, Spanned};
 
 use indexmap::IndexMap;
@@ -309,28 +311,6 @@ pub enum EndCustomerAccess {
     IamUser,
     /// The customer resets the root user's password and uses root.
     Root,
-}
-
-/// An organization policy type.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum PolicyType {
-    /// Service control policy (SCP).
-    ServiceControl,
-    /// Resource control policy (RCP).
-    ResourceControl,
-    /// Tag policy.
-    Tag,
-    /// Backup policy.
-    Backup,
-    /// AI services opt-out policy.
-    AiServicesOptOut,
-    /// Chat applications policy.
-    Chatbot,
-    /// Declarative policy for EC2.
-    DeclarativeEc2,
 }
 
 /// An organization policy.

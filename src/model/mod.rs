@@ -12,7 +12,8 @@ mod ou;
 pub mod ownership;
 mod partner;
 mod policy;
-pub mod policy_type;
+/// What AWS allows of each policy type: one table, in the configuration's vocabulary.
+pub use crate::config::policy_type;
 pub mod preset;
 
 use std::collections::{BTreeMap, BTreeSet};

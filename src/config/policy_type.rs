@@ -2,7 +2,8 @@
 //! type lives here, and validation, reading, writing and the README derive from it. AWS changes
 //! these figures; each row says where its figures come from and when they were read.
 
-use crate::config::PolicyType;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// Everything orgctl knows of one policy type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,12 +36,52 @@ pub struct FullAccess {
     pub description: &'static str,
 }
 
-/// Every policy type orgctl manages.
-pub const POLICY_TYPES: [PolicyTypeInfo; 7] = [
+/// Defines [`PolicyType`] and [`POLICY_TYPES`] from one list: adding a policy type is one row.
+macro_rules! policy_types {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $config_name:literal {
+            aws_name: $aws_name:literal,
+            plural: $plural:literal,
+            max_size: $max_size:expr,
+            max_per_target: $max_per_target:expr,
+            full_access: $full_access:expr $(,)?
+        },
+    )+) => {
+        /// An organization policy type.
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize,
+            JsonSchema,
+        )]
+        pub enum PolicyType {
+            $(
+                $(#[$doc])*
+                #[serde(rename = $config_name)]
+                $variant,
+            )+
+        }
+
+        /// Every policy type orgctl manages, one row each.
+        pub const POLICY_TYPES: [PolicyTypeInfo; [$($config_name),+].len()] = [$(
+            PolicyTypeInfo {
+                policy_type: PolicyType::$variant,
+                config_name: $config_name,
+                aws_name: $aws_name,
+                plural: $plural,
+                max_size: $max_size,
+                max_per_target: $max_per_target,
+                full_access: $full_access,
+            },
+        )+];
+    };
+}
+
+// Every policy type orgctl manages. Each row: the type as the configuration writes it, as the
+// AWS Organizations API names it, and AWS's limits, with where they come from.
+policy_types! {
     // AWS What's New, 2026-05-15: 10 SCPs per target (was 5) and 10,240 characters (was 5,120).
-    PolicyTypeInfo {
-        policy_type: PolicyType::ServiceControl,
-        config_name: "service_control",
+    /// Service control policy (SCP).
+    ServiceControl = "service_control" {
         aws_name: "SERVICE_CONTROL_POLICY",
         plural: "SCPs",
         max_size: 10_240,
@@ -52,9 +93,8 @@ pub const POLICY_TYPES: [PolicyTypeInfo; 7] = [
         }),
     },
     // Quotas for AWS Organizations (read 2026-11): 5,120 characters; 5 per target.
-    PolicyTypeInfo {
-        policy_type: PolicyType::ResourceControl,
-        config_name: "resource_control",
+    /// Resource control policy (RCP).
+    ResourceControl = "resource_control" {
         aws_name: "RESOURCE_CONTROL_POLICY",
         plural: "RCPs",
         max_size: 5_120,
@@ -66,9 +106,8 @@ pub const POLICY_TYPES: [PolicyTypeInfo; 7] = [
         }),
     },
     // Quotas for AWS Organizations and "Managing policies" (read 2026-11): 10,000; 10 per target.
-    PolicyTypeInfo {
-        policy_type: PolicyType::Tag,
-        config_name: "tag",
+    /// Tag policy.
+    Tag = "tag" {
         aws_name: "TAG_POLICY",
         plural: "tag policies",
         max_size: 10_000,
@@ -76,9 +115,8 @@ pub const POLICY_TYPES: [PolicyTypeInfo; 7] = [
         full_access: None,
     },
     // Quotas for AWS Organizations and "Managing policies" (read 2026-11): 10,000; 10 per target.
-    PolicyTypeInfo {
-        policy_type: PolicyType::Backup,
-        config_name: "backup",
+    /// Backup policy.
+    Backup = "backup" {
         aws_name: "BACKUP_POLICY",
         plural: "backup policies",
         max_size: 10_000,
@@ -86,9 +124,8 @@ pub const POLICY_TYPES: [PolicyTypeInfo; 7] = [
         full_access: None,
     },
     // Quotas for AWS Organizations and "Managing policies" (read 2026-11): 2,500; 5 per target.
-    PolicyTypeInfo {
-        policy_type: PolicyType::AiServicesOptOut,
-        config_name: "ai_services_opt_out",
+    /// AI services opt-out policy.
+    AiServicesOptOut = "ai_services_opt_out" {
         aws_name: "AISERVICES_OPT_OUT_POLICY",
         plural: "AI services opt-out policies",
         max_size: 2_500,
@@ -97,9 +134,8 @@ pub const POLICY_TYPES: [PolicyTypeInfo; 7] = [
     },
     // Quotas for AWS Organizations (read 2026-11): 10,000 characters. Per target: 10, as orgctl
     // had it; the quotas page does not state it for this type.
-    PolicyTypeInfo {
-        policy_type: PolicyType::Chatbot,
-        config_name: "chatbot",
+    /// Chat applications policy.
+    Chatbot = "chatbot" {
         aws_name: "CHATBOT_POLICY",
         plural: "chat applications policies",
         max_size: 10_000,
@@ -108,16 +144,15 @@ pub const POLICY_TYPES: [PolicyTypeInfo; 7] = [
     },
     // Quotas for AWS Organizations (read 2026-11): 10,000 characters. Per target: 10, as orgctl
     // had it; the quotas page does not state it for this type.
-    PolicyTypeInfo {
-        policy_type: PolicyType::DeclarativeEc2,
-        config_name: "declarative_ec2",
+    /// Declarative policy for EC2.
+    DeclarativeEc2 = "declarative_ec2" {
         aws_name: "DECLARATIVE_POLICY_EC2",
         plural: "declarative policies",
         max_size: 10_000,
         max_per_target: 10,
         full_access: None,
     },
-];
+}
 
 /// The row of `policy_type`.
 pub fn info(policy_type: PolicyType) -> &'static PolicyTypeInfo {
