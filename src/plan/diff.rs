@@ -135,7 +135,7 @@ impl<'a> Differ<'a> {
         help: impl Into<String>,
     ) {
         self.findings
-            .push(Finding::new(rule, address, message, help));
+            .push(Finding::finding(rule, address, message, help));
     }
 
     fn touch(&mut self, address: &Address, live: Touched<'a>) {
@@ -749,7 +749,7 @@ impl<'a> Differ<'a> {
             .filter(|a| a.status == AccountStatus::Active)
         {
             let address = Address::account_id(&live.id);
-            let mut finding = Finding::new(
+            let mut finding = Finding::finding(
                 Rule::UndeclaredAccount,
                 Some(address),
                 format!(
