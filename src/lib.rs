@@ -22,7 +22,8 @@
 //! - [`live`], [`plan`], [`render`] and [`apply`] are the later stages, each importing only
 //!   earlier ones; [`import`] runs the other way, from the live organization to a configuration.
 //!   Names that come from AWS are data: [`render`] shows them escaped, never raw.
-//! - [`commands`] wires the stages for each subcommand; `main` maps the outcome to an exit code.
+//! - [`commands`] wires the stages for each subcommand, each returning how it ended, which
+//!   [`commands::run`] prints once; `main` maps the status to an exit code.
 //! - [`files`] reads and writes orgctl's files on disk, for every stage that does.
 
 pub mod apply;
