@@ -8,8 +8,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use miette::{LabeledSpan, MietteSpanContents, SourceCode, SpanContents};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::address::Address;
 use crate::config::Span;
 use crate::rules::{Rule, Severity};
 
@@ -104,6 +105,13 @@ impl SourceFile {
     }
 }
 
+/// Two files are the same when their names, texts and quoting are.
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.text == other.text && self.quoted == other.quoted
+    }
+}
+
 impl SourceCode for SourceFile {
     fn read_span<'a>(
         &'a self,
@@ -126,7 +134,7 @@ impl SourceCode for SourceFile {
 }
 
 /// A labelled place in a source file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Label {
     /// Where.
     pub span: Span,
@@ -134,8 +142,9 @@ pub struct Label {
     pub text: String,
 }
 
-/// One problem found in the user's input or in the live organization.
-#[derive(Debug, Clone)]
+/// One problem found in the user's input or in the live organization: a validation's diagnostic
+/// or a plan's finding, one type for both.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
     /// The rule that found it.
     pub rule: Rule,
@@ -149,6 +158,9 @@ pub struct Diagnostic {
     pub source: Option<Arc<SourceFile>>,
     /// The places; the first is the primary one.
     pub labels: Vec<Label>,
+    /// The resource it is about, when there is one (a plan's finding names the live resource).
+    /// Boxed: most diagnostics have none, and every `Result` carrying one stays small.
+    pub address: Option<Box<Address>>,
 }
 
 impl Diagnostic {
@@ -161,6 +173,27 @@ impl Diagnostic {
             help: None,
             source: None,
             labels: Vec::new(),
+            address: None,
+        }
+    }
+
+    /// A plan's finding: `rule` with its default severity, about the resource at `address` when
+    /// there is one, with what to do about it. The message and help are kept as written: they
+    /// name live resources, which each renderer escapes as it shows them.
+    pub fn finding(
+        rule: Rule,
+        address: Option<Address>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        Self {
+            rule,
+            severity: rule.severity(),
+            message: message.into(),
+            help: Some(help.into()),
+            source: None,
+            labels: Vec::new(),
+            address: address.map(Box::new),
         }
     }
 
@@ -304,6 +337,92 @@ pub struct DiagnosticRecord {
     pub help: Option<String>,
 }
 
+// The JSON form of a plan's finding, in `plan --format json` and in a saved plan; its doc line is
+// the schema's description of `Finding`.
+/// Something the plan found in the live organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Finding")]
+pub struct FindingRecord {
+    /// The rule's stable code.
+    pub code: String,
+    /// `error` (the plan cannot be applied) or `warning`.
+    pub severity: Severity,
+    /// What was found.
+    pub message: String,
+    /// The resource, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// What to do about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl From<&Diagnostic> for FindingRecord {
+    /// The finding's code, severity, message, address and help; a finding points into no file.
+    fn from(diagnostic: &Diagnostic) -> Self {
+        Self {
+            code: diagnostic.rule.code().to_owned(),
+            severity: diagnostic.severity,
+            message: diagnostic.message.clone(),
+            address: diagnostic.address.as_deref().cloned(),
+            help: diagnostic.help.clone(),
+        }
+    }
+}
+
+/// A code that is not in this orgctl's rule catalogue, read from a saved plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a finding has the code `{code}`, which is not in this orgctl's rule catalogue")]
+pub struct UnknownCode {
+    /// The code as read.
+    pub code: String,
+}
+
+impl TryFrom<FindingRecord> for Diagnostic {
+    type Error = UnknownCode;
+
+    /// The finding a record names, its rule found by code in the catalogue.
+    fn try_from(record: FindingRecord) -> Result<Self, UnknownCode> {
+        let rule = Rule::from_code(&record.code).ok_or(UnknownCode { code: record.code })?;
+        Ok(Self {
+            rule,
+            severity: record.severity,
+            message: record.message,
+            help: record.help,
+            source: None,
+            labels: Vec::new(),
+            address: record.address.map(Box::new),
+        })
+    }
+}
+
+/// Serde for a plan's findings: a list of [`FindingRecord`]s in JSON, read back into
+/// [`Diagnostic`]s; a code the catalogue lacks is an error. For `#[serde(with = …)]`.
+pub mod findings {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{Diagnostic, FindingRecord};
+
+    /// Writes each finding as its record.
+    pub fn serialize<S: Serializer>(
+        findings: &[Diagnostic],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(findings.iter().map(FindingRecord::from))
+    }
+
+    /// Reads records back into findings.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Diagnostic>, D::Error> {
+        Vec::<FindingRecord>::deserialize(deserializer)?
+            .into_iter()
+            .map(|record| Diagnostic::try_from(record).map_err(D::Error::custom))
+            .collect()
+    }
+}
+
 /// Diagnostics in the order users read them: by file, then position, then code.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
@@ -356,4 +475,74 @@ pub fn render(diagnostics: &[Diagnostic], style: RenderStyle) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plan's findings, as `Plan` holds them.
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Findings {
+        #[serde(with = "findings")]
+        findings: Vec<Diagnostic>,
+    }
+
+    #[test]
+    fn a_finding_is_written_as_code_severity_message_address_and_help_only() {
+        let with_address = Diagnostic::finding(
+            Rule::Unmanaged,
+            Some("ou:Legacy".parse().expect("an address")),
+            "OU `Legacy` is not in the file",
+            "declare it",
+        );
+        let mut without = Diagnostic::finding(Rule::CloseQuota, None, "too many", "wait");
+        without.help = None;
+        let json = serde_json::to_value(Findings {
+            findings: vec![with_address, without],
+        })
+        .expect("serialised");
+        assert_eq!(
+            json,
+            serde_json::json!({"findings": [
+                {
+                    "code": "orgctl::live::unmanaged",
+                    "severity": "warning",
+                    "message": "OU `Legacy` is not in the file",
+                    "address": "ou:Legacy",
+                    "help": "declare it",
+                },
+                {"code": "orgctl::live::close_quota", "severity": "error", "message": "too many"},
+            ]})
+        );
+    }
+
+    #[test]
+    fn a_finding_reads_back_to_its_rule_with_its_severity() {
+        let mut finding = Diagnostic::finding(
+            Rule::UndeclaredAccount,
+            Some("ou:Legacy".parse().expect("an address")),
+            "an account",
+            "declare it",
+        );
+        finding.severity = Severity::Error;
+        let findings = Findings {
+            findings: vec![finding],
+        };
+        let text = serde_json::to_string(&findings).expect("serialised");
+        let read: Findings = serde_json::from_str(&text).expect("read back");
+        assert_eq!(read, findings);
+    }
+
+    #[test]
+    fn a_code_the_catalogue_lacks_is_an_error() {
+        let text = r#"{"findings": [{"code": "orgctl::live::nothing", "severity": "error", "message": "?"}]}"#;
+        let error = serde_json::from_str::<Findings>(text).expect_err("refused");
+        assert!(
+            error.to_string().starts_with(
+                "a finding has the code `orgctl::live::nothing`, which is not in this orgctl's rule catalogue"
+            ),
+            "{error}"
+        );
+    }
 }

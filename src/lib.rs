@@ -28,13 +28,14 @@
 //!   write exactly the actions they are given; the snapshot's emulation of AWS behaviour is
 //!   `live::snapshot::emulate`.
 //! - [`plan`] matches desired to live once ([`plan::matching::Matching`]); the diff and the IAM
-//!   read scope both read that value. The plan's findings are the same [`diagnostic`] rules as
-//!   validation's.
+//!   read scope both read that value. The plan's findings are [`diagnostic::Diagnostic`]s, as
+//!   validation's are.
 //! - [`render`] shows plans; names that come from AWS are data, shown escaped, never raw.
 //! - [`apply`] executes a plan as it is, never re-deciding it; [`import`] runs the other way,
 //!   from the live organization to a configuration.
-//! - Each stage imports only earlier ones. [`commands`] wires the stages for each subcommand;
-//!   `main` maps the outcome to an exit code. [`files`] reads and writes orgctl's files on disk.
+//! - Each stage imports only earlier ones. [`commands`] wires the stages for each subcommand,
+//!   each returning how it ended, which [`commands::run`] prints once; `main` maps the status to
+//!   an exit code. [`files`] reads and writes orgctl's files on disk.
 
 // The pipeline's stages, in order (one group each, so that they stay in this order).
 pub mod config;

@@ -54,6 +54,11 @@ macro_rules! catalogue {
                 match self { $(Rule::$variant => concat!("orgctl::", $code),)* }
             }
 
+            /// The rule whose stable code is `code`, if the catalogue has one.
+            pub fn from_code(code: &str) -> Option<Rule> {
+                Rule::ALL.iter().copied().find(|rule| rule.code() == code)
+            }
+
             /// The default severity.
             pub const fn severity(self) -> Severity {
                 match self { $(Rule::$variant => Severity::$severity,)* }

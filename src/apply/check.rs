@@ -50,8 +50,10 @@ pub fn needs_password_file(plan: &Plan) -> Option<Diagnostic> {
 /// management account is not this organization's), which an apply says before anything else:
 /// the rest of such a plan (every resource to create) means nothing.
 pub fn wrong_organization(plan: &Plan) -> Option<Diagnostic> {
-    let code = Rule::WrongOrganization.code();
-    let finding = plan.findings.iter().find(|finding| finding.code == code)?;
+    let finding = plan
+        .findings
+        .iter()
+        .find(|finding| finding.rule == Rule::WrongOrganization)?;
     let diagnostic = Diagnostic::new(Rule::WrongOrganization, finding.message.clone());
     Some(match &finding.help {
         Some(help) => diagnostic.help(help.clone()),

@@ -5,9 +5,9 @@ use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::ExitStatus;
 use super::live;
 use super::plan::resolve_file;
+use super::{Exit, ExitStatus};
 use crate::apply::{self, Outcome, Progress, Report, Signal, Stop, check, lease};
 use crate::cli::{ApplyArgs, ForceUnlockArgs, Format};
 use crate::diagnostic::{self, Diagnostic, RenderStyle};
@@ -35,11 +35,10 @@ struct Job<'a> {
     stop: Stop,
 }
 
-pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
+pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> Exit {
     // Until the configuration is read, a report cannot name the organization.
-    let stop = |outcome: Outcome, diagnostics: Vec<Diagnostic>| {
-        stopped(args, style, "", outcome, &diagnostics)
-    };
+    let stop =
+        |outcome: Outcome, diagnostics: Vec<Diagnostic>| stopped(args, "", outcome, diagnostics);
     // A folder names the `orgctl.yaml` inside it.
     let file = crate::config::locate(&args.file);
     let mut saved = match read_saved_plan(&file) {
@@ -49,13 +48,7 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
     let config_file = match &saved {
         Some(plan) => {
             if let Some(refusal) = check::backend(plan, &live::kind(&args.live), &file) {
-                return stopped(
-                    args,
-                    style,
-                    &plan.organization,
-                    Outcome::Refused,
-                    &[refusal],
-                );
+                return stopped(args, &plan.organization, Outcome::Refused, vec![refusal]);
             }
             // The plan records its configuration by the path from its own folder.
             args.config.as_deref().map_or_else(
@@ -81,15 +74,13 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
     let organization = desired.organization.name.clone();
     let runtime = match live::runtime() {
         Ok(runtime) => runtime,
-        Err(error) => return stopped(args, style, &organization, Outcome::Failed, &[error]),
+        Err(error) => return stopped(args, &organization, Outcome::Failed, vec![error]),
     };
     runtime.block_on(async {
         let started = Instant::now();
         let (backend, source) = match live::open_for_writing(&args.live).await {
             Ok(opened) => opened,
-            Err(error) => {
-                return stopped(args, style, &organization, Outcome::Failed, &[error]);
-            }
+            Err(error) => return stopped(args, &organization, Outcome::Failed, vec![error]),
         };
         // From here on the apply may hold the lease: a signal must release it, not end the
         // process.
@@ -101,7 +92,7 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
                     format!("cannot catch SIGINT and SIGTERM: {error}"),
                 )
                 .help("without them an interrupted apply would leave its lease; this is a problem of the machine orgctl runs on");
-                return stopped(args, style, &organization, Outcome::Refused, &[error]);
+                return stopped(args, &organization, Outcome::Refused, vec![error]);
             }
         };
         let job = Job {
@@ -118,29 +109,26 @@ pub(super) fn run(args: &ApplyArgs, style: RenderStyle) -> ExitStatus {
     })
 }
 
-/// Reports an apply that stopped before it had a plan: the diagnostics on stderr and, with
-/// `--format json`, a report on stdout all the same, so that a CI job always has one to read.
+/// An apply that stopped before it had a plan: the diagnostics and, with `--format json`, a
+/// report on stdout all the same, so that a CI job always has one to read.
 fn stopped(
     args: &ApplyArgs,
-    style: RenderStyle,
     organization: &str,
     outcome: Outcome,
-    diagnostics: &[Diagnostic],
-) -> ExitStatus {
-    eprint!("{}", diagnostic::render(diagnostics, style));
+    diagnostics: Vec<Diagnostic>,
+) -> Exit {
     if args.format == Format::Json {
         let messages = diagnostics.iter().map(|d| d.message.clone()).collect();
         let mut report = Report::refused_before_planning(organization, messages);
         report.outcome = outcome;
         report.diagnostics = diagnostics.iter().map(Diagnostic::to_record).collect();
-        println!("{}", report_json(&report));
+        Exit::failure(diagnostics).report(report_json(&report))
     } else {
-        eprintln!("Nothing was changed.");
+        Exit::failure(diagnostics).closing("Nothing was changed.")
     }
-    ExitStatus::Failure
 }
 
-pub(super) fn force_unlock(args: &ForceUnlockArgs, style: RenderStyle) -> ExitStatus {
+pub(super) fn force_unlock(args: &ForceUnlockArgs) -> Exit {
     let result = live::runtime().and_then(|runtime| {
         runtime.block_on(async {
             let (backend, _) = live::open_for_writing(&args.live).await?;
@@ -154,12 +142,9 @@ pub(super) fn force_unlock(args: &ForceUnlockArgs, style: RenderStyle) -> ExitSt
                 removed.where_recorded(),
                 removed.describe()
             );
-            ExitStatus::Success
+            Exit::with(ExitStatus::Success)
         }
-        Err(error) => {
-            eprint!("{}", diagnostic::render(&[error], style));
-            ExitStatus::Failure
-        }
+        Err(error) => Exit::failure(vec![error]),
     }
 }
 
@@ -214,25 +199,22 @@ fn read_saved_plan(file: &Path) -> Result<Option<Plan>, Diagnostic> {
 /// Runs the job under the organization's lease, released at the end whatever happens: after
 /// the last change, a refusal, a failure, or a signal (`SIGINT`, `SIGTERM`), once the changes in
 /// flight have ended.
-async fn leased(writer: &Backend, job: &Job<'_>) -> ExitStatus {
+async fn leased(writer: &Backend, job: &Job<'_>) -> Exit {
     let wait = Duration::from_secs(job.args.lock_timeout);
     let lease = match lease::acquire(writer, wait, &job.stop).await {
         Ok(lease) => lease,
         Err(error) => {
             let organization = &job.desired.organization.name;
-            let status = stopped(
-                job.args,
-                job.style,
-                organization,
-                Outcome::Refused,
-                &[error],
-            );
-            return job.stop.signal().map_or(status, ExitStatus::from);
+            let exit = stopped(job.args, organization, Outcome::Refused, vec![error]);
+            return match job.stop.signal() {
+                Some(signal) => exit.status(ExitStatus::from(signal)),
+                None => exit,
+            };
         }
     };
     let (outcome, lease) = lease::hold(writer, lease, apply_leased(writer, job)).await;
     let released = writer.release_lease(&lease).await;
-    let status = match outcome {
+    let exit = match outcome {
         Ok(applied) => {
             // Counted after the release, so that the report covers every request and the
             // whole apply, from before the lease was taken.
@@ -240,14 +222,20 @@ async fn leased(writer: &Backend, job: &Job<'_>) -> ExitStatus {
             report.requests = writer.requests();
             report.duration_ms =
                 u64::try_from(job.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            finish(job, &report, applied.plan_shown, applied.passwords.as_ref())
+            Exit::with(finish(
+                job,
+                &report,
+                applied.plan_shown,
+                applied.passwords.as_ref(),
+            ))
         }
-        Err(status) => status,
+        Err(exit) => exit,
     };
+    // Said last, after whatever the apply reported.
     match released {
-        Ok(()) if job.stop.signal().is_some() => eprintln!("The lease was released."),
-        Ok(()) => {}
-        Err(error) => eprintln!(
+        Ok(()) if job.stop.signal().is_some() => exit.closing("The lease was released."),
+        Ok(()) => exit,
+        Err(error) => exit.closing(format!(
             "warning: the lease {} was not released: {}; it runs out at {}, or `orgctl force-unlock {}` (with the same backend options) removes it now",
             lease.id,
             Diagnostic::from(error).message,
@@ -255,9 +243,8 @@ async fn leased(writer: &Backend, job: &Job<'_>) -> ExitStatus {
                 .until
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             lease.id
-        ),
+        )),
     }
-    status
 }
 
 /// What an apply that ran (or had nothing to do) leaves to report.
@@ -269,33 +256,45 @@ struct Applied {
     passwords: Option<PasswordFile>,
 }
 
-/// Everything done under the lease: what to report, or the exit status of a refusal (already
-/// reported). A password file this apply created and left empty is removed.
-async fn apply_leased(writer: &Backend, job: &Job<'_>) -> Result<Applied, ExitStatus> {
+/// Everything done under the lease: what to report, or how a refusal ends. A password file this
+/// apply created and left empty is removed, and that said after the refusal if there was one.
+async fn apply_leased(writer: &Backend, job: &Job<'_>) -> Result<Applied, Exit> {
     let mut password_file = None;
     let result = plan_and_execute(writer, job, &mut password_file).await;
-    if let Some(file) = &password_file
-        && file.discard_if_unused()
-    {
-        eprintln!(
-            "Removed the password file `{}`: this apply created it and wrote no password.",
-            file.path().display()
-        );
+    let removed = password_file
+        .as_ref()
+        .filter(|file| file.discard_if_unused())
+        .map(|file| {
+            format!(
+                "Removed the password file `{}`: this apply created it and wrote no password.",
+                file.path().display()
+            )
+        });
+    match result {
+        Ok((report, plan_shown)) => {
+            if let Some(line) = removed {
+                eprintln!("{line}");
+            }
+            Ok(Applied {
+                report,
+                plan_shown,
+                passwords: password_file,
+            })
+        }
+        Err(exit) => Err(match removed {
+            Some(line) => exit.closing(line),
+            None => exit,
+        }),
     }
-    result.map(|(report, plan_shown)| Applied {
-        report,
-        plan_shown,
-        passwords: password_file,
-    })
 }
 
 /// Reads, plans (or checks the saved plan), confirms and executes; the report and whether the
-/// plan was printed, or the exit status of a refusal. `password_file` is set once opened.
+/// plan was printed, or how a refusal ends. `password_file` is set once opened.
 async fn plan_and_execute(
     writer: &Backend,
     job: &Job<'_>,
     password_file: &mut Option<PasswordFile>,
-) -> Result<(Report, bool), ExitStatus> {
+) -> Result<(Report, bool), Exit> {
     let args = job.args;
     let read = tokio::select! {
         read = live::read_for(writer, &job.desired) => read,
@@ -308,13 +307,7 @@ async fn plan_and_execute(
         Ok(live) => live,
         Err(error) => {
             let organization = &job.desired.organization.name;
-            return Err(stopped(
-                args,
-                job.style,
-                organization,
-                Outcome::Failed,
-                &[error],
-            ));
+            return Err(stopped(args, organization, Outcome::Failed, vec![error]));
         }
     };
     let source = live::reached(&job.source, &live);
@@ -396,7 +389,8 @@ async fn plan_and_execute(
         started: Some(job.started),
     };
     let mut report = apply::execute(&plan, &live.root.id, writer, options, &progress).await;
-    // What was done is saved, whether the apply ended, failed or was interrupted.
+    // What was done is saved, whether the apply ended, failed or was interrupted. A failure to
+    // save is said at once: the report that follows counts it, and the apply still ends with it.
     if let Err(error) = writer.finish().await {
         let error = Diagnostic::from(error);
         eprint!(
@@ -474,21 +468,19 @@ async fn confirm(plan: &Plan, source: &str, stop: &Stop) -> Result<(), Declined>
     }
 }
 
-/// Reports an apply that `signal` stopped before it changed anything, `when` (`at the
-/// confirmation prompt`), and returns the signal's exit status.
-fn interrupted(job: &Job<'_>, plan: Option<&Plan>, signal: Signal, when: &str) -> ExitStatus {
+/// An apply that `signal` stopped before it changed anything, `when` (`at the confirmation
+/// prompt`): a refusal with the signal's exit status.
+fn interrupted(job: &Job<'_>, plan: Option<&Plan>, signal: Signal, when: &str) -> Exit {
     let diagnostic = Diagnostic::new(
         Rule::ApplyInterrupted,
         format!("apply was stopped by {} {when}", signal.name()),
     )
     .help("nothing was changed; apply again when ready");
-    refuse(job, plan, vec![diagnostic]);
-    ExitStatus::from(signal)
+    refuse(job, plan, vec![diagnostic]).status(ExitStatus::from(signal))
 }
 
-/// Reports a refusal: diagnostics on stderr, and the report on stdout for `--format json`.
-fn refuse(job: &Job<'_>, plan: Option<&Plan>, reasons: Vec<Diagnostic>) -> ExitStatus {
-    eprint!("{}", diagnostic::render(&reasons, job.style));
+/// A refusal: the diagnostics, and the report on stdout for `--format json`.
+fn refuse(job: &Job<'_>, plan: Option<&Plan>, reasons: Vec<Diagnostic>) -> Exit {
     if job.args.format == Format::Json {
         let messages = reasons.iter().map(|d| d.message.clone()).collect();
         let mut report = match plan {
@@ -496,11 +488,10 @@ fn refuse(job: &Job<'_>, plan: Option<&Plan>, reasons: Vec<Diagnostic>) -> ExitS
             None => Report::refused_before_planning(&job.desired.organization.name, messages),
         };
         report.diagnostics = reasons.iter().map(Diagnostic::to_record).collect();
-        println!("{}", report_json(&report));
+        Exit::failure(reasons).report(report_json(&report))
     } else {
-        eprintln!("Nothing was changed.");
+        Exit::failure(reasons).closing("Nothing was changed.")
     }
-    ExitStatus::Failure
 }
 
 /// Prints the report (its summary line, for text) and what to do with the passwords written;

@@ -1,31 +1,27 @@
 //! `orgctl export`: the live organization as a snapshot file.
 
-use super::{ExitStatus, live};
+use super::{Exit, ExitStatus, live};
 use crate::cli::ExportArgs;
-use crate::diagnostic::{self, RenderStyle};
+use crate::diagnostic::RenderStyle;
 use crate::live::snapshot::{self, Snapshot};
 
-pub(super) fn run(args: &ExportArgs, style: RenderStyle) -> ExitStatus {
+pub(super) fn run(args: &ExportArgs, style: RenderStyle) -> Exit {
     let desired = match &args.config {
         Some(config) => match super::plan::load_desired(&crate::config::locate(config), style) {
             Ok(desired) => Some(desired),
-            Err(status) => return status,
+            Err(exit) => return exit,
         },
         None => None,
     };
     let (state, source) = match live::read(&args.live, desired.as_ref()) {
         Ok(read) => read,
-        Err(error) => {
-            eprint!("{}", diagnostic::render(&[error], style));
-            return ExitStatus::Failure;
-        }
+        Err(error) => return Exit::failure(vec![error]),
     };
     match &args.out {
         None => print!("{}", snapshot::to_json(&state)),
         Some(out) => {
             if let Err(error) = Snapshot::new(out).save(&state) {
-                eprint!("{}", diagnostic::render(&[error], style));
-                return ExitStatus::Failure;
+                return Exit::failure(vec![error]);
             }
             eprintln!(
                 "Exported {} accounts, {} OUs and {} policies{} from {source} to {}.",
@@ -41,5 +37,5 @@ pub(super) fn run(args: &ExportArgs, style: RenderStyle) -> ExitStatus {
             );
         }
     }
-    ExitStatus::Success
+    Exit::with(ExitStatus::Success)
 }

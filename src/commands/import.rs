@@ -6,9 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ExitStatus, live};
+use super::{Exit, ExitStatus, live};
 use crate::cli::ImportArgs;
-use crate::diagnostic::{self, Diagnostic, RenderStyle};
+use crate::diagnostic::Diagnostic;
 use crate::files;
 use crate::import::{self, Imported, Options};
 use crate::model::{self, Context};
@@ -20,11 +20,7 @@ use crate::{config, live::LiveState};
 /// The folder beside the configuration that receives policy documents.
 const POLICIES_DIR: &str = "policies";
 
-pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
-    let fail = |diagnostics: &[Diagnostic]| {
-        eprint!("{}", diagnostic::render(diagnostics, style));
-        ExitStatus::Failure
-    };
+pub(super) fn run(args: &ImportArgs) -> Exit {
     // `-` is standard output: one file, its policy documents inline. A folder gets `orgctl.yaml`.
     let to_stdout = args.out.as_os_str() == "-";
     let out = if to_stdout {
@@ -35,7 +31,7 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
     let out = out.as_path();
     // A dangling link counts as a file: writing through it would land somewhere unexpected.
     if !to_stdout && !args.force && std::fs::symlink_metadata(out).is_ok() {
-        return fail(&[exists(&[out.to_path_buf()])]);
+        return Exit::failure(vec![exists(&[out.to_path_buf()])]);
     }
     // The IAM orgctl created (in accounts it tagged), where this model lets the operator reach.
     let ownership = crate::model::Ownership::of(args.business_model.into());
@@ -49,7 +45,7 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
     };
     let (state, source) = match live::read_with_iam(&args.live, &args.member_access_role, select) {
         Ok(read) => read,
-        Err(error) => return fail(&[error]),
+        Err(error) => return Exit::failure(vec![error]),
     };
     let options = Options {
         business_model: args.business_model.into(),
@@ -67,7 +63,7 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
     };
     let imported = match import::import(&state, &options) {
         Ok(imported) => imported,
-        Err(diagnostics) => return fail(&diagnostics),
+        Err(diagnostics) => return Exit::failure(diagnostics),
     };
     let base_dir = match out.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -76,12 +72,12 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
     if !args.force {
         let clobbered = policy_files_in_the_way(&base_dir, &imported);
         if !clobbered.is_empty() {
-            return fail(&[exists(&clobbered)]);
+            return Exit::failure(vec![exists(&clobbered)]);
         }
     }
     let checked = match check(out, &base_dir, &imported, &state) {
         Ok(checked) => checked,
-        Err(diagnostics) => return fail(&diagnostics),
+        Err(diagnostics) => return Exit::failure(diagnostics),
     };
     let written = if to_stdout {
         print_configuration(&imported.yaml)
@@ -89,15 +85,20 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
         write(out, &base_dir, &imported, args.force)
     };
     if let Err(error) = written {
-        return fail(&[error]);
+        return Exit::failure(vec![error]);
     }
 
-    eprint!("{}", diagnostic::render(&checked.diagnostics, style));
+    // The model's diagnostics, then the plan's findings in their own form, the notes and what
+    // was written.
+    let mut exit = Exit {
+        diagnostics: checked.diagnostics,
+        ..Exit::with(ExitStatus::Success)
+    };
     for finding in &checked.findings {
-        eprint!("{}", render::finding_text(finding, ""));
+        exit.closing.push_str(&render::finding_text(finding, ""));
     }
     for note in &imported.notes {
-        eprintln!("note: {note}");
+        exit = exit.closing(format!("note: {note}"));
     }
     let written = if imported.policy_files.is_empty() {
         String::new()
@@ -107,31 +108,29 @@ pub(super) fn run(args: &ImportArgs, style: RenderStyle) -> ExitStatus {
             base_dir.join(POLICIES_DIR).display()
         )
     };
-    eprintln!(
+    let exit = exit.closing(format!(
         "Imported {}, {} and {} from {source} into {}{written}.",
         count(imported.ous, "OU", "OUs"),
         count(imported.accounts, "member account", "member accounts"),
         count(imported.policies, "policy", "policies"),
         out.display()
-    );
+    ));
     if checked.errors > 0 {
-        eprintln!(
+        return exit.status(ExitStatus::Failure).closing(format!(
             "{} was written as the organization is, but it has {} above: resolve {} (in AWS, or with other --business-model, --*-domain or --email-template choices) before planning.",
             out.display(),
             count(checked.errors, "error", "errors"),
             if checked.errors == 1 { "it" } else { "them" }
-        );
-        return ExitStatus::Failure;
+        ));
     }
     if to_stdout {
-        eprintln!("Saved as a file, it plans no changes against this organization.");
+        exit.closing("Saved as a file, it plans no changes against this organization.")
     } else {
-        eprintln!(
+        exit.closing(format!(
             "`orgctl plan {}` plans no changes against this organization.",
             out.display()
-        );
+        ))
     }
-    ExitStatus::Success
 }
 
 /// How the configuration is named, in messages and diagnostics, when it goes to standard output.

@@ -1,4 +1,5 @@
-//! The subcommands: each wires the pipeline stages and returns an [`ExitStatus`].
+//! The subcommands: each wires the pipeline stages and returns how it ended, an `Exit`, which
+//! [`run`] prints once and turns into an [`ExitStatus`].
 
 mod apply;
 mod export;
@@ -12,7 +13,7 @@ mod validate;
 use std::io::IsTerminal;
 
 use crate::cli::{Cli, Colour, Command};
-use crate::diagnostic::RenderStyle;
+use crate::diagnostic::{self, Diagnostic, RenderStyle};
 
 pub use schema::{config_schema, schema};
 
@@ -47,40 +48,113 @@ impl From<ExitStatus> for std::process::ExitCode {
     }
 }
 
-/// Runs a parsed command line.
+/// How a command ended: the status orgctl exits with, and what is left to print, which [`run`]
+/// prints once, in this order: the diagnostics on stderr, the report on stdout, the closing lines
+/// on stderr. What a command shows while it runs (a plan, apply's progress, the warnings before
+/// a plan) it prints itself, at that moment.
+#[derive(Debug)]
+#[must_use]
+struct Exit {
+    /// How orgctl exits.
+    status: ExitStatus,
+    /// The problems to show: why the command failed, or what a validation found.
+    diagnostics: Vec<Diagnostic>,
+    /// What goes on stdout after the diagnostics (validate's summary line, the JSON report of an
+    /// apply that stopped), whole lines.
+    report: String,
+    /// What goes on stderr last (`Nothing was changed.`), whole lines.
+    closing: String,
+}
+
+impl Exit {
+    /// Ends with `status`, nothing left to print.
+    fn with(status: ExitStatus) -> Self {
+        Self {
+            status,
+            diagnostics: Vec::new(),
+            report: String::new(),
+            closing: String::new(),
+        }
+    }
+
+    /// Fails (exit 1) for the reasons `diagnostics` give.
+    fn failure(diagnostics: Vec<Diagnostic>) -> Self {
+        Self {
+            diagnostics,
+            ..Self::with(ExitStatus::Failure)
+        }
+    }
+
+    /// Exits with `status` instead.
+    fn status(mut self, status: ExitStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Adds `line` to the report on stdout.
+    fn report(mut self, line: impl AsRef<str>) -> Self {
+        self.report.push_str(line.as_ref());
+        self.report.push('\n');
+        self
+    }
+
+    /// Adds `line` to the closing lines on stderr.
+    fn closing(mut self, line: impl AsRef<str>) -> Self {
+        self.closing.push_str(line.as_ref());
+        self.closing.push('\n');
+        self
+    }
+
+    /// Prints what is left, in order, and gives the status to exit with.
+    fn print(self, style: RenderStyle) -> ExitStatus {
+        if !self.diagnostics.is_empty() {
+            eprint!("{}", diagnostic::render(&self.diagnostics, style));
+        }
+        print!("{}", self.report);
+        eprint!("{}", self.closing);
+        self.status
+    }
+}
+
+impl From<ExitStatus> for Exit {
+    fn from(status: ExitStatus) -> Self {
+        Self::with(status)
+    }
+}
+
+/// Runs a parsed command line, prints how it ended, and gives the status to exit with.
 pub fn run(cli: Cli) -> ExitStatus {
     let style = render_style(cli.color);
-    match cli.command {
-        Command::Validate(args) => validate::run(&args, style),
+    let exit = match cli.command {
+        Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args, style),
         Command::Drift(args) => plan::drift(&args, style),
         Command::Apply(args) => apply::run(&args, style),
-        Command::ForceUnlock(args) => apply::force_unlock(&args, style),
+        Command::ForceUnlock(args) => apply::force_unlock(&args),
         Command::Export(args) => export::run(&args, style),
-        Command::Import(args) => import::run(&args, style),
+        Command::Import(args) => import::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => completions(args.shell),
         Command::Man => man(),
-    }
+    };
+    exit.print(style)
 }
 
 /// Prints the completion script for `shell`, generated from the command line's definition.
-fn completions(shell: clap_complete::Shell) -> ExitStatus {
+fn completions(shell: clap_complete::Shell) -> Exit {
     let mut command = <Cli as clap::CommandFactory>::command();
     clap_complete::generate(shell, &mut command, "orgctl", &mut std::io::stdout());
-    ExitStatus::Success
+    Exit::with(ExitStatus::Success)
 }
 
 /// Prints the manual page, generated from the command line's definition.
-fn man() -> ExitStatus {
+fn man() -> Exit {
     let command = <Cli as clap::CommandFactory>::command();
     match clap_mangen::Man::new(command).render(&mut std::io::stdout()) {
-        Ok(()) => ExitStatus::Success,
-        Err(error) => {
-            eprintln!("error: cannot write the manual page: {error}");
-            ExitStatus::Failure
-        }
+        Ok(()) => Exit::with(ExitStatus::Success),
+        Err(error) => Exit::with(ExitStatus::Failure)
+            .closing(format!("error: cannot write the manual page: {error}")),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `orgctl plan` and `orgctl drift`: load, resolve, read live, diff, render.
 
-use super::{ExitStatus, live};
+use super::{Exit, ExitStatus, live};
 use crate::cli::{DriftArgs, FailOn, Format, LiveArgs, PlanArgs, PlanFormat};
 use crate::config;
 use crate::diagnostic::{self, Diagnostic, DiagnosticRecord, RenderStyle};
@@ -83,12 +83,7 @@ pub struct PlanFailure {
 
 /// Reports that no plan was made, in the output's own form (a human on stderr, a "plan failed"
 /// comment for Markdown, a [`PlanFailure`] for JSON), and exits 1.
-fn not_planned(
-    file: &std::path::Path,
-    format: PlanFormat,
-    style: RenderStyle,
-    failed: &NotPlanned,
-) -> ExitStatus {
+fn not_planned(file: &std::path::Path, format: PlanFormat, failed: NotPlanned) -> Exit {
     let records: Vec<DiagnosticRecord> = failed
         .diagnostics
         .iter()
@@ -105,11 +100,8 @@ fn not_planned(
                 diagnostics: records,
             };
             // Serialising orgctl's own document type cannot fail.
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&document).unwrap_or_default()
-            );
-            return ExitStatus::Failure;
+            return Exit::with(ExitStatus::Failure)
+                .report(serde_json::to_string_pretty(&document).unwrap_or_default());
         }
         PlanFormat::Markdown => print!(
             "{}",
@@ -117,19 +109,25 @@ fn not_planned(
         ),
         PlanFormat::Text => {}
     }
-    eprint!("{}", diagnostic::render(&failed.diagnostics, style));
+    let exit = Exit::failure(failed.diagnostics);
     if failed.configuration_errors {
-        eprintln!("{file_name}: the configuration has errors; fix them before planning");
+        exit.closing(configuration_errors(file))
+    } else {
+        exit
     }
-    ExitStatus::Failure
+}
+
+/// The line that closes the errors of a configuration no plan was made of.
+fn configuration_errors(file: &std::path::Path) -> String {
+    format!(
+        "{}: the configuration has errors; fix them before planning",
+        file.display()
+    )
 }
 
 /// Loads and resolves the configuration, for a command that makes no plan of it (`export
-/// --config`); diagnostics go to stderr, and errors refuse.
-pub(super) fn load_desired(
-    file: &std::path::Path,
-    style: RenderStyle,
-) -> Result<Desired, ExitStatus> {
+/// --config`); warnings go to stderr at once, and errors refuse.
+pub(super) fn load_desired(file: &std::path::Path, style: RenderStyle) -> Result<Desired, Exit> {
     match resolve_file(file, plan::BackendKind::default()) {
         Ok((desired, _, warnings)) => {
             if !warnings.is_empty() {
@@ -137,14 +135,7 @@ pub(super) fn load_desired(
             }
             Ok(desired)
         }
-        Err(diagnostics) => {
-            eprint!("{}", diagnostic::render(&diagnostics, style));
-            eprintln!(
-                "{}: the configuration has errors; fix them before planning",
-                file.display()
-            );
-            Err(ExitStatus::Failure)
-        }
+        Err(diagnostics) => Err(Exit::failure(diagnostics).closing(configuration_errors(file))),
     }
 }
 
@@ -169,7 +160,7 @@ pub(super) fn resolve_file(
     Ok((resolved.desired, input, resolved.diagnostics))
 }
 
-pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
+pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> Exit {
     // A folder names the `orgctl.yaml` inside it.
     let file = config::locate(&args.file);
     let Computed {
@@ -178,7 +169,7 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
         warnings,
     } = match compute(&file, &args.live) {
         Ok(computed) => computed,
-        Err(failed) => return not_planned(&file, args.format, style, &failed),
+        Err(failed) => return not_planned(&file, args.format, failed),
     };
     if !warnings.is_empty() {
         eprint!("{}", diagnostic::render(&warnings, style));
@@ -196,14 +187,18 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
         }
         PlanFormat::Json => println!("{}", plan_json(&plan)),
     }
-    if args.strict && strict_failure(&plan, &warnings) {
-        return ExitStatus::Failure;
+    if args.strict
+        && let Some(line) = strict_failure(&plan, &warnings)
+    {
+        return Exit::with(ExitStatus::Failure).closing(line);
     }
     if plan.has_errors() {
-        if args.out.is_some() {
-            eprintln!("the plan has findings that must be resolved first; it was not saved");
-        }
-        return ExitStatus::Failure;
+        let exit = Exit::with(ExitStatus::Failure);
+        return if args.out.is_some() {
+            exit.closing("the plan has findings that must be resolved first; it was not saved")
+        } else {
+            exit
+        };
     }
     if let Some(out) = &args.out {
         record_paths_from(&mut plan, out);
@@ -217,8 +212,7 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
             .help(error.write_help().unwrap_or(
                 "check that the folder exists and is writable; to print the plan as JSON, use --format json without --out",
             ));
-            eprint!("{}", diagnostic::render(&[diagnostic], style));
-            return ExitStatus::Failure;
+            return Exit::failure(vec![diagnostic]);
         }
         eprintln!(
             "Saved the plan to {}; apply it with `orgctl apply {}`.",
@@ -226,11 +220,11 @@ pub(super) fn run(args: &PlanArgs, style: RenderStyle) -> ExitStatus {
             out.display()
         );
     }
-    if args.detailed_exitcode && !plan.is_empty() {
+    Exit::with(if args.detailed_exitcode && !plan.is_empty() {
         ExitStatus::Changes
     } else {
         ExitStatus::Success
-    }
+    })
 }
 
 /// Makes `plan` what `--out` saves: the configuration and the snapshot recorded by their paths
@@ -249,7 +243,7 @@ fn record_paths_from(plan: &mut Plan, out: &std::path::Path) {
     }
 }
 
-pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
+pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> Exit {
     let file = config::locate(&args.file);
     let Computed {
         plan,
@@ -262,7 +256,7 @@ pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
                 Format::Json => PlanFormat::Json,
                 Format::Text => PlanFormat::Text,
             };
-            return not_planned(&file, format, style, &failed);
+            return not_planned(&file, format, failed);
         }
     };
     if !warnings.is_empty() {
@@ -277,8 +271,13 @@ pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
         }
         Format::Json => println!("{}", plan_json(&plan)),
     }
-    if plan.has_errors() || (args.strict && strict_failure(&plan, &warnings)) {
-        return ExitStatus::Failure;
+    if plan.has_errors() {
+        return Exit::with(ExitStatus::Failure);
+    }
+    if args.strict
+        && let Some(line) = strict_failure(&plan, &warnings)
+    {
+        return Exit::with(ExitStatus::Failure).closing(line);
     }
     let warned = !warnings.is_empty()
         || plan
@@ -290,30 +289,29 @@ pub(super) fn drift(args: &DriftArgs, style: RenderStyle) -> ExitStatus {
         FailOn::Warning => !plan.is_empty() || warned,
         FailOn::Error => false,
     };
-    if drifted {
+    Exit::with(if drifted {
         ExitStatus::Changes
     } else {
         ExitStatus::Success
-    }
+    })
 }
 
-/// Under `--strict`, whether warnings (the configuration's or the plan's) fail the command; says
-/// so on stderr when they do.
-fn strict_failure(plan: &Plan, warnings: &[Diagnostic]) -> bool {
+/// Under `--strict`, whether warnings (the configuration's or the plan's) fail the command: the
+/// line that says so when they do.
+fn strict_failure(plan: &Plan, warnings: &[Diagnostic]) -> Option<String> {
     let findings = plan
         .findings
         .iter()
         .filter(|finding| finding.severity == crate::rules::Severity::Warning)
         .count();
     let count = warnings.len() + findings;
-    if count > 0 {
-        eprintln!(
+    (count > 0).then(|| {
+        format!(
             "--strict: {count} warning{} count{} as errors",
             if count == 1 { "" } else { "s" },
             if count == 1 { "s" } else { "" }
-        );
-    }
-    count > 0
+        )
+    })
 }
 
 pub(super) fn plan_json(plan: &Plan) -> String {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::ExitStatus;
+use super::{Exit, ExitStatus};
 use crate::cli::{Format, RulesArgs};
 use crate::rules::{Rule, Severity};
 
@@ -17,7 +17,7 @@ pub(super) struct RuleRecord {
     summary: &'static str,
 }
 
-pub(super) fn run(args: &RulesArgs) -> ExitStatus {
+pub(super) fn run(args: &RulesArgs) -> Exit {
     let records: Vec<RuleRecord> = Rule::ALL
         .iter()
         .map(|rule| RuleRecord {
@@ -30,8 +30,8 @@ pub(super) fn run(args: &RulesArgs) -> ExitStatus {
         Format::Json => match serde_json::to_string_pretty(&records) {
             Ok(json) => println!("{json}"),
             Err(error) => {
-                eprintln!("error: cannot write the rules as JSON: {error}");
-                return ExitStatus::Failure;
+                return Exit::with(ExitStatus::Failure)
+                    .closing(format!("error: cannot write the rules as JSON: {error}"));
             }
         },
         Format::Text => {
@@ -46,5 +46,5 @@ pub(super) fn run(args: &RulesArgs) -> ExitStatus {
             }
         }
     }
-    ExitStatus::Success
+    Exit::with(ExitStatus::Success)
 }

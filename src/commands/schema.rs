@@ -1,6 +1,6 @@
 //! `orgctl schema`: the JSON Schemas in `schemas/`, generated from the types.
 
-use super::ExitStatus;
+use super::{Exit, ExitStatus};
 use crate::cli::{SchemaArgs, SchemaKind};
 
 /// The JSON Schema of a kind of file, as checked in under `schemas/`.
@@ -29,7 +29,7 @@ pub fn config_schema() -> String {
     schema(SchemaKind::Config)
 }
 
-pub(super) fn run(args: &SchemaArgs) -> ExitStatus {
+pub(super) fn run(args: &SchemaArgs) -> Exit {
     print!("{}", schema(args.kind));
-    ExitStatus::Success
+    Exit::with(ExitStatus::Success)
 }

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
-use super::ExitStatus;
+use super::{Exit, ExitStatus};
 use crate::cli::{Format, ValidateArgs};
-use crate::diagnostic::{self, Diagnostic, DiagnosticRecord, RenderStyle};
+use crate::diagnostic::{Diagnostic, DiagnosticRecord};
 use crate::model::{self, Context, Desired};
 use crate::{config, render};
 
@@ -32,7 +32,7 @@ pub struct ValidateReport<'a> {
     pub desired: Option<&'a Desired>,
 }
 
-pub(super) fn run(args: &ValidateArgs, style: RenderStyle) -> ExitStatus {
+pub(super) fn run(args: &ValidateArgs) -> Exit {
     // A folder names the `orgctl.yaml` inside it.
     let path = config::locate(&args.file);
     let file = path.display().to_string();
@@ -45,6 +45,11 @@ pub(super) fn run(args: &ValidateArgs, style: RenderStyle) -> ExitStatus {
     };
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
+    let status = if errors == 0 && !(args.strict && warnings > 0) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    };
     match args.format {
         Format::Json => {
             let report = ValidateReport {
@@ -57,11 +62,9 @@ pub(super) fn run(args: &ValidateArgs, style: RenderStyle) -> ExitStatus {
                 desired: desired.as_ref().filter(|_| args.explain),
             };
             match serde_json::to_string_pretty(&report) {
-                Ok(json) => println!("{json}"),
-                Err(error) => {
-                    eprintln!("error: cannot write the report as JSON: {error}");
-                    return ExitStatus::Failure;
-                }
+                Ok(json) => Exit::with(status).report(json),
+                Err(error) => Exit::with(ExitStatus::Failure)
+                    .closing(format!("error: cannot write the report as JSON: {error}")),
             }
         }
         Format::Text => {
@@ -69,17 +72,17 @@ pub(super) fn run(args: &ValidateArgs, style: RenderStyle) -> ExitStatus {
                 print!("{}", render::desired_table(desired));
                 println!();
             }
-            eprint!("{}", diagnostic::render(&diagnostics, style));
-            println!("{}", summary(&file, errors, warnings));
+            let exit = Exit {
+                diagnostics,
+                ..Exit::with(status)
+            }
+            .report(summary(&file, errors, warnings));
+            if errors == 0 && status == ExitStatus::Failure {
+                exit.closing("--strict: warnings count as errors")
+            } else {
+                exit
+            }
         }
-    }
-    if errors == 0 && !(args.strict && warnings > 0) {
-        ExitStatus::Success
-    } else {
-        if errors == 0 && args.format == Format::Text {
-            eprintln!("--strict: warnings count as errors");
-        }
-        ExitStatus::Failure
     }
 }
 

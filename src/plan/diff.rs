@@ -115,7 +115,7 @@ impl<'a> Differ<'a> {
         help: impl Into<String>,
     ) {
         self.findings
-            .push(Finding::new(rule, address, message, help));
+            .push(Finding::finding(rule, address, message, help));
     }
 
     fn touch(&mut self, address: &Address, live: Touched<'a>) {
@@ -615,7 +615,7 @@ impl<'a> Differ<'a> {
             .filter(|a| a.status == AccountStatus::Active)
         {
             let address = matching.account_address(&live.id);
-            let mut finding = Finding::new(
+            let mut finding = Finding::finding(
                 Rule::UndeclaredAccount,
                 Some(address),
                 format!(

@@ -219,7 +219,7 @@ pub(super) fn diff(
                     Some(_) => {}
                 }
                 for other in users.iter().filter(|live| live.name != user.name) {
-                    findings.push(Finding::new(
+                    findings.push(Finding::finding(
                         Rule::Unmanaged,
                         Some(Address::user(address, &other.name)),
                         format!("IAM user `{}` in {address} was created by orgctl, but the file no longer declares it; orgctl does not delete users", other.name),
@@ -259,7 +259,7 @@ pub(super) fn diff(
         let address = address_of(&iam.account_id);
         for role in &iam.roles {
             if !role.tags.contains_key(MANAGED_TAG) {
-                findings.push(Finding::new(
+                findings.push(Finding::finding(
                     Rule::Unmanaged,
                     Some(Address::role(&address, &role.name)),
                     format!(

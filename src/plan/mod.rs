@@ -23,6 +23,7 @@ pub use crate::action::{Kind, RoleBefore, Update, UserBefore};
 use crate::address::Address;
 
 use crate::config::BusinessModel;
+use crate::diagnostic::Diagnostic;
 use crate::live::LiveState;
 use crate::model::Desired;
 use crate::rules::{Rule, Severity};
@@ -102,6 +103,8 @@ pub struct Plan {
     /// The changes, in the order they run: every change comes after the ones it depends on.
     pub changes: Vec<Change>,
     /// What the plan found in the live organization (unmanaged resources, limits, quotas).
+    #[serde(with = "crate::diagnostic::findings")]
+    #[schemars(with = "Vec<crate::diagnostic::FindingRecord>")]
     pub findings: Vec<Finding>,
     /// How many changes of each kind.
     pub summary: Summary,
@@ -200,39 +203,9 @@ impl Summary {
     }
 }
 
-/// Something the plan found in the live organization.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Finding {
-    /// The rule's stable code.
-    pub code: String,
-    /// `error` (the plan cannot be applied) or `warning`.
-    pub severity: Severity,
-    /// What was found.
-    pub message: String,
-    /// The resource, when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-    /// What to do about it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub help: Option<String>,
-}
-
-impl Finding {
-    fn new(
-        rule: Rule,
-        address: Option<Address>,
-        message: impl Into<String>,
-        help: impl Into<String>,
-    ) -> Self {
-        Self {
-            code: rule.code().to_owned(),
-            severity: rule.severity(),
-            message: message.into(),
-            address,
-            help: Some(help.into()),
-        }
-    }
-}
+/// Something the plan found in the live organization: a [`Diagnostic`] of the rule catalogue,
+/// made by [`Diagnostic::finding`], naming the resource when there is one.
+pub type Finding = Diagnostic;
 
 impl Plan {
     /// Whether the plan changes nothing.
@@ -279,7 +252,7 @@ pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
     let (changes, cyclic) = order::order(diff.changes, &diff.detach_first);
     let mut findings = diff.findings;
     if !cyclic.is_empty() {
-        findings.push(Finding::new(
+        findings.push(Finding::finding(
             Rule::DependencyCycle,
             None,
             format!("these changes depend on each other in a cycle: {}", cyclic.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
@@ -289,10 +262,7 @@ pub fn plan(desired: &Desired, live: &LiveState, input: &PlanInput) -> Plan {
     // Warnings the file silences are silenced here too (errors never are).
     findings.retain(|finding| {
         finding.severity == Severity::Error
-            || !desired
-                .ignored
-                .iter()
-                .any(|rule| rule.code() == finding.code)
+            || !desired.ignored.iter().any(|rule| *rule == finding.rule)
     });
     Plan {
         format: FORMAT.to_owned(),

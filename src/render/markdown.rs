@@ -272,7 +272,7 @@ fn findings_table(plan: &Plan) -> String {
             out,
             "| {} | {} | {} | {text} |",
             finding.severity.as_str(),
-            code(&finding.code),
+            code(finding.rule.code()),
             finding
                 .address
                 .as_ref()

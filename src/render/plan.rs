@@ -177,7 +177,7 @@ pub fn finding_text(finding: &Finding, indent: &str) -> String {
     let _ = writeln!(
         out,
         "{indent}{severity}[{}]{}",
-        printable_line(&finding.code),
+        printable_line(finding.rule.code()),
         finding
             .address
             .as_ref()
@@ -230,7 +230,7 @@ pub fn drift_lines(plan: &Plan, source: &str) -> String {
                     .as_ref()
                     .map_or_else(|| "organization".to_owned(), ToString::to_string)
             ),
-            printable_line(&finding.code),
+            printable_line(finding.rule.code()),
             printable_line(&finding.message)
         );
     }

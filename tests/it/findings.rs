@@ -59,7 +59,7 @@ fn plan_of(yaml: &str, live: &Value) -> Plan {
 }
 
 fn codes(plan: &Plan) -> Vec<&str> {
-    plan.findings.iter().map(|f| f.code.as_str()).collect()
+    plan.findings.iter().map(|f| f.rule.code()).collect()
 }
 
 /// Asserts that the plan reports `code`.
@@ -113,7 +113,10 @@ fn an_undeclared_ou_is_reported_and_left_alone() {
         .push(json!("ou-ab12-bbbbbbbb"));
     let plan = plan_of(BASE, &live);
     assert_eq!(codes(&plan), ["orgctl::live::unmanaged"]);
-    assert_eq!(plan.findings[0].address, Some(parse_address("ou:Legacy")));
+    assert_eq!(
+        plan.findings[0].address.as_deref(),
+        Some(&parse_address("ou:Legacy"))
+    );
     assert!(plan.is_empty());
 }
 
@@ -264,8 +267,8 @@ fn detaching_the_last_scp_is_an_error() {
     let plan = plan_of(BASE, &live);
     assert_eq!(codes(&plan), ["orgctl::live::no_scp"]);
     assert_eq!(
-        plan.findings[0].address,
-        Some(parse_address("ou:Workloads"))
+        plan.findings[0].address.as_deref(),
+        Some(&parse_address("ou:Workloads"))
     );
 }
 
@@ -498,8 +501,8 @@ fn a_copied_retirement_entry_never_closes_the_account_another_entry_declares() {
     let claims: Vec<Option<&Address>> = plan
         .findings
         .iter()
-        .filter(|f| f.code == "orgctl::live::account_claimed_twice")
-        .map(|f| f.address.as_ref())
+        .filter(|f| f.rule.code() == "orgctl::live::account_claimed_twice")
+        .map(|f| f.address.as_deref())
         .collect();
     assert_eq!(
         claims,
@@ -538,7 +541,7 @@ fn a_copied_removal_entry_never_removes_or_renames_the_account() {
     assert_eq!(
         plan.findings
             .iter()
-            .filter(|f| f.code == "orgctl::live::account_claimed_twice")
+            .filter(|f| f.rule.code() == "orgctl::live::account_claimed_twice")
             .count(),
         3
     );
@@ -719,11 +722,11 @@ fn an_undeclared_account_and_a_declared_one_named_with_its_id_have_two_addresses
     let undeclared = plan
         .findings
         .iter()
-        .find(|f| f.code == "orgctl::live::undeclared_account")
+        .find(|f| f.rule.code() == "orgctl::live::undeclared_account")
         .expect("the undeclared account is reported");
     assert_eq!(
-        undeclared.address,
-        Some(parse_address("account_id:333333333333"))
+        undeclared.address.as_deref(),
+        Some(&parse_address("account_id:333333333333"))
     );
     let created: Vec<&Address> = plan
         .changes

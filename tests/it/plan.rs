@@ -83,7 +83,7 @@ fn the_ecam_plan_tells_the_snapshots_story() {
     assert!(
         plan.findings
             .iter()
-            .any(|f| f.code == "orgctl::live::undeclared_account")
+            .any(|f| f.rule.code() == "orgctl::live::undeclared_account")
     );
     assert!(
         !plan

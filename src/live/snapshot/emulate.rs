@@ -268,7 +268,7 @@ accounts:
     /// Whether `plan` finds too many policies attached to the new OU.
     fn over_the_limit(plan: &crate::plan::Plan) -> bool {
         plan.findings.iter().any(|finding| {
-            finding.code == crate::rules::Rule::LiveAttachmentLimit.code()
+            finding.rule == crate::rules::Rule::LiveAttachmentLimit
                 && finding.address.as_ref().map(ToString::to_string).as_deref() == Some("ou:New")
         })
     }
