@@ -722,7 +722,7 @@ mod tests {
         assert_eq!(diagnostics[0].rule, Rule::ConfigTooLarge);
         assert!(
             diagnostics[0].message.ends_with(
-                "is 1,973,912,097 bytes; a configuration may have at most 1,973,912,096 bytes (the largest organization AWS allows: 50,000 accounts and 2,000 OUs with 50 tags each, 16,000 policies)"
+                "is 2,334,360,097 bytes; a configuration may have at most 2,334,360,096 bytes (the largest organization AWS allows: 50,000 accounts and 2,000 OUs with 50 tags each, 24,000 policies)"
             ),
             "{}",
             diagnostics[0].message

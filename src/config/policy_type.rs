@@ -77,9 +77,23 @@ macro_rules! policy_types {
 }
 
 // Every policy type orgctl manages. Each row: the type as the configuration writes it, as the
-// AWS Organizations API names it, and AWS's limits, with where they come from.
+// AWS Organizations API names it, and AWS's limits, with where they come from. The sources, read
+// 2026-11-30 unless a row says otherwise:
+// - Quotas: "Quotas and service limits for AWS Organizations",
+//   https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+//   (the edition with SCPs at 10,240 characters): the largest document, and "Number of policies
+//   that you can attach to an entity", of the eight types it lists.
+// - Managing: "Managing organization policies with AWS Organizations",
+//   https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies.html: its
+//   table of "Maximum number you can attach to a root, OU, or account" and "Maximum size" for
+//   twelve types (the edition read still had SCPs at 5 and 5,120).
+// - CreatePolicy: the `Content` quotas that the AWS::Organizations::Policy reference repeats,
+//   https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-organizations-policy.html
+// Where no source gives a figure the row takes the commonest figure of the management-policy
+// types (10,000 characters, 10 per target) and says that it is unconfirmed.
 policy_types! {
-    // AWS What's New, 2026-05-15: 10 SCPs per target (was 5) and 10,240 characters (was 5,120).
+    // AWS What's New, 2026-05-15: 10 SCPs per target (was 5) and 10,240 characters (was 5,120);
+    // Quotas (read 2026-11-30) agrees.
     /// Service control policy (SCP).
     ServiceControl = "service_control" {
         aws_name: "SERVICE_CONTROL_POLICY",
@@ -92,7 +106,8 @@ policy_types! {
             description: "Allows access to every operation",
         }),
     },
-    // Quotas for AWS Organizations (read 2026-11): 5,120 characters; 5 per target.
+    // Quotas and Managing (read 2026-11-30): 5,120 characters; 5 per target, RCPFullAWSAccess
+    // included.
     /// Resource control policy (RCP).
     ResourceControl = "resource_control" {
         aws_name: "RESOURCE_CONTROL_POLICY",
@@ -105,7 +120,7 @@ policy_types! {
             description: "Allows access to every resource",
         }),
     },
-    // Quotas for AWS Organizations and "Managing policies" (read 2026-11): 10,000; 10 per target.
+    // Quotas and Managing (read 2026-11-30): 10,000 characters; 10 per target.
     /// Tag policy.
     Tag = "tag" {
         aws_name: "TAG_POLICY",
@@ -114,7 +129,7 @@ policy_types! {
         max_per_target: 10,
         full_access: None,
     },
-    // Quotas for AWS Organizations and "Managing policies" (read 2026-11): 10,000; 10 per target.
+    // Quotas and Managing (read 2026-11-30): 10,000 characters; 10 per target.
     /// Backup policy.
     Backup = "backup" {
         aws_name: "BACKUP_POLICY",
@@ -123,7 +138,7 @@ policy_types! {
         max_per_target: 10,
         full_access: None,
     },
-    // Quotas for AWS Organizations and "Managing policies" (read 2026-11): 2,500; 5 per target.
+    // Quotas and Managing (read 2026-11-30): 2,500 characters; 5 per target.
     /// AI services opt-out policy.
     AiServicesOptOut = "ai_services_opt_out" {
         aws_name: "AISERVICES_OPT_OUT_POLICY",
@@ -132,22 +147,96 @@ policy_types! {
         max_per_target: 5,
         full_access: None,
     },
-    // Quotas for AWS Organizations (read 2026-11): 10,000 characters. Per target: 10, as orgctl
-    // had it; the quotas page does not state it for this type.
+    // Quotas and Managing (read 2026-11-30): 10,000 characters; 5 per target ("Chat applications
+    // policy"). orgctl had 10, unconfirmed, until then.
     /// Chat applications policy.
     Chatbot = "chatbot" {
         aws_name: "CHATBOT_POLICY",
         plural: "chat applications policies",
         max_size: 10_000,
-        max_per_target: 10,
+        max_per_target: 5,
         full_access: None,
     },
-    // Quotas for AWS Organizations (read 2026-11): 10,000 characters. Per target: 10, as orgctl
-    // had it; the quotas page does not state it for this type.
+    // Quotas and Managing (read 2026-11-30): 10,000 characters; 10 per target ("Declarative
+    // policy").
     /// Declarative policy for EC2.
     DeclarativeEc2 = "declarative_ec2" {
         aws_name: "DECLARATIVE_POLICY_EC2",
         plural: "declarative policies",
+        max_size: 10_000,
+        max_per_target: 10,
+        full_access: None,
+    },
+    // Quotas, Managing ("Security Hub CSPM policy") and CreatePolicy (read 2026-11-30): 10,000
+    // characters; 10 per target.
+    /// Security Hub policy.
+    SecurityHub = "security_hub" {
+        aws_name: "SECURITYHUB_POLICY",
+        plural: "Security Hub policies",
+        max_size: 10_000,
+        max_per_target: 10,
+        full_access: None,
+    },
+    // Managing ("Amazon Inspector policy") and CreatePolicy (read 2026-11-30): 10,000
+    // characters; 10 per target (Managing). Quotas does not list the type.
+    /// Amazon Inspector policy.
+    Inspector = "inspector" {
+        aws_name: "INSPECTOR_POLICY",
+        plural: "Amazon Inspector policies",
+        max_size: 10_000,
+        max_per_target: 10,
+        full_access: None,
+    },
+    // Managing ("Amazon Bedrock policy") and CreatePolicy (read 2026-11-30): 10,000 characters;
+    // 10 per target (Managing). Quotas does not list the type.
+    /// Amazon Bedrock policy.
+    Bedrock = "bedrock" {
+        aws_name: "BEDROCK_POLICY",
+        plural: "Amazon Bedrock policies",
+        max_size: 10_000,
+        max_per_target: 10,
+        full_access: None,
+    },
+    // Managing ("Upgrade rollout policy") and CreatePolicy (read 2026-11-30): 10,000 characters;
+    // 10 per target (Managing). Quotas does not list the type.
+    /// Upgrade rollout policy.
+    UpgradeRollout = "upgrade_rollout" {
+        aws_name: "UPGRADE_ROLLOUT_POLICY",
+        plural: "upgrade rollout policies",
+        max_size: 10_000,
+        max_per_target: 10,
+        full_access: None,
+    },
+    // Managing ("S3 policy", read 2026-11-30): 10,000 characters; 10 per target. Neither Quotas
+    // nor CreatePolicy lists the type.
+    /// Amazon S3 policy.
+    S3 = "s3" {
+        aws_name: "S3_POLICY",
+        plural: "Amazon S3 policies",
+        max_size: 10_000,
+        max_per_target: 10,
+        full_access: None,
+    },
+    // UNCONFIRMED (2026-11-30): none of the sources gives a figure for "AWS Shield Network
+    // Security Director policies" (the type's page, orgs_manage_policies_network_security_director,
+    // calls it a preview); the commonest figures of the management-policy types: 10,000
+    // characters, 10 per target.
+    /// AWS Shield Network Security Director policy.
+    NetworkSecurityDirector = "network_security_director" {
+        aws_name: "NETWORK_SECURITY_DIRECTOR_POLICY",
+        plural: "Network Security Director policies",
+        max_size: 10_000,
+        max_per_target: 10,
+        full_access: None,
+    },
+    // UNCONFIRMED (2026-11-30): none of the sources gives a figure for GuardDuty policies (the
+    // API reference links orgs_manage_policies_guardduty; no stored copy of it or of an
+    // announcement was found); the commonest figures of the management-policy types: 10,000
+    // characters, 10 per target.
+    /// Amazon GuardDuty policy.
+    GuardDuty = "guardduty" {
+        aws_name: "GUARDDUTY_POLICY",
+        plural: "Amazon GuardDuty policies",
         max_size: 10_000,
         max_per_target: 10,
         full_access: None,
@@ -182,7 +271,18 @@ mod tests {
             assert_eq!(info(row.policy_type), row, "one row per type");
             assert_eq!(by_aws_name(row.aws_name), Some(row));
         }
-        assert_eq!(by_aws_name("SECURITYHUB_POLICY"), None);
+        assert_eq!(by_aws_name("EXAMPLE_FUTURE_POLICY"), None);
+    }
+
+    #[test]
+    fn no_type_allows_a_larger_document_than_orgctl_s_files_leave_room_for() {
+        for row in &POLICY_TYPES {
+            assert!(
+                row.max_size as u64 <= crate::files::largest::POLICY_CHARACTERS,
+                "{}",
+                row.config_name
+            );
+        }
     }
 
     #[test]

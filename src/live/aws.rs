@@ -863,14 +863,24 @@ mod tests {
     }
 
     #[test]
+    fn every_policy_type_the_sdk_knows_has_a_row_of_the_table() {
+        for known in aws::PolicyType::values() {
+            assert!(
+                from_aws(&aws::PolicyType::from(*known), "ListRoots").is_ok(),
+                "the table has no row for {known}"
+            );
+        }
+    }
+
+    #[test]
     fn a_policy_type_the_table_lacks_is_an_error_naming_it_and_the_operation() {
-        let error = from_aws(&aws::PolicyType::from("SECURITYHUB_POLICY"), "ListRoots")
+        let error = from_aws(&aws::PolicyType::from("EXAMPLE_FUTURE_POLICY"), "ListRoots")
             .expect_err("an unknown type");
         let diagnostic = Diagnostic::from(error);
         assert_eq!(diagnostic.rule, Rule::LiveAws);
         assert_eq!(
             diagnostic.message,
-            "ListRoots returned the policy type `SECURITYHUB_POLICY`, which this version of orgctl does not know"
+            "ListRoots returned the policy type `EXAMPLE_FUTURE_POLICY`, which this version of orgctl does not know"
         );
         assert!(
             diagnostic

@@ -52,7 +52,7 @@ pub enum Error {
         "{operation} returned the policy type `{aws_name}`, which this version of orgctl does not know"
     )]
     UnknownPolicyType {
-        /// The type as AWS names it (`SECURITYHUB_POLICY`).
+        /// The type as AWS names it (`EXAMPLE_FUTURE_POLICY`).
         aws_name: String,
         /// The operation that returned it.
         operation: String,
@@ -190,12 +190,12 @@ mod tests {
     #[test]
     fn an_unknown_policy_type_says_to_upgrade() {
         let diagnostic = Diagnostic::from(Error::UnknownPolicyType {
-            aws_name: "SECURITYHUB_POLICY".to_owned(),
+            aws_name: "EXAMPLE_FUTURE_POLICY".to_owned(),
             operation: "ListRoots".to_owned(),
         });
         assert_eq!(
             diagnostic.message,
-            "ListRoots returned the policy type `SECURITYHUB_POLICY`, which this version of orgctl does not know"
+            "ListRoots returned the policy type `EXAMPLE_FUTURE_POLICY`, which this version of orgctl does not know"
         );
         assert!(
             diagnostic

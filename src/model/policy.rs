@@ -504,3 +504,99 @@ pub(super) fn resolve_account_reference(
     checker.push(diagnostic);
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::super::policy_type::{POLICY_TYPES, PolicyTypeInfo};
+    use crate::rules::Rule;
+
+    /// The rules broken by a configuration enabling `row`'s type, with the given policies of that
+    /// type (each a name, its document and the OUs it is attached to) under one OU, `Apps`.
+    fn rules(row: &PolicyTypeInfo, policies: &[(String, String, &str)]) -> Vec<Rule> {
+        let mut text = format!(
+            r#"organization:
+  name: example
+  business_model: direct
+  payer: dedicated
+  operator: customer
+  customer: {{ name: Example, email_domain: acme-corp.net }}
+  management_account: {{ name: management, email: management@acme-corp.net, id: "111111111111" }}
+  email_template: "{{account}}@{{domain}}"
+  enabled_policy_types: [service_control, {}]
+organizational_units:
+  Apps: {{}}
+policies:
+"#,
+            row.config_name
+        );
+        let mut files = BTreeMap::new();
+        for (name, document, attach) in policies {
+            text.push_str(&format!(
+                "  {name}:\n    type: {}\n    file: {name}.json\n    attach: [{attach}]\n",
+                row.config_name
+            ));
+            files.insert(format!("{name}.json"), document.clone());
+        }
+        let config =
+            crate::config::load_in_memory("orgctl.yaml", &text, std::path::Path::new("."), &files)
+                .expect("the configuration loads");
+        let context = super::super::Context {
+            today: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date"),
+        };
+        super::super::resolve(&config, &context)
+            .diagnostics
+            .iter()
+            .map(|diagnostic| diagnostic.rule)
+            .collect()
+    }
+
+    /// A JSON document of exactly `characters` characters, minified.
+    fn document(characters: usize) -> String {
+        // `{"x":""}` is 8 characters; the value fills the rest.
+        let document = format!(r#"{{"x":"{}"}}"#, "a".repeat(characters - 8));
+        assert_eq!(document.chars().count(), characters);
+        document
+    }
+
+    #[test]
+    fn every_type_takes_a_document_at_its_size_limit_and_refuses_one_character_more() {
+        for row in &POLICY_TYPES {
+            let at = rules(row, &[("at".to_owned(), document(row.max_size), "Apps")]);
+            assert_eq!(at, [], "{}: {} characters", row.config_name, row.max_size);
+            let over = rules(
+                row,
+                &[("over".to_owned(), document(row.max_size + 1), "Apps")],
+            );
+            assert_eq!(
+                over,
+                [Rule::PolicySize],
+                "{}: {} characters",
+                row.config_name,
+                row.max_size + 1
+            );
+        }
+    }
+
+    #[test]
+    fn every_type_takes_its_limit_of_attachments_to_one_target_and_refuses_one_more() {
+        for row in &POLICY_TYPES {
+            let policies = |count: usize| -> Vec<(String, String, &str)> {
+                (0..count)
+                    .map(|n| (format!("p{n}"), format!(r#"{{"n":{n}}}"#), "Apps"))
+                    .collect()
+            };
+            let at = rules(row, &policies(row.max_per_target));
+            assert_eq!(at, [], "{}: {}", row.config_name, row.max_per_target);
+            let over = rules(row, &policies(row.max_per_target + 1));
+            assert_eq!(
+                over,
+                [Rule::PolicyAttachmentLimit],
+                "{}: {}",
+                row.config_name,
+                row.max_per_target + 1
+            );
+        }
+    }
+}

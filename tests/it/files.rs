@@ -165,7 +165,7 @@ fn a_snapshot_over_its_limit_is_refused_unread_with_the_limit() {
     exit Some(1)
     orgctl::live::snapshot
 
-      × cannot read the snapshot `[dir]/live.json`: it is 1,973,912,097 bytes; a snapshot may have at most 1,973,912,096 bytes (the largest organization AWS allows: 50,000 accounts and 2,000 OUs with 50 tags each, 16,000 policies)
+      × cannot read the snapshot `[dir]/live.json`: it is 2,334,360,097 bytes; a snapshot may have at most 2,334,360,096 bytes (the largest organization AWS allows: 50,000 accounts and 2,000 OUs with 50 tags each, 24,000 policies)
       help: pass a file written by `orgctl export`, e.g. `--state examples/ecam/live.json`
     ");
 }
