@@ -874,18 +874,13 @@ mod tests {
 
     #[test]
     fn a_policy_type_the_table_lacks_is_an_error_naming_it_and_the_operation() {
+        // How the error reads is `live::error`'s test; here, that reading gives that error.
         let error = from_aws(&aws::PolicyType::from("EXAMPLE_FUTURE_POLICY"), "ListRoots")
             .expect_err("an unknown type");
-        let diagnostic = Diagnostic::from(error);
-        assert_eq!(diagnostic.rule, Rule::LiveAws);
-        assert_eq!(
-            diagnostic.message,
-            "ListRoots returned the policy type `EXAMPLE_FUTURE_POLICY`, which this version of orgctl does not know"
-        );
-        assert!(
-            diagnostic
-                .help
-                .is_some_and(|help| help.starts_with("upgrade orgctl")),
-        );
+        assert!(matches!(
+            error,
+            Error::UnknownPolicyType { ref aws_name, ref operation }
+                if aws_name == "EXAMPLE_FUTURE_POLICY" && operation == "ListRoots"
+        ));
     }
 }
