@@ -201,8 +201,10 @@ catalogue! {
     Unmanaged => "live::unmanaged", Warning;
     /// A live root email on a domain other than its owner's.
     LiveEmailDomain => "live::email_domain", Warning;
-    /// A declared account that is closed or closing in AWS.
+    /// A declared account that is suspended, closing or closed in AWS.
     AccountNotActive => "live::account_not_active", Warning;
+    /// A declared account whose sign-up is not complete in AWS: not moved, renamed or tagged yet.
+    AccountPendingActivation => "live::account_pending_activation", Warning;
     /// An `id` pinned in the file that the live organization does not have.
     PinnedMissing => "live::pinned_missing", Error;
     /// The live organization's management account is not the one the file pins: the wrong

@@ -338,7 +338,7 @@ mod tests {
                 id: format!("{}", 300_000_000_000 + account),
                 name: format!("workload-{account:05}"),
                 email: format!("aws+workload-{account:05}@northwind.example"),
-                status: crate::live::AccountStatus::Active,
+                state: crate::live::AccountState::Active,
                 parent_id: parent_id.clone(),
                 tags: (0..10)
                     .map(|tag| (format!("tag-{tag}"), format!("value-{tag}")))

@@ -16,7 +16,7 @@ use self::yaml::{Document, scalar};
 use crate::address::Address;
 use crate::config::{BusinessModel, Party, Payer, PolicyType};
 use crate::diagnostic::Diagnostic;
-use crate::live::{AccountStatus, LiveAccount, LiveOu, LivePolicy, LiveState};
+use crate::live::{AccountState, LiveAccount, LiveOu, LivePolicy, LiveState};
 use crate::model::limits::is_reserved_tag;
 use crate::model::ownership::{AccountKind, Ownership, model_name, party_key, party_name};
 use crate::model::{expand_template, policy_type_name};
@@ -116,7 +116,7 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
     let access = if ownership.reaches(ownership.management, AccountKind::Member) {
         let active = members
             .iter()
-            .filter(|account| account.status == AccountStatus::Active)
+            .filter(|account| account.state.is_active())
             .count();
         access::rebuild(live, &keys, active, &mut notes).unwrap_or_else(|mut found| {
             problems.append(&mut found);
@@ -332,7 +332,7 @@ fn account_keys(
     for (name, accounts) in by_name.iter().filter(|(_, accounts)| accounts.len() > 1) {
         let open: Vec<&str> = accounts
             .iter()
-            .filter(|a| a.status == AccountStatus::Active)
+            .filter(|a| !closes(a.state))
             .map(|a| a.id.as_str())
             .collect();
         if open.len() > 1 {
@@ -349,10 +349,7 @@ fn account_keys(
             continue;
         }
         let mut first = true;
-        for account in accounts
-            .iter()
-            .filter(|a| a.status != AccountStatus::Active)
-        {
+        for account in accounts.iter().filter(|a| closes(a.state)) {
             // One closed account may keep the name when no open one has it.
             if open.is_empty() && std::mem::take(&mut first) {
                 continue;
@@ -569,7 +566,7 @@ impl Owners {
         let members: Vec<&LiveAccount> = live
             .accounts
             .iter()
-            .filter(|a| a.id != management_id && a.status == AccountStatus::Active)
+            .filter(|a| a.id != management_id && a.state.is_active())
             .collect();
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for account in &members {
@@ -785,11 +782,8 @@ fn member(
     owners: &Owners,
     tree: &Tree,
 ) {
-    if account.status != AccountStatus::Active {
-        document.comment(
-            2,
-            "Closed in AWS (suspended until AWS removes it, 90 days after closing).",
-        );
+    if let Some(comment) = state_comment(account.state) {
+        document.comment(2, comment);
     }
     document.open(2, key);
     document.entry(4, "id", &account.id);
@@ -807,8 +801,35 @@ fn member(
         document.entry(4, "email", &account.email);
     }
     tags(document, 4, &account.tags);
-    if account.status != AccountStatus::Active {
+    if closes(account.state) {
         document.raw(4, "lifecycle", "close");
+    }
+}
+
+/// Whether an imported account is written `lifecycle: close`: closing, closed, or suspended (the
+/// retired `Status` field, and moto, say SUSPENDED of a closed account). An account whose
+/// sign-up is not complete stays active: it becomes usable without orgctl.
+fn closes(state: AccountState) -> bool {
+    !matches!(
+        state,
+        AccountState::Active | AccountState::PendingActivation
+    )
+}
+
+/// What the file says above an account that is not active, naming its state as AWS does.
+fn state_comment(state: AccountState) -> Option<&'static str> {
+    match state {
+        AccountState::Active => None,
+        AccountState::PendingActivation => Some(
+            "PENDING_ACTIVATION in AWS: its sign-up is not complete; orgctl changes nothing in it until it is ACTIVE.",
+        ),
+        AccountState::Suspended => Some(
+            "SUSPENDED in AWS: closed, or suspended by AWS. If AWS reinstates it, delete `lifecycle: close`.",
+        ),
+        AccountState::PendingClosure => Some("PENDING_CLOSURE in AWS: it is closing."),
+        AccountState::Closed => Some(
+            "CLOSED in AWS: AWS Support can reopen it within 90 days of closing; AWS removes it after.",
+        ),
     }
 }
 

@@ -42,7 +42,7 @@ use organizations::error::{BoxError, ProvideErrorMetadata, SdkError};
 use organizations::types as aws;
 
 use super::{
-    AccountStatus, Error, LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveRoot, LiveState,
+    AccountState, Error, LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveRoot, LiveState,
     OrgReader,
 };
 use crate::config::PolicyType;
@@ -271,7 +271,7 @@ impl Aws {
         let accounts = accounts
             .into_iter()
             .map(|account| LiveAccount {
-                status: account_status(&account),
+                state: account_state(&account),
                 id: account.id.unwrap_or_default(),
                 name: account.name.unwrap_or_default(),
                 email: account.email.unwrap_or_default(),
@@ -493,22 +493,27 @@ fn is_lease_policy(policy_type: PolicyType, summary: &aws::PolicySummary) -> boo
         && summary.name.as_deref() == Some(super::lease::LEASE_POLICY)
 }
 
-/// An account's status: the newer `State` field first (AWS retires `Status`), then `Status`.
-fn account_status(account: &aws::Account) -> AccountStatus {
-    match (account.state(), account.status()) {
-        (Some(aws::AccountState::Suspended | aws::AccountState::Closed), _) => {
-            AccountStatus::Suspended
-        }
-        (Some(aws::AccountState::PendingClosure), _) => AccountStatus::PendingClosure,
-        (Some(aws::AccountState::Active | aws::AccountState::PendingActivation), _) => {
-            AccountStatus::Active
-        }
-        (_, Some(aws::AccountStatus::Suspended)) => AccountStatus::Suspended,
-        (_, Some(aws::AccountStatus::PendingClosure)) => AccountStatus::PendingClosure,
-        (_, Some(aws::AccountStatus::Active)) => AccountStatus::Active,
-        // A state this orgctl does not know: treat as not active, so nothing plans on it.
-        _ => AccountStatus::Suspended,
-    }
+/// An account's state: AWS's `State` field first, then the `Status` field AWS retired on
+/// 2026-09-09 (an older endpoint or emulator may answer only that). `Status` says SUSPENDED of a
+/// closed account as well as of a suspended one; orgctl keeps that as suspended, which it plans
+/// nothing on either way.
+fn account_state(account: &aws::Account) -> AccountState {
+    let state = match account.state() {
+        Some(aws::AccountState::PendingActivation) => Some(AccountState::PendingActivation),
+        Some(aws::AccountState::Active) => Some(AccountState::Active),
+        Some(aws::AccountState::Suspended) => Some(AccountState::Suspended),
+        Some(aws::AccountState::PendingClosure) => Some(AccountState::PendingClosure),
+        Some(aws::AccountState::Closed) => Some(AccountState::Closed),
+        _ => None,
+    };
+    let status = match account.status() {
+        Some(aws::AccountStatus::Active) => Some(AccountState::Active),
+        Some(aws::AccountStatus::Suspended) => Some(AccountState::Suspended),
+        Some(aws::AccountStatus::PendingClosure) => Some(AccountState::PendingClosure),
+        _ => None,
+    };
+    // A state this orgctl does not know: not active, so nothing is planned on it.
+    state.or(status).unwrap_or(AccountState::Suspended)
 }
 
 /// orgctl's policy type as AWS names it (the row of [`crate::model::policy_type::POLICY_TYPES`]).
@@ -832,6 +837,60 @@ impl ClassifyRetry for ConcurrentModificationRetry {
 mod tests {
     use super::*;
     use crate::model::policy_type::POLICY_TYPES;
+
+    #[test]
+    fn an_account_s_state_comes_from_state_then_from_the_retired_status() {
+        let account = |state: Option<aws::AccountState>, status: Option<aws::AccountStatus>| {
+            let mut builder = aws::Account::builder();
+            if let Some(state) = state {
+                builder = builder.state(state);
+            }
+            if let Some(status) = status {
+                builder = builder.status(status);
+            }
+            account_state(&builder.build())
+        };
+        // AWS: a closed account is CLOSED, its Status SUSPENDED.
+        assert_eq!(
+            account(
+                Some(aws::AccountState::Closed),
+                Some(aws::AccountStatus::Suspended)
+            ),
+            AccountState::Closed
+        );
+        for (state, expected) in [
+            (
+                aws::AccountState::PendingActivation,
+                AccountState::PendingActivation,
+            ),
+            (aws::AccountState::Active, AccountState::Active),
+            (aws::AccountState::Suspended, AccountState::Suspended),
+            (
+                aws::AccountState::PendingClosure,
+                AccountState::PendingClosure,
+            ),
+        ] {
+            assert_eq!(account(Some(state), None), expected);
+        }
+        // Only Status (before State, or an emulator without it).
+        assert_eq!(
+            account(None, Some(aws::AccountStatus::PendingClosure)),
+            AccountState::PendingClosure
+        );
+        assert_eq!(
+            account(None, Some(aws::AccountStatus::Suspended)),
+            AccountState::Suspended
+        );
+        // A state newer than this orgctl: Status decides, else not active.
+        assert_eq!(
+            account(
+                Some(aws::AccountState::from("ARCHIVED")),
+                Some(aws::AccountStatus::Active)
+            ),
+            AccountState::Active
+        );
+        assert_eq!(account(None, None), AccountState::Suspended);
+    }
 
     #[test]
     fn sso_failures_are_told_apart_by_the_sdk_s_words() {

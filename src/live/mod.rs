@@ -251,9 +251,10 @@ pub struct LiveAccount {
     pub name: String,
     /// Its root email.
     pub email: String,
-    /// Its status.
-    #[serde(default)]
-    pub status: AccountStatus,
+    /// Where it is in its life cycle, as AWS's `State` says. Snapshots written before AWS
+    /// retired `Status` (2026-09-09) name this `status`; their values load as the same states.
+    #[serde(default, alias = "status")]
+    pub state: AccountState,
     /// The id of the root or OU it sits in.
     pub parent_id: String,
     /// Its tags.
@@ -261,17 +262,46 @@ pub struct LiveAccount {
     pub tags: BTreeMap<String, String>,
 }
 
-/// An account's status in the organization.
+/// An account's state in the organization: AWS's `AccountState` (Organizations API reference,
+/// `Account` data type; "Monitor the state of your AWS accounts" in the user guide).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum AccountStatus {
+pub enum AccountState {
+    /// Sign-up started and not completed: unusable until its holder finishes it (phone, payment).
+    PendingActivation,
     /// In use.
     #[default]
     Active,
-    /// Closed and waiting out AWS's 90 days, or suspended.
+    /// AWS restricted access to it. Also what the retired `Status` field (and moto 5.2.5) say of a
+    /// closed account, so a state read from `Status` alone may be a closed account.
     Suspended,
-    /// Closing.
+    /// Closing: a close request in progress.
     PendingClosure,
+    /// Closed: in AWS's 90-day reinstatement window, after which AWS removes it.
+    Closed,
+}
+
+impl AccountState {
+    /// As AWS writes it (`PENDING_CLOSURE`), for plans and findings.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::PendingActivation => "PENDING_ACTIVATION",
+            Self::Active => "ACTIVE",
+            Self::Suspended => "SUSPENDED",
+            Self::PendingClosure => "PENDING_CLOSURE",
+            Self::Closed => "CLOSED",
+        }
+    }
+
+    /// In use: the only state orgctl moves, renames, tags or reaches into.
+    pub fn is_active(self) -> bool {
+        self == Self::Active
+    }
+
+    /// Closing or closed: never created again, moved, renamed, tagged or closed again.
+    pub fn is_closing_or_closed(self) -> bool {
+        matches!(self, Self::PendingClosure | Self::Closed)
+    }
 }
 
 /// A policy.

@@ -12,7 +12,7 @@ use crate::address::Address;
 use crate::config::{
     AccountLifecycle, OuLifecycle, Party, Payer, PolicyLifecycle, PolicyType, Reporting,
 };
-use crate::live::{AccountStatus, LiveAccount, LiveOu, LivePolicy, LiveState, fingerprint};
+use crate::live::{AccountState, LiveAccount, LiveOu, LivePolicy, LiveState, fingerprint};
 use crate::model::limits::is_reserved_tag;
 use crate::model::{Account, Desired, OuPath, Target, policy_limits};
 use crate::rules::{Rule, Severity};
@@ -445,11 +445,15 @@ impl<'a> Differ<'a> {
             match account.lifecycle {
                 AccountLifecycle::Close => {
                     self.leaving.insert(address.clone());
-                    if live_account.status == AccountStatus::Active {
-                        // A closed account stays in its OU for AWS's 90 days: put it where the file says.
+                    // Closing or closed already (and suspended, which the retired `Status`
+                    // field also said of closed accounts): nothing to do.
+                    let state = live_account.state;
+                    if state.is_active() || state == AccountState::PendingActivation {
+                        // A closed account stays in its OU for AWS's 90 days: put it where the
+                        // file says (an account that is not active yet is not moved).
                         let to = parent_address(&account.ou);
                         let from = self.parent_of(&live_account.parent_id);
-                        if from != to {
+                        if from != to && state.is_active() {
                             self.change(
                                 &address,
                                 Action::MoveAccount {
@@ -466,7 +470,14 @@ impl<'a> Differ<'a> {
                                 id: live_account.id.clone(),
                                 name: live_account.name.clone(),
                             },
-                            "the file says `lifecycle: close`",
+                            if state.is_active() {
+                                "the file says `lifecycle: close`".to_owned()
+                            } else {
+                                format!(
+                                    "the file says `lifecycle: close` (it is {} in AWS)",
+                                    state.aws_name()
+                                )
+                            },
                         );
                     }
                 }
@@ -482,19 +493,53 @@ impl<'a> Differ<'a> {
                         "the file says `lifecycle: remove`",
                     );
                 }
-                AccountLifecycle::Active if live_account.status != AccountStatus::Active => {
-                    self.finding(
-                        Rule::AccountNotActive,
-                        Some(address.clone()),
-                        format!("account `{}` ({}) is closed or closing in AWS", account.name, live_account.id),
-                        "write `lifecycle: close` to record it, or reopen it through AWS Support within 90 days",
-                    );
+                AccountLifecycle::Active if !live_account.state.is_active() => {
+                    self.not_active(&address, account, live_account);
                 }
                 AccountLifecycle::Active => self.existing_account(&address, account, live_account),
             }
         }
 
         self.undeclared_accounts();
+    }
+
+    /// A declared account that is not active in AWS: a finding that names its state, and no
+    /// change (it is never created again, moved, renamed or tagged).
+    fn not_active(&mut self, address: &Address, account: &Account, live: &LiveAccount) {
+        let state = live.state.aws_name();
+        let (rule, message, help) = match live.state {
+            AccountState::PendingActivation => (
+                Rule::AccountPendingActivation,
+                format!(
+                    "account `{}` ({}) is {state} in AWS: its sign-up is not complete, so orgctl neither moves, renames nor tags it yet",
+                    account.name, live.id
+                ),
+                "its holder completes the sign-up (phone verification, payment information); the next plan after it is ACTIVE makes the changes",
+            ),
+            AccountState::Suspended => (
+                Rule::AccountNotActive,
+                format!(
+                    "account `{}` ({}) is {state} in AWS: AWS restricted it, or it was closed; orgctl changes nothing in it",
+                    account.name, live.id
+                ),
+                "AWS Support can say why it is suspended; if it was closed, write `lifecycle: close` to record it",
+            ),
+            AccountState::PendingClosure | AccountState::Closed | AccountState::Active => (
+                Rule::AccountNotActive,
+                format!(
+                    "account `{}` ({}) is {state} in AWS: it is {}, but the file declares it active; orgctl neither creates it again, moves, renames nor tags it",
+                    account.name,
+                    live.id,
+                    if live.state == AccountState::PendingClosure {
+                        "closing"
+                    } else {
+                        "closed"
+                    },
+                ),
+                "write `lifecycle: close` to record it, or reopen it through AWS Support within 90 days of closing",
+            ),
+        };
+        self.finding(rule, Some(address.clone()), message, help);
     }
 
     /// A new account's tags: the file's, and the pending hand-over mark when the end customer
@@ -612,7 +657,7 @@ impl<'a> Differ<'a> {
         let model = crate::model::ownership::model_name(self.desired.organization.business_model);
         for live in matching
             .undeclared_accounts()
-            .filter(|a| a.status == AccountStatus::Active)
+            .filter(|a| a.state.is_active() || a.state == AccountState::PendingActivation)
         {
             let address = matching.account_address(&live.id);
             let mut finding = Finding::finding(
@@ -1085,28 +1130,56 @@ impl<'a> Differ<'a> {
             .collect()
     }
 
+    /// The closes the plan makes against AWS's quota: the one the backend read, else the rule
+    /// AWS documents ([`documented_closure_quota`]), of which orgctl cannot know the closures
+    /// already made in the period.
     fn closure_quota(&mut self) {
         let closes = self
             .changes
             .iter()
             .filter(|c| matches!(c.action, Action::CloseAccount { .. }))
             .count();
-        let Some(quota) = self.live.account_closures else {
+        if let Some(quota) = self.live.account_closures {
+            let left = quota.per_30_days.saturating_sub(quota.used) as usize;
+            if closes > left {
+                self.finding(
+                    Rule::CloseQuota,
+                    None,
+                    format!(
+                        "the plan closes {closes} accounts, but only {left} more closures are allowed in this 30-day period ({} of {} used)",
+                        quota.used, quota.per_30_days
+                    ),
+                    "close fewer accounts now (set the others back to `lifecycle: active`) and the rest after the period",
+                );
+            }
             return;
-        };
-        let left = quota.per_30_days.saturating_sub(quota.used) as usize;
-        if closes > left {
+        }
+        let management = self.live.organization.management_account_id.as_str();
+        let members = self
+            .live
+            .accounts
+            .iter()
+            .filter(|a| a.id != management && a.state.is_active())
+            .count();
+        let most = documented_closure_quota(members);
+        if closes > most {
             self.finding(
                 Rule::CloseQuota,
                 None,
                 format!(
-                    "the plan closes {closes} accounts, but only {left} more closures are allowed in this 30-day period ({} of {} used)",
-                    quota.used, quota.per_30_days
+                    "the plan closes {closes} accounts, but AWS allows at most {most} closures per rolling 30 days: 10% of the member accounts ({members} active), at least 10 and at most 1000, closures already made in the period included"
                 ),
                 "close fewer accounts now (set the others back to `lifecycle: active`) and the rest after the period",
             );
         }
     }
+}
+
+/// How many member accounts AWS lets an organization close per rolling 30 days when no API says:
+/// "10% of member accounts, between 10 and 1000, within a rolling 30 day period" (Organizations
+/// API reference, `CloseAccount`, as of 2026-11).
+pub(crate) fn documented_closure_quota(members: usize) -> usize {
+    (members / 10).clamp(10, 1000)
 }
 
 /// Whether two policy documents say the same thing (as JSON values; key order and white space
@@ -1118,5 +1191,232 @@ fn same_document(live: &str, desired: &str) -> bool {
     ) {
         (Ok(live), Ok(desired)) => live == desired,
         _ => live == desired,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::address::Address;
+    use crate::live::{AccountState, ClosureQuota};
+    use crate::plan::matching::tests::{Live, desired};
+    use crate::plan::{Plan, PlanInput, plan};
+    use crate::rules::Rule;
+
+    const PROD: &str = "222222222222";
+
+    /// `acme-prod` as the file declares it: in `Workloads/Prod`, tagged, `lifecycle` as given.
+    fn file(lifecycle: &str) -> String {
+        format!(
+            r#"
+organizational_units:
+  Workloads:
+    children:
+      Prod: {{}}
+accounts:
+  acme-prod:
+    id: "{PROD}"
+    ou: Workloads/Prod
+    tags: {{ CostCenter: "1234" }}
+    lifecycle: {lifecycle}
+"#
+        )
+    }
+
+    /// The organization with `acme-prod` under another name, at the root, untagged, in `state`.
+    fn live(state: AccountState) -> Live {
+        Live::new()
+            .ou("ou-work", "Workloads", "r-root")
+            .ou("ou-prod", "Prod", "ou-work")
+            .account(PROD, "prod-old-name", "aws+acme-prod@acme.example")
+            .state(PROD, state)
+    }
+
+    fn plan_of(lifecycle: &str, live: Live) -> Plan {
+        plan(&desired(&file(lifecycle)), &live.0, &PlanInput::default())
+    }
+
+    /// The names of the changes to `acme-prod`, in order.
+    fn changes_to_prod(plan: &Plan) -> Vec<&'static str> {
+        let address = Address::account("acme-prod");
+        plan.changes
+            .iter()
+            .filter(|change| change.address == address)
+            .map(|change| change.action.name())
+            .collect()
+    }
+
+    /// The messages of the findings of `rule`.
+    fn findings(plan: &Plan, rule: Rule) -> Vec<&str> {
+        plan.findings
+            .iter()
+            .filter(|finding| finding.rule == rule)
+            .map(|finding| finding.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn an_active_account_is_renamed_moved_and_tagged() {
+        let plan = plan_of("active", live(AccountState::Active));
+        assert_eq!(
+            changes_to_prod(&plan),
+            ["rename_account", "move_account", "update_tags"]
+        );
+        assert!(findings(&plan, Rule::AccountNotActive).is_empty());
+    }
+
+    #[test]
+    fn a_closing_account_declared_active_is_a_finding_and_nothing_else() {
+        let plan = plan_of("active", live(AccountState::PendingClosure));
+        assert_eq!(changes_to_prod(&plan), Vec::<&str>::new());
+        let messages = findings(&plan, Rule::AccountNotActive);
+        assert_eq!(messages.len(), 1, "{:?}", plan.findings);
+        assert!(
+            messages[0].contains("is PENDING_CLOSURE in AWS: it is closing"),
+            "{}",
+            messages[0]
+        );
+    }
+
+    #[test]
+    fn a_closed_account_declared_active_is_a_finding_and_never_created_again() {
+        let plan = plan_of("active", live(AccountState::Closed));
+        assert_eq!(changes_to_prod(&plan), Vec::<&str>::new());
+        let messages = findings(&plan, Rule::AccountNotActive);
+        assert_eq!(messages.len(), 1, "{:?}", plan.findings);
+        assert!(
+            messages[0].contains("is CLOSED in AWS: it is closed"),
+            "{}",
+            messages[0]
+        );
+    }
+
+    #[test]
+    fn a_suspended_account_declared_active_is_a_finding_and_nothing_else() {
+        let plan = plan_of("active", live(AccountState::Suspended));
+        assert_eq!(changes_to_prod(&plan), Vec::<&str>::new());
+        let messages = findings(&plan, Rule::AccountNotActive);
+        assert!(
+            messages[0].contains("is SUSPENDED in AWS"),
+            "{}",
+            messages[0]
+        );
+    }
+
+    #[test]
+    fn an_account_pending_activation_is_a_warning_and_not_moved_renamed_or_tagged() {
+        let plan = plan_of("active", live(AccountState::PendingActivation));
+        assert_eq!(changes_to_prod(&plan), Vec::<&str>::new());
+        let messages = findings(&plan, Rule::AccountPendingActivation);
+        assert_eq!(messages.len(), 1, "{:?}", plan.findings);
+        assert!(
+            messages[0].contains("is PENDING_ACTIVATION in AWS"),
+            "{}",
+            messages[0]
+        );
+        assert!(findings(&plan, Rule::AccountNotActive).is_empty());
+    }
+
+    #[test]
+    fn closing_an_active_account_moves_it_where_the_file_says_then_closes_it() {
+        let plan = plan_of("close", live(AccountState::Active));
+        assert_eq!(changes_to_prod(&plan), ["move_account", "close_account"]);
+    }
+
+    #[test]
+    fn closing_an_account_pending_activation_closes_it_without_moving_it() {
+        let plan = plan_of("close", live(AccountState::PendingActivation));
+        assert_eq!(changes_to_prod(&plan), ["close_account"]);
+    }
+
+    #[test]
+    fn closing_an_account_closing_closed_or_suspended_plans_nothing() {
+        for state in [
+            AccountState::PendingClosure,
+            AccountState::Closed,
+            AccountState::Suspended,
+        ] {
+            let plan = plan_of("close", live(state));
+            assert_eq!(changes_to_prod(&plan), Vec::<&str>::new(), "{state:?}");
+            assert!(
+                findings(&plan, Rule::AccountNotActive).is_empty(),
+                "{state:?}"
+            );
+        }
+    }
+
+    /// `count` declared accounts to close, and that many live active ones, plus `others` live
+    /// active members the file does not declare.
+    fn closes(count: usize, others: usize) -> (String, Live) {
+        let mut yaml = String::from("accounts:\n");
+        let mut live = Live::new();
+        for index in 0..count {
+            let id = format!("{:012}", 300_000_000_000u64 + index as u64);
+            yaml.push_str(&format!(
+                "  old-{index}: {{ id: \"{id}\", lifecycle: close }}\n"
+            ));
+            live = live.account(
+                &id,
+                &format!("old-{index}"),
+                &format!("aws+old-{index}@acme.example"),
+            );
+        }
+        for index in 0..others {
+            let id = format!("{:012}", 400_000_000_000u64 + index as u64);
+            live = live.account(
+                &id,
+                &format!("other-{index}"),
+                &format!("aws+other-{index}@acme.example"),
+            );
+        }
+        (yaml, live)
+    }
+
+    #[test]
+    fn without_a_quota_read_the_documented_rule_allows_ten_closes_in_a_small_organization() {
+        let (yaml, live) = closes(10, 0);
+        let plan = crate::plan::plan(&desired(&yaml), &live.0, &PlanInput::default());
+        assert!(findings(&plan, Rule::CloseQuota).is_empty());
+        let (yaml, live) = closes(11, 0);
+        let plan = crate::plan::plan(&desired(&yaml), &live.0, &PlanInput::default());
+        assert_eq!(
+            findings(&plan, Rule::CloseQuota),
+            [
+                "the plan closes 11 accounts, but AWS allows at most 10 closures per rolling 30 days: 10% of the member accounts (11 active), at least 10 and at most 1000, closures already made in the period included"
+            ]
+        );
+    }
+
+    #[test]
+    fn without_a_quota_read_the_documented_rule_is_a_tenth_of_the_active_members() {
+        // 20 to close among 200 active members: a tenth is 20.
+        let (yaml, live) = closes(20, 180);
+        let plan = crate::plan::plan(&desired(&yaml), &live.0, &PlanInput::default());
+        assert!(findings(&plan, Rule::CloseQuota).is_empty());
+        let (yaml, live) = closes(21, 180);
+        let plan = crate::plan::plan(&desired(&yaml), &live.0, &PlanInput::default());
+        assert_eq!(findings(&plan, Rule::CloseQuota).len(), 1);
+    }
+
+    #[test]
+    fn a_quota_read_from_the_backend_wins_over_the_documented_rule() {
+        let (yaml, mut live) = closes(3, 0);
+        live.0.account_closures = Some(ClosureQuota {
+            per_30_days: 10,
+            used: 8,
+        });
+        let plan = crate::plan::plan(&desired(&yaml), &live.0, &PlanInput::default());
+        assert_eq!(
+            findings(&plan, Rule::CloseQuota),
+            [
+                "the plan closes 3 accounts, but only 2 more closures are allowed in this 30-day period (8 of 10 used)"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_documented_quota_is_a_tenth_between_10_and_1000() {
+        assert_eq!(super::documented_closure_quota(0), 10);
+        assert_eq!(super::documented_closure_quota(150), 15);
+        assert_eq!(super::documented_closure_quota(20_000), 1000);
     }
 }

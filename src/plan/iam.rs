@@ -15,7 +15,7 @@ use super::{Action, Change, Finding, RoleBefore, UserBefore};
 use crate::address::Address;
 use crate::config::Preset;
 use crate::live::{
-    ACCOUNT_IAM_TAG, AccountStatus, HANDOVER_TAG, LiveAccount, LiveState, MANAGED_TAG, PARTNER_TAG,
+    ACCOUNT_IAM_TAG, HANDOVER_TAG, LiveAccount, LiveState, MANAGED_TAG, PARTNER_TAG,
 };
 use crate::model::ownership::AccountKind;
 use crate::model::{Desired, Partner, UserMode};
@@ -70,8 +70,7 @@ pub fn marked_accounts(live: &LiveState) -> Vec<String> {
 
 fn active_members(live: &LiveState) -> impl Iterator<Item = &LiveAccount> {
     live.accounts.iter().filter(|account| {
-        account.id != live.organization.management_account_id
-            && account.status == AccountStatus::Active
+        account.id != live.organization.management_account_id && account.state.is_active()
     })
 }
 
@@ -135,7 +134,7 @@ pub(super) fn diff(
     let active: BTreeSet<&str> = live
         .accounts
         .iter()
-        .filter(|account| account.status == AccountStatus::Active)
+        .filter(|account| account.state.is_active())
         .map(|account| account.id.as_str())
         .collect();
     let declared: BTreeMap<Address, &str> = accounts
@@ -534,9 +533,7 @@ mod tests {
         let members = live
             .accounts
             .iter()
-            .filter(|a| {
-                a.id != live.organization.management_account_id && a.status == AccountStatus::Active
-            })
+            .filter(|a| a.id != live.organization.management_account_id && a.state.is_active())
             .count();
         assert_eq!(read.len(), members);
         assert!(!read.contains(&live.organization.management_account_id));

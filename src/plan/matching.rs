@@ -535,17 +535,17 @@ fn policies<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
 
     use super::*;
-    use crate::live::{AccountStatus, LiveOrganization, LiveRoot};
+    use crate::live::{AccountState, LiveOrganization, LiveRoot};
 
     const MANAGEMENT: &str = "111111111111";
 
     /// The desired state of a small ECAM organization, plus `rest` (OUs, accounts, policies).
-    fn desired(rest: &str) -> Desired {
+    pub(in crate::plan) fn desired(rest: &str) -> Desired {
         let text = format!(
             r#"
 organization:
@@ -579,10 +579,10 @@ orgctl:
 
     /// A live organization, built up one resource at a time: the root `r-root` and the
     /// management account to start with.
-    struct Live(LiveState);
+    pub(in crate::plan) struct Live(pub(in crate::plan) LiveState);
 
     impl Live {
-        fn new() -> Self {
+        pub(in crate::plan) fn new() -> Self {
             let mut live = Live(LiveState {
                 organization: LiveOrganization {
                     id: "o-acme".to_owned(),
@@ -604,7 +604,7 @@ orgctl:
             live
         }
 
-        fn ou(mut self, id: &str, name: &str, parent_id: &str) -> Self {
+        pub(in crate::plan) fn ou(mut self, id: &str, name: &str, parent_id: &str) -> Self {
             self.0.organizational_units.push(LiveOu {
                 id: id.to_owned(),
                 name: name.to_owned(),
@@ -614,19 +614,26 @@ orgctl:
             self
         }
 
-        fn account(mut self, id: &str, name: &str, email: &str) -> Self {
+        pub(in crate::plan) fn account(mut self, id: &str, name: &str, email: &str) -> Self {
             self.0.accounts.push(LiveAccount {
                 id: id.to_owned(),
                 name: name.to_owned(),
                 email: email.to_owned(),
-                status: AccountStatus::Active,
+                state: AccountState::Active,
                 parent_id: "r-root".to_owned(),
                 tags: BTreeMap::new(),
             });
             self
         }
 
-        fn policy(
+        /// Sets the state of account `id`.
+        pub(in crate::plan) fn state(mut self, id: &str, state: AccountState) -> Self {
+            let account = self.0.accounts.iter_mut().find(|a| a.id == id);
+            account.expect("the account").state = state;
+            self
+        }
+
+        pub(in crate::plan) fn policy(
             mut self,
             id: &str,
             policy_type: PolicyType,

@@ -24,7 +24,7 @@ fn hostile_live() -> Value {
         .as_array_mut()
         .expect("accounts")
         .push(json!({
-            "id": "999999999999", "email": "aws+intruder@acme.example", "status": "active",
+            "id": "999999999999", "email": "aws+intruder@acme.example", "state": "active",
             "parent_id": root, "tags": {},
             "name": "x`</code> [approve](https://evil.test) <img src=x>\n  - account:acme-prod"
         }));

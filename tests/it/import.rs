@@ -10,7 +10,7 @@ use orgctl::config::{BusinessModel, Payer, PolicyType};
 use orgctl::import::{self, DEFAULT_EMAIL_TEMPLATE, Options};
 use orgctl::live::snapshot::Snapshot;
 use orgctl::live::{
-    AccountStatus, LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveRoot, LiveState,
+    AccountState, LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveRoot, LiveState,
 };
 use orgctl::plan::{self, PlanInput};
 use proptest::prelude::*;
@@ -212,7 +212,7 @@ fn generate(shape: &Shape, seed: u64) -> LiveState {
         id: management_id.clone(),
         name: "payer".to_owned(),
         email: management_email.clone(),
-        status: AccountStatus::Active,
+        state: AccountState::Active,
         parent_id: if rng.chance(25) {
             parents[rng.below(parents.len())].clone()
         } else {
@@ -241,10 +241,15 @@ fn generate(shape: &Shape, seed: u64) -> LiveState {
             id: format!("{:012}", 200_000_000_000u64 + index as u64),
             name: account_name,
             email,
-            status: if rng.chance(5) {
-                AccountStatus::Suspended
+            state: if rng.chance(5) {
+                [
+                    AccountState::PendingActivation,
+                    AccountState::Suspended,
+                    AccountState::PendingClosure,
+                    AccountState::Closed,
+                ][rng.below(4)]
             } else {
-                AccountStatus::Active
+                AccountState::Active
             },
             parent_id: parents[rng.below(parents.len())].clone(),
             tags: tags(&mut rng),
@@ -373,7 +378,7 @@ proptest! {
         let customer_members = live
             .accounts
             .iter()
-            .filter(|a| a.status == AccountStatus::Active && a.email.ends_with("@acme-corp.com"))
+            .filter(|a| a.state.is_active() && a.email.ends_with("@acme-corp.com"))
             .count();
         prop_assume!(give_domains || customer_members > 0 || matches!(shape.model, BusinessModel::Direct | BusinessModel::Spam));
         // An OU or account called `root` beside a policy on the organization root cannot be
@@ -756,7 +761,7 @@ fn a_closed_account_may_share_its_name_with_the_account_that_replaced_it() {
     let mut closed = live.accounts[1].clone();
     closed.id = "999999999002".to_owned();
     closed.email = "old-archive@northwind.example".to_owned();
-    closed.status = AccountStatus::Suspended;
+    closed.state = AccountState::Closed;
     let name = closed.name.clone();
     live.accounts.push(closed);
     live.normalise();

@@ -79,6 +79,10 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
         "findings::a_declared_account_closed_in_aws_is_a_finding",
     ),
     (
+        Rule::AccountPendingActivation,
+        "src/plan/diff.rs::an_account_pending_activation_is_a_warning_and_not_moved_renamed_or_tagged",
+    ),
+    (
         Rule::PinnedMissing,
         "findings::a_pinned_id_the_organization_lacks_is_an_error",
     ),

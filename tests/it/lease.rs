@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use aws_sdk_organizations as organizations;
 use orgctl::live::lease::{LEASE_POLICY, LEASE_TAG};
-use orgctl::live::{AccountStatus, LiveAccount, LiveOrganization, LiveRoot, LiveState, snapshot};
+use orgctl::live::{AccountState, LiveAccount, LiveOrganization, LiveRoot, LiveState, snapshot};
 use serde_json::Value;
 
 use crate::apply::{APPLY_ALL, example_copy, export, orgctl_in, scenario, text};
@@ -491,7 +491,7 @@ fn race_files(dir: &Path) -> Vec<u8> {
             id: management.to_owned(),
             name: "race-management".to_owned(),
             email: "aws-management@race-corp.net".to_owned(),
-            status: AccountStatus::Active,
+            state: AccountState::Active,
             parent_id: "r-race".to_owned(),
             tags: Default::default(),
         }],

@@ -339,3 +339,58 @@ policies:
         );
     }
 }
+
+/// moto 5.2.5 answers both `State` and `Status`, and closes an account straight to SUSPENDED in
+/// both (AWS: PENDING_CLOSURE, then State CLOSED with Status SUSPENDED). The aws backend reads
+/// what moto says: a closed account is suspended there.
+#[test]
+fn a_closed_account_reads_as_suspended_through_moto() {
+    use aws_sdk_organizations::types::{AccountState as AwsState, AccountStatus as AwsStatus};
+    use orgctl::live::AccountState;
+    let (_guard, moto) = Moto::lock();
+    let client = moto.client();
+    let runtime = common::moto::runtime();
+    let (account_id, state, status) = runtime.block_on(async {
+        common::moto::create_organization(&client).await;
+        let account_id = client
+            .create_account()
+            .email("aws+old@acme-corp.net")
+            .account_name("old")
+            .send()
+            .await
+            .expect("account")
+            .create_account_status
+            .and_then(|status| status.account_id)
+            .expect("moto creates at once");
+        client
+            .close_account()
+            .account_id(&account_id)
+            .send()
+            .await
+            .expect("closed");
+        let account = client
+            .describe_account()
+            .account_id(&account_id)
+            .send()
+            .await
+            .expect("described")
+            .account
+            .expect("an account");
+        (
+            account_id,
+            account.state().cloned(),
+            account.status().cloned(),
+        )
+    });
+    assert_eq!(state, Some(AwsState::Suspended));
+    assert_eq!(status, Some(AwsStatus::Suspended));
+    let output = moto.orgctl(&["export"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let live = snapshot::parse("export", &output.stdout).expect("a snapshot");
+    let account = live
+        .accounts
+        .iter()
+        .find(|account| account.id == account_id)
+        .expect("the closed account stays in the organization");
+    assert_eq!(account.state, AccountState::Suspended);
+}

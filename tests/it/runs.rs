@@ -208,6 +208,35 @@ fn drift_with_changes_exits_two() {
     cli_snapshot!(run(&strs(&ecam("drift", &[]))));
 }
 
+/// A copy of the ECAM example whose live accounts are in `states` (`(id, state)`).
+fn ecam_with_states(states: &[(&str, &str)]) -> tempfile::TempDir {
+    let directory = example_copy("ecam");
+    let path = directory.path().join("live.json");
+    let text = std::fs::read_to_string(&path).expect("readable");
+    let mut live: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    for account in live["accounts"].as_array_mut().expect("accounts") {
+        if let Some((_, state)) = states.iter().find(|(id, _)| account["id"] == *id) {
+            account["state"] = serde_json::json!(state);
+        }
+    }
+    std::fs::write(&path, live.to_string()).expect("writable");
+    directory
+}
+
+/// Every state but ACTIVE, on accounts the file declares active (and one it closes).
+const STATES: [(&str, &str); 4] = [
+    ("222222222222", "pending_closure"),
+    ("333333333333", "closed"),
+    ("444444444444", "pending_activation"),
+    ("555555555555", "closed"),
+];
+
+#[test]
+fn drift_names_the_state_of_accounts_that_are_not_active_and_changes_none_of_them() {
+    let directory = ecam_with_states(&STATES);
+    cli_snapshot!(run(&["drift", "--state", "live.json"]).in_dir(directory.path()));
+}
+
 #[test]
 fn drift_of_a_clean_organization_lists_its_warnings_and_exits_zero() {
     let directory = converged_ecam();
@@ -320,6 +349,31 @@ fn import_prints_its_notes() {
         files_of(directory.path()),
         ["live.json", "orgctl.yaml", "policies"]
     );
+}
+
+#[test]
+fn import_keeps_every_account_state_honestly() {
+    let directory = ecam_with_states(&[
+        ("222222222222", "pending_closure"),
+        ("333333333333", "closed"),
+        ("444444444444", "pending_activation"),
+        ("555555555555", "suspended"),
+    ]);
+    std::fs::remove_file(directory.path().join("orgctl.yaml")).expect("removable");
+    std::fs::remove_dir_all(directory.path().join("policies")).expect("removable");
+    let output = run(&["import", "--state", "live.json", "--business-model", "ecam"])
+        .in_dir(directory.path())
+        .output();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        crate::common::describe(&output)
+    );
+    let yaml = std::fs::read_to_string(directory.path().join("orgctl.yaml")).expect("readable");
+    let accounts = &yaml[yaml.find("\naccounts:").expect("accounts")..];
+    let accounts = &accounts[..accounts.find("\npolicies:").unwrap_or(accounts.len())];
+    insta::assert_snapshot!(accounts);
 }
 
 #[test]

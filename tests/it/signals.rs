@@ -142,7 +142,7 @@ pub(crate) fn many_new_accounts(dir: &Path, count: usize) {
   "organization": { "id": "o-slow123456", "management_account_id": "111111111111", "management_account_email": "aws-management@slow-corp.net" },
   "root": { "id": "r-slow", "enabled_policy_types": [], "tags": {} },
   "organizational_units": [],
-  "accounts": [ { "id": "111111111111", "name": "slow-management", "email": "aws-management@slow-corp.net", "status": "active", "parent_id": "r-slow", "tags": {} } ],
+  "accounts": [ { "id": "111111111111", "name": "slow-management", "email": "aws-management@slow-corp.net", "state": "active", "parent_id": "r-slow", "tags": {} } ],
   "policies": []
 }
 "#;

@@ -5,11 +5,11 @@
 //!   `RCPFullAWSAccess`: the table [`POLICY_TYPES`]) creates that policy and attaches it to the
 //!   root, every OU and every account.
 //! - A new OU or account gets the full-access policy of every enabled type.
-//! - A closed account stays in the organization, suspended.
+//! - A closed account stays in the organization, `CLOSED`, for AWS's 90-day reinstatement window.
 //! - An OU deleted or an account removed is detached from every policy.
 
 use crate::config::PolicyType;
-use crate::live::{AccountStatus, LivePolicy, LiveState};
+use crate::live::{AccountState, LivePolicy, LiveState};
 use crate::model::policy_type::{POLICY_TYPES, info};
 
 /// The document of AWS's full-access policies: everything allowed.
@@ -52,14 +52,15 @@ pub fn target_created(state: &mut LiveState, id: &str) {
     }
 }
 
-/// Closes an account: AWS keeps it in the organization, suspended, for 90 days.
+/// Closes an account: AWS keeps it in the organization, `CLOSED`, for 90 days (the close
+/// completes at once here; AWS passes through `PENDING_CLOSURE`).
 pub fn close_account(state: &mut LiveState, id: &str) -> Result<(), String> {
     let account = state
         .accounts
         .iter_mut()
         .find(|account| account.id == id)
         .ok_or_else(|| format!("account {id} is not in the organization"))?;
-    account.status = AccountStatus::Suspended;
+    account.state = AccountState::Closed;
     Ok(())
 }
 
@@ -103,7 +104,7 @@ mod tests {
             id: id.to_owned(),
             name: name.to_owned(),
             email: format!("{name}@example.org"),
-            status: AccountStatus::Active,
+            state: AccountState::Active,
             parent_id: parent.to_owned(),
             tags: Default::default(),
         };
@@ -194,11 +195,11 @@ mod tests {
     }
 
     #[test]
-    fn a_closed_account_stays_suspended() {
+    fn a_closed_account_stays_closed() {
         let mut state = organization();
         close_account(&mut state, ACCOUNT).unwrap();
         let account = state.accounts.iter().find(|a| a.id == ACCOUNT).unwrap();
-        assert_eq!(account.status, AccountStatus::Suspended);
+        assert_eq!(account.state, AccountState::Closed);
         assert!(close_account(&mut state, "999999999999").is_err());
     }
 

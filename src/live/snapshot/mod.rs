@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub mod emulate;
 
 use super::{
-    AccountStatus, Error, Holder, Lease, LeaseAttempt, LiveAccount, LiveOu, LivePolicy, LiveState,
+    AccountState, Error, Holder, Lease, LeaseAttempt, LiveAccount, LiveOu, LivePolicy, LiveState,
     OrgReader, OrgWriter, Record, Unlock, Write,
 };
 use crate::diagnostic::Diagnostic;
@@ -394,7 +394,7 @@ impl SnapshotWriter {
                     id: id.clone(),
                     name: name.clone(),
                     email: email.clone(),
-                    status: AccountStatus::Active,
+                    state: AccountState::Active,
                     parent_id: parent_id.clone(),
                     tags: tags.clone(),
                 });
@@ -885,6 +885,62 @@ mod tests {
     /// A writer over `live.json` in `directory` (the file need not exist: the lease comes first).
     fn writer(directory: &tempfile::TempDir) -> SnapshotWriter {
         SnapshotWriter::new(Snapshot::new(directory.path().join("live.json")))
+    }
+
+    /// A snapshot written before AWS retired `Status` (2026-09-09): accounts have `status`.
+    const STATUS_SNAPSHOT: &str = r#"{
+  "format": "orgctl-live",
+  "version": 1,
+  "organization": { "id": "o-abcdefghij", "management_account_id": "111111111111", "management_account_email": "payer@example.net" },
+  "root": { "id": "r-ab12" },
+  "accounts": [
+    { "id": "111111111111", "name": "payer", "email": "payer@example.net", "status": "active", "parent_id": "r-ab12" },
+    { "id": "222222222222", "name": "closed", "email": "closed@example.net", "status": "suspended", "parent_id": "r-ab12" },
+    { "id": "333333333333", "name": "closing", "email": "closing@example.net", "status": "pending_closure", "parent_id": "r-ab12" },
+    { "id": "444444444444", "name": "no-status", "email": "no-status@example.net", "parent_id": "r-ab12" }
+  ]
+}"#;
+
+    #[test]
+    fn a_snapshot_with_the_retired_status_loads_and_is_written_with_state() {
+        let state = parse("live.json", STATUS_SNAPSHOT.as_bytes()).unwrap();
+        let states: Vec<AccountState> = state.accounts.iter().map(|a| a.state).collect();
+        assert_eq!(
+            states,
+            [
+                AccountState::Active,
+                AccountState::Suspended,
+                AccountState::PendingClosure,
+                AccountState::Active
+            ]
+        );
+        let written = to_json(&state);
+        assert!(!written.contains("\"status\""), "{written}");
+        assert!(
+            written.contains("\"state\": \"pending_closure\""),
+            "{written}"
+        );
+        assert_eq!(parse("live.json", written.as_bytes()).unwrap(), state);
+    }
+
+    #[test]
+    fn every_account_state_round_trips_through_a_snapshot() {
+        let mut state = parse("live.json", STATUS_SNAPSHOT.as_bytes()).unwrap();
+        for (account, value) in state.accounts.iter_mut().zip([
+            AccountState::PendingActivation,
+            AccountState::Suspended,
+            AccountState::Closed,
+            AccountState::PendingClosure,
+        ]) {
+            account.state = value;
+        }
+        let written = to_json(&state);
+        assert!(
+            written.contains("\"state\": \"pending_activation\""),
+            "{written}"
+        );
+        assert!(written.contains("\"state\": \"closed\""), "{written}");
+        assert_eq!(parse("live.json", written.as_bytes()).unwrap(), state);
     }
 
     fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
