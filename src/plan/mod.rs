@@ -30,9 +30,11 @@ use crate::rules::{Rule, Severity};
 
 /// The value of a saved plan's `format` field.
 pub const FORMAT: &str = "orgctl-plan";
-/// The plan version this build reads and writes. Version 2 names dependencies by address and
-/// records the backend; saved plans of version 1 are refused (plan again).
-pub const VERSION: u32 = 2;
+/// The plan version this build reads and writes. Version 3 names undeclared accounts
+/// `account_id:…`, shows the account marks and a user's inline policies as changes, and leaves out
+/// the id of a resource the plan creates; saved plans of earlier versions are refused (plan
+/// again).
+pub const VERSION: u32 = 3;
 
 /// What the plan needs besides the two states.
 #[derive(Debug, Clone, Default)]

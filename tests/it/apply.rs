@@ -518,7 +518,7 @@ fn a_plan_of_an_older_format_is_refused_naming_both_versions() {
     let mut plan: Value =
         serde_json::from_slice(&std::fs::read(dir.join("plan.json")).expect("saved"))
             .expect("JSON");
-    plan["version"] = Value::from(1);
+    plan["version"] = Value::from(2);
     std::fs::write(dir.join("plan.json"), plan.to_string()).expect("writable");
     let output = orgctl_in(dir, &["apply", "plan.json", "--state", "live.json"]);
     insta::assert_snapshot!(refusal(&output));
