@@ -390,7 +390,7 @@ fn put_role(
 /// The account tags that go with IAM changes, as changes of their own: an account that gets
 /// orgctl's IAM is marked `orgctl:iam` (at creation, or by a tag change before its IAM is made)
 /// so that later plans read it, and a hand-over account loses its `orgctl:handover` mark once
-/// its user is made. `address_of_id` names every live account.
+/// its user is made. `matching` names every live account.
 pub(super) fn account_marks(changes: &mut Vec<Change>, live: &LiveState, matching: &Matching) {
     let live_of: HashMap<Address, &LiveAccount> = live
         .accounts
