@@ -25,6 +25,18 @@ fn is_service_principal(principal: &str) -> bool {
         })
 }
 
+/// What to write instead of `written`, which is not a service principal.
+fn help(written: &str) -> String {
+    let guess = format!("{}{SERVICE_SUFFIX}", written.trim().to_ascii_lowercase());
+    if is_service_principal(&guess) {
+        format!("did you mean `{guess}`? a service principal is `<service>{SERVICE_SUFFIX}`")
+    } else {
+        format!(
+            "write the service's principal, as `guardduty{SERVICE_SUFFIX}` or `sso{SERVICE_SUFFIX}`"
+        )
+    }
+}
+
 /// The service principals of `organization.trusted_access`, checked; `None` when the file does
 /// not set the key (trusted access is then not managed).
 pub(super) fn resolve(
@@ -55,7 +67,7 @@ pub(super) fn resolve(
                     format!("`{}` is not an AWS service principal", principal.value),
                     "not a service principal",
                 )
-                .help("write the service's principal, as `guardduty.amazonaws.com` or `sso.amazonaws.com`");
+                .help(help(&principal.value));
             checker.push(diagnostic);
         } else if let Some(first) = seen.insert(principal.value.as_str(), principal.span) {
             let diagnostic = checker
