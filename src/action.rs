@@ -49,6 +49,16 @@ pub enum Action<N: Naming> {
         /// The type.
         policy_type: PolicyType,
     },
+    /// Enable trusted access for an AWS service.
+    EnableTrustedAccess {
+        /// The service principal (`guardduty.amazonaws.com`).
+        principal: String,
+    },
+    /// Disable trusted access for an AWS service.
+    DisableTrustedAccess {
+        /// The service principal.
+        principal: String,
+    },
     /// Create an OU.
     CreateOu {
         /// The parent's address.
@@ -293,6 +303,7 @@ impl<N: Naming> Action<N> {
     pub const fn kind(&self) -> Kind {
         match self {
             Action::EnablePolicyType { .. }
+            | Action::EnableTrustedAccess { .. }
             | Action::CreateOu { .. }
             | Action::CreateAccount { .. }
             | Action::CreatePolicy { .. }
@@ -314,7 +325,9 @@ impl<N: Naming> Action<N> {
             Action::DetachPolicy { .. } => Kind::Detach,
             Action::CloseAccount { .. } => Kind::Close,
             Action::RemoveAccount { .. } => Kind::Remove,
-            Action::DeleteOu { .. } | Action::DeletePolicy { .. } => Kind::Delete,
+            Action::DeleteOu { .. }
+            | Action::DeletePolicy { .. }
+            | Action::DisableTrustedAccess { .. } => Kind::Delete,
             Action::ChangeEmail { .. } => Kind::Manual,
         }
     }
@@ -323,6 +336,8 @@ impl<N: Naming> Action<N> {
     pub const fn name(&self) -> &'static str {
         match self {
             Action::EnablePolicyType { .. } => "enable_policy_type",
+            Action::EnableTrustedAccess { .. } => "enable_trusted_access",
+            Action::DisableTrustedAccess { .. } => "disable_trusted_access",
             Action::CreateOu { .. } => "create_ou",
             Action::RenameOu { .. } => "rename_ou",
             Action::DeleteOu { .. } => "delete_ou",
@@ -344,12 +359,13 @@ impl<N: Naming> Action<N> {
         }
     }
 
-    /// The order of kinds of action when nothing else decides: policy types, OUs, policies,
-    /// accounts, moves and renames, tags, attachments and IAM, detaches and revocations,
-    /// closures, policy deletions, OU deletions, manual steps.
+    /// The order of kinds of action when nothing else decides: policy types and trusted access,
+    /// OUs, policies, accounts, moves and renames, tags, attachments and IAM, detaches and
+    /// revocations, closures, policy deletions, OU deletions, trusted access disabled, manual
+    /// steps.
     pub const fn phase(&self) -> u8 {
         match self {
-            Action::EnablePolicyType { .. } => 0,
+            Action::EnablePolicyType { .. } | Action::EnableTrustedAccess { .. } => 0,
             Action::CreateOu { .. } | Action::RenameOu { .. } => 1,
             Action::CreatePolicy { .. } | Action::UpdatePolicy { .. } => 2,
             Action::CreateAccount { .. } => 3,
@@ -360,14 +376,18 @@ impl<N: Naming> Action<N> {
             Action::CloseAccount { .. } | Action::RemoveAccount { .. } => 8,
             Action::DeletePolicy { .. } => 9,
             Action::DeleteOu { .. } => 10,
-            Action::ChangeEmail { .. } => 11,
+            Action::DisableTrustedAccess { .. } => 11,
+            Action::ChangeEmail { .. } => 12,
         }
     }
 
     /// What the action is doing and has done: `("creating", "created")`.
     pub const fn verbs(&self) -> (&'static str, &'static str) {
         match self {
-            Action::EnablePolicyType { .. } => ("enabling", "enabled"),
+            Action::EnablePolicyType { .. } | Action::EnableTrustedAccess { .. } => {
+                ("enabling", "enabled")
+            }
+            Action::DisableTrustedAccess { .. } => ("disabling", "disabled"),
             Action::CreateOu { .. }
             | Action::CreateAccount { .. }
             | Action::CreatePolicy { .. } => ("creating", "created"),
@@ -398,6 +418,12 @@ impl<N: Naming> Action<N> {
         Ok(match self {
             Action::EnablePolicyType { policy_type } => Action::EnablePolicyType {
                 policy_type: *policy_type,
+            },
+            Action::EnableTrustedAccess { principal } => Action::EnableTrustedAccess {
+                principal: principal.clone(),
+            },
+            Action::DisableTrustedAccess { principal } => Action::DisableTrustedAccess {
+                principal: principal.clone(),
             },
             Action::CreateOu { parent, name, tags } => Action::CreateOu {
                 parent: resolve(parent)?,

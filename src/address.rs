@@ -20,6 +20,7 @@ use crate::config::PolicyType;
 /// |---|---|
 /// | [`Root`](Address::Root) | `root` |
 /// | [`PolicyType`](Address::PolicyType) | `policy_type:service_control` |
+/// | [`TrustedAccess`](Address::TrustedAccess) | `trusted_access:guardduty.amazonaws.com` |
 /// | [`Ou`](Address::Ou) | `ou:Workloads/Prod` |
 /// | [`Account`](Address::Account) | `account:acme-prod` |
 /// | [`AccountId`](Address::AccountId) | `account_id:123456789012` |
@@ -43,6 +44,8 @@ pub enum Address {
     Root,
     /// A policy type, enabled on the root.
     PolicyType(PolicyType),
+    /// Trusted access for an AWS service, by its service principal (`guardduty.amazonaws.com`).
+    TrustedAccess(String),
     /// An OU, by its path below the root (`Workloads/Prod`).
     Ou(String),
     /// An account the file declares, by the name the file gives it.
@@ -235,6 +238,7 @@ impl fmt::Display for Address {
         match self {
             Self::Root => f.write_str("root"),
             Self::PolicyType(policy_type) => write!(f, "policy_type:{}", type_name(*policy_type)),
+            Self::TrustedAccess(principal) => write!(f, "trusted_access:{principal}"),
             Self::Ou(path) => write!(f, "ou:{path}"),
             Self::Account(name) => write!(f, "account:{name}"),
             Self::AccountId(id) => write!(f, "account_id:{id}"),
@@ -292,11 +296,12 @@ impl FromStr for Address {
         let Some((kind, rest)) = text.split_once(':') else {
             return Err(ParseError::new(
                 text,
-                "write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `attachment:`, `role:`, `user:`)",
+                "write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `trusted_access:`, `attachment:`, `role:`, `user:`)",
             ));
         };
         match kind {
             "policy_type" => parse_type(text, rest).map(Self::PolicyType),
+            "trusted_access" => Ok(Self::TrustedAccess(rest.to_owned())),
             "ou" => Ok(Self::Ou(rest.to_owned())),
             "account" => Ok(Self::Account(rest.to_owned())),
             "account_id" if is_account_id(rest) => Ok(Self::AccountId(rest.to_owned())),
@@ -389,7 +394,7 @@ impl JsonSchema for Address {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "description": "A resource: `root`, `policy_type:<type>`, `ou:<path>`, `account:<name in the file>`, `account_id:<id of an account the file does not declare>`, `policy:<type>/<name>`, `attachment:<type>/<policy>-><root, OU or account>`, `role:<account>/<name>` or `user:<account>/<name>` (the account by its name in the file, or `account_id:<id>`)."
+            "description": "A resource: `root`, `policy_type:<type>`, `trusted_access:<service principal>`, `ou:<path>`, `account:<name in the file>`, `account_id:<id of an account the file does not declare>`, `policy:<type>/<name>`, `attachment:<type>/<policy>-><root, OU or account>`, `role:<account>/<name>` or `user:<account>/<name>` (the account by its name in the file, or `account_id:<id>`)."
         })
     }
 }
@@ -413,6 +418,10 @@ mod tests {
             (
                 Address::PolicyType(PolicyType::ServiceControl),
                 "policy_type:service_control",
+            ),
+            (
+                Address::TrustedAccess("guardduty.amazonaws.com".to_owned()),
+                "trusted_access:guardduty.amazonaws.com",
             ),
             (Address::ou("Workloads/Prod"), "ou:Workloads/Prod"),
             (prod.clone(), "account:acme-prod"),
@@ -539,7 +548,7 @@ mod tests {
         for (text, error) in [
             (
                 "Workloads",
-                "`Workloads` is not an address: write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `attachment:`, `role:`, `user:`)",
+                "`Workloads` is not an address: write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `trusted_access:`, `attachment:`, `role:`, `user:`)",
             ),
             (
                 "group:x",

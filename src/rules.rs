@@ -178,6 +178,15 @@ catalogue! {
     /// More policies of one type attached to a target than AWS allows.
     PolicyAttachmentLimit => "policy::attachment_limit", Error;
 
+    // Trusted access for AWS services.
+    /// A trusted-access entry that is not an AWS service principal (`<service>.amazonaws.com`).
+    TrustedAccessPrincipal => "trusted_access::principal", Error;
+    /// The same service principal listed twice under `trusted_access`.
+    TrustedAccessDuplicate => "trusted_access::duplicate", Warning;
+    /// Organization-wide trusted access set on a shared payer, where the organization is the
+    /// provider's.
+    TrustedAccessSharedPayer => "payer::shared_trusted_access", Error;
+
     // Partners and lifecycle.
     /// A partner's `until` date that is not a calendar date.
     PartnerUntil => "partner::until", Error;

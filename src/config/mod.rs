@@ -99,6 +99,11 @@ pub struct Organization {
     /// Organization policy types to enable on the root.
     #[serde(default)]
     pub enabled_policy_types: Vec<Spanned<PolicyType>>,
+    /// AWS services with trusted access to the organization, by service principal
+    /// (`guardduty.amazonaws.com`). Absent: orgctl leaves trusted access as it is; a list (even
+    /// an empty one): exactly these services, and trusted access of any other is disabled.
+    #[serde(default)]
+    pub trusted_access: Option<Vec<Spanned<String>>>,
     /// Tags on the organization root.
     #[serde(default)]
     pub tags: Tags,

@@ -771,6 +771,10 @@ fn organization(
     if !types.is_empty() {
         document.list(2, "enabled_policy_types", &types);
     }
+    // On a shared payer the organization is the provider's: its trusted access stays unmanaged.
+    if options.payer == Payer::Dedicated && !live.trusted_access.is_empty() {
+        document.list(2, "trusted_access", &live.trusted_access);
+    }
     tags(document, 2, &live.root.tags);
 }
 

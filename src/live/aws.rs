@@ -444,6 +444,16 @@ impl OrgReader for Aws {
         for policy_type in &enabled_policy_types {
             policies.extend(self.policies_of_type(*policy_type).await?);
         }
+        self.tick("trusted access");
+        let trusted_access: Vec<String> = all_pages!(
+            self.client.list_aws_service_access_for_organization(),
+            enabled_service_principals,
+            "ListAWSServiceAccessForOrganization",
+            "organization"
+        )
+        .into_iter()
+        .filter_map(|service| service.service_principal)
+        .collect();
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
@@ -467,6 +477,7 @@ impl OrgReader for Aws {
             organizational_units,
             accounts,
             policies,
+            trusted_access,
             // The closure quota is a Service Quotas value; orgctl does not read it (yet).
             account_closures: None,
             iam: Vec::new(),

@@ -128,6 +128,9 @@ pub struct LiveState {
     /// Every policy of the enabled types, AWS-managed ones included.
     #[serde(default)]
     pub policies: Vec<LivePolicy>,
+    /// The service principals with trusted access to the organization, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_access: Vec<String>,
     /// The account-closure quota, when the backend can read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_closures: Option<ClosureQuota>,
@@ -347,6 +350,8 @@ impl LiveState {
     pub fn normalise(&mut self) {
         self.root.enabled_policy_types.sort();
         self.root.enabled_policy_types.dedup();
+        self.trusted_access.sort();
+        self.trusted_access.dedup();
         self.organizational_units.sort_by(|a, b| a.id.cmp(&b.id));
         self.accounts.sort_by(|a, b| a.id.cmp(&b.id));
         self.policies.sort_by(|a, b| a.id.cmp(&b.id));

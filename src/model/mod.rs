@@ -12,6 +12,7 @@ mod ou;
 pub mod ownership;
 mod partner;
 mod policy;
+mod trusted_access;
 /// What AWS allows of each policy type: one table, in the configuration's vocabulary.
 pub use crate::config::policy_type;
 pub mod preset;

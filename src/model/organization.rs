@@ -42,6 +42,9 @@ pub struct Organization {
     pub enabled_policy_types: BTreeSet<PolicyType>,
     /// Tags on the root.
     pub tags: BTreeMap<String, String>,
+    /// Service principals with trusted access, when the file manages trusted access (`None`: the
+    /// file does not set `trusted_access`, and live trusted access is left alone).
+    pub trusted_access: Option<BTreeSet<String>>,
     /// How live member accounts the file does not declare are reported.
     pub undeclared_accounts: Reporting,
 }
@@ -166,6 +169,7 @@ pub(super) fn resolve(checker: &mut Checker, raw: &config::Organization) -> Orga
 
     let enabled_policy_types = raw.enabled_policy_types.iter().map(|t| t.value).collect();
     let tags = resolve_tags(checker, &raw.tags, raw.name.span, "the organization root");
+    let trusted_access = super::trusted_access::resolve(checker, raw);
     let operator = raw
         .operator
         .as_ref()
@@ -192,6 +196,7 @@ pub(super) fn resolve(checker: &mut Checker, raw: &config::Organization) -> Orga
         member_access_role,
         enabled_policy_types,
         tags,
+        trusted_access,
         undeclared_accounts: raw
             .undeclared_accounts
             .as_ref()

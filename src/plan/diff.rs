@@ -34,6 +34,7 @@ fn parent_address(path: &OuPath) -> Address {
 pub(super) fn diff(desired: &Desired, live: &LiveState, matching: &Matching) -> Diff {
     let mut differ = Differ::new(desired, live, matching);
     differ.policy_types();
+    differ.trusted_access();
     differ.root_tags();
     differ.organizational_units();
     differ.accounts();
@@ -157,6 +158,37 @@ impl<'a> Differ<'a> {
             },
             "the tags differ from the file",
         );
+    }
+
+    /// Trusted access, when the file manages it: enable what it lists and live lacks, disable
+    /// what live has and it does not list.
+    fn trusted_access(&mut self) {
+        let Some(desired) = &self.desired.organization.trusted_access else {
+            return;
+        };
+        let live: BTreeSet<&String> = self.live.trusted_access.iter().collect();
+        for principal in desired {
+            if !live.contains(principal) {
+                self.change(
+                    &Address::TrustedAccess(principal.clone()),
+                    Action::EnableTrustedAccess {
+                        principal: principal.clone(),
+                    },
+                    "listed in `trusted_access`",
+                );
+            }
+        }
+        for principal in live {
+            if !desired.contains(principal) {
+                self.change(
+                    &Address::TrustedAccess(principal.clone()),
+                    Action::DisableTrustedAccess {
+                        principal: principal.clone(),
+                    },
+                    "not listed in `trusted_access`",
+                );
+            }
+        }
     }
 
     fn policy_types(&mut self) {
@@ -1252,6 +1284,66 @@ accounts:
             .filter(|finding| finding.rule == rule)
             .map(|finding| finding.message.as_str())
             .collect()
+    }
+
+    /// The changes to trusted access, as `(action, principal)`, in plan order.
+    fn trusted_access_changes(trusted_access: &str, live: &[&str]) -> Vec<(&'static str, String)> {
+        let mut state = Live::new();
+        state.0.trusted_access = live.iter().map(|p| (*p).to_owned()).collect();
+        plan(&desired(trusted_access), &state.0, &PlanInput::default())
+            .changes
+            .iter()
+            .filter_map(|change| match &change.address {
+                Address::TrustedAccess(principal) => {
+                    Some((change.action.name(), principal.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn trusted_access_the_file_lists_is_enabled_and_the_rest_disabled() {
+        assert_eq!(
+            trusted_access_changes(
+                "  trusted_access: [guardduty.amazonaws.com, sso.amazonaws.com]",
+                &["config.amazonaws.com", "sso.amazonaws.com"],
+            ),
+            [
+                (
+                    "enable_trusted_access",
+                    "guardduty.amazonaws.com".to_owned()
+                ),
+                ("disable_trusted_access", "config.amazonaws.com".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_list_disables_every_trusted_access() {
+        assert_eq!(
+            trusted_access_changes("  trusted_access: []", &["sso.amazonaws.com"]),
+            [("disable_trusted_access", "sso.amazonaws.com".to_owned())]
+        );
+    }
+
+    #[test]
+    fn without_the_key_trusted_access_is_left_alone() {
+        assert_eq!(
+            trusted_access_changes("", &["sso.amazonaws.com"]),
+            Vec::<(&str, String)>::new()
+        );
+    }
+
+    #[test]
+    fn trusted_access_as_live_has_it_plans_nothing() {
+        assert_eq!(
+            trusted_access_changes(
+                "  trusted_access: [sso.amazonaws.com]",
+                &["sso.amazonaws.com"]
+            ),
+            Vec::<(&str, String)>::new()
+        );
     }
 
     #[test]

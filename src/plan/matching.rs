@@ -597,6 +597,7 @@ orgctl:
                 organizational_units: Vec::new(),
                 accounts: Vec::new(),
                 policies: Vec::new(),
+                trusted_access: Vec::new(),
                 account_closures: None,
                 iam: Vec::new(),
             });

@@ -84,7 +84,7 @@ pub(super) fn group(change: &Change) -> usize {
         Address::Policy { .. } => 3,
         Address::Attachment { .. } => 4,
         Address::Role { .. } | Address::User { .. } => 5,
-        Address::Root | Address::PolicyType(_) => 0,
+        Address::Root | Address::PolicyType(_) | Address::TrustedAccess(_) => 0,
     }
 }
 
@@ -252,6 +252,18 @@ pub(super) fn details(change: &Change) -> Vec<String> {
             lines.push(format!(
                 "enable {} on the root",
                 crate::model::policy_type_plural(*policy_type)
+            ));
+        }
+        Action::EnableTrustedAccess { principal } => {
+            lines.push(format!(
+                "enable trusted access for {} across the organization",
+                principal
+            ));
+        }
+        Action::DisableTrustedAccess { principal } => {
+            lines.push(format!(
+                "disable trusted access for {} across the organization",
+                principal
             ));
         }
         Action::CreateOu { parent, tags, .. } => {

@@ -1098,3 +1098,149 @@ fn a_plan_of_aws_is_not_applied_to_a_snapshot() {
         before
     );
 }
+
+/// The trusted-access changes of a JSON plan, as `(action, address)`.
+fn trusted_access_changes(changes: &[Value]) -> Vec<(String, String)> {
+    changes
+        .iter()
+        .filter(|c| {
+            c["address"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("trusted_access:"))
+        })
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap_or_default().to_owned(),
+                c["address"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The direct example with `config.amazonaws.com` trusted live and `guardduty.amazonaws.com`
+/// in the file.
+pub(crate) fn direct_with_trusted_access() -> tempfile::TempDir {
+    let directory = example_copy("direct");
+    let dir = directory.path();
+    let yaml = std::fs::read_to_string(dir.join("orgctl.yaml"))
+        .expect("readable")
+        .replace(
+            "  enabled_policy_types: [service_control, tag]\n",
+            "  enabled_policy_types: [service_control, tag]\n  trusted_access: [guardduty.amazonaws.com]\n",
+        );
+    assert!(
+        yaml.contains("trusted_access"),
+        "the example lists its policy types"
+    );
+    std::fs::write(dir.join("orgctl.yaml"), yaml).expect("writable");
+    let path = dir.join("live.json");
+    let mut live: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("readable")).expect("JSON");
+    live["trusted_access"] = serde_json::json!(["config.amazonaws.com"]);
+    std::fs::write(&path, live.to_string()).expect("writable");
+    directory
+}
+
+fn enable_and_disable() -> Vec<(String, String)> {
+    vec![
+        (
+            "enable_trusted_access".to_owned(),
+            "trusted_access:guardduty.amazonaws.com".to_owned(),
+        ),
+        (
+            "disable_trusted_access".to_owned(),
+            "trusted_access:config.amazonaws.com".to_owned(),
+        ),
+    ]
+}
+
+#[test]
+fn trusted_access_applies_to_a_snapshot_plans_empty_and_imports_back() {
+    let directory = direct_with_trusted_access();
+    let dir = directory.path();
+    let plan = |dir: &Path| {
+        planned_changes(&orgctl_in(
+            dir,
+            &["plan", "--state", "live.json", "--format", "json"],
+        ))
+    };
+    assert_eq!(trusted_access_changes(&plan(dir)), enable_and_disable());
+
+    let mut args = vec![
+        "apply",
+        "--state",
+        "live.json",
+        "--password-file",
+        "passwords",
+    ];
+    args.extend(APPLY_ALL);
+    let output = orgctl_in(dir, &args);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert!(only_manual(&plan(dir)), "after apply");
+    let live = Snapshot::new(dir.join("live.json"))
+        .load()
+        .expect("a snapshot");
+    assert_eq!(live.trusted_access, ["guardduty.amazonaws.com"]);
+
+    std::fs::create_dir(dir.join("imported")).expect("a folder");
+    let import = orgctl_in(
+        dir,
+        &[
+            "import",
+            "--state",
+            "live.json",
+            "--out",
+            "imported",
+            "--business-model",
+            "direct",
+        ],
+    );
+    assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
+    let imported =
+        std::fs::read_to_string(dir.join("imported/orgctl.yaml")).expect("an imported file");
+    assert!(
+        imported.contains("  trusted_access: [guardduty.amazonaws.com]\n"),
+        "{imported}"
+    );
+}
+
+#[test]
+fn trusted_access_applies_through_aws_and_converges() {
+    let (_guard, moto) = Moto::lock();
+    let client = moto.client();
+    let management = common::moto::runtime().block_on(async {
+        let management = create_organization(&client).await;
+        client
+            .enable_aws_service_access()
+            .service_principal("config.amazonaws.com")
+            .send()
+            .await
+            .expect("EnableAWSServiceAccess");
+        management
+    });
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let dir = directory.path();
+    let yaml = scenario(&management, "  trusted_access: [guardduty.amazonaws.com]\n");
+    let config = dir.join("orgctl.yaml");
+    std::fs::write(&config, &yaml).expect("writable");
+    let output = moto.orgctl(&["plan", &config.to_string_lossy(), "--format", "json"]);
+    assert_eq!(
+        trusted_access_changes(&planned_changes(&output)),
+        enable_and_disable()
+    );
+
+    apply_and_converge(moto, dir, &yaml, "trusted access");
+    let enabled: Vec<String> = common::moto::runtime().block_on(async {
+        client
+            .list_aws_service_access_for_organization()
+            .send()
+            .await
+            .expect("ListAWSServiceAccessForOrganization")
+            .enabled_service_principals
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|service| service.service_principal)
+            .collect()
+    });
+    assert_eq!(enabled, ["guardduty.amazonaws.com"]);
+}

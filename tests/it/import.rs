@@ -328,6 +328,7 @@ fn generate(shape: &Shape, seed: u64) -> LiveState {
         organizational_units: ous.into_iter().map(|(ou, _)| ou).collect(),
         accounts,
         policies,
+        trusted_access: Vec::new(),
         account_closures: None,
         iam: Vec::new(),
     };

@@ -486,6 +486,7 @@ fn race_files(dir: &Path) -> Vec<u8> {
             enabled_policy_types: Vec::new(),
             tags: Default::default(),
         },
+        trusted_access: Vec::new(),
         organizational_units: Vec::new(),
         accounts: vec![LiveAccount {
             id: management.to_owned(),

@@ -150,6 +150,12 @@ fn plan_as_json() {
 }
 
 #[test]
+fn plan_enables_one_trusted_access_and_disables_another() {
+    let directory = crate::apply::direct_with_trusted_access();
+    cli_snapshot!(run(&["plan", "--state", "live.json"]).in_dir(directory.path()));
+}
+
+#[test]
 fn plan_detailed_exitcode_exits_two_on_changes() {
     let directory = example_copy("shared-payer");
     cli_snapshot!(

@@ -788,6 +788,23 @@ impl OrgWriter for AwsWriter {
                 )?;
                 self.await_policy_type(*policy_type).await?;
             }
+            // Enabling and disabling again are no-ops in AWS: a repeated write changes nothing.
+            Write::EnableTrustedAccess { principal } => {
+                let sent = client
+                    .enable_aws_service_access()
+                    .service_principal(principal)
+                    .send()
+                    .await;
+                done_unless(sent, "EnableAWSServiceAccess", principal, &[])?;
+            }
+            Write::DisableTrustedAccess { principal } => {
+                let sent = client
+                    .disable_aws_service_access()
+                    .service_principal(principal)
+                    .send()
+                    .await;
+                done_unless(sent, "DisableAWSServiceAccess", principal, &[])?;
+            }
             Write::CreateOu { parent, name, tags } => {
                 return self.create_ou(parent, name, tags).await.map(Some);
             }

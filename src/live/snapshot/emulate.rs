@@ -119,6 +119,7 @@ mod tests {
                 enabled_policy_types: Vec::new(),
                 tags: Default::default(),
             },
+            trusted_access: Vec::new(),
             organizational_units: vec![LiveOu {
                 id: OU.to_owned(),
                 name: "Apps".to_owned(),

@@ -63,6 +63,8 @@ struct SnapshotIn {
     #[serde(default)]
     policies: Vec<super::LivePolicy>,
     #[serde(default)]
+    trusted_access: Vec<String>,
+    #[serde(default)]
     account_closures: Option<super::ClosureQuota>,
     #[serde(default)]
     iam: Vec<super::LiveIam>,
@@ -160,6 +162,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<LiveState, Diagnostic> {
         organizational_units: snapshot.organizational_units,
         accounts: snapshot.accounts,
         policies: snapshot.policies,
+        trusted_access: snapshot.trusted_access,
         account_closures: snapshot.account_closures,
         iam: snapshot.iam,
     };
@@ -329,6 +332,17 @@ impl SnapshotWriter {
         match write {
             Write::EnablePolicyType { policy_type } => {
                 emulate::enable_policy_type(state, *policy_type);
+                Ok(None)
+            }
+            Write::EnableTrustedAccess { principal } => {
+                if !state.trusted_access.contains(principal) {
+                    state.trusted_access.push(principal.clone());
+                    state.trusted_access.sort();
+                }
+                Ok(None)
+            }
+            Write::DisableTrustedAccess { principal } => {
+                state.trusted_access.retain(|enabled| enabled != principal);
                 Ok(None)
             }
             Write::CreateOu {

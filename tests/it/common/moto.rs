@@ -214,6 +214,14 @@ pub async fn seed(client: &organizations::Client, live: &LiveState) -> BTreeMap<
             .send()
             .await;
     }
+    for principal in &live.trusted_access {
+        client
+            .enable_aws_service_access()
+            .service_principal(principal)
+            .send()
+            .await
+            .expect("EnableAWSServiceAccess");
+    }
     if !live.root.tags.is_empty() {
         client
             .tag_resource()
