@@ -214,13 +214,9 @@ impl Address {
     }
 }
 
-/// A policy type as the configuration writes it (`service_control`).
-fn type_name(policy_type: PolicyType) -> String {
-    match serde_json::to_value(policy_type) {
-        Ok(serde_json::Value::String(name)) => name,
-        // A policy type is a unit variant: it always serializes as its name.
-        _ => format!("{policy_type:?}"),
-    }
+/// A policy type as the configuration writes it (`service_control`), from the policy-type table.
+fn type_name(policy_type: PolicyType) -> &'static str {
+    crate::config::policy_type::info(policy_type).config_name
 }
 
 fn parse_type(text: &str, written: &str) -> Result<PolicyType, ParseError> {
