@@ -60,6 +60,26 @@ fn planned_changes(output: &Output) -> Vec<Value> {
     plan["changes"].as_array().cloned().unwrap_or_default()
 }
 
+/// Imports the snapshot `live.json` in `directory` as a `direct` organization into
+/// `directory/imported`, and returns the configuration written there.
+fn import_direct(directory: &Path) -> String {
+    std::fs::create_dir(directory.join("imported")).expect("a folder");
+    let import = orgctl_in(
+        directory,
+        &[
+            "import",
+            "--state",
+            "live.json",
+            "--out",
+            "imported",
+            "--business-model",
+            "direct",
+        ],
+    );
+    assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
+    std::fs::read_to_string(directory.join("imported/orgctl.yaml")).expect("an imported file")
+}
+
 /// Changes a person must make: AWS has no API for them, so they stay in every plan.
 fn only_manual(changes: &[Value]) -> bool {
     changes.iter().all(|c| c["action"] == "change_email")
@@ -245,21 +265,7 @@ fn the_types_moto_lacks_apply_to_a_snapshot_and_import_back() {
         assert_eq!(policy.targets.len(), 2, "{name}");
     }
 
-    std::fs::create_dir(dir.join("imported")).expect("a folder");
-    let import = orgctl_in(
-        dir,
-        &[
-            "import",
-            "--state",
-            "live.json",
-            "--out",
-            "imported",
-            "--business-model",
-            "direct",
-        ],
-    );
-    assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
-    let imported = std::fs::read_to_string(dir.join("imported/orgctl.yaml")).expect("written");
+    let imported = import_direct(dir);
     for name in &names {
         assert!(
             imported.contains(&format!("type: {name}")),
@@ -1182,22 +1188,7 @@ fn trusted_access_applies_to_a_snapshot_plans_empty_and_imports_back() {
         .expect("a snapshot");
     assert_eq!(live.trusted_access, ["guardduty.amazonaws.com"]);
 
-    std::fs::create_dir(dir.join("imported")).expect("a folder");
-    let import = orgctl_in(
-        dir,
-        &[
-            "import",
-            "--state",
-            "live.json",
-            "--out",
-            "imported",
-            "--business-model",
-            "direct",
-        ],
-    );
-    assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
-    let imported =
-        std::fs::read_to_string(dir.join("imported/orgctl.yaml")).expect("an imported file");
+    let imported = import_direct(dir);
     assert!(
         imported.contains("  trusted_access: [guardduty.amazonaws.com]\n"),
         "{imported}"
