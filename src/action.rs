@@ -59,6 +59,20 @@ pub enum Action<N: Naming> {
         /// The service principal.
         principal: String,
     },
+    /// Register a member account as delegated administrator of an AWS service.
+    RegisterDelegatedAdministrator {
+        /// The account's address.
+        account: N::Ref,
+        /// The service principal.
+        service: String,
+    },
+    /// Deregister a delegated administrator of an AWS service.
+    DeregisterDelegatedAdministrator {
+        /// The account id.
+        account_id: String,
+        /// The service principal.
+        service: String,
+    },
     /// Create an OU.
     CreateOu {
         /// The parent's address.
@@ -304,6 +318,7 @@ impl<N: Naming> Action<N> {
         match self {
             Action::EnablePolicyType { .. }
             | Action::EnableTrustedAccess { .. }
+            | Action::RegisterDelegatedAdministrator { .. }
             | Action::CreateOu { .. }
             | Action::CreateAccount { .. }
             | Action::CreatePolicy { .. }
@@ -327,7 +342,8 @@ impl<N: Naming> Action<N> {
             Action::RemoveAccount { .. } => Kind::Remove,
             Action::DeleteOu { .. }
             | Action::DeletePolicy { .. }
-            | Action::DisableTrustedAccess { .. } => Kind::Delete,
+            | Action::DisableTrustedAccess { .. }
+            | Action::DeregisterDelegatedAdministrator { .. } => Kind::Delete,
             Action::ChangeEmail { .. } => Kind::Manual,
         }
     }
@@ -338,6 +354,8 @@ impl<N: Naming> Action<N> {
             Action::EnablePolicyType { .. } => "enable_policy_type",
             Action::EnableTrustedAccess { .. } => "enable_trusted_access",
             Action::DisableTrustedAccess { .. } => "disable_trusted_access",
+            Action::RegisterDelegatedAdministrator { .. } => "register_delegated_administrator",
+            Action::DeregisterDelegatedAdministrator { .. } => "deregister_delegated_administrator",
             Action::CreateOu { .. } => "create_ou",
             Action::RenameOu { .. } => "rename_ou",
             Action::DeleteOu { .. } => "delete_ou",
@@ -360,9 +378,9 @@ impl<N: Naming> Action<N> {
     }
 
     /// The order of kinds of action when nothing else decides: policy types and trusted access,
-    /// OUs, policies, accounts, moves and renames, tags, attachments and IAM, detaches and
-    /// revocations, closures, policy deletions, OU deletions, trusted access disabled, manual
-    /// steps.
+    /// OUs, policies, accounts, moves and renames, tags, attachments, IAM and delegations,
+    /// detaches, revocations and deregistrations, closures, policy deletions, OU deletions,
+    /// trusted access disabled, manual steps.
     pub const fn phase(&self) -> u8 {
         match self {
             Action::EnablePolicyType { .. } | Action::EnableTrustedAccess { .. } => 0,
@@ -371,8 +389,13 @@ impl<N: Naming> Action<N> {
             Action::CreateAccount { .. } => 3,
             Action::MoveAccount { .. } | Action::RenameAccount { .. } => 4,
             Action::UpdateTags { .. } => 5,
-            Action::AttachPolicy { .. } | Action::PutRole { .. } | Action::PutUser { .. } => 6,
-            Action::DetachPolicy { .. } | Action::DeleteRole { .. } => 7,
+            Action::AttachPolicy { .. }
+            | Action::PutRole { .. }
+            | Action::PutUser { .. }
+            | Action::RegisterDelegatedAdministrator { .. } => 6,
+            Action::DetachPolicy { .. }
+            | Action::DeleteRole { .. }
+            | Action::DeregisterDelegatedAdministrator { .. } => 7,
             Action::CloseAccount { .. } | Action::RemoveAccount { .. } => 8,
             Action::DeletePolicy { .. } => 9,
             Action::DeleteOu { .. } => 10,
@@ -388,6 +411,8 @@ impl<N: Naming> Action<N> {
                 ("enabling", "enabled")
             }
             Action::DisableTrustedAccess { .. } => ("disabling", "disabled"),
+            Action::RegisterDelegatedAdministrator { .. } => ("registering", "registered"),
+            Action::DeregisterDelegatedAdministrator { .. } => ("deregistering", "deregistered"),
             Action::CreateOu { .. }
             | Action::CreateAccount { .. }
             | Action::CreatePolicy { .. } => ("creating", "created"),
@@ -424,6 +449,19 @@ impl<N: Naming> Action<N> {
             },
             Action::DisableTrustedAccess { principal } => Action::DisableTrustedAccess {
                 principal: principal.clone(),
+            },
+            Action::RegisterDelegatedAdministrator { account, service } => {
+                Action::RegisterDelegatedAdministrator {
+                    account: resolve(account)?,
+                    service: service.clone(),
+                }
+            }
+            Action::DeregisterDelegatedAdministrator {
+                account_id,
+                service,
+            } => Action::DeregisterDelegatedAdministrator {
+                account_id: account_id.clone(),
+                service: service.clone(),
             },
             Action::CreateOu { parent, name, tags } => Action::CreateOu {
                 parent: resolve(parent)?,

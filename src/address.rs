@@ -21,6 +21,7 @@ use crate::config::PolicyType;
 /// | [`Root`](Address::Root) | `root` |
 /// | [`PolicyType`](Address::PolicyType) | `policy_type:service_control` |
 /// | [`TrustedAccess`](Address::TrustedAccess) | `trusted_access:guardduty.amazonaws.com` |
+/// | [`DelegatedAdministrator`](Address::DelegatedAdministrator) | `delegated_administrator:acme-security/guardduty.amazonaws.com` |
 /// | [`Ou`](Address::Ou) | `ou:Workloads/Prod` |
 /// | [`Account`](Address::Account) | `account:acme-prod` |
 /// | [`AccountId`](Address::AccountId) | `account_id:123456789012` |
@@ -74,6 +75,15 @@ pub enum Address {
         account: Box<Address>,
         /// The role name.
         name: String,
+    },
+    /// A member account registered as delegated administrator of an AWS service. Made by
+    /// [`Address::delegated_administrator`] or parsed, the account is an
+    /// [`Account`](Address::Account) or an [`AccountId`](Address::AccountId).
+    DelegatedAdministrator {
+        /// The account.
+        account: Box<Address>,
+        /// The service principal (`guardduty.amazonaws.com`).
+        service: String,
     },
     /// An IAM user in a member account, like a role.
     User {
@@ -158,6 +168,14 @@ impl Address {
         }
     }
 
+    /// `account` as delegated administrator of the service `service`.
+    pub fn delegated_administrator(account: &Address, service: impl Into<String>) -> Self {
+        Self::DelegatedAdministrator {
+            account: Box::new(account.clone()),
+            service: service.into(),
+        }
+    }
+
     /// The name of a declared account.
     pub fn account_name(&self) -> Option<&str> {
         match self {
@@ -197,10 +215,12 @@ impl Address {
         }
     }
 
-    /// The account of a role or a user.
+    /// The account of a role, a user or a delegated administrator.
     pub fn member_account(&self) -> Option<&Address> {
         match self {
-            Self::Role { account, .. } | Self::User { account, .. } => Some(account),
+            Self::Role { account, .. }
+            | Self::User { account, .. }
+            | Self::DelegatedAdministrator { account, .. } => Some(account),
             _ => None,
         }
     }
@@ -261,6 +281,11 @@ impl fmt::Display for Address {
                 Self::write_member(account, f)?;
                 write!(f, "/{name}")
             }
+            Self::DelegatedAdministrator { account, service } => {
+                f.write_str("delegated_administrator:")?;
+                Self::write_member(account, f)?;
+                write!(f, "/{service}")
+            }
         }
     }
 }
@@ -292,7 +317,7 @@ impl FromStr for Address {
         let Some((kind, rest)) = text.split_once(':') else {
             return Err(ParseError::new(
                 text,
-                "write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `trusted_access:`, `attachment:`, `role:`, `user:`)",
+                "write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `trusted_access:`, `delegated_administrator:`, `attachment:`, `role:`, `user:`)",
             ));
         };
         match kind {
@@ -346,6 +371,18 @@ impl FromStr for Address {
                     Self::User { account, name }
                 })
             }
+            "delegated_administrator" => {
+                let Some((account, service)) = rest.rsplit_once('/') else {
+                    return Err(ParseError::new(
+                        text,
+                        "write `delegated_administrator:<account>/<service principal>`",
+                    ));
+                };
+                Ok(Self::DelegatedAdministrator {
+                    account: Box::new(parse_member(account)),
+                    service: service.to_owned(),
+                })
+            }
             _ => Err(ParseError::new(
                 text,
                 format!("`{kind}` is not a kind of resource"),
@@ -390,7 +427,7 @@ impl JsonSchema for Address {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "description": "A resource: `root`, `policy_type:<type>`, `trusted_access:<service principal>`, `ou:<path>`, `account:<name in the file>`, `account_id:<id of an account the file does not declare>`, `policy:<type>/<name>`, `attachment:<type>/<policy>-><root, OU or account>`, `role:<account>/<name>` or `user:<account>/<name>` (the account by its name in the file, or `account_id:<id>`)."
+            "description": "A resource: `root`, `policy_type:<type>`, `trusted_access:<service principal>`, `delegated_administrator:<account>/<service principal>`, `ou:<path>`, `account:<name in the file>`, `account_id:<id of an account the file does not declare>`, `policy:<type>/<name>`, `attachment:<type>/<policy>-><root, OU or account>`, `role:<account>/<name>` or `user:<account>/<name>` (in these three, the account by its name in the file, or `account_id:<id>`)."
         })
     }
 }
@@ -454,6 +491,14 @@ mod tests {
             (
                 Address::user(&undeclared, "end-customer"),
                 "user:account_id:123456789012/end-customer",
+            ),
+            (
+                Address::delegated_administrator(&prod, "guardduty.amazonaws.com"),
+                "delegated_administrator:acme-prod/guardduty.amazonaws.com",
+            ),
+            (
+                Address::delegated_administrator(&undeclared, "sso.amazonaws.com"),
+                "delegated_administrator:account_id:123456789012/sso.amazonaws.com",
             ),
         ] {
             round_trip(&address, text);
@@ -544,7 +589,7 @@ mod tests {
         for (text, error) in [
             (
                 "Workloads",
-                "`Workloads` is not an address: write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `trusted_access:`, `attachment:`, `role:`, `user:`)",
+                "`Workloads` is not an address: write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `trusted_access:`, `delegated_administrator:`, `attachment:`, `role:`, `user:`)",
             ),
             (
                 "group:x",

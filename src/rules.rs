@@ -187,6 +187,22 @@ catalogue! {
     /// provider's.
     TrustedAccessSharedPayer => "payer::shared_trusted_access", Error;
 
+    // Delegated administrators of AWS services.
+    /// A `delegated_administrators` key that is not an AWS service principal.
+    DelegatedAdministratorPrincipal => "delegated_administrator::principal", Error;
+    /// The management account named as a delegated administrator: AWS allows members only.
+    DelegatedAdministratorManagement => "delegated_administrator::management", Error;
+    /// A delegated administrator that is not an active member: the file closes or removes it, or
+    /// it is suspended or closed in AWS.
+    DelegatedAdministratorInactive => "delegated_administrator::inactive", Error;
+    /// A service delegated without trusted access, which AWS requires first.
+    DelegatedAdministratorTrustedAccess => "delegated_administrator::trusted_access", Error;
+    /// Delegated administrators set on a shared payer, where the organization is the provider's.
+    DelegatedAdministratorSharedPayer => "payer::shared_delegated_administrator", Error;
+    /// Under `ecam`, the provider delegating a service's administration to an account the
+    /// customer owns: the customer's decision.
+    EcamDelegation => "ownership::ecam_delegation", Warning;
+
     // Partners and lifecycle.
     /// A partner's `until` date that is not a calendar date.
     PartnerUntil => "partner::until", Error;

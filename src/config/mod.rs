@@ -104,6 +104,12 @@ pub struct Organization {
     /// an empty one): exactly these services, and trusted access of any other is disabled.
     #[serde(default)]
     pub trusted_access: Option<Vec<Spanned<String>>>,
+    /// Member accounts that administer an AWS service for the organization, by service principal
+    /// (`guardduty.amazonaws.com: [acme-security]`; accounts by their name in the file). Absent:
+    /// orgctl leaves delegated administrators as they are; a map (even an empty one): exactly
+    /// these, and any other is deregistered.
+    #[serde(default)]
+    pub delegated_administrators: Option<IndexMap<Spanned<String>, Vec<Spanned<String>>>>,
     /// Tags on the organization root.
     #[serde(default)]
     pub tags: Tags,

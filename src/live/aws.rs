@@ -42,8 +42,8 @@ use organizations::error::{BoxError, ProvideErrorMetadata, SdkError};
 use organizations::types as aws;
 
 use super::{
-    AccountState, Error, LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveRoot, LiveState,
-    OrgReader,
+    AccountState, Error, LiveAccount, LiveDelegation, LiveOrganization, LiveOu, LivePolicy,
+    LiveRoot, LiveState, OrgReader,
 };
 use crate::config::PolicyType;
 use crate::diagnostic::Diagnostic;
@@ -282,6 +282,46 @@ impl Aws {
         Ok((ous, accounts))
     }
 
+    /// Every delegated administrator and the services it administers: one request for the
+    /// administrators, then one per administrator.
+    async fn delegated_administrators(&self) -> Result<Vec<LiveDelegation>, Error> {
+        self.tick("delegated administrators");
+        let administrators: Vec<String> = all_pages!(
+            self.client.list_delegated_administrators(),
+            delegated_administrators,
+            "ListDelegatedAdministrators",
+            "organization"
+        )
+        .into_iter()
+        .filter_map(|administrator| administrator.id)
+        .collect();
+        let per_account: Vec<Vec<LiveDelegation>> = stream::iter(administrators)
+            .map(|account_id| async move {
+                let services = all_pages!(
+                    self.client
+                        .list_delegated_services_for_account()
+                        .account_id(&account_id),
+                    delegated_services,
+                    "ListDelegatedServicesForAccount",
+                    &account_id
+                );
+                Ok::<_, Error>(
+                    services
+                        .into_iter()
+                        .filter_map(|service| service.service_principal)
+                        .map(|service| LiveDelegation {
+                            service,
+                            account_id: account_id.clone(),
+                        })
+                        .collect(),
+                )
+            })
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(per_account.into_iter().flatten().collect())
+    }
+
     async fn policies_of_type(&self, policy_type: PolicyType) -> Result<Vec<LivePolicy>, Error> {
         let summaries: Vec<aws::PolicySummary> = all_pages!(
             self.client
@@ -454,6 +494,7 @@ impl OrgReader for Aws {
         .into_iter()
         .filter_map(|service| service.service_principal)
         .collect();
+        let delegated_administrators = self.delegated_administrators().await?;
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
@@ -478,6 +519,7 @@ impl OrgReader for Aws {
             accounts,
             policies,
             trusted_access,
+            delegated_administrators,
             // The closure quota is a Service Quotas value; orgctl does not read it (yet).
             account_closures: None,
             iam: Vec::new(),

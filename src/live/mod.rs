@@ -131,6 +131,9 @@ pub struct LiveState {
     /// The service principals with trusted access to the organization, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trusted_access: Vec<String>,
+    /// The delegated administrators of AWS services, sorted by service, then account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delegated_administrators: Vec<LiveDelegation>,
     /// The account-closure quota, when the backend can read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_closures: Option<ClosureQuota>,
@@ -152,6 +155,16 @@ pub const ACCOUNT_IAM_TAG: &str = "orgctl:iam";
 /// The tag on a new account whose hand-over user is not made yet: set at creation, removed once
 /// the user exists, so that a hand-over that failed is planned again.
 pub const HANDOVER_TAG: &str = "orgctl:handover";
+
+/// A member account registered as delegated administrator of an AWS service.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveDelegation {
+    /// The service principal (`guardduty.amazonaws.com`).
+    pub service: String,
+    /// The account id.
+    pub account_id: String,
+}
 
 /// IAM orgctl created in one member account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -352,6 +365,8 @@ impl LiveState {
         self.root.enabled_policy_types.dedup();
         self.trusted_access.sort();
         self.trusted_access.dedup();
+        self.delegated_administrators.sort();
+        self.delegated_administrators.dedup();
         self.organizational_units.sort_by(|a, b| a.id.cmp(&b.id));
         self.accounts.sort_by(|a, b| a.id.cmp(&b.id));
         self.policies.sort_by(|a, b| a.id.cmp(&b.id));
@@ -439,6 +454,14 @@ impl LiveState {
                 problems.push(format!(
                     "the account `{}` sits in `{}`, which is neither the root nor an OU",
                     account.id, account.parent_id
+                ));
+            }
+        }
+        for delegation in &self.delegated_administrators {
+            if kind_of_id.get(delegation.account_id.as_str()) != Some(&"an account") {
+                problems.push(format!(
+                    "`{}` is delegated to `{}`, which is not an account of the organization",
+                    delegation.service, delegation.account_id
                 ));
             }
         }

@@ -5,6 +5,7 @@
 //! every [`Diagnostic`] found, so that one run shows every problem.
 
 mod account;
+mod delegation;
 mod email;
 pub mod limits;
 mod organization;
@@ -26,6 +27,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 pub use account::{Account, EmailSource};
+pub use delegation::Delegations;
 pub use email::expand_template;
 pub use organization::{
     DEFAULT_MEMBER_ACCESS_ROLE, EndCustomerUser, Organization, PartyInfo, UserMode,
@@ -72,6 +74,9 @@ pub struct Desired {
     pub policies: IndexMap<String, Policy>,
     /// Partners by name, in file order.
     pub partners: IndexMap<String, Partner>,
+    /// Delegated administrators, when the file manages them (`None`: the file does not set
+    /// `delegated_administrators`, and live ones are left alone).
+    pub delegated_administrators: Option<Delegations>,
     /// The warnings the file silences (`orgctl: { ignore: [...] }`), applied to validation and to
     /// plan findings alike.
     pub ignored: BTreeSet<Rule>,
@@ -199,6 +204,13 @@ pub fn resolve(config: &Config, context: &Context) -> Resolved {
         &accounts,
         file,
     );
+    let delegated_administrators = delegation::resolve(
+        &mut checker,
+        &file.organization,
+        &organization,
+        &management_account,
+        &accounts,
+    );
     let ignored = ignored_rules(&mut checker, &file.orgctl.ignore);
     let desired = Desired {
         organization,
@@ -207,6 +219,7 @@ pub fn resolve(config: &Config, context: &Context) -> Resolved {
         accounts,
         policies,
         partners,
+        delegated_administrators,
         ignored,
     };
     organization::check_ownership(&mut checker, file, &desired);

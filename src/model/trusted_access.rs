@@ -12,7 +12,7 @@ const SERVICE_SUFFIX: &str = ".amazonaws.com";
 
 /// Whether `principal` is an AWS service principal: `<service>.amazonaws.com`, the service part
 /// of lowercase letters, digits, dots and dashes.
-fn is_service_principal(principal: &str) -> bool {
+pub(super) fn is_service_principal(principal: &str) -> bool {
     principal
         .strip_suffix(SERVICE_SUFFIX)
         .is_some_and(|service| {
@@ -26,7 +26,7 @@ fn is_service_principal(principal: &str) -> bool {
 }
 
 /// What to write instead of `written`, which is not a service principal.
-fn help(written: &str) -> String {
+pub(super) fn help(written: &str) -> String {
     let guess = format!("{}{SERVICE_SUFFIX}", written.trim().to_ascii_lowercase());
     if is_service_principal(&guess) {
         format!("did you mean `{guess}`? a service principal is `<service>{SERVICE_SUFFIX}`")

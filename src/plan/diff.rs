@@ -38,6 +38,7 @@ pub(super) fn diff(desired: &Desired, live: &LiveState, matching: &Matching) -> 
     differ.root_tags();
     differ.organizational_units();
     differ.accounts();
+    differ.delegated_administrators();
     differ.iam();
     differ.policies();
     differ.deleted_ous_left_empty();
@@ -186,6 +187,113 @@ impl<'a> Differ<'a> {
                         principal: principal.clone(),
                     },
                     "not listed in `trusted_access`",
+                );
+            }
+        }
+    }
+
+    /// Delegated administrators, when the file manages them: register what it lists and live
+    /// lacks, deregister what live has and it does not list. When it does not manage them, an
+    /// account that leaves while it administers a service is a finding (AWS refuses it).
+    fn delegated_administrators(&mut self) {
+        let live: BTreeSet<(Address, &str)> = self
+            .live
+            .delegated_administrators
+            .iter()
+            .map(|delegation| {
+                (
+                    self.matching.account_address(&delegation.account_id),
+                    delegation.service.as_str(),
+                )
+            })
+            .collect();
+        let Some(desired) = &self.desired.delegated_administrators else {
+            self.leaving_administrators(&live);
+            return;
+        };
+        let declared: HashMap<&Address, &LiveAccount> = self.matching.declared_accounts().collect();
+        for (service, names) in desired {
+            for name in names {
+                let account = Address::account(name);
+                if live.contains(&(account.clone(), service.as_str())) {
+                    continue;
+                }
+                let address = Address::delegated_administrator(&account, service);
+                if let Some(live_account) = declared.get(&account)
+                    && !live_account.state.is_active()
+                {
+                    self.finding(
+                        Rule::DelegatedAdministratorInactive,
+                        Some(address),
+                        format!(
+                            "{account} cannot administer {service}: it is {} in AWS",
+                            live_account.state.aws_name()
+                        ),
+                        "delegate the service to an active member account",
+                    );
+                    continue;
+                }
+                if self.desired.organization.trusted_access.is_none()
+                    && !self.live.trusted_access.contains(service)
+                {
+                    self.finding(
+                        Rule::DelegatedAdministratorTrustedAccess,
+                        Some(address),
+                        format!(
+                            "{service} has no trusted access, which AWS requires before {account} can administer it"
+                        ),
+                        format!("list `{service}` under `trusted_access`, or enable it in the service's console"),
+                    );
+                    continue;
+                }
+                self.change(
+                    &address,
+                    Action::RegisterDelegatedAdministrator {
+                        account,
+                        service: service.clone(),
+                    },
+                    "listed in `delegated_administrators`",
+                );
+            }
+        }
+        for delegation in &self.live.delegated_administrators {
+            let account = self.matching.account_address(&delegation.account_id);
+            let listed = account.account_name().is_some_and(|name| {
+                desired
+                    .get(&delegation.service)
+                    .is_some_and(|names| names.contains(name))
+            });
+            if !listed {
+                self.change(
+                    &Address::delegated_administrator(&account, &delegation.service),
+                    Action::DeregisterDelegatedAdministrator {
+                        account_id: delegation.account_id.clone(),
+                        service: delegation.service.clone(),
+                    },
+                    "not listed in `delegated_administrators`",
+                );
+            }
+        }
+    }
+
+    /// Accounts the plan removes from the organization while they administer a service, which
+    /// AWS refuses, when the file leaves delegated administrators unmanaged.
+    fn leaving_administrators(&mut self, live: &BTreeSet<(Address, &str)>) {
+        let removed: Vec<Address> = self
+            .changes
+            .iter()
+            .filter(|change| matches!(change.action, Action::RemoveAccount { .. }))
+            .map(|change| change.address.clone())
+            .collect();
+        for (account, service) in live {
+            if removed.contains(account) {
+                self.finding(
+                    Rule::DelegatedAdministratorInactive,
+                    Some(Address::delegated_administrator(account, *service)),
+                    format!(
+                        "{account} leaves the organization but administers {service}, and AWS refuses to remove a delegated administrator"
+                    ),
+                    "declare `delegated_administrators` without it (orgctl then deregisters it first), or deregister it in the service's console",
                 );
             }
         }
@@ -1229,7 +1337,7 @@ fn same_document(live: &str, desired: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::address::Address;
-    use crate::live::{AccountState, ClosureQuota};
+    use crate::live::{AccountState, ClosureQuota, LiveDelegation};
     use crate::plan::matching::tests::{Live, desired};
     use crate::plan::{Plan, PlanInput, plan};
     use crate::rules::Rule;
@@ -1343,6 +1451,214 @@ accounts:
                 &["sso.amazonaws.com"]
             ),
             Vec::<(&str, String)>::new()
+        );
+    }
+
+    /// A file with the accounts `acme-security` (live as 222222222222) and `acme-new` (not live
+    /// yet), and `organization` keys appended.
+    fn delegation_plan(organization: &str, live: Live) -> Plan {
+        let text = format!(
+            "{organization}\naccounts:\n  acme-security: {{ id: \"222222222222\" }}\n  acme-new: {{}}\n"
+        );
+        plan(&desired(&text), &live.0, &PlanInput::default())
+    }
+
+    fn security_live() -> Live {
+        Live::new().account(
+            "222222222222",
+            "acme-security",
+            "aws+acme-security@acme.example",
+        )
+    }
+
+    fn delegated(live: Live, service: &str, account_id: &str) -> Live {
+        let mut live = live;
+        live.0.delegated_administrators.push(LiveDelegation {
+            service: service.to_owned(),
+            account_id: account_id.to_owned(),
+        });
+        live
+    }
+
+    /// `(action, address, depends on)` of every change to trusted access or delegations.
+    fn delegation_changes(plan: &Plan) -> Vec<(&'static str, String, Vec<String>)> {
+        plan.changes
+            .iter()
+            .filter(|change| {
+                matches!(
+                    change.address,
+                    Address::DelegatedAdministrator { .. } | Address::TrustedAccess(_)
+                ) || matches!(change.action, crate::plan::Action::CloseAccount { .. })
+            })
+            .map(|change| {
+                (
+                    change.action.name(),
+                    change.address.to_string(),
+                    change.depends_on.iter().map(ToString::to_string).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn delegations_follow_trusted_access_and_the_accounts_they_name() {
+        let plan = delegation_plan(
+            "  trusted_access: [guardduty.amazonaws.com]\n  delegated_administrators:\n    guardduty.amazonaws.com: [acme-security, acme-new]",
+            security_live(),
+        );
+        assert_eq!(
+            delegation_changes(&plan),
+            [
+                (
+                    "enable_trusted_access",
+                    "trusted_access:guardduty.amazonaws.com".to_owned(),
+                    vec![]
+                ),
+                (
+                    "register_delegated_administrator",
+                    "delegated_administrator:acme-new/guardduty.amazonaws.com".to_owned(),
+                    vec![
+                        "trusted_access:guardduty.amazonaws.com".to_owned(),
+                        "account:acme-new".to_owned()
+                    ]
+                ),
+                (
+                    "register_delegated_administrator",
+                    "delegated_administrator:acme-security/guardduty.amazonaws.com".to_owned(),
+                    vec!["trusted_access:guardduty.amazonaws.com".to_owned()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_delegation_as_live_has_it_plans_nothing_and_others_are_deregistered_first() {
+        let live = delegated(
+            delegated(security_live(), "guardduty.amazonaws.com", "222222222222"),
+            "config.amazonaws.com",
+            "222222222222",
+        );
+        let mut live = live;
+        live.0.trusted_access = vec![
+            "config.amazonaws.com".to_owned(),
+            "guardduty.amazonaws.com".to_owned(),
+        ];
+        let plan = delegation_plan(
+            "  trusted_access: [guardduty.amazonaws.com]\n  delegated_administrators:\n    guardduty.amazonaws.com: [acme-security]",
+            live,
+        );
+        assert_eq!(
+            delegation_changes(&plan),
+            [
+                (
+                    "deregister_delegated_administrator",
+                    "delegated_administrator:acme-security/config.amazonaws.com".to_owned(),
+                    vec![]
+                ),
+                (
+                    "disable_trusted_access",
+                    "trusted_access:config.amazonaws.com".to_owned(),
+                    vec!["delegated_administrator:acme-security/config.amazonaws.com".to_owned()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_undeclared_administrator_goes_by_its_id_and_before_a_closure() {
+        let live = delegated(
+            security_live().account("333333333333", "old", "aws+old@acme.example"),
+            "sso.amazonaws.com",
+            "333333333333",
+        );
+        let planned = delegation_plan("  delegated_administrators: {}", live);
+        assert_eq!(
+            delegation_changes(&planned),
+            [(
+                "deregister_delegated_administrator",
+                "delegated_administrator:account_id:333333333333/sso.amazonaws.com".to_owned(),
+                vec![]
+            )]
+        );
+        // Closing a delegated administrator deregisters it first.
+        let live = delegated(security_live(), "sso.amazonaws.com", "222222222222");
+        let text = "  delegated_administrators: {}\naccounts:\n  acme-security: { id: \"222222222222\", lifecycle: close }\n";
+        let plan = plan(&desired(text), &live.0, &PlanInput::default());
+        assert_eq!(
+            delegation_changes(&plan),
+            [
+                (
+                    "deregister_delegated_administrator",
+                    "delegated_administrator:acme-security/sso.amazonaws.com".to_owned(),
+                    vec![]
+                ),
+                (
+                    "close_account",
+                    "account:acme-security".to_owned(),
+                    vec!["delegated_administrator:acme-security/sso.amazonaws.com".to_owned()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_the_key_delegations_are_left_alone() {
+        let live = delegated(security_live(), "sso.amazonaws.com", "222222222222");
+        let plan = delegation_plan("", live);
+        assert_eq!(delegation_changes(&plan), []);
+    }
+
+    #[test]
+    fn unmanaged_trusted_access_is_checked_against_the_live_organization() {
+        let organization =
+            "  delegated_administrators:\n    guardduty.amazonaws.com: [acme-security]";
+        let plan = delegation_plan(organization, security_live());
+        assert_eq!(delegation_changes(&plan), []);
+        assert_eq!(
+            findings(&plan, Rule::DelegatedAdministratorTrustedAccess),
+            [
+                "guardduty.amazonaws.com has no trusted access, which AWS requires before account:acme-security can administer it"
+            ]
+        );
+        let mut live = security_live();
+        live.0.trusted_access = vec!["guardduty.amazonaws.com".to_owned()];
+        let plan = delegation_plan(organization, live);
+        assert_eq!(
+            delegation_changes(&plan)
+                .iter()
+                .map(|(name, _, _)| *name)
+                .collect::<Vec<_>>(),
+            ["register_delegated_administrator"]
+        );
+    }
+
+    #[test]
+    fn a_suspended_account_cannot_administer() {
+        let mut live = security_live().state("222222222222", AccountState::Suspended);
+        live.0.trusted_access = vec!["guardduty.amazonaws.com".to_owned()];
+        let plan = delegation_plan(
+            "  delegated_administrators:\n    guardduty.amazonaws.com: [acme-security]",
+            live,
+        );
+        assert_eq!(delegation_changes(&plan), []);
+        assert_eq!(
+            findings(&plan, Rule::DelegatedAdministratorInactive),
+            [
+                "account:acme-security cannot administer guardduty.amazonaws.com: it is SUSPENDED in AWS"
+            ]
+        );
+    }
+
+    #[test]
+    fn removing_an_unmanaged_administrator_is_a_finding() {
+        let live = delegated(security_live(), "sso.amazonaws.com", "222222222222");
+        let text = "accounts:\n  acme-security: { id: \"222222222222\", lifecycle: remove }\n";
+        let plan = plan(&desired(text), &live.0, &PlanInput::default());
+        assert_eq!(
+            findings(&plan, Rule::DelegatedAdministratorInactive),
+            [
+                "account:acme-security leaves the organization but administers sso.amazonaws.com, and AWS refuses to remove a delegated administrator"
+            ]
         );
     }
 

@@ -5,7 +5,9 @@
 //! are created before children; OUs and accounts before what is attached to them; policies before
 //! their attachments; a target gets its new policies before losing old ones (so it never goes
 //! without an SCP); detaches before the policy is deleted; accounts move out and child OUs go
-//! before an OU is deleted. Ties are broken by phase (creates, then moves, tags, attaches,
+//! before an OU is deleted; a service gets trusted access before a delegated administrator, and
+//! loses its delegated administrators before its trusted access and before their accounts close
+//! or leave. Ties are broken by phase (creates, then moves, tags, attaches,
 //! detaches, closures, deletes, manual steps) and then by address. An account is marked
 //! `orgctl:iam` before its IAM is made, and loses its `orgctl:handover` mark after its user is.
 
@@ -218,10 +220,37 @@ fn edges(
                 }
             }
             Action::CloseAccount { .. } | Action::RemoveAccount { .. } => {
-                // A partner's access goes before the account closes or leaves.
+                // A partner's access and the account's delegations go before the account closes
+                // or leaves.
                 for (other, other_change) in changes.iter().enumerate() {
-                    if let Action::DeleteRole { account, .. } = &other_change.action
-                        && *account == change.address
+                    let held_here = match &other_change.action {
+                        Action::DeleteRole { account, .. } => *account == change.address,
+                        Action::DeregisterDelegatedAdministrator { .. } => {
+                            other_change.address.member_account() == Some(&change.address)
+                        }
+                        _ => false,
+                    };
+                    if held_here {
+                        after(Some(other));
+                    }
+                }
+            }
+            Action::RegisterDelegatedAdministrator { account, service } => {
+                // The account exists and the service has trusted access first.
+                after(creation(account));
+                for (other, other_change) in changes.iter().enumerate() {
+                    if matches!(&other_change.action,
+                        Action::EnableTrustedAccess { principal } if principal == service)
+                    {
+                        after(Some(other));
+                    }
+                }
+            }
+            Action::DisableTrustedAccess { principal } => {
+                // A service loses its delegated administrators before its trusted access.
+                for (other, other_change) in changes.iter().enumerate() {
+                    if matches!(&other_change.action,
+                        Action::DeregisterDelegatedAdministrator { service, .. } if service == principal)
                     {
                         after(Some(other));
                     }

@@ -84,7 +84,10 @@ pub(super) fn group(change: &Change) -> usize {
         Address::Policy { .. } => 3,
         Address::Attachment { .. } => 4,
         Address::Role { .. } | Address::User { .. } => 5,
-        Address::Root | Address::PolicyType(_) | Address::TrustedAccess(_) => 0,
+        Address::Root
+        | Address::PolicyType(_)
+        | Address::TrustedAccess(_)
+        | Address::DelegatedAdministrator { .. } => 0,
     }
 }
 
@@ -264,6 +267,19 @@ pub(super) fn details(change: &Change) -> Vec<String> {
             lines.push(format!(
                 "disable trusted access for {} across the organization",
                 principal
+            ));
+        }
+        Action::RegisterDelegatedAdministrator { account, service } => {
+            lines.push(format!(
+                "register {account} as delegated administrator of {service}"
+            ));
+        }
+        Action::DeregisterDelegatedAdministrator {
+            account_id,
+            service,
+        } => {
+            lines.push(format!(
+                "deregister {account_id} as delegated administrator of {service}"
             ));
         }
         Action::CreateOu { parent, tags, .. } => {

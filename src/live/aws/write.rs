@@ -805,6 +805,38 @@ impl OrgWriter for AwsWriter {
                     .await;
                 done_unless(sent, "DisableAWSServiceAccess", principal, &[])?;
             }
+            // Registering again and deregistering again are what AWS calls already done.
+            Write::RegisterDelegatedAdministrator { account, service } => {
+                let sent = client
+                    .register_delegated_administrator()
+                    .account_id(account)
+                    .service_principal(service)
+                    .send()
+                    .await;
+                done_unless(
+                    sent,
+                    "RegisterDelegatedAdministrator",
+                    account,
+                    &["AccountAlreadyRegisteredException"],
+                )?;
+            }
+            Write::DeregisterDelegatedAdministrator {
+                account_id,
+                service,
+            } => {
+                let sent = client
+                    .deregister_delegated_administrator()
+                    .account_id(account_id)
+                    .service_principal(service)
+                    .send()
+                    .await;
+                done_unless(
+                    sent,
+                    "DeregisterDelegatedAdministrator",
+                    account_id,
+                    &["AccountNotRegisteredException"],
+                )?;
+            }
             Write::CreateOu { parent, name, tags } => {
                 return self.create_ou(parent, name, tags).await.map(Some);
             }

@@ -7,9 +7,11 @@
 //! - A new OU or account gets the full-access policy of every enabled type.
 //! - A closed account stays in the organization, `CLOSED`, for AWS's 90-day reinstatement window.
 //! - An OU deleted or an account removed is detached from every policy.
+//! - A delegated administrator is a member account of a service with trusted access; an account
+//!   that administers a service cannot leave the organization.
 
 use crate::config::PolicyType;
-use crate::live::{AccountState, LivePolicy, LiveState};
+use crate::live::{AccountState, LiveDelegation, LivePolicy, LiveState};
 use crate::model::policy_type::{POLICY_TYPES, info};
 
 /// The document of AWS's full-access policies: everything allowed.
@@ -71,6 +73,59 @@ pub fn target_gone(state: &mut LiveState, id: &str) {
     }
 }
 
+/// Registers `account_id` as delegated administrator of `service`, as AWS does: a member account
+/// of the organization, a service with trusted access, not registered twice.
+pub fn register_delegated_administrator(
+    state: &mut LiveState,
+    account_id: &str,
+    service: &str,
+) -> Result<(), String> {
+    if account_id == state.organization.management_account_id {
+        return Err("the management account cannot be a delegated administrator".to_owned());
+    }
+    if !state
+        .accounts
+        .iter()
+        .any(|account| account.id == account_id)
+    {
+        return Err(format!("account {account_id} is not in the organization"));
+    }
+    if !state
+        .trusted_access
+        .iter()
+        .any(|enabled| enabled == service)
+    {
+        return Err(format!("{service} has no trusted access"));
+    }
+    let delegation = LiveDelegation {
+        service: service.to_owned(),
+        account_id: account_id.to_owned(),
+    };
+    if state.delegated_administrators.contains(&delegation) {
+        return Err(format!(
+            "account {account_id} is already a delegated administrator of {service}"
+        ));
+    }
+    state.delegated_administrators.push(delegation);
+    state.delegated_administrators.sort();
+    Ok(())
+}
+
+/// Whether account `id` may leave the organization: not while it administers a service.
+pub fn may_leave(state: &LiveState, id: &str) -> Result<(), String> {
+    match state
+        .delegated_administrators
+        .iter()
+        .find(|delegation| delegation.account_id == id)
+    {
+        Some(delegation) => Err(format!(
+            "account {id} is the delegated administrator of {}; deregister it first",
+            delegation.service
+        )),
+        None => Ok(()),
+    }
+}
+
 /// AWS's full-access policy of a type, created as AWS does when the type is first enabled.
 fn full_access(state: &mut LiveState, policy_type: PolicyType) -> Option<&mut LivePolicy> {
     let full = info(policy_type).full_access?;
@@ -120,6 +175,7 @@ mod tests {
                 tags: Default::default(),
             },
             trusted_access: Vec::new(),
+            delegated_administrators: Vec::new(),
             organizational_units: vec![LiveOu {
                 id: OU.to_owned(),
                 name: "Apps".to_owned(),
@@ -335,5 +391,34 @@ accounts:
                 row.config_name
             );
         }
+    }
+
+    #[test]
+    fn a_delegated_administrator_is_a_member_of_a_trusted_service() {
+        let mut state = organization();
+        let service = "guardduty.amazonaws.com";
+        assert_eq!(
+            register_delegated_administrator(&mut state, ACCOUNT, service),
+            Err(format!("{service} has no trusted access"))
+        );
+        state.trusted_access.push(service.to_owned());
+        assert!(register_delegated_administrator(&mut state, "111111111111", service).is_err());
+        assert!(register_delegated_administrator(&mut state, "333333333333", service).is_err());
+        assert_eq!(
+            register_delegated_administrator(&mut state, ACCOUNT, service),
+            Ok(())
+        );
+        assert!(register_delegated_administrator(&mut state, ACCOUNT, service).is_err());
+        assert_eq!(state.delegated_administrators.len(), 1);
+    }
+
+    #[test]
+    fn a_delegated_administrator_cannot_leave() {
+        let mut state = organization();
+        assert_eq!(may_leave(&state, ACCOUNT), Ok(()));
+        state.trusted_access.push("sso.amazonaws.com".to_owned());
+        register_delegated_administrator(&mut state, ACCOUNT, "sso.amazonaws.com")
+            .expect("registered");
+        assert!(may_leave(&state, ACCOUNT).is_err());
     }
 }

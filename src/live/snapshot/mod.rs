@@ -65,6 +65,8 @@ struct SnapshotIn {
     #[serde(default)]
     trusted_access: Vec<String>,
     #[serde(default)]
+    delegated_administrators: Vec<super::LiveDelegation>,
+    #[serde(default)]
     account_closures: Option<super::ClosureQuota>,
     #[serde(default)]
     iam: Vec<super::LiveIam>,
@@ -163,6 +165,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<LiveState, Diagnostic> {
         accounts: snapshot.accounts,
         policies: snapshot.policies,
         trusted_access: snapshot.trusted_access,
+        delegated_administrators: snapshot.delegated_administrators,
         account_closures: snapshot.account_closures,
         iam: snapshot.iam,
     };
@@ -345,6 +348,19 @@ impl SnapshotWriter {
                 state.trusted_access.retain(|enabled| enabled != principal);
                 Ok(None)
             }
+            Write::RegisterDelegatedAdministrator { account, service } => {
+                emulate::register_delegated_administrator(state, account, service)?;
+                Ok(None)
+            }
+            Write::DeregisterDelegatedAdministrator {
+                account_id,
+                service,
+            } => {
+                state.delegated_administrators.retain(|delegation| {
+                    !(&delegation.account_id == account_id && &delegation.service == service)
+                });
+                Ok(None)
+            }
             Write::CreateOu {
                 parent: parent_id,
                 name,
@@ -432,6 +448,7 @@ impl SnapshotWriter {
                 Ok(None)
             }
             Write::RemoveAccount { id, .. } => {
+                emulate::may_leave(state, id)?;
                 state.accounts.retain(|account| &account.id != id);
                 emulate::target_gone(state, id);
                 Ok(None)
