@@ -147,7 +147,8 @@ def minimum_requests(children, placed, scps):
     policy_types = 1
     list_policies = max(1, math.ceil((scps + 1) / 20))
     per_policy = 3 * scps + 2 * 1  # customer SCPs: describe, targets, tags; FullAWSAccess: describe, targets
-    return 2 + listing + tags + list_policies * policy_types + per_policy
+    services = 2  # ListAWSServiceAccessForOrganization, ListDelegatedAdministrators (none delegated)
+    return 2 + listing + tags + list_policies * policy_types + per_policy + services
 
 
 class RecordingMoto:

@@ -145,6 +145,9 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
         management,
         access.user.as_ref(),
     );
+    if options.payer == Payer::Dedicated {
+        delegated_administrators(&mut document, live, &keys, &mut notes);
+    }
     if !tree.children_of(&live.root.id).is_empty() {
         document.blank();
         document.open(0, "organizational_units");
@@ -776,6 +779,48 @@ fn organization(
         document.list(2, "trusted_access", &live.trusted_access);
     }
     tags(document, 2, &live.root.tags);
+}
+
+/// `delegated_administrators`, by service, each account by its key: active member accounts only
+/// (an account that is closing cannot administer; the plan deregisters it). On a shared payer the
+/// organization is the provider's, and its delegations stay unmanaged.
+fn delegated_administrators(
+    document: &mut Document,
+    live: &LiveState,
+    keys: &HashMap<String, String>,
+    notes: &mut Vec<String>,
+) {
+    if live.delegated_administrators.is_empty() {
+        return;
+    }
+    let mut by_service: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for delegation in &live.delegated_administrators {
+        let account = live
+            .accounts
+            .iter()
+            .find(|account| account.id == delegation.account_id);
+        match (account, keys.get(&delegation.account_id)) {
+            (Some(account), Some(key)) if account.state.is_active() => {
+                by_service
+                    .entry(&delegation.service)
+                    .or_default()
+                    .push(key.clone());
+            }
+            _ => notes.push(format!(
+                "account {} administers {} but is not an active member; it was left out, and the plan deregisters it",
+                delegation.account_id, delegation.service
+            )),
+        }
+    }
+    if by_service.is_empty() {
+        document.raw(2, "delegated_administrators", "{}");
+        return;
+    }
+    document.open(2, "delegated_administrators");
+    for (service, mut accounts) in by_service {
+        accounts.sort();
+        document.list(4, service, &accounts);
+    }
 }
 
 fn member(

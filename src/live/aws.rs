@@ -4,7 +4,8 @@
 //! # Requests
 //!
 //! Reading costs, with P parents (the root and every OU), O OUs, A accounts, T enabled policy
-//! types, Q customer-managed policies and M AWS-managed ones, and single pages:
+//! types, Q customer-managed policies and M AWS-managed ones, D delegated administrators, and
+//! single pages:
 //!
 //! ```text
 //! 2                       DescribeOrganization, ListRoots
@@ -12,6 +13,9 @@
 //! + (1 + O + A)           ListTagsForResource for the root, each OU, each account
 //! + T                     ListPolicies per enabled type
 //! + 3·Q + 2·M             DescribePolicy, ListTargetsForPolicy (and ListTagsForResource) per policy
+//! + 1                     ListAWSServiceAccessForOrganization (trusted access)
+//! + 1 + D                 ListDelegatedAdministrators, and ListDelegatedServicesForAccount per
+//!                         delegated administrator
 //! ```
 //!
 //! plus one request per extra page (AWS returns at most 20 accounts, OUs, policies or targets a

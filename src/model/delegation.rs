@@ -154,7 +154,9 @@ fn member(
         checker.push(diagnostic);
         return None;
     }
+    // On a shared payer the delegation is refused outright (`payer::shared_…`).
     if organization.business_model == BusinessModel::Ecam
+        && organization.payer == Payer::Dedicated
         && organization.operator == Party::Provider
         && account.owner == Party::Customer
     {

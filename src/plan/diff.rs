@@ -5,9 +5,11 @@
 //! implies). Live resources the file does not declare are reported, never deleted by omission.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::convert::Infallible;
 
 use super::matching::{AccountMatch, Matching, OuMatch, PolicyMatch};
 use super::{Action, Change, Finding, Touched as TouchedResource, Update};
+use crate::action::ByAddress;
 use crate::address::Address;
 use crate::config::{
     AccountLifecycle, OuLifecycle, Party, Payer, PolicyLifecycle, PolicyType, Reporting,
@@ -1228,44 +1230,26 @@ impl<'a> Differ<'a> {
 
     /// Fingerprints the live resources the changes act on or refer to.
     fn touched_by_changes(&self) -> BTreeMap<Address, TouchedResource> {
-        let mut referred: BTreeSet<&Address> = BTreeSet::new();
+        // Every address a change is at or refers to, as the action's own mapping visits them.
+        let mut referred: BTreeSet<Address> = BTreeSet::new();
         for change in &self.changes {
-            referred.insert(&change.address);
-            match &change.action {
-                Action::AttachPolicy { policy, target }
-                | Action::DetachPolicy { policy, target } => {
-                    referred.insert(policy);
-                    referred.insert(target);
-                }
-                Action::MoveAccount { from, to, .. } => {
-                    referred.insert(from);
-                    referred.insert(to);
-                }
-                Action::RemoveAccount { parent, .. } => {
-                    referred.insert(parent);
-                }
-                Action::CreateOu { parent, .. } | Action::CreateAccount { parent, .. } => {
-                    referred.insert(parent);
-                }
-                Action::PutRole { account, .. }
-                | Action::PutUser { account, .. }
-                | Action::DeleteRole { account, .. } => {
-                    referred.insert(account);
-                }
-                _ => {}
-            }
+            referred.insert(change.address.clone());
+            let _ = change.action.try_map::<ByAddress, Infallible>(|reference| {
+                referred.insert(reference.clone());
+                Ok(reference.clone())
+            });
         }
         referred
             .into_iter()
             .filter_map(|address| {
-                let (id, fingerprint) = match self.touched.get(address)? {
+                let (id, fingerprint) = match self.touched.get(&address)? {
                     Touched::Root(root) => (&root.id, fingerprint(root)),
                     Touched::Ou(ou) => (&ou.id, fingerprint(ou)),
                     Touched::Account(account) => (&account.id, fingerprint(account)),
                     Touched::Policy(policy) => (&policy.id, fingerprint(policy)),
                 };
                 let id = id.clone();
-                Some((address.clone(), TouchedResource { id, fingerprint }))
+                Some((address, TouchedResource { id, fingerprint }))
             })
             .collect()
     }

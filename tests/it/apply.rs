@@ -54,7 +54,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// The plan's changes as JSON, from `plan --format json`.
-fn planned_changes(output: &Output) -> Vec<Value> {
+pub(crate) fn planned_changes(output: &Output) -> Vec<Value> {
     let plan: Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|error| panic!("the plan is JSON ({error}): {}", describe(output)));
     plan["changes"].as_array().cloned().unwrap_or_default()
@@ -62,7 +62,7 @@ fn planned_changes(output: &Output) -> Vec<Value> {
 
 /// Imports the snapshot `live.json` in `directory` as a `direct` organization into
 /// `directory/imported`, and returns the configuration written there.
-fn import_direct(directory: &Path) -> String {
+pub(crate) fn import_direct(directory: &Path) -> String {
     std::fs::create_dir(directory.join("imported")).expect("a folder");
     let import = orgctl_in(
         directory,
@@ -81,7 +81,7 @@ fn import_direct(directory: &Path) -> String {
 }
 
 /// Changes a person must make: AWS has no API for them, so they stay in every plan.
-fn only_manual(changes: &[Value]) -> bool {
+pub(crate) fn only_manual(changes: &[Value]) -> bool {
     changes.iter().all(|c| c["action"] == "change_email")
 }
 
@@ -605,7 +605,7 @@ fn account_id(state: &LiveState, name: &str) -> String {
 }
 
 /// Writes `yaml`, applies it through AWS, and checks that a new plan is empty.
-fn apply_and_converge(moto: &Moto, directory: &Path, yaml: &str, step: &str) -> Value {
+pub(crate) fn apply_and_converge(moto: &Moto, directory: &Path, yaml: &str, step: &str) -> Value {
     let config = directory.join("orgctl.yaml");
     std::fs::write(&config, yaml).expect("writable");
     let config = config.to_string_lossy().into_owned();

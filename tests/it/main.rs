@@ -8,6 +8,7 @@ mod apply_output;
 mod ci;
 mod cli;
 mod credentials;
+mod delegation;
 mod examples;
 mod files;
 mod findings;
