@@ -148,6 +148,7 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
     if options.payer == Payer::Dedicated {
         delegated_administrators(&mut document, live, &keys, &mut notes);
     }
+    tags(&mut document, 2, &live.root.tags);
     if !tree.children_of(&live.root.id).is_empty() {
         document.blank();
         document.open(0, "organizational_units");
@@ -685,6 +686,8 @@ fn header(
     document.blank();
 }
 
+/// The `organization` block up to its trusted access; delegated administrators and the root's tags
+/// follow it.
 fn organization(
     document: &mut Document,
     live: &LiveState,
@@ -774,16 +777,15 @@ fn organization(
     if !types.is_empty() {
         document.list(2, "enabled_policy_types", &types);
     }
-    // On a shared payer the organization is the provider's: its trusted access stays unmanaged.
+    // On a shared payer the organization is the provider's: its trusted access and delegated
+    // administrators stay unmanaged.
     if options.payer == Payer::Dedicated && !live.trusted_access.is_empty() {
         document.list(2, "trusted_access", &live.trusted_access);
     }
-    tags(document, 2, &live.root.tags);
 }
 
 /// `delegated_administrators`, by service, each account by its key: active member accounts only
-/// (an account that is closing cannot administer; the plan deregisters it). On a shared payer the
-/// organization is the provider's, and its delegations stay unmanaged.
+/// (an account that is closing cannot administer; the plan deregisters it).
 fn delegated_administrators(
     document: &mut Document,
     live: &LiveState,

@@ -1,5 +1,6 @@
-//! Delegated administrators through moto: planned after trusted access and the account they
-//! name, applied, drift found after changes made out of band, imported back with nothing to plan.
+//! Delegated administrators and trusted access, through moto and on snapshots: planned after
+//! trusted access and the account they name, applied, drift found after changes made out of
+//! band, imported back with nothing to plan.
 
 use serde_json::Value;
 
@@ -114,8 +115,14 @@ fn a_delegated_administrator_is_applied_drift_is_found_and_an_import_plans_nothi
         [(GUARDDUTY.to_owned(), security.clone())]
     );
 
-    // Out of band: GuardDuty deregistered, IAM Access Analyzer delegated.
+    // Out of band: GuardDuty deregistered, IAM Access Analyzer delegated, Config trusted.
     runtime().block_on(async {
+        client
+            .enable_aws_service_access()
+            .service_principal("config.amazonaws.com")
+            .send()
+            .await
+            .expect("EnableAWSServiceAccess");
         client
             .deregister_delegated_administrator()
             .account_id(&security)
@@ -135,6 +142,7 @@ fn a_delegated_administrator_is_applied_drift_is_found_and_an_import_plans_nothi
     assert_eq!(drift.status.code(), Some(2), "{}", describe(&drift));
     let lines = String::from_utf8_lossy(&drift.stdout);
     for address in [
+        "trusted_access:config.amazonaws.com".to_owned(),
         format!("delegated_administrator:acme-security/{GUARDDUTY}"),
         format!("delegated_administrator:acme-security/{ACCESS_ANALYZER}"),
     ] {
@@ -158,7 +166,7 @@ fn a_delegated_administrator_is_applied_drift_is_found_and_an_import_plans_nothi
     let text = std::fs::read_to_string(&imported).expect("written");
     assert!(
         text.contains(&format!(
-            "  delegated_administrators:\n    {GUARDDUTY}: [acme-security]\n"
+            "  trusted_access: [{GUARDDUTY}]\n  delegated_administrators:\n    {GUARDDUTY}: [acme-security]\n"
         )),
         "{text}"
     );
