@@ -623,6 +623,9 @@ impl<'a> Differ<'a> {
                         );
                     }
                 }
+                AccountLifecycle::Remove if !live_account.state.is_active() => {
+                    self.cannot_leave(&address, live_account);
+                }
                 AccountLifecycle::Remove => {
                     self.leaving.insert(address.clone());
                     self.change(
@@ -643,6 +646,27 @@ impl<'a> Differ<'a> {
         }
 
         self.undeclared_accounts();
+    }
+
+    /// An account the file removes that is not active in AWS: only an active member can leave
+    /// (a closed one is removed by AWS when its 90 days end). A finding, and no change.
+    fn cannot_leave(&mut self, address: &Address, live: &LiveAccount) {
+        let state = live.state;
+        let help = if state.is_closing_or_closed() || state == AccountState::Suspended {
+            "nothing to do: AWS removes a closed account from the organization when its 90 days end; write `lifecycle: close` to record it"
+        } else {
+            "its holder completes the sign-up first; the next plan after it is ACTIVE removes it"
+        };
+        self.finding(
+            Rule::AccountNotActive,
+            Some(address.clone()),
+            format!(
+                "{address} ({}) is {} in AWS and cannot leave the organization: orgctl does not remove it",
+                live.id,
+                state.aws_name()
+            ),
+            help,
+        );
     }
 
     /// A declared account that is not active in AWS: a finding that names its state, and no
@@ -1643,6 +1667,39 @@ accounts:
             [
                 "account:acme-security leaves the organization but administers sso.amazonaws.com, and AWS refuses to remove a delegated administrator"
             ]
+        );
+    }
+
+    #[test]
+    fn only_an_active_account_is_removed() {
+        let text = "accounts:\n  acme-old: { id: \"222222222222\", lifecycle: remove }\n";
+        for state in [
+            AccountState::PendingActivation,
+            AccountState::Suspended,
+            AccountState::PendingClosure,
+            AccountState::Closed,
+        ] {
+            let live = Live::new()
+                .account("222222222222", "acme-old", "aws+acme-old@acme.example")
+                .state("222222222222", state);
+            let plan = plan(&desired(text), &live.0, &PlanInput::default());
+            assert!(plan.changes.is_empty(), "{state:?}: {:?}", plan.changes);
+            assert_eq!(
+                findings(&plan, Rule::AccountNotActive),
+                [format!(
+                    "account:acme-old (222222222222) is {} in AWS and cannot leave the organization: orgctl does not remove it",
+                    state.aws_name()
+                )],
+            );
+        }
+        let live = Live::new().account("222222222222", "acme-old", "aws+acme-old@acme.example");
+        let plan = plan(&desired(text), &live.0, &PlanInput::default());
+        assert_eq!(
+            plan.changes
+                .iter()
+                .map(|change| change.action.name())
+                .collect::<Vec<_>>(),
+            ["remove_account"]
         );
     }
 
