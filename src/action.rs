@@ -73,6 +73,22 @@ pub enum Action<N: Naming> {
         /// The service principal.
         service: String,
     },
+    /// Invite an existing account to join the organization.
+    InviteAccount {
+        /// The account id.
+        account_id: String,
+        /// The note the invitation carries (it begins with orgctl's mark).
+        notes: String,
+        /// Tags the account gets when it joins.
+        tags: BTreeMap<String, String>,
+    },
+    /// Cancel an open invitation.
+    CancelInvitation {
+        /// The handshake id.
+        id: String,
+        /// The invited account's id.
+        account_id: String,
+    },
     /// Create an OU.
     CreateOu {
         /// The parent's address.
@@ -319,6 +335,7 @@ impl<N: Naming> Action<N> {
             Action::EnablePolicyType { .. }
             | Action::EnableTrustedAccess { .. }
             | Action::RegisterDelegatedAdministrator { .. }
+            | Action::InviteAccount { .. }
             | Action::CreateOu { .. }
             | Action::CreateAccount { .. }
             | Action::CreatePolicy { .. }
@@ -343,7 +360,8 @@ impl<N: Naming> Action<N> {
             Action::DeleteOu { .. }
             | Action::DeletePolicy { .. }
             | Action::DisableTrustedAccess { .. }
-            | Action::DeregisterDelegatedAdministrator { .. } => Kind::Delete,
+            | Action::DeregisterDelegatedAdministrator { .. }
+            | Action::CancelInvitation { .. } => Kind::Delete,
             Action::ChangeEmail { .. } => Kind::Manual,
         }
     }
@@ -355,6 +373,8 @@ impl<N: Naming> Action<N> {
             Action::EnableTrustedAccess { .. } => "enable_trusted_access",
             Action::DisableTrustedAccess { .. } => "disable_trusted_access",
             Action::RegisterDelegatedAdministrator { .. } => "register_delegated_administrator",
+            Action::InviteAccount { .. } => "invite_account",
+            Action::CancelInvitation { .. } => "cancel_invitation",
             Action::DeregisterDelegatedAdministrator { .. } => "deregister_delegated_administrator",
             Action::CreateOu { .. } => "create_ou",
             Action::RenameOu { .. } => "rename_ou",
@@ -386,7 +406,7 @@ impl<N: Naming> Action<N> {
             Action::EnablePolicyType { .. } | Action::EnableTrustedAccess { .. } => 0,
             Action::CreateOu { .. } | Action::RenameOu { .. } => 1,
             Action::CreatePolicy { .. } | Action::UpdatePolicy { .. } => 2,
-            Action::CreateAccount { .. } => 3,
+            Action::CreateAccount { .. } | Action::InviteAccount { .. } => 3,
             Action::MoveAccount { .. } | Action::RenameAccount { .. } => 4,
             Action::UpdateTags { .. } => 5,
             Action::AttachPolicy { .. }
@@ -395,7 +415,8 @@ impl<N: Naming> Action<N> {
             | Action::RegisterDelegatedAdministrator { .. } => 6,
             Action::DetachPolicy { .. }
             | Action::DeleteRole { .. }
-            | Action::DeregisterDelegatedAdministrator { .. } => 7,
+            | Action::DeregisterDelegatedAdministrator { .. }
+            | Action::CancelInvitation { .. } => 7,
             Action::CloseAccount { .. } | Action::RemoveAccount { .. } => 8,
             Action::DeletePolicy { .. } => 9,
             Action::DeleteOu { .. } => 10,
@@ -412,6 +433,8 @@ impl<N: Naming> Action<N> {
             }
             Action::DisableTrustedAccess { .. } => ("disabling", "disabled"),
             Action::RegisterDelegatedAdministrator { .. } => ("registering", "registered"),
+            Action::InviteAccount { .. } => ("inviting", "invited"),
+            Action::CancelInvitation { .. } => ("canceling", "canceled"),
             Action::DeregisterDelegatedAdministrator { .. } => ("deregistering", "deregistered"),
             Action::CreateOu { .. }
             | Action::CreateAccount { .. }
@@ -462,6 +485,19 @@ impl<N: Naming> Action<N> {
             } => Action::DeregisterDelegatedAdministrator {
                 account_id: account_id.clone(),
                 service: service.clone(),
+            },
+            Action::InviteAccount {
+                account_id,
+                notes,
+                tags,
+            } => Action::InviteAccount {
+                account_id: account_id.clone(),
+                notes: notes.clone(),
+                tags: tags.clone(),
+            },
+            Action::CancelInvitation { id, account_id } => Action::CancelInvitation {
+                id: id.clone(),
+                account_id: account_id.clone(),
             },
             Action::CreateOu { parent, name, tags } => Action::CreateOu {
                 parent: resolve(parent)?,

@@ -212,6 +212,11 @@ catalogue! {
     PartnerNoTargets => "partner::no_targets", Warning;
     /// A managed policy that is not an IAM policy ARN.
     PartnerPolicyArn => "partner::policy_arn", Error;
+    /// An account to invite (`join: invite`) whose `id` is not pinned.
+    InviteRequiresId => "account::invite_requires_id", Error;
+    /// An invited account whose root email is on the domain of a party the business model does
+    /// not let own it: its root is handed over before it joins.
+    InvitedRoot => "ownership::invited_root", Error;
     /// Closing or removing an account whose `id` is not pinned.
     LifecycleRequiresId => "lifecycle::requires_id", Error;
 
@@ -230,6 +235,8 @@ catalogue! {
     AccountNotActive => "live::account_not_active", Warning;
     /// A declared account whose sign-up is not complete in AWS: not moved, renamed or tagged yet.
     AccountPendingActivation => "live::account_pending_activation", Warning;
+    /// An account the file invites whose invitation is open: waiting for its holder to accept.
+    InvitationOpen => "live::invitation_open", Warning;
     /// An `id` pinned in the file that the live organization does not have.
     PinnedMissing => "live::pinned_missing", Error;
     /// The live organization's management account is not the one the file pins: the wrong

@@ -281,6 +281,22 @@ pub struct Account {
     /// organization). Closing and removing also need a flag on the command line.
     #[serde(default)]
     pub lifecycle: Spanned<AccountLifecycle>,
+    /// How the account joins the organization when it is not in it: `create` (default: a new
+    /// account) or `invite` (an existing standalone account, by its pinned `id`, is invited and
+    /// joins once it accepts).
+    #[serde(default)]
+    pub join: Spanned<Join>,
+}
+
+/// How an account that is not in the organization joins it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Join {
+    /// A new account is created.
+    #[default]
+    Create,
+    /// The existing account is invited (`InviteAccountToOrganization`) and joins when it accepts.
+    Invite,
 }
 
 /// What should become of an account.

@@ -524,6 +524,8 @@ impl OrgReader for Aws {
             policies,
             trusted_access,
             delegated_administrators,
+            // Read on their own, when a plan needs them (`OrgReader::read_invitations`).
+            invitations: Vec::new(),
             // The closure quota is a Service Quotas value; orgctl does not read it (yet).
             account_closures: None,
             iam: Vec::new(),

@@ -134,6 +134,10 @@ pub struct LiveState {
     /// The delegated administrators of AWS services, sorted by service, then account.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub delegated_administrators: Vec<LiveDelegation>,
+    /// Invitations to join the organization that AWS still lists (it keeps a handshake for 30
+    /// days after it ends), sorted by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invitations: Vec<LiveInvitation>,
     /// The account-closure quota, when the backend can read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_closures: Option<ClosureQuota>,
@@ -155,6 +159,65 @@ pub const ACCOUNT_IAM_TAG: &str = "orgctl:iam";
 /// The tag on a new account whose hand-over user is not made yet: set at creation, removed once
 /// the user exists, so that a hand-over that failed is planned again.
 pub const HANDOVER_TAG: &str = "orgctl:handover";
+
+/// An invitation of an account to join the organization: an AWS handshake of type `INVITE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveInvitation {
+    /// The handshake id (`h-…`).
+    pub id: String,
+    /// The invited account's id.
+    pub account_id: String,
+    /// Where it stands.
+    pub state: InvitationState,
+    /// When AWS expires it if nobody answers (15 days after it was sent), RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// The note sent with it; orgctl's start with [`INVITATION_NOTE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// How the notes of the invitations orgctl sends begin: an open invitation with them is
+/// orgctl's to cancel once its account leaves the file.
+pub const INVITATION_NOTE: &str = "orgctl:";
+
+/// Where an invitation stands: AWS's `HandshakeState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationState {
+    /// Sent, being prepared for the invited account.
+    Requested,
+    /// Waiting for the invited account to accept or decline.
+    Open,
+    /// Accepted: the account joined.
+    Accepted,
+    /// Declined by the invited account.
+    Declined,
+    /// Canceled by the organization.
+    Canceled,
+    /// Not answered within 15 days.
+    Expired,
+}
+
+impl InvitationState {
+    /// Whether the invited account can still answer it.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Requested | Self::Open)
+    }
+
+    /// As AWS writes it (`OPEN`).
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::Requested => "REQUESTED",
+            Self::Open => "OPEN",
+            Self::Accepted => "ACCEPTED",
+            Self::Declined => "DECLINED",
+            Self::Canceled => "CANCELED",
+            Self::Expired => "EXPIRED",
+        }
+    }
+}
 
 /// A member account registered as delegated administrator of an AWS service.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -367,6 +430,7 @@ impl LiveState {
         self.trusted_access.dedup();
         self.delegated_administrators.sort();
         self.delegated_administrators.dedup();
+        self.invitations.sort_by(|a, b| a.id.cmp(&b.id));
         self.organizational_units.sort_by(|a, b| a.id.cmp(&b.id));
         self.accounts.sort_by(|a, b| a.id.cmp(&b.id));
         self.policies.sort_by(|a, b| a.id.cmp(&b.id));

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::organization::Organization;
 use super::ownership::AccountKind;
 use super::{Checker, Ou, OuPath, email, limits, ou, resolve_tags};
-use crate::config::{self, AccountLifecycle, Party, Spanned};
+use crate::config::{self, AccountLifecycle, Join, Party, Spanned};
 use crate::rules::Rule;
 
 /// An account, resolved.
@@ -30,6 +30,8 @@ pub struct Account {
     pub tags: BTreeMap<String, String>,
     /// What should become of it.
     pub lifecycle: AccountLifecycle,
+    /// How it joins the organization when it is not in it.
+    pub join: Join,
 }
 
 /// Where a root email came from.
@@ -85,6 +87,7 @@ fn resolve_account(
         ou,
         tags: resolve_tags(checker, fields.tags, name.span, &fields.described),
         lifecycle: AccountLifecycle::Active,
+        join: Join::Create,
     }
 }
 
@@ -136,6 +139,21 @@ pub(super) fn resolve_members(
             },
         );
         account.lifecycle = raw.lifecycle.value;
+        account.join = raw.join.value;
+        if account.join == Join::Invite && raw.id.is_none() {
+            let diagnostic = checker
+                .at(
+                    Rule::InviteRequiresId,
+                    raw.join.span,
+                    format!("orgctl cannot invite `{}` without its account id", name.value),
+                    "the account id is not pinned",
+                )
+                .help(format!(
+                    "add `id: \"<12 digits>\"` to `{}`: an invitation goes to one existing account, by its id",
+                    name.value
+                ));
+            checker.push(diagnostic);
+        }
         if account.lifecycle != AccountLifecycle::Active && raw.id.is_none() {
             let verb = match account.lifecycle {
                 AccountLifecycle::Close => "close",

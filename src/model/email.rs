@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use super::organization::Organization;
 use super::ownership::{AccountKind, Ownership, model_name, party_name};
 use super::{Account, Checker, EmailSource};
-use crate::config::{ConfigFile, Party, Span, Spanned};
+use crate::config::{ConfigFile, Join, Party, Span, Spanned};
 use crate::rules::Rule;
 use crate::suggest::describe_char;
 
@@ -312,6 +312,23 @@ impl Judge<'_> {
                 )
                 .help(format!(
                     "a provider cannot own a member of a customer-owned organization: use an address on `{expected_domain}`, or, if the provider should own every account, write `business_model: spam`"
+                ))
+        } else if account.join == Join::Invite {
+            // An existing account: its root is someone's already, and joining does not move it.
+            checker
+                .at(
+                    Rule::InvitedRoot,
+                    span,
+                    format!(
+                        "`{}` would join with its root on {on}, but under `{model}` {} owns {}",
+                        account.name,
+                        party_name(expected),
+                        kind.describe()
+                    ),
+                    format!("should be on `{expected_domain}`"),
+                )
+                .help(format!(
+                    "the root user is handed over before the account is invited: its holder changes the root email to an address on `{expected_domain}` (and the MFA with it), then `email` here says so"
                 ))
         } else {
             let rule = match kind {

@@ -12,9 +12,12 @@ use super::{Action, Change, Finding, Touched as TouchedResource, Update};
 use crate::action::ByAddress;
 use crate::address::Address;
 use crate::config::{
-    AccountLifecycle, OuLifecycle, Party, Payer, PolicyLifecycle, PolicyType, Reporting,
+    AccountLifecycle, Join, OuLifecycle, Party, Payer, PolicyLifecycle, PolicyType, Reporting,
 };
-use crate::live::{AccountState, LiveAccount, LiveOu, LivePolicy, LiveState, fingerprint};
+use crate::live::{
+    AccountState, INVITATION_NOTE, LiveAccount, LiveInvitation, LiveOu, LivePolicy, LiveState,
+    fingerprint,
+};
 use crate::model::limits::is_reserved_tag;
 use crate::model::{Account, Desired, OuPath, Target, policy_limits};
 use crate::rules::{Rule, Severity};
@@ -519,6 +522,9 @@ impl<'a> Differ<'a> {
                         "declare the management account under `organization.management_account` only",
                     );
                 }
+                AccountMatch::PinnedMissing { id } if account.join == Join::Invite => {
+                    self.invitation(account, id);
+                }
                 AccountMatch::PinnedMissing { id }
                     if account.lifecycle == AccountLifecycle::Active =>
                 {
@@ -646,6 +652,65 @@ impl<'a> Differ<'a> {
         }
 
         self.undeclared_accounts();
+    }
+
+    /// An account the file invites that is not in the organization (its pinned `id`): invited,
+    /// unless an invitation is open already (then it waits for the account to accept); an
+    /// open invitation of an account the file closes or removes is canceled.
+    fn invitation(&mut self, account: &Account, id: &str) {
+        let address = Address::account(&account.name);
+        let mut sent: Vec<&LiveInvitation> = self
+            .live
+            .invitations
+            .iter()
+            .filter(|invitation| invitation.account_id == id)
+            .collect();
+        sent.sort_by(|a, b| a.expires.cmp(&b.expires));
+        let open = sent.iter().find(|invitation| invitation.state.is_open());
+        match (account.lifecycle, open) {
+            (AccountLifecycle::Active, Some(open)) => self.finding(
+                Rule::InvitationOpen,
+                Some(address),
+                format!(
+                    "{} ({id}) is invited, waiting for the account to accept (invitation {}, open until {})",
+                    Address::account(&account.name),
+                    open.id,
+                    open.expires.as_deref().unwrap_or("AWS expires it")
+                ),
+                "its holder accepts the invitation (console: AWS Organizations, Invitations); the next apply then places and tags it",
+            ),
+            (AccountLifecycle::Active, None) => {
+                let reason = match sent.last() {
+                    Some(last) => format!(
+                        "declared with `join: invite`, not in the organization; the last invitation ({}) was {}",
+                        last.id,
+                        last.state.aws_name()
+                    ),
+                    None => "declared with `join: invite`, not in the organization".to_owned(),
+                };
+                self.change(
+                    &address,
+                    Action::InviteAccount {
+                        account_id: id.to_owned(),
+                        notes: format!(
+                            "{INVITATION_NOTE} invitation to join the organization {} as {}",
+                            self.desired.organization.name, account.name
+                        ),
+                        tags: account.tags.clone(),
+                    },
+                    reason,
+                );
+            }
+            (_, Some(open)) => self.change(
+                &address,
+                Action::CancelInvitation {
+                    id: open.id.clone(),
+                    account_id: id.to_owned(),
+                },
+                "the file no longer wants it to join (`lifecycle` is not `active`)",
+            ),
+            (_, None) => {}
+        }
     }
 
     /// An account the file removes that is not active in AWS: only an active member can leave
@@ -1345,7 +1410,9 @@ fn same_document(live: &str, desired: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::address::Address;
-    use crate::live::{AccountState, ClosureQuota, LiveDelegation};
+    use crate::live::{
+        AccountState, ClosureQuota, InvitationState, LiveDelegation, LiveInvitation,
+    };
     use crate::plan::matching::tests::{Live, desired};
     use crate::plan::{Plan, PlanInput, plan};
     use crate::rules::Rule;
@@ -1667,6 +1734,123 @@ accounts:
             [
                 "account:acme-security leaves the organization but administers sso.amazonaws.com, and AWS refuses to remove a delegated administrator"
             ]
+        );
+    }
+
+    /// A plan of the account `acme-joiner` (222222222222) declared with `join: invite` and
+    /// `lifecycle`, with the given invitations live.
+    fn invitation_plan(lifecycle: &str, invitations: &[(&str, InvitationState)]) -> Plan {
+        let text = format!(
+            "accounts:\n  acme-joiner: {{ id: \"222222222222\", join: invite, lifecycle: {lifecycle}, tags: {{ team: data }} }}\n"
+        );
+        let mut live = Live::new();
+        live.0.invitations = invitations
+            .iter()
+            .enumerate()
+            .map(|(n, (id, state))| LiveInvitation {
+                id: (*id).to_owned(),
+                account_id: "222222222222".to_owned(),
+                state: *state,
+                expires: Some(format!("2026-11-{:02}T00:00:00Z", 10 + n)),
+                notes: None,
+            })
+            .collect();
+        plan(&desired(&text), &live.0, &PlanInput::default())
+    }
+
+    #[test]
+    fn an_account_to_invite_is_invited_with_its_tags() {
+        let plan = invitation_plan("active", &[]);
+        let [change] = plan.changes.as_slice() else {
+            panic!("one change: {:?}", plan.changes);
+        };
+        assert_eq!(change.address, Address::account("acme-joiner"));
+        assert_eq!(
+            change.action,
+            crate::plan::Action::InviteAccount {
+                account_id: "222222222222".to_owned(),
+                notes: "orgctl: invitation to join the organization acme as acme-joiner".to_owned(),
+                tags: std::collections::BTreeMap::from([("team".to_owned(), "data".to_owned())]),
+            }
+        );
+        assert!(findings(&plan, Rule::PinnedMissing).is_empty());
+    }
+
+    #[test]
+    fn an_open_invitation_waits_and_an_ended_one_is_sent_again() {
+        let plan = invitation_plan("active", &[("h-1", InvitationState::Open)]);
+        assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+        assert_eq!(
+            findings(&plan, Rule::InvitationOpen),
+            [
+                "account:acme-joiner (222222222222) is invited, waiting for the account to accept (invitation h-1, open until 2026-11-10T00:00:00Z)"
+            ]
+        );
+        for ended in [
+            InvitationState::Declined,
+            InvitationState::Expired,
+            InvitationState::Canceled,
+        ] {
+            let plan = invitation_plan("active", &[("h-1", ended)]);
+            assert_eq!(
+                plan.changes
+                    .iter()
+                    .map(|change| (change.action.name(), change.reason.as_str()))
+                    .collect::<Vec<_>>(),
+                [(
+                    "invite_account",
+                    format!(
+                        "declared with `join: invite`, not in the organization; the last invitation (h-1) was {}",
+                        ended.aws_name()
+                    )
+                    .as_str()
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn an_invited_account_the_file_lets_go_has_its_invitation_canceled() {
+        let plan = invitation_plan(
+            "remove",
+            &[
+                ("h-0", InvitationState::Declined),
+                ("h-1", InvitationState::Open),
+            ],
+        );
+        assert_eq!(
+            plan.changes
+                .iter()
+                .map(|change| &change.action)
+                .collect::<Vec<_>>(),
+            [&crate::plan::Action::CancelInvitation {
+                id: "h-1".to_owned(),
+                account_id: "222222222222".to_owned(),
+            }]
+        );
+        assert!(invitation_plan("remove", &[]).changes.is_empty());
+    }
+
+    #[test]
+    fn an_invited_account_that_joined_is_placed_like_any_member() {
+        let text = "organizational_units:\n  Data: { id: ou-root-data0000 }\naccounts:\n  acme-joiner: { id: \"222222222222\", join: invite, ou: Data }\n";
+        let live = Live::new()
+            .ou("ou-root-data0000", "Data", "r-root")
+            .account("222222222222", "joiner", "aws+acme-joiner@acme.example");
+        let plan = plan(&desired(text), &live.0, &PlanInput::default());
+        assert!(
+            plan.changes
+                .iter()
+                .all(|change| change.action.name() != "invite_account"),
+            "{:?}",
+            plan.changes
+        );
+        assert!(
+            plan.changes
+                .iter()
+                .any(|change| change.action.name() == "move_account"),
+            "{:?}",
+            plan.changes
         );
     }
 

@@ -599,6 +599,7 @@ orgctl:
                 policies: Vec::new(),
                 trusted_access: Vec::new(),
                 delegated_administrators: Vec::new(),
+                invitations: Vec::new(),
                 account_closures: None,
                 iam: Vec::new(),
             });

@@ -282,6 +282,19 @@ pub(super) fn details(change: &Change) -> Vec<String> {
                 "deregister {account_id} as delegated administrator of {service}"
             ));
         }
+        Action::InviteAccount {
+            account_id, tags, ..
+        } => {
+            lines.push(format!(
+                "invite {account_id} to join; it joins when its holder accepts (AWS keeps the invitation open 15 days)"
+            ));
+            if !tags.is_empty() {
+                lines.push(format!("tags when it joins: {}", tag_list(tags)));
+            }
+        }
+        Action::CancelInvitation { id, account_id } => {
+            lines.push(format!("cancel the invitation {id} of {account_id}"));
+        }
         Action::CreateOu { parent, tags, .. } => {
             lines.push(format!("create under {parent}"));
             if !tags.is_empty() {

@@ -13,6 +13,10 @@ const DIR: &str = "tests/fixtures/invalid";
 /// Rules that no fixture file can trigger: they are exercised by the tests named here.
 const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
     (
+        Rule::InvitationOpen,
+        "invitation::an_invited_account_waits_joins_and_is_placed_like_any_member",
+    ),
+    (
         Rule::StalePlan,
         "apply::a_saved_plan_applies_unchanged_and_is_refused_once_stale",
     ),

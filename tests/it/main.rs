@@ -17,6 +17,7 @@ mod hostile;
 mod iam;
 mod import;
 mod invalid;
+mod invitation;
 mod json;
 mod lease;
 mod moto;

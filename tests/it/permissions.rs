@@ -580,15 +580,12 @@ fn the_member_access_role_is_assumed_through_sts() {
 
 #[test]
 fn a_call_the_apply_policy_lacks_fails_the_check() {
-    let invite =
-        "async fn invite(&self) { self.client().invite_account_to_organization().send().await; }";
-    let generated = policies(&calls_in_src(&[("src/live/aws/invite.rs", invite)]));
+    let leave = "async fn leave(&self) { self.client().leave_organization().send().await; }";
+    let generated = policies(&calls_in_src(&[("src/live/aws/leave.rs", leave)]));
     let checked_in = std::fs::read_to_string(common::root().join(APPLY)).expect("the apply policy");
     let error = compare(APPLY, &checked_in, &generated[APPLY]).expect_err("a missing action");
     assert!(
-        error.contains(
-            r#"missing (the code calls them): ["organizations:InviteAccountToOrganization"]"#
-        ),
+        error.contains(r#"missing (the code calls them): ["organizations:LeaveOrganization"]"#),
         "{error}"
     );
 }

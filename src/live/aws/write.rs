@@ -805,6 +805,40 @@ impl OrgWriter for AwsWriter {
                     .await;
                 done_unless(sent, "DisableAWSServiceAccess", principal, &[])?;
             }
+            // An open invitation to the same account is AWS's duplicate; a canceled one is done.
+            Write::InviteAccount {
+                account_id,
+                notes,
+                tags,
+            } => {
+                let target = aws::HandshakeParty::builder()
+                    .id(account_id)
+                    .r#type(aws::HandshakePartyType::Account)
+                    .build()
+                    .map_err(|error| {
+                        Error::Other(Diagnostic::new(
+                            Rule::ChangeFailed,
+                            format!("cannot invite {account_id}: {error}"),
+                        ))
+                    })?;
+                let sent = client
+                    .invite_account_to_organization()
+                    .target(target)
+                    .notes(notes)
+                    .set_tags(aws_tags(tags))
+                    .send()
+                    .await;
+                done_unless(
+                    sent,
+                    "InviteAccountToOrganization",
+                    account_id,
+                    &["DuplicateHandshakeException"],
+                )?;
+            }
+            Write::CancelInvitation { id, .. } => {
+                let sent = client.cancel_handshake().handshake_id(id).send().await;
+                done_unless(sent, "CancelHandshake", id, &[])?;
+            }
             // Registering again and deregistering again are what AWS calls already done.
             Write::RegisterDelegatedAdministrator { account, service } => {
                 let sent = client

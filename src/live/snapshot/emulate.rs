@@ -7,11 +7,15 @@
 //! - A new OU or account gets the full-access policy of every enabled type.
 //! - A closed account stays in the organization, `CLOSED`, for AWS's 90-day reinstatement window.
 //! - An OU deleted or an account removed is detached from every policy.
+//! - An invitation goes to an account outside the organization, stays open for 15 days, and is
+//!   not sent twice while one is open; only an open one can be canceled.
 //! - A delegated administrator is a member account of a service with trusted access; an account
 //!   that administers a service cannot leave the organization.
 
 use crate::config::PolicyType;
-use crate::live::{AccountState, LiveDelegation, LivePolicy, LiveState};
+use crate::live::{
+    AccountState, InvitationState, LiveDelegation, LiveInvitation, LivePolicy, LiveState,
+};
 use crate::model::policy_type::{POLICY_TYPES, info};
 
 /// The document of AWS's full-access policies: everything allowed.
@@ -71,6 +75,64 @@ pub fn target_gone(state: &mut LiveState, id: &str) {
     for policy in &mut state.policies {
         policy.targets.retain(|target| target != id);
     }
+}
+
+/// How long AWS keeps an invitation open.
+const INVITATION_DAYS: i64 = 15;
+
+/// The id of the invitation open for `account_id`, if one is; an error for an account that is a
+/// member already.
+pub fn open_invitation(state: &LiveState, account_id: &str) -> Result<Option<String>, String> {
+    if state
+        .accounts
+        .iter()
+        .any(|account| account.id == account_id)
+    {
+        return Err(format!(
+            "account {account_id} is in the organization already"
+        ));
+    }
+    Ok(state
+        .invitations
+        .iter()
+        .find(|invitation| invitation.account_id == account_id && invitation.state.is_open())
+        .map(|invitation| invitation.id.clone()))
+}
+
+/// Records the invitation `id` of `account_id`, sent `now`: open for 15 days.
+pub fn invite(
+    state: &mut LiveState,
+    id: &str,
+    account_id: &str,
+    notes: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let expires = now + chrono::Duration::days(INVITATION_DAYS);
+    state.invitations.push(LiveInvitation {
+        id: id.to_owned(),
+        account_id: account_id.to_owned(),
+        state: InvitationState::Open,
+        expires: Some(expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        notes: Some(notes.to_owned()),
+    });
+    state.invitations.sort_by(|a, b| a.id.cmp(&b.id));
+}
+
+/// Cancels the open invitation `id`.
+pub fn cancel_invitation(state: &mut LiveState, id: &str) -> Result<(), String> {
+    let invitation = state
+        .invitations
+        .iter_mut()
+        .find(|invitation| invitation.id == id)
+        .ok_or_else(|| format!("no invitation {id}"))?;
+    if !invitation.state.is_open() {
+        return Err(format!(
+            "the invitation {id} is {} and cannot be canceled",
+            invitation.state.aws_name()
+        ));
+    }
+    invitation.state = InvitationState::Canceled;
+    Ok(())
 }
 
 /// Registers `account_id` as delegated administrator of `service`, as AWS does: a member account
@@ -176,6 +238,7 @@ mod tests {
             },
             trusted_access: Vec::new(),
             delegated_administrators: Vec::new(),
+            invitations: Vec::new(),
             organizational_units: vec![LiveOu {
                 id: OU.to_owned(),
                 name: "Apps".to_owned(),
@@ -420,5 +483,28 @@ accounts:
         register_delegated_administrator(&mut state, ACCOUNT, "sso.amazonaws.com")
             .expect("registered");
         assert!(may_leave(&state, ACCOUNT).is_err());
+    }
+
+    #[test]
+    fn an_invitation_is_open_for_15_days_and_only_an_open_one_is_canceled() {
+        let mut state = organization();
+        assert!(open_invitation(&state, ACCOUNT).is_err(), "a member");
+        assert_eq!(open_invitation(&state, "333333333333"), Ok(None));
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z")
+            .expect("a time")
+            .to_utc();
+        invite(&mut state, "h-1", "333333333333", "orgctl: join", now);
+        assert_eq!(
+            open_invitation(&state, "333333333333"),
+            Ok(Some("h-1".to_owned()))
+        );
+        assert_eq!(
+            state.invitations[0].expires.as_deref(),
+            Some("2026-11-16T10:00:00Z")
+        );
+        assert_eq!(cancel_invitation(&mut state, "h-1"), Ok(()));
+        assert_eq!(state.invitations[0].state, InvitationState::Canceled);
+        assert!(cancel_invitation(&mut state, "h-1").is_err());
+        assert_eq!(open_invitation(&state, "333333333333"), Ok(None));
     }
 }

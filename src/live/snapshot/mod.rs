@@ -67,6 +67,8 @@ struct SnapshotIn {
     #[serde(default)]
     delegated_administrators: Vec<super::LiveDelegation>,
     #[serde(default)]
+    invitations: Vec<super::LiveInvitation>,
+    #[serde(default)]
     account_closures: Option<super::ClosureQuota>,
     #[serde(default)]
     iam: Vec<super::LiveIam>,
@@ -166,6 +168,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<LiveState, Diagnostic> {
         policies: snapshot.policies,
         trusted_access: snapshot.trusted_access,
         delegated_administrators: snapshot.delegated_administrators,
+        invitations: snapshot.invitations,
         account_closures: snapshot.account_closures,
         iam: snapshot.iam,
     };
@@ -346,6 +349,22 @@ impl SnapshotWriter {
             }
             Write::DisableTrustedAccess { principal } => {
                 state.trusted_access.retain(|enabled| enabled != principal);
+                Ok(None)
+            }
+            Write::InviteAccount {
+                account_id, notes, ..
+            } => {
+                // An invitation is not the account: nothing is created that later changes name.
+                if emulate::open_invitation(state, account_id)?.is_some() {
+                    return Ok(None);
+                }
+                let sent = state.invitations.len().to_string();
+                let id = new_id(state, "h-", 10, &[account_id, &sent]);
+                emulate::invite(state, &id, account_id, notes, chrono::Utc::now());
+                Ok(None)
+            }
+            Write::CancelInvitation { id, .. } => {
+                emulate::cancel_invitation(state, id)?;
                 Ok(None)
             }
             Write::RegisterDelegatedAdministrator { account, service } => {
@@ -881,6 +900,10 @@ fn new_id(state: &LiveState, prefix: &str, length: usize, seed: &[&str]) -> Stri
     use sha2::{Digest, Sha256};
     let taken = |id: &str| {
         state.organizational_units.iter().any(|ou| ou.id == id)
+            || state
+                .invitations
+                .iter()
+                .any(|invitation| invitation.id == id)
             || state.accounts.iter().any(|account| account.id == id)
             || state.policies.iter().any(|policy| policy.id == id)
     };
