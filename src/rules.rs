@@ -187,6 +187,17 @@ catalogue! {
     /// provider's.
     TrustedAccessSharedPayer => "payer::shared_trusted_access", Error;
 
+    // Alternate contacts.
+    /// An alternate contact whose email is not on the domain of the party that receives it.
+    ContactEmailDomain => "contact::email_domain", Error;
+    /// Under `ecam`, a provider that sets the security contact of customer-owned member accounts.
+    ContactEcamSecurity => "contact::ecam_security", Warning;
+    /// Member accounts' contacts managed without trusted access for AWS Account Management
+    /// (`account.amazonaws.com`).
+    ContactTrustedAccess => "contact::trusted_access", Error;
+    /// An alternate contact's name, email, phone or title outside AWS's limits.
+    ContactField => "limits::contact", Error;
+
     // Partners and lifecycle.
     /// A partner's `until` date that is not a calendar date.
     PartnerUntil => "partner::until", Error;

@@ -30,6 +30,8 @@ pub struct Account {
     pub tags: BTreeMap<String, String>,
     /// What should become of it.
     pub lifecycle: AccountLifecycle,
+    /// The alternate contacts the file manages in it (resolved by `contact::resolve`).
+    pub contacts: super::contact::AccountContacts,
 }
 
 /// Where a root email came from.
@@ -85,6 +87,7 @@ fn resolve_account(
         ou,
         tags: resolve_tags(checker, fields.tags, name.span, &fields.described),
         lifecycle: AccountLifecycle::Active,
+        contacts: super::contact::AccountContacts::new(),
     }
 }
 
