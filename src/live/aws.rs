@@ -478,6 +478,8 @@ impl OrgReader for Aws {
             accounts,
             policies,
             trusted_access,
+            // Read apart, for the accounts and types the configuration manages.
+            contacts: Vec::new(),
             // The closure quota is a Service Quotas value; orgctl does not read it (yet).
             account_closures: None,
             iam: Vec::new(),

@@ -39,6 +39,7 @@ pub(super) fn diff(desired: &Desired, live: &LiveState, matching: &Matching) -> 
     differ.organizational_units();
     differ.accounts();
     differ.iam();
+    differ.contacts();
     differ.policies();
     differ.deleted_ous_left_empty();
     differ.emptied_ous();
@@ -731,6 +732,20 @@ impl<'a> Differ<'a> {
         self.findings.extend(findings);
     }
 
+    /// Alternate contacts of the declared accounts (`plan::contact`).
+    fn contacts(&mut self) {
+        let created = self
+            .changes
+            .iter()
+            .filter(|change| matches!(change.action, Action::CreateAccount { .. }))
+            .map(|change| change.address.clone())
+            .collect();
+        let (changes, findings) =
+            super::contact::diff(self.desired, self.live, self.matching, &created);
+        self.changes.extend(changes);
+        self.findings.extend(findings);
+    }
+
     fn policies(&mut self) {
         let matching = self.matching;
         for entry in &matching.policies {
@@ -1141,7 +1156,9 @@ impl<'a> Differ<'a> {
                 }
                 Action::PutRole { account, .. }
                 | Action::PutUser { account, .. }
-                | Action::DeleteRole { account, .. } => {
+                | Action::DeleteRole { account, .. }
+                | Action::PutAlternateContact { account, .. }
+                | Action::DeleteAlternateContact { account, .. } => {
                     referred.insert(account);
                 }
                 _ => {}

@@ -598,6 +598,7 @@ orgctl:
                 accounts: Vec::new(),
                 policies: Vec::new(),
                 trusted_access: Vec::new(),
+                contacts: Vec::new(),
                 account_closures: None,
                 iam: Vec::new(),
             });

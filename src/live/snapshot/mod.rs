@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 pub mod emulate;
 
 use super::{
-    AccountState, Error, Holder, Lease, LeaseAttempt, LiveAccount, LiveOu, LivePolicy, LiveState,
+    AccountState, Error, Holder, Lease, LeaseAttempt, LiveAccount, LiveContact, LiveOu, LivePolicy,
+    LiveState,
     OrgReader, OrgWriter, Record, Unlock, Write,
 };
 use crate::diagnostic::Diagnostic;
@@ -64,6 +65,8 @@ struct SnapshotIn {
     policies: Vec<super::LivePolicy>,
     #[serde(default)]
     trusted_access: Vec<String>,
+    #[serde(default)]
+    contacts: Vec<LiveContact>,
     #[serde(default)]
     account_closures: Option<super::ClosureQuota>,
     #[serde(default)]
@@ -163,6 +166,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<LiveState, Diagnostic> {
         accounts: snapshot.accounts,
         policies: snapshot.policies,
         trusted_access: snapshot.trusted_access,
+        contacts: snapshot.contacts,
         account_closures: snapshot.account_closures,
         iam: snapshot.iam,
     };
@@ -345,6 +349,35 @@ impl SnapshotWriter {
                 state.trusted_access.retain(|enabled| enabled != principal);
                 Ok(None)
             }
+            Write::PutAlternateContact {
+                account: account_id,
+                contact_type,
+                contact,
+                ..
+            } => {
+                account(state, account_id)?;
+                state.contacts.retain(|live| {
+                    !(&live.account_id == account_id && live.contact_type == *contact_type)
+                });
+                state.contacts.push(LiveContact {
+                    account_id: account_id.clone(),
+                    contact_type: *contact_type,
+                    contact: contact.clone(),
+                });
+                state.normalise();
+                Ok(None)
+            }
+            Write::DeleteAlternateContact {
+                account: account_id,
+                contact_type,
+                ..
+            } => {
+                account(state, account_id)?;
+                state.contacts.retain(|live| {
+                    !(&live.account_id == account_id && live.contact_type == *contact_type)
+                });
+                Ok(None)
+            }
             Write::CreateOu {
                 parent: parent_id,
                 name,
@@ -433,6 +466,8 @@ impl SnapshotWriter {
             }
             Write::RemoveAccount { id, .. } => {
                 state.accounts.retain(|account| &account.id != id);
+                // Its contacts leave with it: they are no longer the organization's to read.
+                state.contacts.retain(|contact| &contact.account_id != id);
                 emulate::target_gone(state, id);
                 Ok(None)
             }
