@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::organization::Organization;
-use super::ownership::{AccountKind, Ownership, model_name, party_key, party_name};
+use super::ownership::{AccountKind, Ownership, model_name, party_name};
 use super::{Account, Checker};
 use crate::config::{
     self, AccountLifecycle, BusinessModel, ConfigFile, ContactOverride, ContactType, Contacts,
@@ -76,8 +76,17 @@ pub const fn receiver(ownership: &Ownership, kind: AccountKind, contact_type: Co
     }
 }
 
-/// A contact as written, and where.
+/// A contact as written, and where diagnostics point at it (its email: a flow mapping's own
+/// span is only its first character).
 type Written<'a> = (&'a config::Contact, Span);
+
+/// Where diagnostics point at an account's own contact: its email, or the `none` that removes it.
+fn override_span(written: &Spanned<ContactOverride>) -> Span {
+    match &written.value {
+        ContactOverride::Contact(contact) => contact.email.span,
+        ContactOverride::None => written.span,
+    }
+}
 
 /// Resolves the contacts of the management account and of every member account, and runs the
 /// contact rules: AWS's limits, each email on its party's domain, a provider setting security
@@ -122,7 +131,7 @@ pub(super) fn resolve(
             let party = receiver(&organization.ownership, AccountKind::Member, *contact_type);
             let span = raw.contacts.get(*contact_type).map_or_else(
                 || parties.get(&(party, *contact_type)).map(|(_, span)| *span),
-                |written| Some(written.span),
+                |written| Some(override_span(written)),
             );
             let Some(span) = span else { continue };
             managed.push(span);
@@ -162,7 +171,7 @@ fn party_contacts<'a>(
             );
             check_limits(checker, &contact.value, &whose);
             check_domain(checker, organization, &contact.value, party, &whose);
-            contacts.insert((party, contact_type), (&contact.value, contact.span));
+            contacts.insert((party, contact_type), (&contact.value, contact.email.span));
         }
     }
     contacts
@@ -227,17 +236,9 @@ fn check_domain(
             format!("should be on `{expected}`"),
         )
         .help(format!(
-            "whoever receives a contact is whoever the business model makes responsible: use an address on `{expected}`, or declare this contact under `organization.{}.contacts`",
-            party_key(other_party(party))
+            "use an address on `{expected}`: a billing contact goes to whoever pays AWS, operations and security contacts to the account's owner"
         ));
     checker.push(diagnostic);
-}
-
-const fn other_party(party: Party) -> Party {
-    match party {
-        Party::Provider => Party::Customer,
-        Party::Customer => Party::Provider,
-    }
 }
 
 /// Under `ecam` the customer owns the member accounts: a provider that sets their security
