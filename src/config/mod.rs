@@ -343,6 +343,7 @@ impl ContactType {
 /// Alternate contacts by type; a type not written is not managed by this entry.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ContactsOf{T}")]
 pub struct Contacts<T> {
     /// The billing contact.
     pub billing: Option<Spanned<T>>,

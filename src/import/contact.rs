@@ -64,11 +64,8 @@ impl Placement {
                     .map(|(account, _)| (*account, live.contact(&account.id, contact_type)))
                     .collect();
                 let first = received.first().and_then(|(_, contact)| *contact);
-                let agreed = first.filter(|first| {
-                    received
-                        .iter()
-                        .all(|(_, contact)| *contact == Some(*first))
-                });
+                let agreed = first
+                    .filter(|first| received.iter().all(|(_, contact)| *contact == Some(*first)));
                 match agreed {
                     Some(contact) if declared(party) => {
                         placement
@@ -111,7 +108,11 @@ impl Placement {
 }
 
 /// `contacts:` with each contact as a block mapping, unless there are none.
-pub(super) fn write(document: &mut Document, indent: usize, contacts: &BTreeMap<ContactType, &Contact>) {
+pub(super) fn write(
+    document: &mut Document,
+    indent: usize,
+    contacts: &BTreeMap<ContactType, &Contact>,
+) {
     if contacts.is_empty() {
         return;
     }

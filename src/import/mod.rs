@@ -146,7 +146,6 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
         options,
         &owners,
         &tree,
-        management,
         access.user.as_ref(),
         &contacts,
     );
@@ -694,10 +693,11 @@ fn organization(
     options: &Options,
     owners: &Owners,
     tree: &Tree,
-    management: Option<&LiveAccount>,
     user: Option<&access::User>,
     contacts: &contact::Placement,
 ) {
+    let management_id = &live.organization.management_account_id;
+    let management = live.accounts.iter().find(|a| &a.id == management_id);
     document.open(0, "organization");
     document.entry(2, "name", &owners.name);
     document.raw(2, "business_model", model_name(options.business_model));
@@ -744,7 +744,6 @@ fn organization(
         }
     }
     document.open(2, "management_account");
-    let management_id = &live.organization.management_account_id;
     let (name, email, parent, account_tags) = match management {
         Some(account) => (
             account.name.as_str(),

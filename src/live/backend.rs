@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use super::aws::{self, Aws, AwsWriter};
 use super::snapshot::{Snapshot, SnapshotWriter};
 use super::{
-    Error, Lease, LeaseAttempt, LiveContact, LiveIam, LiveState, OrgReader, OrgWriter, Unlock, Write,
+    Error, Lease, LeaseAttempt, LiveContact, LiveIam, LiveState, OrgReader, OrgWriter, Unlock,
+    Write,
 };
 use crate::config::ContactType;
 

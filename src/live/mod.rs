@@ -402,9 +402,8 @@ impl LiveState {
             policy.targets.sort();
             policy.targets.dedup();
         }
-        self.contacts.sort_by(|a, b| {
-            (&a.account_id, a.contact_type).cmp(&(&b.account_id, b.contact_type))
-        });
+        self.contacts
+            .sort_by(|a, b| (&a.account_id, a.contact_type).cmp(&(&b.account_id, b.contact_type)));
         self.contacts
             .dedup_by(|a, b| a.account_id == b.account_id && a.contact_type == b.contact_type);
         self.iam.sort_by(|a, b| a.account_id.cmp(&b.account_id));

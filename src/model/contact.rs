@@ -69,7 +69,11 @@ pub type AccountContacts = BTreeMap<ContactType, Option<Contact>>;
 /// Who receives an account's contact of `contact_type` unless the account says otherwise: the
 /// billing contact of every account (the management account included) goes to whoever pays AWS,
 /// the management account's owner; operations and security go to the account's owner.
-pub const fn receiver(ownership: &Ownership, kind: AccountKind, contact_type: ContactType) -> Party {
+pub const fn receiver(
+    ownership: &Ownership,
+    kind: AccountKind,
+    contact_type: ContactType,
+) -> Party {
     match contact_type {
         ContactType::Billing => ownership.management,
         ContactType::Operations | ContactType::Security => ownership.owner(kind),
@@ -249,10 +253,8 @@ fn ecam_security(checker: &mut Checker, organization: &Organization, sources: &[
     {
         return;
     }
-    let spans: BTreeSet<(usize, usize)> = sources
-        .iter()
-        .map(|span| (span.offset, span.len))
-        .collect();
+    let spans: BTreeSet<(usize, usize)> =
+        sources.iter().map(|span| (span.offset, span.len)).collect();
     for (offset, len) in spans {
         let diagnostic = checker
             .at(
@@ -306,8 +308,15 @@ struct FieldLimit {
     field: &'static str,
     /// The most characters AWS accepts (the least is 1).
     max: usize,
-    /// What else AWS asks of it, when anything, and what that is in words.
-    pattern: Option<(fn(&str) -> bool, &'static str)>,
+    /// What else AWS asks of it, when anything.
+    pattern: Option<Pattern>,
+}
+
+/// A pattern AWS asks a field to match, and what that is in words.
+#[derive(Clone, Copy)]
+struct Pattern {
+    matches: fn(&str) -> bool,
+    words: &'static str,
 }
 
 /// The four fields' limits.
@@ -320,12 +329,18 @@ const FIELD_LIMITS: [FieldLimit; 4] = [
     FieldLimit {
         field: "email",
         max: 254,
-        pattern: Some((is_contact_email, "one `@` between a local part of letters, digits and `_+=.#|!&-`, and a domain with a dot")),
+        pattern: Some(Pattern {
+            matches: is_contact_email,
+            words: "one `@` between a local part of letters, digits and `_+=.#|!&-`, and a domain with a dot",
+        }),
     },
     FieldLimit {
         field: "phone",
         max: 25,
-        pattern: Some((is_phone, "digits, spaces, `(`, `)`, `+` and `-` only")),
+        pattern: Some(Pattern {
+            matches: is_phone,
+            words: "digits, spaces, `(`, `)`, `+` and `-` only",
+        }),
     },
     FieldLimit {
         field: "title",
@@ -360,8 +375,12 @@ fn is_phone(phone: &str) -> bool {
 
 /// Each field within AWS's limits, reported at its span with the limit.
 fn check_limits(checker: &mut Checker, contact: &config::Contact, whose: &str) {
-    let values: [&Spanned<String>; 4] =
-        [&contact.name, &contact.email, &contact.phone, &contact.title];
+    let values: [&Spanned<String>; 4] = [
+        &contact.name,
+        &contact.email,
+        &contact.phone,
+        &contact.title,
+    ];
     for (limit, value) in FIELD_LIMITS.iter().zip(values) {
         let length = value.value.chars().count();
         let problem = if length == 0 || length > limit.max {
@@ -372,8 +391,8 @@ fn check_limits(checker: &mut Checker, contact: &config::Contact, whose: &str) {
         } else {
             limit
                 .pattern
-                .filter(|(matches, _)| !matches(&value.value))
-                .map(|(_, words)| format!("is not what AWS takes: {words}"))
+                .filter(|pattern| !(pattern.matches)(&value.value))
+                .map(|pattern| format!("is not what AWS takes: {}", pattern.words))
         };
         if let Some(problem) = problem {
             let diagnostic = checker
@@ -389,7 +408,7 @@ fn check_limits(checker: &mut Checker, contact: &config::Contact, whose: &str) {
                     limit.max,
                     limit
                         .pattern
-                        .map_or(String::new(), |(_, words)| format!(": {words}"))
+                        .map_or(String::new(), |pattern| format!(": {}", pattern.words))
                 ));
             checker.push(diagnostic);
         }
@@ -409,10 +428,26 @@ mod tests {
     fn billing_goes_to_the_payer_and_the_rest_to_the_owner_in_every_model() {
         // (model, management: billing, operations, security; member: the same)
         let rows = [
-            (Direct, [Customer, Customer, Customer], [Customer, Customer, Customer]),
-            (Resold, [Provider, Provider, Provider], [Provider, Customer, Customer]),
-            (Ecam, [Provider, Provider, Provider], [Provider, Customer, Customer]),
-            (Spam, [Provider, Provider, Provider], [Provider, Provider, Provider]),
+            (
+                Direct,
+                [Customer, Customer, Customer],
+                [Customer, Customer, Customer],
+            ),
+            (
+                Resold,
+                [Provider, Provider, Provider],
+                [Provider, Customer, Customer],
+            ),
+            (
+                Ecam,
+                [Provider, Provider, Provider],
+                [Provider, Customer, Customer],
+            ),
+            (
+                Spam,
+                [Provider, Provider, Provider],
+                [Provider, Provider, Provider],
+            ),
         ];
         for (model, management, member) in rows {
             let ownership = Ownership::of(model);
@@ -452,7 +487,9 @@ mod tests {
             .diagnostics
             .iter()
             .map(|diagnostic| diagnostic.rule.code())
-            .filter(|code| code.starts_with("orgctl::contact::") || code.starts_with("orgctl::limits::contact"))
+            .filter(|code| {
+                code.starts_with("orgctl::contact::") || code.starts_with("orgctl::limits::contact")
+            })
             .collect()
     }
 
@@ -532,7 +569,10 @@ mod tests {
                 ("security", "team@acme.example".to_owned()),
             ]
         );
-        assert_eq!(codes(&file("resold", "", "  acme-prod: {}\n")), Vec::<&str>::new());
+        assert_eq!(
+            codes(&file("resold", "", "  acme-prod: {}\n")),
+            Vec::<&str>::new()
+        );
     }
 
     #[test]
@@ -563,8 +603,10 @@ mod tests {
 
     #[test]
     fn managed_trusted_access_without_account_management_is_an_error() {
-        let text = file("direct", "", "  a: {}\n")
-            .replace("  management_account:", "  trusted_access: [sso.amazonaws.com]\n  management_account:");
+        let text = file("direct", "", "  a: {}\n").replace(
+            "  management_account:",
+            "  trusted_access: [sso.amazonaws.com]\n  management_account:",
+        );
         assert_eq!(codes(&text), ["orgctl::contact::trusted_access"]);
         let listed = text.replace("[sso.amazonaws.com]", "[account.amazonaws.com]");
         assert_eq!(codes(&listed), Vec::<&str>::new());
@@ -588,7 +630,10 @@ mod tests {
                 _ => text.replace("ops@acme.example", &value),
             };
             let found = codes(&text);
-            assert!(found.contains(&"orgctl::limits::contact"), "{field} {value}: {found:?}");
+            assert!(
+                found.contains(&"orgctl::limits::contact"),
+                "{field} {value}: {found:?}"
+            );
         }
     }
 

@@ -106,9 +106,7 @@ pub fn every_contact(live: &LiveState) -> Vec<(String, ContactType)> {
     live.accounts
         .iter()
         .filter(|account| account.state.is_active() && (reachable || account.id == management))
-        .flat_map(|account| {
-            ContactType::ALL.map(|contact_type| (account.id.clone(), contact_type))
-        })
+        .flat_map(|account| ContactType::ALL.map(|contact_type| (account.id.clone(), contact_type)))
         .collect()
 }
 
@@ -209,7 +207,11 @@ mod tests {
               {{"id": "111111111111", "name": "acme-payer", "email": "payer@reseller.example", "parent_id": "r-1"}},
               {{"id": "222222222222", "name": "acme-prod", "email": "prod@acme.example", "parent_id": "r-1"}}],
             "trusted_access": {}}}"#,
-            if trusted { r#"["account.amazonaws.com"]"# } else { "[]" }
+            if trusted {
+                r#"["account.amazonaws.com"]"#
+            } else {
+                "[]"
+            }
         );
         serde_json::from_str(&text).expect("a live state")
     }
@@ -261,9 +263,18 @@ mod tests {
         assert_eq!(
             changes(&desired, &state),
             [
-                ("contact:acme-payer/billing".to_owned(), "put_alternate_contact"),
-                ("contact:acme-prod/billing".to_owned(), "put_alternate_contact"),
-                ("contact:acme-prod/security".to_owned(), "put_alternate_contact"),
+                (
+                    "contact:acme-payer/billing".to_owned(),
+                    "put_alternate_contact"
+                ),
+                (
+                    "contact:acme-prod/billing".to_owned(),
+                    "put_alternate_contact"
+                ),
+                (
+                    "contact:acme-prod/security".to_owned(),
+                    "put_alternate_contact"
+                ),
             ]
         );
         state.contacts.push(crate::live::LiveContact {
@@ -294,8 +305,14 @@ mod tests {
         assert_eq!(
             changes(&desired, &state),
             [
-                ("contact:acme-payer/billing".to_owned(), "put_alternate_contact"),
-                ("contact:acme-prod/billing".to_owned(), "put_alternate_contact"),
+                (
+                    "contact:acme-payer/billing".to_owned(),
+                    "put_alternate_contact"
+                ),
+                (
+                    "contact:acme-prod/billing".to_owned(),
+                    "put_alternate_contact"
+                ),
             ]
         );
     }
@@ -318,9 +335,18 @@ mod tests {
         assert_eq!(
             changes(&desired, &state),
             [
-                ("contact:acme-payer/billing".to_owned(), "put_alternate_contact"),
-                ("contact:acme-prod/billing".to_owned(), "delete_alternate_contact"),
-                ("contact:acme-prod/security".to_owned(), "delete_alternate_contact"),
+                (
+                    "contact:acme-payer/billing".to_owned(),
+                    "put_alternate_contact"
+                ),
+                (
+                    "contact:acme-prod/billing".to_owned(),
+                    "delete_alternate_contact"
+                ),
+                (
+                    "contact:acme-prod/security".to_owned(),
+                    "delete_alternate_contact"
+                ),
             ]
         );
     }

@@ -1279,7 +1279,11 @@ accounts:
 fn contact_changes(changes: &[Value]) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = changes
         .iter()
-        .filter(|c| c["address"].as_str().is_some_and(|a| a.starts_with("contact:")))
+        .filter(|c| {
+            c["address"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("contact:"))
+        })
         .map(|c| {
             (
                 c["action"].as_str().unwrap_or_default().to_owned(),
@@ -1312,9 +1316,13 @@ fn moto_contact(
                 )
             }),
             Err(error) => {
-                let code = aws_sdk_account::error::ProvideErrorMetadata::code(&error)
-                    .map(str::to_owned);
-                assert_eq!(code.as_deref(), Some("ResourceNotFoundException"), "{error:?}");
+                let code =
+                    aws_sdk_account::error::ProvideErrorMetadata::code(&error).map(str::to_owned);
+                assert_eq!(
+                    code.as_deref(),
+                    Some("ResourceNotFoundException"),
+                    "{error:?}"
+                );
                 None
             }
         }
@@ -1365,7 +1373,13 @@ fn contacts_are_planned_applied_drift_checked_and_imported_through_aws() {
     );
     assert_eq!(
         moto_contact(&account, None, Type::Operations),
-        Some(("Nimbus Ops".to_owned(), format!("ops@{}", management.email.rsplit_once('@').map_or("", |(_, d)| d))))
+        Some((
+            "Nimbus Ops".to_owned(),
+            format!(
+                "ops@{}",
+                management.email.rsplit_once('@').map_or("", |(_, d)| d)
+            )
+        ))
     );
     // Unmanaged: nobody declares the members' operations contact.
     assert_eq!(moto_contact(&account, Some(&prod), Type::Operations), None);
@@ -1402,7 +1416,11 @@ fn contacts_are_planned_applied_drift_checked_and_imported_through_aws() {
     let imported = dir.join("imported");
     std::fs::create_dir(&imported).expect("a folder");
     let imported = imported.to_string_lossy().into_owned();
-    let domain = management.email.rsplit_once('@').map_or("", |(_, d)| d).to_owned();
+    let domain = management
+        .email
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .to_owned();
     let import = moto.orgctl(&[
         "import",
         "--out",
@@ -1417,7 +1435,10 @@ fn contacts_are_planned_applied_drift_checked_and_imported_through_aws() {
     assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
     let written =
         std::fs::read_to_string(dir.join("imported/orgctl.yaml")).expect("an imported file");
-    assert!(written.contains("    contacts:\n      billing:\n        name: Nimbus Billing\n"), "{written}");
+    assert!(
+        written.contains("    contacts:\n      billing:\n        name: Nimbus Billing\n"),
+        "{written}"
+    );
     let plan = moto.orgctl(&[
         "plan",
         &format!("{imported}/orgctl.yaml"),
@@ -1461,7 +1482,9 @@ fn contacts_apply_to_a_snapshot_plan_empty_and_import_back() {
     let before = contact_changes(&plan(dir));
     assert!(!before.is_empty());
     assert!(
-        before.iter().all(|(action, _)| action == "put_alternate_contact"),
+        before
+            .iter()
+            .all(|(action, _)| action == "put_alternate_contact"),
         "{before:?}"
     );
 
@@ -1488,7 +1511,8 @@ fn contacts_apply_to_a_snapshot_plan_empty_and_import_back() {
 
     let imported = import_direct(dir);
     assert!(
-        imported.contains("      security:\n        name: SOC\n        email: soc@northwind.example\n"),
+        imported
+            .contains("      security:\n        name: SOC\n        email: soc@northwind.example\n"),
         "{imported}"
     );
 }

@@ -329,7 +329,7 @@ fn generate(shape: &Shape, seed: u64) -> LiveState {
         accounts,
         policies,
         trusted_access: Vec::new(),
-                contacts: Vec::new(),
+        contacts: Vec::new(),
         account_closures: None,
         iam: Vec::new(),
     };

@@ -487,7 +487,7 @@ fn race_files(dir: &Path) -> Vec<u8> {
             tags: Default::default(),
         },
         trusted_access: Vec::new(),
-                contacts: Vec::new(),
+        contacts: Vec::new(),
         organizational_units: Vec::new(),
         accounts: vec![LiveAccount {
             id: management.to_owned(),

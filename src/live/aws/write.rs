@@ -21,9 +21,9 @@ use aws_sdk_account as account;
 use tokio::sync::OnceCell;
 
 use super::{Aws, MAX_ATTEMPTS, aws, aws_error, organizations, to_aws};
+use crate::config::ContactType;
 use crate::diagnostic::Diagnostic;
 use crate::live::lease::{LEASE_POLICY, LEASE_TAG};
-use crate::config::ContactType;
 use crate::live::{
     Error, Holder, Lease, LeaseAttempt, LiveContact, LiveState, OrgReader, OrgWriter, Record,
     Unlock, Write,
@@ -910,7 +910,10 @@ impl OrgWriter for AwsWriter {
                 contact_type,
                 contact,
                 ..
-            } => self.write_contact(account, *contact_type, Some(contact)).await?,
+            } => {
+                self.write_contact(account, *contact_type, Some(contact))
+                    .await?
+            }
             Write::DeleteAlternateContact {
                 account,
                 contact_type,

@@ -120,7 +120,7 @@ mod tests {
                 tags: Default::default(),
             },
             trusted_access: Vec::new(),
-                contacts: Vec::new(),
+            contacts: Vec::new(),
             organizational_units: vec![LiveOu {
                 id: OU.to_owned(),
                 name: "Apps".to_owned(),

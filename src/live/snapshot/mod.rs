@@ -14,8 +14,7 @@ pub mod emulate;
 
 use super::{
     AccountState, Error, Holder, Lease, LeaseAttempt, LiveAccount, LiveContact, LiveOu, LivePolicy,
-    LiveState,
-    OrgReader, OrgWriter, Record, Unlock, Write,
+    LiveState, OrgReader, OrgWriter, Record, Unlock, Write,
 };
 use crate::diagnostic::Diagnostic;
 use crate::files;
