@@ -1449,7 +1449,7 @@ fn contacts_are_planned_applied_drift_checked_and_imported_through_aws() {
 
 /// The direct example with a security contact for every account (the customer's), and trusted
 /// access for AWS Account Management.
-fn direct_with_contacts() -> tempfile::TempDir {
+pub(crate) fn direct_with_contacts() -> tempfile::TempDir {
     let directory = example_copy("direct");
     let dir = directory.path();
     let yaml = std::fs::read_to_string(dir.join("orgctl.yaml")).expect("readable");
@@ -1515,4 +1515,39 @@ fn contacts_apply_to_a_snapshot_plan_empty_and_import_back() {
             .contains("      security:\n        name: SOC\n        email: soc@northwind.example\n"),
         "{imported}"
     );
+}
+
+/// The direct example with contacts ([`direct_with_contacts`]), the management account's billing
+/// contact removed (`none`), and live contacts: one security contact as the file has it, one
+/// that differs, and the billing contact to remove.
+pub(crate) fn direct_with_live_contacts() -> tempfile::TempDir {
+    let directory = direct_with_contacts();
+    let dir = directory.path();
+    let yaml = std::fs::read_to_string(dir.join("orgctl.yaml")).expect("readable");
+    let pinned = "    id: \"210987654321\"\n";
+    assert!(yaml.contains(pinned), "the example pins its management account");
+    let yaml = yaml.replacen(
+        pinned,
+        &format!("{pinned}    contacts: {{ billing: none }}\n"),
+        1,
+    );
+    std::fs::write(dir.join("orgctl.yaml"), yaml).expect("writable");
+    let path = dir.join("live.json");
+    let mut live: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("readable")).expect("JSON");
+    let contact = |account: &str, contact_type: &str, email: &str, title: &str| {
+        serde_json::json!({
+            "account_id": account,
+            "type": contact_type,
+            "contact": { "name": "SOC", "email": email, "phone": "+1 555 0199", "title": title }
+        })
+    };
+    live["trusted_access"] = serde_json::json!(["account.amazonaws.com"]);
+    live["contacts"] = serde_json::json!([
+        contact("210987654321", "billing", "ap@northwind.example", "Accounts payable"),
+        contact("210987654322", "security", "soc@northwind.example", "CISO"),
+        contact("210987654323", "security", "old-soc@northwind.example", "Security lead"),
+    ]);
+    std::fs::write(&path, live.to_string()).expect("writable");
+    directory
 }
