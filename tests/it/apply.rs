@@ -1525,7 +1525,10 @@ pub(crate) fn direct_with_live_contacts() -> tempfile::TempDir {
     let dir = directory.path();
     let yaml = std::fs::read_to_string(dir.join("orgctl.yaml")).expect("readable");
     let pinned = "    id: \"210987654321\"\n";
-    assert!(yaml.contains(pinned), "the example pins its management account");
+    assert!(
+        yaml.contains(pinned),
+        "the example pins its management account"
+    );
     let yaml = yaml.replacen(
         pinned,
         &format!("{pinned}    contacts: {{ billing: none }}\n"),
@@ -1544,10 +1547,64 @@ pub(crate) fn direct_with_live_contacts() -> tempfile::TempDir {
     };
     live["trusted_access"] = serde_json::json!(["account.amazonaws.com"]);
     live["contacts"] = serde_json::json!([
-        contact("210987654321", "billing", "ap@northwind.example", "Accounts payable"),
+        contact(
+            "210987654321",
+            "billing",
+            "ap@northwind.example",
+            "Accounts payable"
+        ),
         contact("210987654322", "security", "soc@northwind.example", "CISO"),
-        contact("210987654323", "security", "old-soc@northwind.example", "Security lead"),
+        contact(
+            "210987654323",
+            "security",
+            "old-soc@northwind.example",
+            "Security lead"
+        ),
     ]);
     std::fs::write(&path, live.to_string()).expect("writable");
     directory
+}
+
+#[test]
+fn a_saved_plan_is_refused_once_a_contact_it_changes_changed() {
+    let directory = direct_with_live_contacts();
+    let dir = directory.path();
+    let output = orgctl_in(
+        dir,
+        &[
+            "plan",
+            "orgctl.yaml",
+            "--state",
+            "live.json",
+            "--out",
+            "plan.json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+
+    // Out of band: the security contact the plan updates changes again.
+    let path = dir.join("live.json");
+    let text_before = std::fs::read_to_string(&path).expect("readable");
+    let changed = text_before.replace("old-soc@northwind.example", "other-soc@northwind.example");
+    assert_ne!(changed, text_before, "the snapshot holds the contact");
+    std::fs::write(&path, &changed).expect("writable");
+    let output = orgctl_in(
+        dir,
+        &[
+            "apply",
+            "plan.json",
+            "--state",
+            "live.json",
+            "--password-file",
+            "passwords",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("orgctl::apply::stale"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("readable"),
+        changed,
+        "nothing was written"
+    );
 }
