@@ -1295,6 +1295,17 @@ fn contact_changes(changes: &[Value]) -> Vec<(String, String)> {
     found
 }
 
+/// The AWS requests a run with `-v` reports.
+fn requests(output: &Output) -> usize {
+    let stderr = text(&output.stderr);
+    stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("orgctl: "))
+        .and_then(|rest| rest.strip_suffix(" AWS requests (retries included)"))
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("a request count: {stderr}"))
+}
+
 /// A contact as moto holds it: `(name, email)`, or `None` when none is set.
 fn moto_contact(
     client: &aws_sdk_account::Client,
@@ -1423,6 +1434,7 @@ fn contacts_are_planned_applied_drift_checked_and_imported_through_aws() {
         .to_owned();
     let import = moto.orgctl(&[
         "import",
+        "-v",
         "--out",
         &imported,
         "--business-model",
@@ -1433,6 +1445,14 @@ fn contacts_are_planned_applied_drift_checked_and_imported_through_aws() {
         "acme-corp.net",
     ]);
     assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
+
+    // What contacts cost: a plan reads the 6 the file manages (the management account's billing
+    // and operations, each member's billing and security), an import all 3 of the 3 accounts.
+    let organization_only = requests(&moto.orgctl(&["export", "-v"]));
+    let plan = moto.orgctl(&["plan", &config, "-v"]);
+    assert_eq!(requests(&plan) - organization_only, 6, "{}", describe(&plan));
+    assert_eq!(requests(&import) - organization_only, 9, "{}", describe(&import));
+
     let written =
         std::fs::read_to_string(dir.join("imported/orgctl.yaml")).expect("an imported file");
     assert!(
