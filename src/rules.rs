@@ -197,6 +197,8 @@ catalogue! {
     ContactTrustedAccess => "contact::trusted_access", Error;
     /// An alternate contact's name, email, phone or title outside AWS's limits.
     ContactField => "limits::contact", Error;
+    /// The management account's own contacts set on a shared payer, where it is the provider's.
+    ContactSharedPayer => "payer::shared_contacts", Error;
 
     // Partners and lifecycle.
     /// A partner's `until` date that is not a calendar date.

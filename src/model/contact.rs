@@ -17,7 +17,7 @@ use super::ownership::{AccountKind, Ownership, model_name, party_name};
 use super::{Account, Checker};
 use crate::config::{
     self, AccountLifecycle, BusinessModel, ConfigFile, ContactOverride, ContactType, Contacts,
-    Party, Span, Spanned,
+    Party, Payer, Span, Spanned,
 };
 use crate::rules::Rule;
 
@@ -112,6 +112,11 @@ pub(super) fn resolve(
         &format!("the management account `{}`", management.name),
         &raw_management.contacts,
     );
+    if organization.payer == Payer::Shared {
+        // The management account is the provider's, shared with its other customers.
+        management.contacts.clear();
+        shared_payer(checker, &raw_management.contacts, file);
+    }
     // Where the managed contacts of active members were written, for the rules across accounts:
     // every managed type, and the security contacts set.
     let mut managed: Vec<Span> = Vec::new();
@@ -146,6 +151,23 @@ pub(super) fn resolve(
     }
     ecam_security(checker, organization, &security);
     trusted_access(checker, organization, &file.organization, &managed);
+}
+
+/// On a shared payer the file may not set the management account's own contacts.
+fn shared_payer(checker: &mut Checker, written: &Contacts<ContactOverride>, file: &ConfigFile) {
+    let Some((_, first)) = written.iter().next() else {
+        return;
+    };
+    let diagnostic = checker
+        .at(
+            Rule::ContactSharedPayer,
+            override_span(first),
+            "a shared payer's management account is the provider's: the file cannot set its contacts",
+            "the management account's own contact",
+        )
+        .also(file.organization.payer.span, "declared shared here")
+        .help("remove `contacts` from `management_account`; the provider keeps the contacts of its own management account");
+    checker.push(diagnostic);
 }
 
 /// The parties' contacts by `(party, type)`, each checked against AWS's limits and its party's
@@ -635,6 +657,15 @@ mod tests {
                 "{field} {value}: {found:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_shared_payer_manages_no_contact_of_the_management_account() {
+        let text = file("resold", "  payer: shared\n", "  acme-prod: {}\n");
+        let resolved = resolved(&text);
+        assert!(resolved.desired.management_account.contacts.is_empty());
+        assert_eq!(resolved.desired.accounts["acme-prod"].contacts.len(), 3);
+        assert_eq!(codes(&text), Vec::<&str>::new());
     }
 
     #[test]

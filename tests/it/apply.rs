@@ -1450,8 +1450,18 @@ fn contacts_are_planned_applied_drift_checked_and_imported_through_aws() {
     // and operations, each member's billing and security), an import all 3 of the 3 accounts.
     let organization_only = requests(&moto.orgctl(&["export", "-v"]));
     let plan = moto.orgctl(&["plan", &config, "-v"]);
-    assert_eq!(requests(&plan) - organization_only, 6, "{}", describe(&plan));
-    assert_eq!(requests(&import) - organization_only, 9, "{}", describe(&import));
+    assert_eq!(
+        requests(&plan) - organization_only,
+        6,
+        "{}",
+        describe(&plan)
+    );
+    assert_eq!(
+        requests(&import) - organization_only,
+        9,
+        "{}",
+        describe(&import)
+    );
 
     let written =
         std::fs::read_to_string(dir.join("imported/orgctl.yaml")).expect("an imported file");
