@@ -195,6 +195,8 @@ catalogue! {
     /// Member accounts' contacts managed without trusted access for AWS Account Management
     /// (`account.amazonaws.com`).
     ContactTrustedAccess => "contact::trusted_access", Error;
+    /// A party's contact of a type the business model gives that party in no account.
+    ContactUnused => "contact::unused", Warning;
     /// An alternate contact's name, email, phone or title outside AWS's limits.
     ContactField => "limits::contact", Error;
     /// The management account's own contacts set on a shared payer, where it is the provider's.

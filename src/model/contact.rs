@@ -197,6 +197,7 @@ fn party_contacts<'a>(
             );
             check_limits(checker, &contact.value, &whose);
             check_domain(checker, organization, &contact.value, party, &whose);
+            check_received(checker, organization, &contact.value, party, contact_type);
             contacts.insert((party, contact_type), (&contact.value, contact.email.span));
         }
     }
@@ -232,6 +233,42 @@ fn account_contacts(
         }
     }
     contacts
+}
+
+/// A party's contact of a type that the business model gives that party in no account reaches
+/// nobody.
+fn check_received(
+    checker: &mut Checker,
+    organization: &Organization,
+    contact: &config::Contact,
+    party: Party,
+    contact_type: ContactType,
+) {
+    let ownership = &organization.ownership;
+    let received = [AccountKind::Management, AccountKind::Member]
+        .into_iter()
+        .any(|kind| receiver(ownership, kind, contact_type) == party);
+    if received {
+        return;
+    }
+    let receiving = receiver(ownership, AccountKind::Member, contact_type);
+    let diagnostic = checker
+        .at(
+            Rule::ContactUnused,
+            contact.email.span,
+            format!(
+                "under `{}` {} receives no account's {} contact: this one goes nowhere",
+                model_name(organization.business_model),
+                party_name(party),
+                contact_type.name()
+            ),
+            "received by no account",
+        )
+        .help(format!(
+            "a billing contact goes to whoever pays AWS, operations and security contacts to the account's owner: here {}; move it there, or remove it",
+            party_name(receiving)
+        ));
+    checker.push(diagnostic);
 }
 
 /// A contact's email must be on the domain of the party that receives it, as root emails are.
@@ -504,7 +541,14 @@ mod tests {
         resolve_model(&config, &Context::now())
     }
 
+    /// The contact codes of `text`, those of contacts no account receives left out.
     fn codes(text: &str) -> Vec<&'static str> {
+        let mut codes = all_codes(text);
+        codes.retain(|code| *code != "orgctl::contact::unused");
+        codes
+    }
+
+    fn all_codes(text: &str) -> Vec<&'static str> {
         resolved(text)
             .diagnostics
             .iter()
@@ -666,6 +710,20 @@ mod tests {
         assert!(resolved.desired.management_account.contacts.is_empty());
         assert_eq!(resolved.desired.accounts["acme-prod"].contacts.len(), 3);
         assert_eq!(codes(&text), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_party_contact_no_account_receives_is_warned() {
+        // Under `direct` the provider receives nothing; under `resold` the customer pays nothing.
+        assert_eq!(
+            all_codes(&file("direct", "", "  a: {}\n")),
+            ["orgctl::contact::unused", "orgctl::contact::unused"]
+        );
+        let text = file("resold", "", "  a: {}\n").replace(
+            "    contacts:\n      operations: { name: Ops,",
+            "    contacts:\n      billing: { name: AP, email: ap@acme.example, phone: \"1\", title: AP }\n      operations: { name: Ops,",
+        );
+        assert_eq!(all_codes(&text), ["orgctl::contact::unused"]);
     }
 
     #[test]
