@@ -14,7 +14,8 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{PolicyType, Preset};
+use crate::config::{ContactType, PolicyType, Preset};
+use crate::model::Contact;
 
 /// How an action refers to other resources.
 pub trait Naming {
@@ -263,6 +264,28 @@ pub enum Action<N: Naming> {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         before: Option<UserBefore>,
     },
+    /// Set an alternate contact of an account (the management account, or a member through
+    /// trusted access for AWS Account Management).
+    PutAlternateContact {
+        /// The account's address.
+        account: N::Ref,
+        /// The contact's type.
+        contact_type: ContactType,
+        /// The contact.
+        contact: Contact,
+        /// The live contact, when the account has one of this type.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<Contact>,
+    },
+    /// Remove an alternate contact of an account (`none` in the file).
+    DeleteAlternateContact {
+        /// The account's address.
+        account: N::Ref,
+        /// The contact's type.
+        contact_type: ContactType,
+        /// The live contact.
+        before: Contact,
+    },
     /// Set and remove tags on an existing resource, or on one an earlier change creates.
     UpdateTags {
         /// The resource id; absent for a resource an earlier change of the plan creates (apply
@@ -340,14 +363,18 @@ impl<N: Naming> Action<N> {
             | Action::CreateAccount { .. }
             | Action::CreatePolicy { .. }
             | Action::PutRole { before: None, .. }
-            | Action::PutUser { before: None, .. } => Kind::Create,
+            | Action::PutUser { before: None, .. }
+            | Action::PutAlternateContact { before: None, .. } => Kind::Create,
             Action::PutRole {
                 before: Some(_), ..
             }
             | Action::PutUser {
                 before: Some(_), ..
+            }
+            | Action::PutAlternateContact {
+                before: Some(_), ..
             } => Kind::Update,
-            Action::DeleteRole { .. } => Kind::Delete,
+            Action::DeleteRole { .. } | Action::DeleteAlternateContact { .. } => Kind::Delete,
             Action::RenameOu { .. }
             | Action::RenameAccount { .. }
             | Action::UpdatePolicy { .. }
@@ -394,13 +421,15 @@ impl<N: Naming> Action<N> {
             Action::PutRole { .. } => "put_role",
             Action::DeleteRole { .. } => "delete_role",
             Action::PutUser { .. } => "put_user",
+            Action::PutAlternateContact { .. } => "put_alternate_contact",
+            Action::DeleteAlternateContact { .. } => "delete_alternate_contact",
         }
     }
 
     /// The order of kinds of action when nothing else decides: policy types and trusted access,
-    /// OUs, policies, accounts, moves and renames, tags, attachments, IAM and delegations,
-    /// detaches, revocations and deregistrations, closures, policy deletions, OU deletions,
-    /// trusted access disabled, manual steps.
+    /// OUs, policies, accounts, moves and renames, tags, attachments, IAM, delegations and
+    /// contacts set, detaches, revocations, deregistrations and contacts removed, closures,
+    /// policy deletions, OU deletions, trusted access disabled, manual steps.
     pub const fn phase(&self) -> u8 {
         match self {
             Action::EnablePolicyType { .. } | Action::EnableTrustedAccess { .. } => 0,
@@ -412,11 +441,13 @@ impl<N: Naming> Action<N> {
             Action::AttachPolicy { .. }
             | Action::PutRole { .. }
             | Action::PutUser { .. }
-            | Action::RegisterDelegatedAdministrator { .. } => 6,
+            | Action::RegisterDelegatedAdministrator { .. }
+            | Action::PutAlternateContact { .. } => 6,
             Action::DetachPolicy { .. }
             | Action::DeleteRole { .. }
             | Action::DeregisterDelegatedAdministrator { .. }
-            | Action::CancelInvitation { .. } => 7,
+            | Action::CancelInvitation { .. }
+            | Action::DeleteAlternateContact { .. } => 7,
             Action::CloseAccount { .. } | Action::RemoveAccount { .. } => 8,
             Action::DeletePolicy { .. } => 9,
             Action::DeleteOu { .. } => 10,
@@ -453,6 +484,9 @@ impl<N: Naming> Action<N> {
             }
             Action::PutRole { .. } | Action::PutUser { .. } => ("updating", "updated"),
             Action::DeleteRole { .. } => ("revoking", "revoked"),
+            Action::PutAlternateContact { before: None, .. } => ("setting", "set"),
+            Action::PutAlternateContact { .. } => ("updating", "updated"),
+            Action::DeleteAlternateContact { .. } => ("removing", "removed"),
             Action::ChangeEmail { .. } => ("waiting for a person", "left to a person"),
         }
     }
@@ -623,6 +657,26 @@ impl<N: Naming> Action<N> {
                 inline_policies: inline_policies.clone(),
                 console: *console,
                 handover: *handover,
+                before: before.clone(),
+            },
+            Action::PutAlternateContact {
+                account,
+                contact_type,
+                contact,
+                before,
+            } => Action::PutAlternateContact {
+                account: resolve(account)?,
+                contact_type: *contact_type,
+                contact: contact.clone(),
+                before: before.clone(),
+            },
+            Action::DeleteAlternateContact {
+                account,
+                contact_type,
+                before,
+            } => Action::DeleteAlternateContact {
+                account: resolve(account)?,
+                contact_type: *contact_type,
                 before: before.clone(),
             },
             Action::UpdateTags {

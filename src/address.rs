@@ -12,7 +12,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::IntoDeserializer;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::config::PolicyType;
+use crate::config::{ContactType, PolicyType};
 
 /// The resource an address names. Its textual forms:
 ///
@@ -29,6 +29,7 @@ use crate::config::PolicyType;
 /// | [`Attachment`](Address::Attachment) | `attachment:service_control/deny-leave-org->ou:Workloads` |
 /// | [`Role`](Address::Role) | `role:acme-prod/PartnerOperations`, `role:account_id:123456789012/PartnerOperations` |
 /// | [`User`](Address::User) | `user:acme-prod/end-customer` |
+/// | [`Contact`](Address::Contact) | `contact:acme-prod/security`, `contact:account_id:123456789012/billing` |
 ///
 /// A declared account is named as the file names it, an undeclared one by its id, so the two
 /// never meet. Two texts are still ambiguous, and parse as the first reading:
@@ -91,6 +92,14 @@ pub enum Address {
         account: Box<Address>,
         /// The user name.
         name: String,
+    },
+    /// An alternate contact of an account (the management account or a member), like a role:
+    /// the account, then the contact's type.
+    Contact {
+        /// The account.
+        account: Box<Address>,
+        /// The contact's type.
+        contact_type: ContactType,
     },
 }
 
@@ -176,6 +185,14 @@ impl Address {
         }
     }
 
+    /// The alternate contact of `contact_type` of `account`.
+    pub fn contact(account: &Address, contact_type: ContactType) -> Self {
+        Self::Contact {
+            account: Box::new(account.clone()),
+            contact_type,
+        }
+    }
+
     /// The name of a declared account.
     pub fn account_name(&self) -> Option<&str> {
         match self {
@@ -215,12 +232,13 @@ impl Address {
         }
     }
 
-    /// The account of a role, a user or a delegated administrator.
+    /// The account of a role, a user, a delegated administrator or a contact.
     pub fn member_account(&self) -> Option<&Address> {
         match self {
             Self::Role { account, .. }
             | Self::User { account, .. }
-            | Self::DelegatedAdministrator { account, .. } => Some(account),
+            | Self::DelegatedAdministrator { account, .. }
+            | Self::Contact { account, .. } => Some(account),
             _ => None,
         }
     }
@@ -286,6 +304,14 @@ impl fmt::Display for Address {
                 Self::write_member(account, f)?;
                 write!(f, "/{service}")
             }
+            Self::Contact {
+                account,
+                contact_type,
+            } => {
+                f.write_str("contact:")?;
+                Self::write_member(account, f)?;
+                write!(f, "/{}", contact_type.name())
+            }
         }
     }
 }
@@ -317,7 +343,7 @@ impl FromStr for Address {
         let Some((kind, rest)) = text.split_once(':') else {
             return Err(ParseError::new(
                 text,
-                "write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `trusted_access:`, `delegated_administrator:`, `attachment:`, `role:`, `user:`)",
+                "write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `trusted_access:`, `delegated_administrator:`, `attachment:`, `role:`, `user:`, `contact:`)",
             ));
         };
         match kind {
@@ -381,6 +407,21 @@ impl FromStr for Address {
                 Ok(Self::DelegatedAdministrator {
                     account: Box::new(parse_member(account)),
                     service: service.to_owned(),
+                })
+            }
+            "contact" => {
+                let written = rest.rsplit_once('/').and_then(|(account, contact_type)| {
+                    Some((account, ContactType::from_name(contact_type)?))
+                });
+                let Some((account, contact_type)) = written else {
+                    return Err(ParseError::new(
+                        text,
+                        "write `contact:<account>/<billing, operations or security>`",
+                    ));
+                };
+                Ok(Self::Contact {
+                    account: Box::new(parse_member(account)),
+                    contact_type,
                 })
             }
             _ => Err(ParseError::new(
@@ -463,10 +504,20 @@ impl<'a> Pieces<'a> {
                     && self.push("/")
                     && self.push(service)
             }
+            Address::Contact {
+                account,
+                contact_type,
+            } => {
+                self.push("contact:")
+                    && self.member(account)
+                    && self.push("/")
+                    && self.push(contact_type.name())
+            }
         }
     }
 
-    /// The account part of a role, a user or a delegation (see [`Address::write_member`]).
+    /// The account part of a role, a user, a delegation or a contact (see
+    /// [`Address::write_member`]).
     fn member(&mut self, account: &'a Address) -> bool {
         match account {
             Address::Account(name) => self.push(name),
@@ -527,7 +578,7 @@ impl JsonSchema for Address {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "description": "A resource: `root`, `policy_type:<type>`, `trusted_access:<service principal>`, `delegated_administrator:<account>/<service principal>`, `ou:<path>`, `account:<name in the file>`, `account_id:<id of an account the file does not declare>`, `policy:<type>/<name>`, `attachment:<type>/<policy>-><root, OU or account>`, `role:<account>/<name>` or `user:<account>/<name>` (in these three, the account by its name in the file, or `account_id:<id>`)."
+            "description": "A resource: `root`, `policy_type:<type>`, `trusted_access:<service principal>`, `delegated_administrator:<account>/<service principal>`, `ou:<path>`, `account:<name in the file>`, `account_id:<id of an account the file does not declare>`, `policy:<type>/<name>`, `attachment:<type>/<policy>-><root, OU or account>`, `role:<account>/<name>`, `user:<account>/<name>` or `contact:<account>/<billing, operations or security>` (the account by its name in the file, or `account_id:<id>`)."
         })
     }
 }
@@ -599,6 +650,18 @@ mod tests {
             (
                 Address::delegated_administrator(&undeclared, "sso.amazonaws.com"),
                 "delegated_administrator:account_id:123456789012/sso.amazonaws.com",
+            ),
+            (
+                Address::contact(&prod, ContactType::Security),
+                "contact:acme-prod/security",
+            ),
+            (
+                Address::contact(&undeclared, ContactType::Billing),
+                "contact:account_id:123456789012/billing",
+            ),
+            (
+                Address::contact(&Address::account("a/b"), ContactType::Operations),
+                "contact:a/b/operations",
             ),
         ] {
             round_trip(&address, text);
@@ -715,7 +778,7 @@ mod tests {
         for (text, error) in [
             (
                 "Workloads",
-                "`Workloads` is not an address: write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `trusted_access:`, `delegated_administrator:`, `attachment:`, `role:`, `user:`)",
+                "`Workloads` is not an address: write `root` or a kind and a colon (`ou:`, `account:`, `account_id:`, `policy:`, `policy_type:`, `trusted_access:`, `delegated_administrator:`, `attachment:`, `role:`, `user:`, `contact:`)",
             ),
             (
                 "group:x",
@@ -740,6 +803,10 @@ mod tests {
             (
                 "role:Ops",
                 "`role:Ops` is not an address: write `role:<account>/<name>`",
+            ),
+            (
+                "contact:acme-prod/legal",
+                "`contact:acme-prod/legal` is not an address: write `contact:<account>/<billing, operations or security>`",
             ),
         ] {
             assert_eq!(

@@ -208,9 +208,9 @@ pub struct ExportArgs {
     /// The snapshot file to write (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Also read the IAM inside member accounts that this configuration's plans read (partner
-    /// roles, the end customer's users), so that plans from the snapshot see it. A folder names
-    /// its `orgctl.yaml`.
+    /// Also read the IAM inside member accounts (partner roles, the end customer's users) and
+    /// the alternate contacts that this configuration's plans read, so that plans from the
+    /// snapshot see them. A folder names its `orgctl.yaml`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }

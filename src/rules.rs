@@ -203,6 +203,21 @@ catalogue! {
     /// customer owns: the customer's decision.
     EcamDelegation => "ownership::ecam_delegation", Warning;
 
+    // Alternate contacts.
+    /// An alternate contact whose email is not on the domain of the party that receives it.
+    ContactEmailDomain => "contact::email_domain", Error;
+    /// Under `ecam`, a provider that sets the security contact of customer-owned member accounts.
+    ContactEcamSecurity => "contact::ecam_security", Warning;
+    /// Member accounts' contacts managed without trusted access for AWS Account Management
+    /// (`account.amazonaws.com`).
+    ContactTrustedAccess => "contact::trusted_access", Error;
+    /// A party's contact of a type the business model gives that party in no account.
+    ContactUnused => "contact::unused", Warning;
+    /// An alternate contact's name, email, phone or title outside AWS's limits.
+    ContactField => "limits::contact", Error;
+    /// The management account's own contacts set on a shared payer, where it is the provider's.
+    ContactSharedPayer => "payer::shared_contacts", Error;
+
     // Partners and lifecycle.
     /// A partner's `until` date that is not a calendar date.
     PartnerUntil => "partner::until", Error;

@@ -33,17 +33,19 @@ pub(super) fn run(args: &ImportArgs) -> Exit {
     if !to_stdout && !args.force && std::fs::symlink_metadata(out).is_ok() {
         return Exit::failure(vec![exists(&[out.to_path_buf()])]);
     }
-    // The IAM orgctl created (in accounts it tagged), where this model lets the operator reach.
+    // The IAM orgctl created (in accounts it tagged), where this model lets the operator reach,
+    // and every alternate contact (3 requests per account; see `plan::every_contact`).
     let ownership = crate::model::Ownership::of(args.business_model.into());
     let reaches = ownership.reaches(ownership.management, crate::model::AccountKind::Member);
-    let select = |state: &LiveState| {
-        if reaches {
+    let select = |state: &LiveState| crate::live::Scope {
+        iam: if reaches {
             crate::plan::marked_accounts(state)
         } else {
             Vec::new()
-        }
+        },
+        contacts: crate::plan::every_contact(state),
     };
-    let (state, source) = match live::read_with_iam(&args.live, &args.member_access_role, select) {
+    let (state, source) = match live::read_in_scope(&args.live, &args.member_access_role, select) {
         Ok(read) => read,
         Err(error) => return Exit::failure(vec![error]),
     };

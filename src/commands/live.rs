@@ -8,7 +8,7 @@ use crate::model::{DEFAULT_MEMBER_ACCESS_ROLE, Desired};
 use crate::rules::Rule;
 
 /// The live organization and how to name where it came from (`examples/ecam/live.json`, `AWS`);
-/// with `desired`, also the IAM inside member accounts its plan needs.
+/// with `desired`, also the IAM inside member accounts and the contacts its plan needs.
 pub(super) fn read(
     args: &LiveArgs,
     desired: Option<&Desired>,
@@ -16,36 +16,38 @@ pub(super) fn read(
     let access_role = desired.map_or(DEFAULT_MEMBER_ACCESS_ROLE, |desired| {
         desired.organization.member_access_role.as_str()
     });
-    read_with_iam(args, access_role, |state| {
-        desired.map_or_else(Vec::new, |desired| crate::plan::iam_scope(desired, state))
+    read_in_scope(args, access_role, |state| {
+        desired.map_or_else(live::Scope::default, |desired| {
+            crate::plan::read_scope(desired, state)
+        })
     })
 }
 
-/// Reads the organization through `backend` (an apply's), then the IAM the plan of `desired`
-/// needs (`plan::iam_scope`).
+/// Reads the organization through `backend` (an apply's), then the IAM and contacts the plan of
+/// `desired` needs (`plan::read_scope`).
 pub(super) async fn read_for(
     backend: &Backend,
     desired: &Desired,
 ) -> Result<LiveState, Diagnostic> {
     Ok(
-        live::read_with_iam(backend, &desired.organization.member_access_role, |state| {
-            crate::plan::iam_scope(desired, state)
+        live::read_in_scope(backend, &desired.organization.member_access_role, |state| {
+            crate::plan::read_scope(desired, state)
         })
         .await?,
     )
 }
 
-/// The live organization with the IAM orgctl created in the member accounts `select` picks from
-/// it; a snapshot holds its IAM already.
-pub(super) fn read_with_iam(
+/// The live organization with what `select` picks from it: the IAM orgctl created in member
+/// accounts and alternate contacts; a snapshot holds them already.
+pub(super) fn read_in_scope(
     args: &LiveArgs,
     access_role: &str,
-    select: impl FnOnce(&LiveState) -> Vec<String>,
+    select: impl FnOnce(&LiveState) -> live::Scope,
 ) -> Result<(LiveState, String), Diagnostic> {
     let runtime = runtime()?;
     runtime.block_on(async {
         let backend = Backend::open(&options(args, false)).await?;
-        let state = live::read_with_iam(&backend, access_role, select).await?;
+        let state = live::read_in_scope(&backend, access_role, select).await?;
         if args.verbose > 0
             && let Some(report) = backend.request_report()
         {

@@ -197,6 +197,11 @@ pub struct Provider {
     pub name: Spanned<String>,
     /// The domain of the provider's root emails, e.g. `reseller.example`.
     pub email_domain: Spanned<String>,
+    /// The provider's alternate contacts: each goes to every account whose contact of that type
+    /// the provider receives (billing: under `resold`, `ecam` and `spam`; operations and
+    /// security: the accounts it owns).
+    #[serde(default)]
+    pub contacts: Contacts<Contact>,
 }
 
 /// The end customer.
@@ -210,6 +215,11 @@ pub struct Customer {
     /// The customer already runs an AWS Organization of its own (it then needs a dedicated payer).
     #[serde(default)]
     pub existing_organization: Option<Spanned<bool>>,
+    /// The customer's alternate contacts: each goes to every account whose contact of that type
+    /// the customer receives (billing: under `direct`; operations and security: the accounts it
+    /// owns).
+    #[serde(default)]
+    pub contacts: Contacts<Contact>,
 }
 
 /// The management (payer) account.
@@ -230,6 +240,10 @@ pub struct ManagementAccount {
     /// Tags on the management account (billing only: no workload tags).
     #[serde(default)]
     pub tags: Tags,
+    /// Alternate contacts of the management account, over those of its parties; `none` removes
+    /// one.
+    #[serde(default)]
+    pub contacts: Contacts<ContactOverride>,
 }
 
 /// An organizational unit.
@@ -277,6 +291,9 @@ pub struct Account {
     /// Tags on the account.
     #[serde(default)]
     pub tags: Tags,
+    /// Alternate contacts of this account, over those of its parties; `none` removes one.
+    #[serde(default)]
+    pub contacts: Contacts<ContactOverride>,
     /// `active` (default), `close` (close the account) or `remove` (remove it from the
     /// organization). Closing and removing also need a flag on the command line.
     #[serde(default)]
@@ -310,6 +327,153 @@ pub enum AccountLifecycle {
     Close,
     /// The account leaves the organization and becomes standalone.
     Remove,
+}
+
+/// The three kinds of alternate contact of an AWS account.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactType {
+    /// Receives billing notices.
+    Billing,
+    /// Receives operational notices.
+    Operations,
+    /// Receives security notices.
+    Security,
+}
+
+impl ContactType {
+    /// Every type, in AWS's documentation order.
+    pub const ALL: [ContactType; 3] = [Self::Billing, Self::Operations, Self::Security];
+
+    /// As the file writes it: `billing`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Billing => "billing",
+            Self::Operations => "operations",
+            Self::Security => "security",
+        }
+    }
+
+    /// The type written as the file writes it, if it is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
+/// Alternate contacts by type; a type not written is not managed by this entry.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ContactsOf{T}")]
+pub struct Contacts<T> {
+    /// The billing contact.
+    pub billing: Option<Spanned<T>>,
+    /// The operations contact.
+    pub operations: Option<Spanned<T>>,
+    /// The security contact.
+    pub security: Option<Spanned<T>>,
+}
+
+impl<T> Default for Contacts<T> {
+    fn default() -> Self {
+        Self {
+            billing: None,
+            operations: None,
+            security: None,
+        }
+    }
+}
+
+impl<T> Contacts<T> {
+    /// The entry of `contact_type`, if written.
+    pub const fn get(&self, contact_type: ContactType) -> Option<&Spanned<T>> {
+        match contact_type {
+            ContactType::Billing => self.billing.as_ref(),
+            ContactType::Operations => self.operations.as_ref(),
+            ContactType::Security => self.security.as_ref(),
+        }
+    }
+
+    /// The entries written, by type.
+    pub fn iter(&self) -> impl Iterator<Item = (ContactType, &Spanned<T>)> {
+        ContactType::ALL
+            .into_iter()
+            .filter_map(|contact_type| Some((contact_type, self.get(contact_type)?)))
+    }
+}
+
+/// One alternate contact, as AWS's `AlternateContact` holds it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// The contact's name (1 to 64 characters).
+    pub name: Spanned<String>,
+    /// The contact's email address (1 to 254 characters).
+    pub email: Spanned<String>,
+    /// The contact's phone number (1 to 25 characters: digits, spaces, `(`, `)`, `+`, `-`).
+    pub phone: Spanned<String>,
+    /// The contact's title (1 to 50 characters).
+    pub title: Spanned<String>,
+}
+
+/// An account's own alternate contact: a contact, or `none` to remove the one its party would
+/// give it.
+#[derive(Debug, Clone)]
+pub enum ContactOverride {
+    /// This contact instead of the party's.
+    Contact(Contact),
+    /// No contact of this type: a live one is deleted.
+    None,
+}
+
+/// The word that removes a contact.
+pub const NO_CONTACT: &str = "none";
+
+impl<'de> Deserialize<'de> for ContactOverride {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OverrideVisitor;
+        impl<'de> serde::de::Visitor<'de> for OverrideVisitor {
+            type Value = ContactOverride;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(
+                    f,
+                    "a contact ({{ name, email, phone, title }}) or `{NO_CONTACT}`"
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<ContactOverride, E> {
+                if value == NO_CONTACT {
+                    Ok(ContactOverride::None)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(value), &self))
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ContactOverride, A::Error> {
+                Contact::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ContactOverride::Contact)
+            }
+        }
+        deserializer.deserialize_any(OverrideVisitor)
+    }
+}
+
+impl JsonSchema for ContactOverride {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ContactOverride".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A contact, or `none`: no contact of this type in this account (a live one is deleted).",
+            "anyOf": [
+                generator.subschema_for::<Contact>(),
+                { "type": "string", "const": NO_CONTACT }
+            ]
+        })
+    }
 }
 
 /// The end customer's IAM user.

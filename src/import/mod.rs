@@ -6,6 +6,7 @@
 //! OU name with `/`) is refused with every case listed, never written half-right.
 
 mod access;
+mod contact;
 mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -135,6 +136,9 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
     };
     notes.splice(0..0, owners.notes.iter().cloned());
 
+    let contacts = contact::Placement::new(live, &ownership, options.payer, |party| {
+        owners.domain_of(party).is_some()
+    });
     let mut document = Document::default();
     organization(
         &mut document,
@@ -142,8 +146,8 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
         options,
         &owners,
         &tree,
-        management,
         access.user.as_ref(),
+        &contacts,
     );
     if options.payer == Payer::Dedicated {
         delegated_administrators(&mut document, live, &keys, &mut notes);
@@ -160,6 +164,7 @@ pub fn import(live: &LiveState, options: &Options) -> Result<Imported, Vec<Diagn
         for account in &members {
             let key = keys.get(&account.id).unwrap_or(&account.name);
             member(&mut document, account, key, options, &owners, &tree);
+            contact::write(&mut document, 4, &contacts.of_account(&account.id));
         }
     }
     let targets = Targets::new(live, &tree, management, &members, &keys);
@@ -694,9 +699,11 @@ fn organization(
     options: &Options,
     owners: &Owners,
     tree: &Tree,
-    management: Option<&LiveAccount>,
     user: Option<&access::User>,
+    contacts: &contact::Placement,
 ) {
+    let management_id = &live.organization.management_account_id;
+    let management = live.accounts.iter().find(|a| &a.id == management_id);
     document.open(0, "organization");
     document.entry(2, "name", &owners.name);
     document.raw(2, "business_model", model_name(options.business_model));
@@ -715,23 +722,34 @@ fn organization(
         let Some((name, domain)) = declared else {
             continue;
         };
-        let existing = if party == Party::Customer && owners.existing_organization {
-            ", existing_organization: true"
+        let existing = party == Party::Customer && owners.existing_organization;
+        let party_contacts = contacts.of_party(party);
+        if party_contacts.is_empty() {
+            let existing = if existing {
+                ", existing_organization: true"
+            } else {
+                ""
+            };
+            document.raw(
+                2,
+                party_key(party),
+                &format!(
+                    "{{ name: {}, email_domain: {}{existing} }}",
+                    scalar(name),
+                    scalar(domain)
+                ),
+            );
         } else {
-            ""
-        };
-        document.raw(
-            2,
-            party_key(party),
-            &format!(
-                "{{ name: {}, email_domain: {}{existing} }}",
-                scalar(name),
-                scalar(domain)
-            ),
-        );
+            document.open(2, party_key(party));
+            document.entry(4, "name", name);
+            document.entry(4, "email_domain", domain);
+            if existing {
+                document.raw(4, "existing_organization", "true");
+            }
+            contact::write(document, 4, &party_contacts);
+        }
     }
     document.open(2, "management_account");
-    let management_id = &live.organization.management_account_id;
     let (name, email, parent, account_tags) = match management {
         Some(account) => (
             account.name.as_str(),
@@ -761,6 +779,7 @@ fn organization(
     if let Some(account_tags) = account_tags {
         tags(document, 4, account_tags);
     }
+    contact::write(document, 4, &contacts.of_account(management_id));
     document.entry(2, "email_template", &options.email_template);
     if let Some(user) = user {
         access::write_user(document, user);

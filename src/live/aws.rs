@@ -18,6 +18,8 @@
 //!                         delegated administrator
 //! ```
 //!
+//! and, read apart (`AwsWriter`'s `read_contacts`), one GetAlternateContact per account and
+//! contact type the configuration manages (`plan::contact_scope`; `import`: 3 per account),
 //! plus one request per extra page (AWS returns at most 20 accounts, OUs, policies or targets a
 //! page). Children are listed per parent, so no account needs a ListParents call; targets are
 //! listed per policy, never per target. Requests run up to [`CONCURRENCY`] at a time; throttling
@@ -526,6 +528,8 @@ impl OrgReader for Aws {
             delegated_administrators,
             // Read on their own, when a plan needs them (`OrgReader::read_invitations`).
             invitations: Vec::new(),
+            // Read apart, for the accounts and types the configuration manages.
+            contacts: Vec::new(),
             // The closure quota is a Service Quotas value; orgctl does not read it (yet).
             account_closures: None,
             iam: Vec::new(),

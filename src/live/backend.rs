@@ -7,7 +7,11 @@ use std::path::PathBuf;
 
 use super::aws::{self, Aws, AwsWriter};
 use super::snapshot::{Snapshot, SnapshotWriter};
-use super::{Error, Lease, LeaseAttempt, LiveIam, LiveState, OrgReader, OrgWriter, Unlock, Write};
+use super::{
+    Error, Lease, LeaseAttempt, LiveContact, LiveIam, LiveState, OrgReader, OrgWriter, Unlock,
+    Write,
+};
+use crate::config::ContactType;
 
 /// Runs `$body` with `$writer` bound to the backend `$backend` holds: the one list of arms, so
 /// that a new backend is one arm here (and one in [`Backend::open`]).
@@ -83,6 +87,13 @@ impl OrgReader for Backend {
         access_role: &str,
     ) -> Result<Option<Vec<LiveIam>>, Error> {
         dispatch!(self, writer => writer.read_iam(accounts, access_role).await)
+    }
+
+    async fn read_contacts(
+        &self,
+        wanted: &[(String, ContactType)],
+    ) -> Result<Option<Vec<LiveContact>>, Error> {
+        dispatch!(self, writer => writer.read_contacts(wanted).await)
     }
 }
 

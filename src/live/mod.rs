@@ -27,7 +27,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::PolicyType;
+use crate::config::{ContactType, PolicyType};
+use crate::model::Contact;
 
 /// Reads the live organization.
 pub trait OrgReader {
@@ -44,21 +45,46 @@ pub trait OrgReader {
         let _ = (accounts, access_role);
         async { Ok(None) }
     }
+
+    /// The alternate contacts `wanted` names (account id and type; one request each), those
+    /// that are set; `None` when [`OrgReader::read`] holds them already (a snapshot).
+    fn read_contacts(
+        &self,
+        wanted: &[(String, ContactType)],
+    ) -> impl Future<Output = Result<Option<Vec<LiveContact>>, Error>> {
+        let _ = wanted;
+        async { Ok(None) }
+    }
 }
 
-/// Reads the organization, then the IAM orgctl created in the member accounts `select` picks
-/// from it, reached through `access_role`.
-pub async fn read_with_iam<R: OrgReader>(
+/// What a read reaches beyond the organization itself, chosen from what it read there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Member accounts whose IAM (what orgctl created) to read.
+    pub iam: Vec<String>,
+    /// Alternate contacts to read, by account id and type.
+    pub contacts: Vec<(String, ContactType)>,
+}
+
+/// Reads the organization, then what `select` picks from it: the IAM orgctl created in member
+/// accounts (reached through `access_role`) and alternate contacts.
+pub async fn read_in_scope<R: OrgReader>(
     reader: &R,
     access_role: &str,
-    select: impl FnOnce(&LiveState) -> Vec<String>,
+    select: impl FnOnce(&LiveState) -> Scope,
 ) -> Result<LiveState, Error> {
     let mut state = reader.read().await?;
     let scope = select(&state);
-    if !scope.is_empty()
-        && let Some(iam) = reader.read_iam(&scope, access_role).await?
+    if !scope.iam.is_empty()
+        && let Some(iam) = reader.read_iam(&scope.iam, access_role).await?
     {
         state.iam = iam;
+        state.normalise();
+    }
+    if !scope.contacts.is_empty()
+        && let Some(contacts) = reader.read_contacts(&scope.contacts).await?
+    {
+        state.contacts = contacts;
         state.normalise();
     }
     Ok(state)
@@ -138,6 +164,10 @@ pub struct LiveState {
     /// days after it ends), sorted by id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invitations: Vec<LiveInvitation>,
+    /// Alternate contacts that are set, for the accounts and types read (a snapshot holds every
+    /// one; AWS is asked only for those the configuration manages), sorted by account and type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<LiveContact>,
     /// The account-closure quota, when the backend can read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_closures: Option<ClosureQuota>,
@@ -146,6 +176,19 @@ pub struct LiveState {
     /// holds no IAM of orgctl's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub iam: Vec<LiveIam>,
+}
+
+/// An alternate contact that is set on an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveContact {
+    /// The account's id.
+    pub account_id: String,
+    /// The contact's type.
+    #[serde(rename = "type")]
+    pub contact_type: ContactType,
+    /// The contact.
+    pub contact: Contact,
 }
 
 /// The IAM path of every role and user orgctl creates: it lists them without touching the rest.
@@ -438,6 +481,10 @@ impl LiveState {
             policy.targets.sort();
             policy.targets.dedup();
         }
+        self.contacts
+            .sort_by(|a, b| (&a.account_id, a.contact_type).cmp(&(&b.account_id, b.contact_type)));
+        self.contacts
+            .dedup_by(|a, b| a.account_id == b.account_id && a.contact_type == b.contact_type);
         self.iam.sort_by(|a, b| a.account_id.cmp(&b.account_id));
         for iam in &mut self.iam {
             iam.roles.sort_by(|a, b| a.name.cmp(&b.name));
@@ -513,6 +560,14 @@ impl LiveState {
                 }
             }
         }
+        for contact in &self.contacts {
+            if kind_of_id.get(contact.account_id.as_str()) != Some(&"an account") {
+                problems.push(format!(
+                    "a contact belongs to `{}`, which is not an account",
+                    contact.account_id
+                ));
+            }
+        }
         for account in &self.accounts {
             if !is_container(&account.parent_id) {
                 problems.push(format!(
@@ -530,6 +585,14 @@ impl LiveState {
             }
         }
         problems
+    }
+
+    /// The live contact of `contact_type` of the account `account_id`, if one is set.
+    pub fn contact(&self, account_id: &str, contact_type: ContactType) -> Option<&Contact> {
+        self.contacts
+            .iter()
+            .find(|live| live.account_id == account_id && live.contact_type == contact_type)
+            .map(|live| &live.contact)
     }
 
     /// A short digest of the whole state.

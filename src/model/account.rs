@@ -32,6 +32,8 @@ pub struct Account {
     pub lifecycle: AccountLifecycle,
     /// How it joins the organization when it is not in it.
     pub join: Join,
+    /// The alternate contacts the file manages in it (resolved by `contact::resolve`).
+    pub contacts: super::contact::AccountContacts,
 }
 
 /// Where a root email came from.
@@ -88,6 +90,7 @@ fn resolve_account(
         tags: resolve_tags(checker, fields.tags, name.span, &fields.described),
         lifecycle: AccountLifecycle::Active,
         join: Join::Create,
+        contacts: super::contact::AccountContacts::new(),
     }
 }
 

@@ -5,6 +5,7 @@
 //! every [`Diagnostic`] found, so that one run shows every problem.
 
 mod account;
+pub mod contact;
 mod delegation;
 mod email;
 pub mod limits;
@@ -27,6 +28,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 pub use account::{Account, EmailSource};
+pub use contact::{AccountContacts, Contact};
 pub use delegation::Delegations;
 pub use email::expand_template;
 pub use organization::{
@@ -167,18 +169,25 @@ pub fn resolve(config: &Config, context: &Context) -> Resolved {
 
     let organization = organization::resolve(&mut checker, &file.organization);
     let organizational_units = ou::resolve(&mut checker, &organization, &file.organizational_units);
-    let management_account = account::resolve_management(
+    let mut management_account = account::resolve_management(
         &mut checker,
         &organization,
         &organizational_units,
         &file.organization.management_account,
     );
-    let accounts = account::resolve_members(
+    let mut accounts = account::resolve_members(
         &mut checker,
         &organization,
         &organizational_units,
         &file.accounts,
         &file.organization.management_account,
+    );
+    contact::resolve(
+        &mut checker,
+        &organization,
+        file,
+        &mut management_account,
+        &mut accounts,
     );
     email::check_all(
         &mut checker,

@@ -45,6 +45,7 @@ pub(super) fn diff(desired: &Desired, live: &LiveState, matching: &Matching) -> 
     differ.accounts();
     differ.delegated_administrators();
     differ.iam();
+    differ.contacts();
     differ.policies();
     differ.deleted_ous_left_empty();
     differ.emptied_ous();
@@ -927,6 +928,20 @@ impl<'a> Differ<'a> {
         );
         self.changes.extend(changes);
         super::iam::account_marks(&mut self.changes, self.live, self.matching);
+        self.findings.extend(findings);
+    }
+
+    /// Alternate contacts of the declared accounts (`plan::contact`).
+    fn contacts(&mut self) {
+        let created = self
+            .changes
+            .iter()
+            .filter(|change| matches!(change.action, Action::CreateAccount { .. }))
+            .map(|change| change.address.clone())
+            .collect();
+        let (changes, findings) =
+            super::contact::diff(self.desired, self.live, self.matching, &created);
+        self.changes.extend(changes);
         self.findings.extend(findings);
     }
 

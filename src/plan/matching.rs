@@ -600,6 +600,7 @@ orgctl:
                 trusted_access: Vec::new(),
                 delegated_administrators: Vec::new(),
                 invitations: Vec::new(),
+                contacts: Vec::new(),
                 account_closures: None,
                 iam: Vec::new(),
             });

@@ -7,12 +7,23 @@
 //! re-decided. It carries the fingerprint of the live state it was computed from, and of each live
 //! resource it touches, so a stale saved plan can be refused.
 
+mod contact;
 mod diff;
 mod iam;
 pub mod matching;
 mod order;
 
+pub use contact::{every_contact, scope as contact_scope};
 pub use iam::{marked_accounts, scope as iam_scope, trust_policy};
+
+/// What a plan of `desired` reads beyond the organization itself: the IAM orgctl made in member
+/// accounts ([`iam_scope`]) and the alternate contacts the file manages ([`contact_scope`]).
+pub fn read_scope(desired: &Desired, live: &LiveState) -> crate::live::Scope {
+    crate::live::Scope {
+        iam: iam_scope(desired, live),
+        contacts: contact_scope(desired, live),
+    }
+}
 
 use std::collections::BTreeMap;
 

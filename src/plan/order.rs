@@ -10,6 +10,8 @@
 //! or leave. Ties are broken by phase (creates, then moves, tags, attaches,
 //! detaches, closures, deletes, manual steps) and then by address. An account is marked
 //! `orgctl:iam` before its IAM is made, and loses its `orgctl:handover` mark after its user is.
+//! Alternate contacts are set after their account is created and after trusted access for AWS
+//! Account Management is enabled.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -19,6 +21,7 @@ use super::{Action, Change};
 use crate::address::Address;
 use crate::config::PolicyType;
 use crate::live::{ACCOUNT_IAM_TAG, HANDOVER_TAG};
+use crate::model::contact::ACCOUNT_MANAGEMENT_PRINCIPAL;
 
 /// The changes in dependency order, with `depends_on` filled in (by address), and the addresses
 /// caught in a dependency cycle, if any.
@@ -121,6 +124,8 @@ fn edges(
 ) -> Vec<(usize, usize)> {
     let mut created: HashMap<&Address, usize> = HashMap::new();
     let mut enabled: HashMap<PolicyType, usize> = HashMap::new();
+    // Trusted access for AWS Account Management, when the plan enables it.
+    let mut account_management: Option<usize> = None;
     for (index, change) in changes.iter().enumerate() {
         match &change.action {
             Action::CreateOu { .. }
@@ -130,6 +135,11 @@ fn edges(
             }
             Action::EnablePolicyType { policy_type } => {
                 enabled.insert(*policy_type, index);
+            }
+            Action::EnableTrustedAccess { principal }
+                if principal == ACCOUNT_MANAGEMENT_PRINCIPAL =>
+            {
+                account_management = Some(index);
             }
             _ => {}
         }
@@ -187,6 +197,11 @@ fn edges(
                         after(Some(other));
                     }
                 }
+            }
+            Action::PutAlternateContact { account, .. }
+            | Action::DeleteAlternateContact { account, .. } => {
+                after(creation(account));
+                after(account_management);
             }
             Action::CreatePolicy { policy_type, .. } => {
                 after(enabled.get(policy_type).copied());

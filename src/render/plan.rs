@@ -80,7 +80,7 @@ pub(super) fn group(change: &Change) -> usize {
     }
     match change.address {
         Address::Ou(_) => 1,
-        Address::Account(_) | Address::AccountId(_) => 2,
+        Address::Account(_) | Address::AccountId(_) | Address::Contact { .. } => 2,
         Address::Policy { .. } => 3,
         Address::Attachment { .. } => 4,
         Address::Role { .. } | Address::User { .. } => 5,
@@ -443,6 +443,31 @@ pub(super) fn details(change: &Change) -> Vec<String> {
             if *handover {
                 lines.push("a hand-over: orgctl does not touch it again".to_owned());
             }
+        }
+        Action::PutAlternateContact {
+            contact, before, ..
+        } => {
+            lines.push(change.reason.clone());
+            match before {
+                None => lines.extend(
+                    contact
+                        .fields()
+                        .iter()
+                        .map(|(field, value)| format!("{field}: {value:?}")),
+                ),
+                Some(before) => lines.extend(
+                    before
+                        .fields()
+                        .iter()
+                        .zip(contact.fields())
+                        .filter(|((_, from), (_, to))| from != to)
+                        .map(|((field, from), (_, to))| format!("{field}: {from:?} -> {to:?}")),
+                ),
+            }
+        }
+        Action::DeleteAlternateContact { before, .. } => {
+            lines.push(change.reason.clone());
+            lines.push(format!("remove {} <{}>", before.name, before.email));
         }
         Action::UpdateTags {
             set, unset, before, ..

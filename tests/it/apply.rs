@@ -1235,3 +1235,406 @@ fn trusted_access_applies_through_aws_and_converges() {
     });
     assert_eq!(enabled, ["guardduty.amazonaws.com"]);
 }
+
+// ---- Alternate contacts ---------------------------------------------------------------------
+
+/// A `resold` organization on moto's: the provider pays (billing contacts), the customer owns
+/// the members (operations and security contacts), the management account names its own
+/// operations contact, and trusted access for AWS Account Management is managed.
+fn contacts_scenario(management: &Management) -> String {
+    let domain = management.email.rsplit_once('@').map_or("", |(_, d)| d);
+    format!(
+        r#"organization:
+  name: acme
+  business_model: resold
+  provider:
+    name: Nimbus
+    email_domain: {domain}
+    contacts:
+      billing: {{ name: Nimbus Billing, email: "billing@{domain}", phone: "+1 555 0100", title: Billing desk }}
+  customer:
+    name: Acme
+    email_domain: acme-corp.net
+    contacts:
+      security: {{ name: Acme SOC, email: soc@acme-corp.net, phone: "+1 555 0199", title: CISO }}
+  management_account:
+    name: "{}"
+    email: "{}"
+    id: "{}"
+    contacts:
+      operations: {{ name: Nimbus Ops, email: "ops@{domain}", phone: "+1 555 0111", title: Operations }}
+  email_template: "aws+{{account}}@{{domain}}"
+  trusted_access: [account.amazonaws.com]
+accounts:
+  acme-prod: {{}}
+  acme-dev:
+    contacts:
+      security: {{ name: Dev Team, email: dev-sec@acme-corp.net, phone: "+1 555 0123", title: Lead }}
+"#,
+        management.name, management.email, management.id
+    )
+}
+
+/// The contact changes of a JSON plan, as `(action, address)`.
+fn contact_changes(changes: &[Value]) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = changes
+        .iter()
+        .filter(|c| {
+            c["address"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("contact:"))
+        })
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap_or_default().to_owned(),
+                c["address"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The AWS requests a run with `-v` reports.
+fn requests(output: &Output) -> usize {
+    let stderr = text(&output.stderr);
+    stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("orgctl: "))
+        .and_then(|rest| rest.strip_suffix(" AWS requests (retries included)"))
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("a request count: {stderr}"))
+}
+
+/// A contact as moto holds it: `(name, email)`, or `None` when none is set.
+fn moto_contact(
+    client: &aws_sdk_account::Client,
+    account_id: Option<&str>,
+    contact_type: aws_sdk_account::types::AlternateContactType,
+) -> Option<(String, String)> {
+    common::moto::runtime().block_on(async {
+        let sent = client
+            .get_alternate_contact()
+            .set_account_id(account_id.map(str::to_owned))
+            .alternate_contact_type(contact_type)
+            .send()
+            .await;
+        match sent {
+            Ok(output) => output.alternate_contact.map(|contact| {
+                (
+                    contact.name.unwrap_or_default(),
+                    contact.email_address.unwrap_or_default(),
+                )
+            }),
+            Err(error) => {
+                let code =
+                    aws_sdk_account::error::ProvideErrorMetadata::code(&error).map(str::to_owned);
+                assert_eq!(
+                    code.as_deref(),
+                    Some("ResourceNotFoundException"),
+                    "{error:?}"
+                );
+                None
+            }
+        }
+    })
+}
+
+#[test]
+fn contacts_are_planned_applied_drift_checked_and_imported_through_aws() {
+    use aws_sdk_account::types::AlternateContactType as Type;
+    let (_guard, moto) = Moto::lock();
+    let management = common::moto::runtime().block_on(create_organization(&moto.client()));
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let dir = directory.path();
+    let yaml = contacts_scenario(&management);
+    let config = dir.join("orgctl.yaml");
+    std::fs::write(&config, &yaml).expect("writable");
+    let config = config.to_string_lossy().into_owned();
+
+    // Planned: every contact the file gives, each of the four kinds of source.
+    let output = moto.orgctl(&["plan", &config, "--format", "json"]);
+    let payer = &management.name;
+    let put = |address: String| ("put_alternate_contact".to_owned(), address);
+    assert_eq!(
+        contact_changes(&planned_changes(&output)),
+        [
+            put("contact:acme-dev/billing".to_owned()),
+            put("contact:acme-dev/security".to_owned()),
+            put("contact:acme-prod/billing".to_owned()),
+            put("contact:acme-prod/security".to_owned()),
+            put(format!("contact:{payer}/billing")),
+            put(format!("contact:{payer}/operations")),
+        ]
+    );
+
+    // Applied: the new accounts get theirs; a second plan is empty.
+    apply_and_converge(moto, dir, &yaml, "contacts");
+    let account = moto.account_client();
+    let state = export(moto);
+    let prod = account_id(&state, "acme-prod");
+    let dev = account_id(&state, "acme-dev");
+    assert_eq!(
+        moto_contact(&account, Some(&prod), Type::Security),
+        Some(("Acme SOC".to_owned(), "soc@acme-corp.net".to_owned()))
+    );
+    assert_eq!(
+        moto_contact(&account, Some(&dev), Type::Security),
+        Some(("Dev Team".to_owned(), "dev-sec@acme-corp.net".to_owned()))
+    );
+    assert_eq!(
+        moto_contact(&account, None, Type::Operations),
+        Some((
+            "Nimbus Ops".to_owned(),
+            format!(
+                "ops@{}",
+                management.email.rsplit_once('@').map_or("", |(_, d)| d)
+            )
+        ))
+    );
+    // Unmanaged: nobody declares the members' operations contact.
+    assert_eq!(moto_contact(&account, Some(&prod), Type::Operations), None);
+
+    // Changed out of band: drift reports it (exit 2), apply puts it back.
+    common::moto::runtime().block_on(async {
+        account
+            .put_alternate_contact()
+            .account_id(&prod)
+            .alternate_contact_type(Type::Security)
+            .name("Someone Else")
+            .email_address("someone@elsewhere.example")
+            .phone_number("+1 555 0000")
+            .title("Unknown")
+            .send()
+            .await
+            .expect("PutAlternateContact");
+    });
+    let drift = moto.orgctl(&["drift", &config]);
+    assert_eq!(drift.status.code(), Some(2), "{}", describe(&drift));
+    let drift_text = text(&drift.stdout);
+    assert!(
+        drift_text.contains("contact:acme-prod/security"),
+        "{drift_text}"
+    );
+    apply_and_converge(moto, dir, &yaml, "after drift");
+    assert_eq!(
+        moto_contact(&account, Some(&prod), Type::Security),
+        Some(("Acme SOC".to_owned(), "soc@acme-corp.net".to_owned()))
+    );
+
+    // Imported: the file written back plans empty, with the contacts under their parties where
+    // the accounts agree and on the account where they do not.
+    let imported = dir.join("imported");
+    std::fs::create_dir(&imported).expect("a folder");
+    let imported = imported.to_string_lossy().into_owned();
+    let domain = management
+        .email
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .to_owned();
+    let import = moto.orgctl(&[
+        "import",
+        "-v",
+        "--out",
+        &imported,
+        "--business-model",
+        "resold",
+        "--provider-domain",
+        &domain,
+        "--customer-domain",
+        "acme-corp.net",
+    ]);
+    assert_eq!(import.status.code(), Some(0), "{}", describe(&import));
+
+    // What contacts cost: a plan reads the 6 the file manages (the management account's billing
+    // and operations, each member's billing and security), an import all 3 of the 3 accounts.
+    let organization_only = requests(&moto.orgctl(&["export", "-v"]));
+    let plan = moto.orgctl(&["plan", &config, "-v"]);
+    assert_eq!(
+        requests(&plan) - organization_only,
+        6,
+        "{}",
+        describe(&plan)
+    );
+    assert_eq!(
+        requests(&import) - organization_only,
+        9,
+        "{}",
+        describe(&import)
+    );
+
+    let written =
+        std::fs::read_to_string(dir.join("imported/orgctl.yaml")).expect("an imported file");
+    assert!(
+        written.contains("    contacts:\n      billing:\n        name: Nimbus Billing\n"),
+        "{written}"
+    );
+    let plan = moto.orgctl(&[
+        "plan",
+        &format!("{imported}/orgctl.yaml"),
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(plan.status.code(), Some(0), "{}", describe(&plan));
+}
+
+/// The direct example with a security contact for every account (the customer's), and trusted
+/// access for AWS Account Management.
+pub(crate) fn direct_with_contacts() -> tempfile::TempDir {
+    let directory = example_copy("direct");
+    let dir = directory.path();
+    let yaml = std::fs::read_to_string(dir.join("orgctl.yaml")).expect("readable");
+    let customer = "  customer: { name: Northwind Traders, email_domain: northwind.example }\n";
+    assert!(yaml.contains(customer), "the example declares its customer");
+    let yaml = yaml
+        .replace(
+            customer,
+            "  customer:\n    name: Northwind Traders\n    email_domain: northwind.example\n    contacts:\n      security: { name: SOC, email: soc@northwind.example, phone: \"+1 555 0199\", title: CISO }\n",
+        )
+        .replacen(
+            "  enabled_policy_types:",
+            "  trusted_access: [account.amazonaws.com]\n  enabled_policy_types:",
+            1,
+        );
+    std::fs::write(dir.join("orgctl.yaml"), yaml).expect("writable");
+    directory
+}
+
+#[test]
+fn contacts_apply_to_a_snapshot_plan_empty_and_import_back() {
+    let directory = direct_with_contacts();
+    let dir = directory.path();
+    let plan = |dir: &Path| {
+        planned_changes(&orgctl_in(
+            dir,
+            &["plan", "--state", "live.json", "--format", "json"],
+        ))
+    };
+    let before = contact_changes(&plan(dir));
+    assert!(!before.is_empty());
+    assert!(
+        before
+            .iter()
+            .all(|(action, _)| action == "put_alternate_contact"),
+        "{before:?}"
+    );
+
+    let mut args = vec![
+        "apply",
+        "--state",
+        "live.json",
+        "--password-file",
+        "passwords",
+    ];
+    args.extend(APPLY_ALL);
+    let output = orgctl_in(dir, &args);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert!(only_manual(&plan(dir)), "after apply");
+    let live = Snapshot::new(dir.join("live.json"))
+        .load()
+        .expect("a snapshot");
+    assert_eq!(live.contacts.len(), before.len());
+    assert!(
+        live.contacts
+            .iter()
+            .all(|c| c.contact.email == "soc@northwind.example")
+    );
+
+    let imported = import_direct(dir);
+    assert!(
+        imported
+            .contains("      security:\n        name: SOC\n        email: soc@northwind.example\n"),
+        "{imported}"
+    );
+}
+
+/// The direct example with contacts ([`direct_with_contacts`]), the management account's billing
+/// contact removed (`none`), and live contacts: one security contact as the file has it, one
+/// that differs, and the billing contact to remove.
+pub(crate) fn direct_with_live_contacts() -> tempfile::TempDir {
+    let directory = direct_with_contacts();
+    let dir = directory.path();
+    let yaml = std::fs::read_to_string(dir.join("orgctl.yaml")).expect("readable");
+    let pinned = "    id: \"210987654321\"\n";
+    assert!(
+        yaml.contains(pinned),
+        "the example pins its management account"
+    );
+    let yaml = yaml.replacen(
+        pinned,
+        &format!("{pinned}    contacts: {{ billing: none }}\n"),
+        1,
+    );
+    std::fs::write(dir.join("orgctl.yaml"), yaml).expect("writable");
+    let path = dir.join("live.json");
+    let mut live: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("readable")).expect("JSON");
+    let contact = |account: &str, contact_type: &str, email: &str, title: &str| {
+        serde_json::json!({
+            "account_id": account,
+            "type": contact_type,
+            "contact": { "name": "SOC", "email": email, "phone": "+1 555 0199", "title": title }
+        })
+    };
+    live["trusted_access"] = serde_json::json!(["account.amazonaws.com"]);
+    live["contacts"] = serde_json::json!([
+        contact(
+            "210987654321",
+            "billing",
+            "ap@northwind.example",
+            "Accounts payable"
+        ),
+        contact("210987654322", "security", "soc@northwind.example", "CISO"),
+        contact(
+            "210987654323",
+            "security",
+            "old-soc@northwind.example",
+            "Security lead"
+        ),
+    ]);
+    std::fs::write(&path, live.to_string()).expect("writable");
+    directory
+}
+
+#[test]
+fn a_saved_plan_is_refused_once_a_contact_it_changes_changed() {
+    let directory = direct_with_live_contacts();
+    let dir = directory.path();
+    let output = orgctl_in(
+        dir,
+        &[
+            "plan",
+            "orgctl.yaml",
+            "--state",
+            "live.json",
+            "--out",
+            "plan.json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+
+    // Out of band: the security contact the plan updates changes again.
+    let path = dir.join("live.json");
+    let text_before = std::fs::read_to_string(&path).expect("readable");
+    let changed = text_before.replace("old-soc@northwind.example", "other-soc@northwind.example");
+    assert_ne!(changed, text_before, "the snapshot holds the contact");
+    std::fs::write(&path, &changed).expect("writable");
+    let output = orgctl_in(
+        dir,
+        &[
+            "apply",
+            "plan.json",
+            "--state",
+            "live.json",
+            "--password-file",
+            "passwords",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("orgctl::apply::stale"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("readable"),
+        changed,
+        "nothing was written"
+    );
+}

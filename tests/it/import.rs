@@ -331,6 +331,7 @@ fn generate(shape: &Shape, seed: u64) -> LiveState {
         trusted_access: Vec::new(),
         delegated_administrators: Vec::new(),
         invitations: Vec::new(),
+        contacts: Vec::new(),
         account_closures: None,
         iam: Vec::new(),
     };

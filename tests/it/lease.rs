@@ -489,6 +489,7 @@ fn race_files(dir: &Path) -> Vec<u8> {
         trusted_access: Vec::new(),
         delegated_administrators: Vec::new(),
         invitations: Vec::new(),
+        contacts: Vec::new(),
         organizational_units: Vec::new(),
         accounts: vec![LiveAccount {
             id: management.to_owned(),

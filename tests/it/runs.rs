@@ -156,6 +156,12 @@ fn plan_enables_one_trusted_access_and_disables_another() {
 }
 
 #[test]
+fn plan_sets_updates_and_removes_alternate_contacts() {
+    let directory = crate::apply::direct_with_live_contacts();
+    cli_snapshot!(run(&["plan", "--state", "live.json"]).in_dir(directory.path()));
+}
+
+#[test]
 fn plan_detailed_exitcode_exits_two_on_changes() {
     let directory = example_copy("shared-payer");
     cli_snapshot!(

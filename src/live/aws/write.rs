@@ -21,11 +21,15 @@ use aws_sdk_account as account;
 use tokio::sync::OnceCell;
 
 use super::{Aws, MAX_ATTEMPTS, aws, aws_error, organizations, to_aws};
+use crate::config::ContactType;
 use crate::diagnostic::Diagnostic;
 use crate::live::lease::{LEASE_POLICY, LEASE_TAG};
 use crate::live::{
-    Error, Holder, Lease, LeaseAttempt, LiveState, OrgReader, OrgWriter, Record, Unlock, Write,
+    Error, Holder, Lease, LeaseAttempt, LiveContact, LiveState, OrgReader, OrgWriter, Record,
+    Unlock, Write,
 };
+use crate::model::Contact;
+use crate::model::contact::ACCOUNT_MANAGEMENT_PRINCIPAL;
 use crate::rules::Rule;
 use organizations::config::http::HttpResponse;
 use organizations::error::{ProvideErrorMetadata, SdkError};
@@ -583,6 +587,79 @@ impl AwsWriter {
         })
     }
 
+    /// The contact of `contact_type` of `account_id`, if set. The management account asks for
+    /// its own without naming its id (AWS refuses `AccountId` equal to the caller's account).
+    async fn alternate_contact(
+        &self,
+        account_id: &str,
+        contact_type: ContactType,
+        management: &str,
+    ) -> Result<Option<LiveContact>, Error> {
+        let mut request = self
+            .account
+            .get_alternate_contact()
+            .alternate_contact_type(aws_contact_type(contact_type));
+        if account_id != management {
+            request = request.account_id(account_id);
+        }
+        match request.send().await {
+            Ok(output) => Ok(output.alternate_contact.map(|contact| LiveContact {
+                account_id: account_id.to_owned(),
+                contact_type,
+                contact: Contact {
+                    name: contact.name.unwrap_or_default(),
+                    email: contact.email_address.unwrap_or_default(),
+                    phone: contact.phone_number.unwrap_or_default(),
+                    title: contact.title.unwrap_or_default(),
+                },
+            })),
+            Err(error) if code(&error) == Some("ResourceNotFoundException") => Ok(None),
+            Err(error) => Err(contact_error("GetAlternateContact", account_id, &error)),
+        }
+    }
+
+    /// Sets or removes a contact of an account; removing one that is not set is done already.
+    async fn write_contact(
+        &self,
+        account_id: &str,
+        contact_type: ContactType,
+        contact: Option<&Contact>,
+    ) -> Result<(), Error> {
+        let management = self
+            .management
+            .get_or_try_init(|| self.management_account_id())
+            .await?;
+        let member = (account_id != management).then_some(account_id);
+        let aws_type = aws_contact_type(contact_type);
+        match contact {
+            Some(contact) => self
+                .account
+                .put_alternate_contact()
+                .set_account_id(member.map(str::to_owned))
+                .alternate_contact_type(aws_type)
+                .name(&contact.name)
+                .email_address(&contact.email)
+                .phone_number(&contact.phone)
+                .title(&contact.title)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|error| contact_error("PutAlternateContact", account_id, &error)),
+            None => match self
+                .account
+                .delete_alternate_contact()
+                .set_account_id(member.map(str::to_owned))
+                .alternate_contact_type(aws_type)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(error) if code(&error) == Some("ResourceNotFoundException") => Ok(()),
+                Err(error) => Err(contact_error("DeleteAlternateContact", account_id, &error)),
+            },
+        }
+    }
+
     async fn management_account_id(&self) -> Result<String, Error> {
         Ok(self
             .client()
@@ -738,6 +815,28 @@ impl AwsWriter {
 }
 
 impl OrgReader for AwsWriter {
+    /// One GetAlternateContact per account and type, [`super::CONCURRENCY`] at a time; AWS's
+    /// `ResourceNotFoundException` is a contact that is not set.
+    async fn read_contacts(
+        &self,
+        wanted: &[(String, ContactType)],
+    ) -> Result<Option<Vec<LiveContact>>, Error> {
+        use futures_util::{StreamExt, TryStreamExt};
+        let management = self
+            .management
+            .get_or_try_init(|| self.management_account_id())
+            .await?
+            .clone();
+        let read: Vec<Option<LiveContact>> = futures_util::stream::iter(wanted)
+            .map(|(account_id, contact_type)| {
+                self.alternate_contact(account_id, *contact_type, &management)
+            })
+            .buffer_unordered(super::CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(Some(read.into_iter().flatten().collect()))
+    }
+
     async fn read_iam(
         &self,
         accounts: &[String],
@@ -871,6 +970,21 @@ impl OrgWriter for AwsWriter {
                     &["AccountNotRegisteredException"],
                 )?;
             }
+            // Setting a contact again, or removing one that is gone, changes nothing.
+            Write::PutAlternateContact {
+                account,
+                contact_type,
+                contact,
+                ..
+            } => {
+                self.write_contact(account, *contact_type, Some(contact))
+                    .await?
+            }
+            Write::DeleteAlternateContact {
+                account,
+                contact_type,
+                ..
+            } => self.write_contact(account, *contact_type, None).await?,
             Write::CreateOu { parent, name, tags } => {
                 return self.create_ou(parent, name, tags).await.map(Some);
             }
@@ -1121,6 +1235,29 @@ impl OrgWriter for AwsWriter {
 
     fn requests(&self) -> Option<usize> {
         Some(self.aws.requests())
+    }
+}
+
+/// AWS's name of a contact type.
+fn aws_contact_type(contact_type: ContactType) -> account::types::AlternateContactType {
+    match contact_type {
+        ContactType::Billing => account::types::AlternateContactType::Billing,
+        ContactType::Operations => account::types::AlternateContactType::Operations,
+        ContactType::Security => account::types::AlternateContactType::Security,
+    }
+}
+
+/// An Account Management error on a contact; access denied says what AWS needs.
+fn contact_error<E, R>(operation: &str, account_id: &str, error: &SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let error = aws_error(operation, account_id, error);
+    if matches!(error.code(), Some("AccessDenied" | "AccessDeniedException")) {
+        error.with_help(format!("managing member accounts' alternate contacts needs trusted access for AWS Account Management (`trusted_access: [{ACCOUNT_MANAGEMENT_PRINCIPAL}]`, or `aws organizations enable-aws-service-access --service-principal {ACCOUNT_MANAGEMENT_PRINCIPAL}`) and account:{operation}"))
+    } else {
+        error
     }
 }
 

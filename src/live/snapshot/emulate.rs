@@ -239,6 +239,7 @@ mod tests {
             trusted_access: Vec::new(),
             delegated_administrators: Vec::new(),
             invitations: Vec::new(),
+            contacts: Vec::new(),
             organizational_units: vec![LiveOu {
                 id: OU.to_owned(),
                 name: "Apps".to_owned(),

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 pub mod emulate;
 
 use super::{
-    AccountState, Error, Holder, Lease, LeaseAttempt, LiveAccount, LiveOu, LivePolicy, LiveState,
-    OrgReader, OrgWriter, Record, Unlock, Write,
+    AccountState, Error, Holder, Lease, LeaseAttempt, LiveAccount, LiveContact, LiveOu, LivePolicy,
+    LiveState, OrgReader, OrgWriter, Record, Unlock, Write,
 };
 use crate::diagnostic::Diagnostic;
 use crate::files;
@@ -68,6 +68,8 @@ struct SnapshotIn {
     delegated_administrators: Vec<super::LiveDelegation>,
     #[serde(default)]
     invitations: Vec<super::LiveInvitation>,
+    #[serde(default)]
+    contacts: Vec<LiveContact>,
     #[serde(default)]
     account_closures: Option<super::ClosureQuota>,
     #[serde(default)]
@@ -169,6 +171,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<LiveState, Diagnostic> {
         trusted_access: snapshot.trusted_access,
         delegated_administrators: snapshot.delegated_administrators,
         invitations: snapshot.invitations,
+        contacts: snapshot.contacts,
         account_closures: snapshot.account_closures,
         iam: snapshot.iam,
     };
@@ -380,6 +383,35 @@ impl SnapshotWriter {
                 });
                 Ok(None)
             }
+            Write::PutAlternateContact {
+                account: account_id,
+                contact_type,
+                contact,
+                ..
+            } => {
+                account(state, account_id)?;
+                state.contacts.retain(|live| {
+                    !(&live.account_id == account_id && live.contact_type == *contact_type)
+                });
+                state.contacts.push(LiveContact {
+                    account_id: account_id.clone(),
+                    contact_type: *contact_type,
+                    contact: contact.clone(),
+                });
+                state.normalise();
+                Ok(None)
+            }
+            Write::DeleteAlternateContact {
+                account: account_id,
+                contact_type,
+                ..
+            } => {
+                account(state, account_id)?;
+                state.contacts.retain(|live| {
+                    !(&live.account_id == account_id && live.contact_type == *contact_type)
+                });
+                Ok(None)
+            }
             Write::CreateOu {
                 parent: parent_id,
                 name,
@@ -469,6 +501,8 @@ impl SnapshotWriter {
             Write::RemoveAccount { id, .. } => {
                 emulate::may_leave(state, id)?;
                 state.accounts.retain(|account| &account.id != id);
+                // Its contacts leave with it: they are no longer the organization's to read.
+                state.contacts.retain(|contact| &contact.account_id != id);
                 emulate::target_gone(state, id);
                 Ok(None)
             }

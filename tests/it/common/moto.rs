@@ -71,6 +71,18 @@ impl Moto {
         client_at(&self.endpoint)
     }
 
+    /// An Account Management client, for out-of-band changes to alternate contacts, with dummy
+    /// credentials (it acts as the management account).
+    pub fn account_client(&self) -> aws_sdk_account::Client {
+        let config = aws_sdk_account::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(credentials())
+            .build();
+        aws_sdk_account::Client::from_conf(config)
+    }
+
     /// Runs the orgctl binary against this server through the aws backend.
     pub fn orgctl(&self, args: &[&str]) -> std::process::Output {
         self.command(args).output().expect("the orgctl binary runs")
