@@ -44,6 +44,8 @@ pub(super) fn run(args: &ImportArgs) -> Exit {
             Vec::new()
         },
         contacts: crate::plan::every_contact(state),
+        // A configuration declares members; an account only invited is not one yet.
+        invitations: false,
     };
     let (state, source) = match live::read_in_scope(&args.live, &args.member_access_role, select) {
         Ok(read) => read,

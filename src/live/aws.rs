@@ -48,8 +48,8 @@ use organizations::error::{BoxError, ProvideErrorMetadata, SdkError};
 use organizations::types as aws;
 
 use super::{
-    AccountState, Error, LiveAccount, LiveDelegation, LiveOrganization, LiveOu, LivePolicy,
-    LiveRoot, LiveState, OrgReader,
+    AccountState, Error, InvitationState, LiveAccount, LiveDelegation, LiveInvitation,
+    LiveOrganization, LiveOu, LivePolicy, LiveRoot, LiveState, OrgReader,
 };
 use crate::config::PolicyType;
 use crate::diagnostic::Diagnostic;
@@ -403,6 +403,22 @@ impl Aws {
 }
 
 impl OrgReader for Aws {
+    /// ListHandshakesForOrganization, invitations only: one request a page.
+    async fn read_invitations(&self) -> Result<Option<Vec<LiveInvitation>>, Error> {
+        let filter = aws::HandshakeFilter::builder()
+            .action_type(aws::ActionType::InviteAccountToOrganization)
+            .build();
+        let handshakes = all_pages!(
+            self.client
+                .list_handshakes_for_organization()
+                .filter(filter),
+            handshakes,
+            "ListHandshakesForOrganization",
+            "organization"
+        );
+        Ok(Some(handshakes.iter().filter_map(invitation).collect()))
+    }
+
     async fn read_iam(
         &self,
         accounts: &[String],
@@ -547,6 +563,43 @@ impl OrgReader for Aws {
         }
         Ok(state)
     }
+}
+
+/// An invitation as orgctl keeps it: the handshake's id, the invited account (its `ACCOUNT`
+/// party), its state, expiry and notes; `None` for one sent to an email address rather than an
+/// account, which no configuration declares.
+fn invitation(handshake: &aws::Handshake) -> Option<LiveInvitation> {
+    let account_id = handshake
+        .parties()
+        .iter()
+        .find(|party| party.r#type() == &aws::HandshakePartyType::Account)?
+        .id()
+        .to_owned();
+    let state = match handshake.state()? {
+        aws::HandshakeState::Requested => InvitationState::Requested,
+        aws::HandshakeState::Open => InvitationState::Open,
+        aws::HandshakeState::Accepted => InvitationState::Accepted,
+        aws::HandshakeState::Declined => InvitationState::Declined,
+        aws::HandshakeState::Canceled => InvitationState::Canceled,
+        aws::HandshakeState::Expired => InvitationState::Expired,
+        // A state newer than this orgctl: treated as still open, so it is never sent twice.
+        _ => InvitationState::Open,
+    };
+    let notes = handshake
+        .resources()
+        .iter()
+        .find(|resource| resource.r#type() == Some(&aws::HandshakeResourceType::Notes))
+        .and_then(|resource| resource.value().map(str::to_owned));
+    Some(LiveInvitation {
+        id: handshake.id()?.to_owned(),
+        account_id,
+        state,
+        expires: handshake.expiration_timestamp().and_then(|at| {
+            at.fmt(organizations::primitives::DateTimeFormat::DateTime)
+                .ok()
+        }),
+        notes,
+    })
 }
 
 /// Whether a policy is orgctl's lease ([`super::lease::LEASE_POLICY`]).
@@ -898,6 +951,49 @@ impl ClassifyRetry for ConcurrentModificationRetry {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_invitation_is_read_from_its_handshake() {
+        let party = |id: &str, kind| {
+            aws::HandshakeParty::builder()
+                .id(id)
+                .r#type(kind)
+                .build()
+                .expect("a party")
+        };
+        let handshake = aws::Handshake::builder()
+            .id("h-1")
+            .parties(party("o-acme", aws::HandshakePartyType::Organization))
+            .parties(party("222222222222", aws::HandshakePartyType::Account))
+            .state(aws::HandshakeState::Declined)
+            .expiration_timestamp(organizations::primitives::DateTime::from_secs(
+                1_795_000_000,
+            ))
+            .resources(
+                aws::HandshakeResource::builder()
+                    .r#type(aws::HandshakeResourceType::Notes)
+                    .value("orgctl: invitation")
+                    .build(),
+            )
+            .build();
+        assert_eq!(
+            invitation(&handshake),
+            Some(LiveInvitation {
+                id: "h-1".to_owned(),
+                account_id: "222222222222".to_owned(),
+                state: InvitationState::Declined,
+                expires: Some("2026-11-18T11:06:40Z".to_owned()),
+                notes: Some("orgctl: invitation".to_owned()),
+            })
+        );
+        // Sent to an email address: no account of a configuration.
+        let by_email = aws::Handshake::builder()
+            .id("h-2")
+            .parties(party("someone@example.org", aws::HandshakePartyType::Email))
+            .state(aws::HandshakeState::Open)
+            .build();
+        assert_eq!(invitation(&by_email), None);
+    }
     use super::*;
     use crate::model::policy_type::POLICY_TYPES;
 

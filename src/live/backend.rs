@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use super::aws::{self, Aws, AwsWriter};
 use super::snapshot::{Snapshot, SnapshotWriter};
 use super::{
-    Error, Lease, LeaseAttempt, LiveContact, LiveIam, LiveState, OrgReader, OrgWriter, Unlock,
-    Write,
+    Error, Lease, LeaseAttempt, LiveContact, LiveIam, LiveInvitation, LiveState, OrgReader,
+    OrgWriter, Unlock, Write,
 };
 use crate::config::ContactType;
 
@@ -94,6 +94,10 @@ impl OrgReader for Backend {
         wanted: &[(String, ContactType)],
     ) -> Result<Option<Vec<LiveContact>>, Error> {
         dispatch!(self, writer => writer.read_contacts(wanted).await)
+    }
+
+    async fn read_invitations(&self) -> Result<Option<Vec<LiveInvitation>>, Error> {
+        dispatch!(self, writer => writer.read_invitations().await)
     }
 }
 

@@ -55,6 +55,12 @@ pub trait OrgReader {
         let _ = wanted;
         async { Ok(None) }
     }
+
+    /// The organization's invitations of accounts to join it; `None` when [`OrgReader::read`]
+    /// holds them already (a snapshot).
+    fn read_invitations(&self) -> impl Future<Output = Result<Option<Vec<LiveInvitation>>, Error>> {
+        async { Ok(None) }
+    }
 }
 
 /// What a read reaches beyond the organization itself, chosen from what it read there.
@@ -64,10 +70,12 @@ pub struct Scope {
     pub iam: Vec<String>,
     /// Alternate contacts to read, by account id and type.
     pub contacts: Vec<(String, ContactType)>,
+    /// Whether to read the invitations: the file invites an account that is not a member.
+    pub invitations: bool,
 }
 
 /// Reads the organization, then what `select` picks from it: the IAM orgctl created in member
-/// accounts (reached through `access_role`) and alternate contacts.
+/// accounts (reached through `access_role`), alternate contacts and invitations.
 pub async fn read_in_scope<R: OrgReader>(
     reader: &R,
     access_role: &str,
@@ -85,6 +93,12 @@ pub async fn read_in_scope<R: OrgReader>(
         && let Some(contacts) = reader.read_contacts(&scope.contacts).await?
     {
         state.contacts = contacts;
+        state.normalise();
+    }
+    if scope.invitations
+        && let Some(invitations) = reader.read_invitations().await?
+    {
+        state.invitations = invitations;
         state.normalise();
     }
     Ok(state)

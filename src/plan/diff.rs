@@ -1774,6 +1774,16 @@ accounts:
     }
 
     #[test]
+    fn invitations_are_read_only_while_the_file_invites_an_outsider() {
+        let invite = "accounts:\n  acme-joiner: { id: \"222222222222\", join: invite }\n";
+        let outside = Live::new();
+        let member = Live::new().account("222222222222", "joiner", "aws+acme-joiner@acme.example");
+        assert!(crate::plan::read_scope(&desired(invite), &outside.0).invitations);
+        assert!(!crate::plan::read_scope(&desired(invite), &member.0).invitations);
+        assert!(!crate::plan::read_scope(&desired(""), &outside.0).invitations);
+    }
+
+    #[test]
     fn an_account_to_invite_is_invited_with_its_tags() {
         let plan = invitation_plan("active", &[]);
         let [change] = plan.changes.as_slice() else {

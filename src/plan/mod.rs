@@ -17,12 +17,26 @@ pub use contact::{every_contact, scope as contact_scope};
 pub use iam::{marked_accounts, scope as iam_scope, trust_policy};
 
 /// What a plan of `desired` reads beyond the organization itself: the IAM orgctl made in member
-/// accounts ([`iam_scope`]) and the alternate contacts the file manages ([`contact_scope`]).
+/// accounts ([`iam_scope`]), the alternate contacts the file manages ([`contact_scope`]), and
+/// the invitations when the file invites an account that is not a member yet.
 pub fn read_scope(desired: &Desired, live: &LiveState) -> crate::live::Scope {
     crate::live::Scope {
         iam: iam_scope(desired, live),
         contacts: contact_scope(desired, live),
+        invitations: invites_outsiders(desired, live),
     }
+}
+
+/// Whether `desired` invites an account (`join: invite`) that `live` does not hold: only then
+/// does a plan need the invitations (one more request, and an API some emulators lack).
+fn invites_outsiders(desired: &Desired, live: &LiveState) -> bool {
+    desired.accounts.values().any(|account| {
+        account.join == crate::config::Join::Invite
+            && account
+                .id
+                .as_deref()
+                .is_some_and(|id| !live.accounts.iter().any(|member| member.id == id))
+    })
 }
 
 use std::collections::BTreeMap;

@@ -845,6 +845,10 @@ impl OrgReader for AwsWriter {
         self.aws.read_iam(accounts, access_role).await
     }
 
+    async fn read_invitations(&self) -> Result<Option<Vec<crate::live::LiveInvitation>>, Error> {
+        self.aws.read_invitations().await
+    }
+
     async fn read(&self) -> Result<LiveState, Error> {
         let state = self.aws.read().await?;
         // The read asked DescribeOrganization already: no need to ask again when writing.
