@@ -11,6 +11,7 @@ mod credentials;
 mod examples;
 mod files;
 mod findings;
+mod fleet;
 mod fuzz;
 mod hostile;
 mod iam;
