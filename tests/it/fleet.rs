@@ -399,6 +399,45 @@ fn adding_an_organization_moves_none_of_the_others_between_shards() {
 }
 
 #[test]
+fn without_auto_approve_each_organization_is_asked_for_on_a_terminal() {
+    let (dir, _) = copy_of_example();
+    let command = crate::signals::orgctl_command(
+        dir.path(),
+        &["fleet", "apply", "fleet.yaml", "--only", "globex,hooli"],
+    );
+    let mut terminal = crate::common::terminal::Terminal::start(&command);
+    // One organization at a time, in the fleet file's order.
+    terminal.wait_for("organization `globex`? Only `yes` applies: ");
+    terminal.type_keys(b"yes\n");
+    terminal.wait_for("organization `hooli`? Only `yes` applies: ");
+    terminal.type_keys(b"no\n");
+    let (code, screen) = terminal.finish();
+    // Hooli's changes are still to make: exit 2.
+    assert_eq!(code, Some(2), "{screen}");
+    let row = |name: &str| {
+        screen
+            .lines()
+            .find(|line| line.starts_with(&format!("{name} ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(row("globex").contains(" applied "), "{screen}");
+    assert!(row("hooli").contains(" skipped "), "{screen}");
+}
+
+#[test]
+fn without_auto_approve_and_without_a_terminal_a_fleet_apply_is_refused() {
+    let (_dir, fleet) = copy_of_example();
+    let output = run(&["fleet", "apply", &fleet.to_string_lossy()]).output();
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("orgctl::apply::refused"),
+        "{}",
+        describe(&output)
+    );
+}
+
+#[test]
 fn a_report_of_a_folder_without_a_summary_fails() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let output = common::orgctl(&["fleet", "report", &dir.path().to_string_lossy()]);
