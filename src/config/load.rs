@@ -201,7 +201,7 @@ fn assemble(
 /// (no absolute path, no `..` out of it, no link that leads out of it), opened without waiting
 /// (a named pipe or device is refused) and at most [`files::POLICY_FILE`] bytes. Its text is
 /// never quoted in a diagnostic ([`SourceFile::unquoted`]).
-fn read_policy_file(base_dir: &Path, relative: &str) -> PolicySource {
+pub fn read_policy_file(base_dir: &Path, relative: &str) -> PolicySource {
     let path = base_dir.join(relative);
     let display = path.display().to_string();
     let unreadable = |reason: String| PolicySource::Unreadable {

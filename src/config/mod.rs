@@ -10,7 +10,7 @@ mod spanned;
 
 pub use load::{
     Config, FILE_NAME, PolicySource, load, load_in_memory, load_inheriting, locate, parse,
-    parse_document, parse_inheriting,
+    parse_document, parse_inheriting, read_policy_file,
 };
 pub use policy_type::PolicyType;
 pub use spanned::{Span, Spanned};

@@ -41,6 +41,11 @@ pub struct Company {
     /// company gets, attached to its root (a file's own policy of the same name wins).
     #[serde(default)]
     pub presets: Vec<Spanned<Preset>>,
+    /// Policies every dedicated-payer organization of the company gets, keyed by name, written
+    /// as in an organization's file (`file` paths from the fleet file's folder); a file's own
+    /// policy of the same name wins, and each policy's type is enabled.
+    #[serde(default)]
+    pub policies: IndexMap<Spanned<String>, config::Policy>,
 }
 
 /// One organization of the fleet and how to reach its management account.

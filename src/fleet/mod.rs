@@ -34,6 +34,8 @@ pub struct Loaded {
     pub file: FleetFile,
     /// The folder the file is in.
     pub folder: PathBuf,
+    /// The documents of the companies' policies that name a `file`, by company and policy name.
+    pub policy_files: BTreeMap<(String, String), config::PolicySource>,
 }
 
 /// Reads and parses the fleet file at `path`.
@@ -47,10 +49,24 @@ pub fn load(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     })?;
     let (source, file) = config::parse_document::<FleetFile>(&display, &bytes, "provider")?;
     let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let policy_files = file
+        .companies
+        .iter()
+        .flat_map(|(company, defaults)| {
+            defaults.policies.iter().filter_map(|(name, policy)| {
+                let relative = policy.file.as_ref()?;
+                Some((
+                    (company.value.clone(), name.value.clone()),
+                    config::read_policy_file(&folder, &relative.value),
+                ))
+            })
+        })
+        .collect();
     Ok(Loaded {
         source,
         file,
         folder,
+        policy_files,
     })
 }
 
@@ -301,8 +317,50 @@ pub fn inherit(
     }
     if raw.payer.value == Payer::Dedicated {
         add_presets(config, company, here);
+        add_policies(config, loaded, &organization.company, company, here);
     }
     diagnostics
+}
+
+/// Adds the company's policies the file does not have (by name), spans moved to `span`, with
+/// their documents; enables each one's type.
+fn add_policies(config: &mut Config, loaded: &Loaded, name: &str, company: &Company, span: Span) {
+    for (policy_name, policy) in &company.policies {
+        if config
+            .file
+            .policies
+            .contains_key(policy_name.value.as_str())
+        {
+            continue;
+        }
+        let mut policy = policy.clone();
+        policy.policy_type.span = span;
+        for target in &mut policy.attach {
+            target.span = span;
+        }
+        enable(
+            &mut config.file.organization.enabled_policy_types,
+            policy.policy_type.value,
+            span,
+        );
+        let key = (name.to_owned(), policy_name.value.clone());
+        if let Some(source) = loaded.policy_files.get(&key) {
+            config
+                .policy_files
+                .insert(policy_name.value.clone(), source.clone());
+        }
+        config
+            .file
+            .policies
+            .insert(Spanned::new(policy_name.value.clone(), span), policy);
+    }
+}
+
+/// Enables `kind` on the root, if the file does not.
+fn enable(types: &mut Vec<Spanned<PolicyType>>, kind: PolicyType, span: Span) {
+    if !types.iter().any(|enabled| enabled.value == kind) {
+        types.push(Spanned::new(kind, span));
+    }
 }
 
 /// The business models a company allows its organizations: its own and those it lists.
@@ -356,13 +414,12 @@ fn add_presets(config: &mut Config, company: &Company, span: Span) {
         );
         added = true;
     }
-    let types = &mut file.organization.enabled_policy_types;
-    if added
-        && !types
-            .iter()
-            .any(|kind| kind.value == PolicyType::ServiceControl)
-    {
-        types.push(Spanned::new(PolicyType::ServiceControl, span));
+    if added {
+        enable(
+            &mut file.organization.enabled_policy_types,
+            PolicyType::ServiceControl,
+            span,
+        );
     }
 }
 

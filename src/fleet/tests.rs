@@ -1,5 +1,6 @@
 //! The fleet's pure core: reading a fleet, what organizations inherit, the checks across files.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::*;
@@ -10,6 +11,11 @@ companies:
     business_model: ecam
     end_customer_access: iam_user
     presets: [deny-leave-organization]
+    policies:
+      cost-center:
+        type: tag
+        document: { tags: { CostCenter: { tag_key: { "@@assign": CostCenter } } } }
+        attach: [root]
   reseller-uk: { business_model: spam, allowed_business_models: [resold] }
 organizations:
   acme: { company: reseller-de, config: acme.yaml, role_arn: "arn:aws:iam::111111111111:role/orgctl" }
@@ -24,6 +30,7 @@ fn fleet(text: &str) -> Loaded {
         source,
         file,
         folder: PathBuf::from("fleet"),
+        policy_files: BTreeMap::new(),
     }
 }
 
@@ -83,12 +90,40 @@ fn an_organization_inherits_its_company_and_provider() {
         Some(config::EndCustomerAccess::IamUser)
     );
     assert!(acme.file.policies.contains_key("deny-leave-organization"));
+    assert!(acme.file.policies.contains_key("cost-center"));
+    assert_eq!(
+        raw_types(&acme),
+        [PolicyType::ServiceControl, PolicyType::Tag]
+    );
     let resolved = crate::model::resolve(&acme, &crate::model::Context::now());
     assert!(!resolved.has_errors(), "{:?}", resolved.diagnostics);
     assert_eq!(
         resolved.desired.management_account.email,
         "aws+acme-payer@reseller.example"
     );
+}
+
+fn raw_types(config: &Config) -> Vec<PolicyType> {
+    config
+        .file
+        .organization
+        .enabled_policy_types
+        .iter()
+        .map(|kind| kind.value)
+        .collect()
+}
+
+#[test]
+fn a_shared_payer_gets_no_company_policies() {
+    let loaded = fleet(FLEET);
+    let text = ACME
+        .replace("  name: acme\n", "  name: acme\n  payer: shared\n")
+        .replace("accounts:\n  acme-prod: {}\n", "");
+    let mut shared = config(&text);
+    let diagnostics = inherit(&mut shared, &loaded, &organization(&loaded, "acme"));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert!(shared.file.policies.is_empty());
+    assert!(raw_types(&shared).is_empty());
 }
 
 #[test]
