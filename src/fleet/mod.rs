@@ -264,6 +264,7 @@ pub fn inherit(
                         ),
                     )
                     .at(&source, own.span, "another provider")
+                    .also_in(&loaded.source, provider.span, "the fleet's provider")
                     .help(format!(
                         "remove `provider:` to inherit the fleet's (declared at {}), or list this file in that provider's fleet",
                         place(loaded, provider.span)
@@ -294,6 +295,11 @@ pub fn inherit(
                         ),
                     )
                     .at(&source, own.span, "not allowed by the company")
+                    .also_in(
+                        &loaded.source,
+                        company.business_model.span,
+                        format!("the business model of `{}`", organization.company),
+                    )
                     .help(format!(
                         "write {} (the company's, at {}), or remove `business_model:` to inherit it",
                         crate::suggest::list(&names),

@@ -183,6 +183,18 @@ fn another_provider_is_an_error_at_the_file() {
     ));
     let diagnostics = inherit(&mut acme, &loaded, &organization(&loaded, "acme"));
     assert_eq!(codes(&diagnostics), ["orgctl::fleet::provider"]);
+    // The fleet's line is the secondary place, in the fleet file.
+    let places: Vec<(&str, usize)> = diagnostics[0]
+        .elsewhere
+        .iter()
+        .map(|place| {
+            (
+                place.source.name(),
+                place.source.line_column(place.span.offset).0,
+            )
+        })
+        .collect();
+    assert_eq!(places, [("fleet.yaml", 1)]);
 }
 
 #[test]
