@@ -98,10 +98,21 @@ fn run_fleet(
     }
     let mut prepared = prepare(&loaded, organizations);
     prepared.retain(|prepared| selected(args, &prepared.organization.name));
+    // Each organization's plan as Markdown, for the comment under the summary.
+    let mut plans = Vec::new();
     let rows = match command {
         Command::Validate => prepared.iter().map(validated).collect(),
         Command::Plan | Command::Drift => match live::runtime() {
-            Ok(runtime) => runtime.block_on(plan_all(args, command, &prepared)),
+            Ok(runtime) => runtime
+                .block_on(plan_all(args, command, &prepared))
+                .into_iter()
+                .map(|(row, markdown)| {
+                    if let Some(markdown) = markdown {
+                        plans.push((row.organization.clone(), markdown));
+                    }
+                    row
+                })
+                .collect(),
             Err(error) => return Exit::failure(vec![error]),
         },
         Command::Apply => {
@@ -121,12 +132,19 @@ fn run_fleet(
         }
     }
     let summary = Summary::new(command, args.shard.into_iter().collect(), rows);
+    let shown = match args.format {
+        PlanFormat::Markdown => {
+            plans.sort();
+            summary::markdown_with_plans(&summary, &plans)
+        }
+        format => show(&summary, format),
+    };
     if let Some(folder) = &args.out_dir
         && let Err(error) = write_summary(folder, &summary)
     {
-        return Exit::failure(vec![error]).report(show(&summary, args.format));
+        return Exit::failure(vec![error]).report(shown);
     }
-    Exit::with(exit_status(&summary)).report(show(&summary, args.format))
+    Exit::with(exit_status(&summary)).report(shown)
 }
 
 /// Every diagnostic of a prepared organization (its entry's, its file's), for `validate`.
@@ -383,7 +401,11 @@ fn row(
 
 /// Plans every prepared organization, `--parallel` at once; writes each plan under
 /// `--out-dir`.
-async fn plan_all(args: &FleetArgs, command: Command, prepared: &[Prepared]) -> Vec<Row> {
+async fn plan_all(
+    args: &FleetArgs,
+    command: Command,
+    prepared: &[Prepared],
+) -> Vec<(Row, Option<String>)> {
     stream::iter(prepared)
         .map(|prepared| plan_one(args, command, prepared))
         .buffer_unordered(usize::from(args.parallel))
@@ -398,13 +420,18 @@ struct Planned {
     source: String,
 }
 
-/// Plans one organization, and writes its plan under `--out-dir`.
-async fn plan_one(args: &FleetArgs, command: Command, prepared: &Prepared) -> Row {
+/// Plans one organization, and writes its plan under `--out-dir`: its row, and its plan as
+/// Markdown when the plan has changes or findings (for `--format markdown`).
+async fn plan_one(
+    args: &FleetArgs,
+    command: Command,
+    prepared: &Prepared,
+) -> (Row, Option<String>) {
     let started = Instant::now();
     let ready = match &prepared.resolved {
         Ok(ready) => ready,
         Err(diagnostics) => {
-            return row(
+            let row = row(
                 prepared,
                 None,
                 Outcome::Failed,
@@ -413,17 +440,21 @@ async fn plan_one(args: &FleetArgs, command: Command, prepared: &Prepared) -> Ro
                 None,
                 started.elapsed(),
             );
+            return (row, None);
         }
     };
     let backend = match Backend::open(&options(&prepared.organization, args, false)).await {
         Ok(backend) => backend,
-        Err(error) => return failed(prepared, ready, Diagnostic::from(error), None, started),
+        Err(error) => {
+            let row = failed(prepared, ready, Diagnostic::from(error), None, started);
+            return (row, None);
+        }
     };
     let planned = read_and_plan(&backend, prepared, ready).await;
     let requests = backend.requests();
     let Planned { plan, source, .. } = match planned {
         Ok(planned) => planned,
-        Err(error) => return failed(prepared, ready, error, requests, started),
+        Err(error) => return (failed(prepared, ready, error, requests, started), None),
     };
     let mut diagnostics = ready.warnings.clone();
     diagnostics.extend(plan.findings.iter().cloned());
@@ -438,7 +469,7 @@ async fn plan_one(args: &FleetArgs, command: Command, prepared: &Prepared) -> Ro
         && let Err(error) = write_plan(folder, &prepared.organization.name, command, &plan, &source)
     {
         diagnostics.push(error);
-        return row(
+        let row = row(
             prepared,
             Some(&ready.desired),
             Outcome::Failed,
@@ -447,8 +478,15 @@ async fn plan_one(args: &FleetArgs, command: Command, prepared: &Prepared) -> Ro
             requests,
             started.elapsed(),
         );
+        return (row, None);
     }
-    row(
+    let markdown = (args.format == PlanFormat::Markdown
+        && !(plan.is_empty() && plan.findings.is_empty()))
+    .then(|| {
+        let records: Vec<_> = ready.warnings.iter().map(Diagnostic::to_record).collect();
+        render::plan_markdown(&plan, &source, &ready.input.config_file, &records)
+    });
+    let row = row(
         prepared,
         Some(&ready.desired),
         result,
@@ -456,7 +494,8 @@ async fn plan_one(args: &FleetArgs, command: Command, prepared: &Prepared) -> Ro
         plan.summary,
         requests,
         started.elapsed(),
-    )
+    );
+    (row, markdown)
 }
 
 /// A failed row: the configuration's warnings and the error.

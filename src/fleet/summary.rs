@@ -409,6 +409,33 @@ pub fn markdown(summary: &Summary) -> String {
     out
 }
 
+/// [`markdown`], then each organization's plan (`plans`: name and the plan as Markdown) folded
+/// under its name, as many as fit one pull-request comment ([`crate::render::COMMENT_LIMIT`]);
+/// the others are named, for the run's files.
+pub fn markdown_with_plans(summary: &Summary, plans: &[(String, String)]) -> String {
+    let mut out = markdown(summary);
+    let mut left_out = Vec::new();
+    for (name, plan) in plans {
+        let folded = format!(
+            "\n<details><summary>{}</summary>\n\n{}\n</details>\n",
+            crate::render::markdown_cell(name),
+            plan.trim_end()
+        );
+        if out.chars().count() + folded.chars().count() < crate::render::COMMENT_LIMIT {
+            out.push_str(&folded);
+        } else {
+            left_out.push(format!("`{name}`"));
+        }
+    }
+    if !left_out.is_empty() {
+        out.push_str(&format!(
+            "\nThe plans of {} do not fit this comment: see the run's `--out-dir`.\n",
+            crate::render::markdown_cell(&left_out.join(", "))
+        ));
+    }
+    out.trim_end().to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,6 +534,30 @@ mod tests {
 
         2 organizations: 1 unchanged, 1 with changes
         ");
+    }
+
+    #[test]
+    fn plans_fold_under_the_table_as_long_as_they_fit_one_comment() {
+        let summary = Summary::new(
+            Command::Plan,
+            Vec::new(),
+            vec![
+                row("acme", Outcome::Changes),
+                row("globex", Outcome::Changes),
+            ],
+        );
+        let small = ("acme".to_owned(), "### orgctl plan: acme\n".to_owned());
+        let large = (
+            "globex".to_owned(),
+            "x".repeat(crate::render::COMMENT_LIMIT),
+        );
+        let text = markdown_with_plans(&summary, &[small, large]);
+        assert!(
+            text.contains("<details><summary>acme</summary>\n\n### orgctl plan: acme\n</details>"),
+            "{text}"
+        );
+        assert!(!text.contains("xxxx"));
+        assert!(text.ends_with("The plans of <code>globex</code> do not fit this comment: see the run's `--out-dir`."), "{text}");
     }
 
     #[test]

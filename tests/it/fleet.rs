@@ -84,6 +84,22 @@ fn the_example_fleet_plans_offline_as_a_table() {
 }
 
 #[test]
+fn the_markdown_summary_folds_each_plan_under_the_table() {
+    let output = common::orgctl(&[
+        "fleet", "plan", FLEET, "--only", "hooli", "--format", "markdown",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let table = stdout
+        .find("| hooli | distributor-de | ecam |")
+        .expect("the row");
+    let plan = stdout
+        .find("<details><summary>hooli</summary>\n\n<!-- orgctl-plan organization=\"hooli\"")
+        .expect("the folded plan");
+    assert!(table < plan, "{stdout}");
+}
+
+#[test]
 fn validate_recognises_a_fleet_file() {
     let output = cli_snapshot!(run(&["validate", FLEET]));
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
