@@ -26,12 +26,34 @@ use crate::rules::Rule;
 /// The file each run writes under `--out-dir`, and `orgctl fleet report` reads.
 const SUMMARY_FILE: &str = "summary.json";
 
+/// What a fleet run does to each organization.
+#[derive(Debug, Clone, Copy)]
+enum Run<'a> {
+    /// Resolves its configuration, offline.
+    Validate,
+    /// Plans it (`Command::Plan`) or reports its drift (`Command::Drift`).
+    Plan(Command),
+    /// Applies it, with the apply's own arguments.
+    Apply(&'a FleetApplyArgs),
+}
+
+impl Run<'_> {
+    /// The command the summary names.
+    fn command(self) -> Command {
+        match self {
+            Run::Validate => Command::Validate,
+            Run::Plan(command) => command,
+            Run::Apply(_) => Command::Apply,
+        }
+    }
+}
+
 pub(super) fn run(command: &FleetCommand, style: RenderStyle) -> Exit {
     match command {
-        FleetCommand::Validate(args) => run_fleet(args, Command::Validate, None, style),
-        FleetCommand::Plan(args) => run_fleet(args, Command::Plan, None, style),
-        FleetCommand::Drift(args) => run_fleet(args, Command::Drift, None, style),
-        FleetCommand::Apply(args) => run_fleet(&args.fleet, Command::Apply, Some(args), style),
+        FleetCommand::Validate(args) => run_fleet(args, Run::Validate, style),
+        FleetCommand::Plan(args) => run_fleet(args, Run::Plan(Command::Plan), style),
+        FleetCommand::Drift(args) => run_fleet(args, Run::Plan(Command::Drift), style),
+        FleetCommand::Apply(args) => run_fleet(&args.fleet, Run::Apply(args), style),
         FleetCommand::Report(args) => report(args),
     }
 }
@@ -46,7 +68,7 @@ pub(super) fn validate(file: &Path, format: crate::cli::Format, style: RenderSty
         },
         ..FleetArgs::offline()
     };
-    run_fleet(&args, Command::Validate, None, style)
+    run_fleet(&args, Run::Validate, style)
 }
 
 /// One organization, made ready offline: its configuration read, inherited and resolved, or why
@@ -67,12 +89,7 @@ struct Ready {
 }
 
 /// Validates, plans, drifts or applies the organizations of a fleet and prints the summary.
-fn run_fleet(
-    args: &FleetArgs,
-    command: Command,
-    apply_args: Option<&FleetApplyArgs>,
-    style: RenderStyle,
-) -> Exit {
+fn run_fleet(args: &FleetArgs, run: Run<'_>, style: RenderStyle) -> Exit {
     let loaded = match fleet::load(&args.file) {
         Ok(loaded) => loaded,
         Err(diagnostics) => return Exit::failure(diagnostics),
@@ -81,8 +98,7 @@ fn run_fleet(
     if let Some(unknown) = unknown_names(&args.only, &organizations, &loaded) {
         return Exit::failure(vec![unknown]);
     }
-    if command == Command::Apply
-        && let Some(apply_args) = apply_args
+    if let Run::Apply(apply_args) = run
         && !apply_args.auto_approve
         && !std::io::stdin().is_terminal()
     {
@@ -100,9 +116,9 @@ fn run_fleet(
     prepared.retain(|prepared| selected(args, &prepared.organization.name));
     // Each organization's plan as Markdown, for the comment under the summary.
     let mut plans = Vec::new();
-    let rows = match command {
-        Command::Validate => prepared.iter().map(validated).collect(),
-        Command::Plan | Command::Drift => match live::runtime() {
+    let rows = match run {
+        Run::Validate => prepared.iter().map(validated).collect(),
+        Run::Plan(command) => match live::runtime() {
             Ok(runtime) => runtime
                 .block_on(plan_all(args, command, &prepared))
                 .into_iter()
@@ -115,23 +131,18 @@ fn run_fleet(
                 .collect(),
             Err(error) => return Exit::failure(vec![error]),
         },
-        Command::Apply => {
-            let Some(apply_args) = apply_args else {
-                return Exit::with(ExitStatus::Failure);
-            };
-            match live::runtime() {
-                Ok(runtime) => runtime.block_on(apply_all(apply_args, &prepared)),
-                Err(error) => return Exit::failure(vec![error]),
-            }
-        }
+        Run::Apply(apply_args) => match live::runtime() {
+            Ok(runtime) => runtime.block_on(apply_all(apply_args, &prepared)),
+            Err(error) => return Exit::failure(vec![error]),
+        },
     };
-    if command == Command::Validate && args.format == PlanFormat::Text {
+    if matches!(run, Run::Validate) && args.format == PlanFormat::Text {
         let diagnostics: Vec<Diagnostic> = prepared.iter().flat_map(all_diagnostics).collect();
         if !diagnostics.is_empty() {
             eprint!("{}", diagnostic::render(&diagnostics, style));
         }
     }
-    let summary = Summary::new(command, args.shard.into_iter().collect(), rows);
+    let summary = Summary::new(run.command(), args.shard.into_iter().collect(), rows);
     let shown = match args.format {
         PlanFormat::Markdown => {
             plans.sort();
