@@ -33,6 +33,10 @@ pub enum Command {
     Export(ExportArgs),
     /// Write a configuration of the live organization that plans no changes (onboarding).
     Import(ImportArgs),
+    /// Run many organizations of one provider: validate, plan, drift, apply a fleet file, and
+    /// merge the summaries of sharded runs.
+    #[command(subcommand)]
+    Fleet(FleetCommand),
     /// List every rule orgctl checks, with its code and severity.
     Rules(RulesArgs),
     /// Print a JSON Schema of orgctl's files.
@@ -41,6 +45,79 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page, in roff (e.g. `orgctl man > orgctl.1; man ./orgctl.1`).
     Man,
+}
+
+/// `orgctl fleet …`.
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Check every organization's configuration and the fleet across files, offline.
+    Validate(FleetArgs),
+    /// Plan every organization: a summary, and each organization's plan under `--out-dir`.
+    Plan(FleetArgs),
+    /// Report every organization's drift (for scheduled jobs).
+    Drift(FleetArgs),
+    /// Apply every organization whose plan is clean; each under its own lease.
+    Apply(FleetApplyArgs),
+    /// Merge the summaries that runs wrote to their `--out-dir`s (one per shard) into one.
+    Report(FleetReportArgs),
+}
+
+/// What every fleet run takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FleetArgs {
+    /// The fleet file.
+    #[arg(default_value = "fleet.yaml")]
+    pub file: PathBuf,
+    /// Only these organizations (names from the fleet file, comma-separated or repeated).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Organizations run at once. AWS throttles each organization on its own, so they are
+    /// independent; the bound is this machine's.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
+    /// Write `summary.json` and each organization's plan (or apply report) to this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Run only the share K of N of the organizations (1 ≤ K ≤ N), the same share on every
+    /// machine; `orgctl fleet report` merges the shares' `--out-dir`s.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::fleet::shard::Shard>,
+    /// `text` for people, `json` for machines (`schemas/fleet.schema.json`), `markdown` for a
+    /// pull-request comment.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// The AWS region to call (Organizations lives in us-east-1).
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Call AWS at this URL instead of the public endpoint (e.g. a VPC endpoint or an emulator).
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// `orgctl fleet apply`.
+#[derive(Debug, clap::Args)]
+pub struct FleetApplyArgs {
+    /// What every fleet run takes.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Apply without asking (CI). Without it, apply asks for each organization on a terminal,
+    /// one organization at a time, and refuses elsewhere.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Wait up to this many seconds for another apply's lease on an organization.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub lock_timeout: u64,
+}
+
+/// `orgctl fleet report`.
+#[derive(Debug, clap::Args)]
+pub struct FleetReportArgs {
+    /// The `--out-dir`s of the runs to merge (each holding a `summary.json`).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// `text`, `json` or `markdown`.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
 }
 
 /// `orgctl completions`.
@@ -347,6 +424,10 @@ pub enum SchemaKind {
     Validate,
     /// The catalogue `rules --format json` prints (`schemas/rules.schema.json`).
     Rules,
+    /// A fleet file (`schemas/fleet-file.schema.json`).
+    FleetFile,
+    /// The summary of a fleet run (`schemas/fleet.schema.json`).
+    Fleet,
 }
 
 /// Output formats.

@@ -161,6 +161,50 @@ pub struct Diagnostic {
     /// The resource it is about, when there is one (a plan's finding names the live resource).
     /// Boxed: most diagnostics have none, and every `Result` carrying one stays small.
     pub address: Option<Box<Address>>,
+    /// Places in other files it also points at (the line of a fleet file that an
+    /// organization's file contradicts), each drawn after it with that file's lines.
+    pub elsewhere: Vec<Elsewhere>,
+}
+
+/// A place in another file than its diagnostic's, which the diagnostic also points at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Elsewhere {
+    /// The file.
+    pub source: Arc<SourceFile>,
+    /// Where in it.
+    pub span: Span,
+    /// What to say there.
+    pub text: String,
+}
+
+impl fmt::Display for Elsewhere {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Elsewhere {}
+
+/// Drawn as advice after its diagnostic: the other file's lines, labelled.
+impl miette::Diagnostic for Elsewhere {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source
+            .is_quoted()
+            .then_some(&*self.source as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.source.is_quoted() {
+            return None;
+        }
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(self.text.clone()), self.span),
+        )))
+    }
 }
 
 impl Diagnostic {
@@ -174,6 +218,7 @@ impl Diagnostic {
             source: None,
             labels: Vec::new(),
             address: None,
+            elsewhere: Vec::new(),
         }
     }
 
@@ -194,6 +239,7 @@ impl Diagnostic {
             source: None,
             labels: Vec::new(),
             address: address.map(Box::new),
+            elsewhere: Vec::new(),
         }
     }
 
@@ -212,6 +258,21 @@ impl Diagnostic {
         self.labels.push(Label {
             span,
             text: label.into(),
+        });
+        self
+    }
+
+    /// Also points at `span` of another file, `source`, with a label text.
+    pub fn also_in(
+        mut self,
+        source: &Arc<SourceFile>,
+        span: Span,
+        text: impl Into<String>,
+    ) -> Self {
+        self.elsewhere.push(Elsewhere {
+            source: Arc::clone(source),
+            span,
+            text: text.into(),
         });
         self
     }
@@ -299,6 +360,17 @@ impl miette::Diagnostic for Diagnostic {
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.quotable_source()
             .map(|source| source as &dyn SourceCode)
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.elsewhere.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.elsewhere
+                .iter()
+                .map(|place| place as &dyn miette::Diagnostic),
+        ))
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -392,6 +464,7 @@ impl TryFrom<FindingRecord> for Diagnostic {
             source: None,
             labels: Vec::new(),
             address: record.address.map(Box::new),
+            elsewhere: Vec::new(),
         })
     }
 }

@@ -12,6 +12,9 @@
 //!                                              ├──────────────────► render (text │ json │ markdown)
 //!                                              ▼
 //!                 apply: Action<ByAddress> ─try_map─► Action<ById> ─► live::Backend ─► AWS │ file
+//!
+//! fleet file ─► fleet (companies → each organization's config; checks across files)
+//!                 └─► the pipeline above, once per organization (concurrent, sharded) ─► summary
 //! ```
 //!
 //! - [`config`] reads bytes into spanned structs; every failure is a [`diagnostic::Diagnostic`].
@@ -33,6 +36,9 @@
 //! - [`render`] shows plans; names that come from AWS are data, shown escaped, never raw.
 //! - [`apply`] executes a plan as it is, never re-deciding it; [`import`] runs the other way,
 //!   from the live organization to a configuration.
+//! - [`fleet`] runs the pipeline for many organizations of one provider: a fleet file's
+//!   companies give each organization's configuration what it leaves out, checks across files
+//!   find accounts two customers claim, and runs (sharded, concurrent) end in one summary.
 //! - Each stage imports only earlier ones. [`commands`] wires the stages for each subcommand,
 //!   each returning how it ended, which [`commands::run`] prints once; `main` maps the status to
 //!   an exit code. [`files`] reads and writes orgctl's files on disk.
@@ -55,6 +61,8 @@ pub mod render;
 pub mod apply;
 
 pub mod import;
+
+pub mod fleet;
 
 // Shared by the stages, and the command line.
 pub mod cli;

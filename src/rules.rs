@@ -295,6 +295,27 @@ catalogue! {
     /// flight ended, and the lease was released.
     ApplyInterrupted => "apply::interrupted", Error;
 
+    // Fleets: one provider, many organizations.
+    /// A fleet organization whose company the fleet does not declare.
+    FleetCompany => "fleet::company", Error;
+    /// A fleet organization with no way, or two ways, to reach its management account, or an
+    /// external id without a role.
+    FleetAccess => "fleet::access", Error;
+    /// A management account id in the fleet that is not 12 digits, or that the organization's
+    /// configuration pins otherwise.
+    FleetManagementAccount => "fleet::management_account", Error;
+    /// An organization's file that names another provider than its fleet's.
+    FleetProvider => "fleet::provider", Error;
+    /// An organization's file that declares a business model its company does not allow.
+    FleetBusinessModel => "fleet::business_model", Error;
+    /// An account (by id or root email) that two customers on one shared payer claim.
+    FleetAccountClaimed => "fleet::account_claimed", Error;
+    /// `--only` naming an organization the fleet does not have.
+    FleetOnly => "fleet::only", Error;
+    /// A fleet output that cannot be written (`--out-dir`) or a summary that cannot be read
+    /// (`orgctl fleet report`).
+    FleetFiles => "fleet::files", Error;
+
     // Importing organizations.
     /// Something in the organization a configuration cannot express: two sibling OUs or two
     /// accounts or policies of one name, an OU name with `/`.

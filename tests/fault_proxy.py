@@ -34,10 +34,15 @@ Besides random faults, two settings apply to every request they name:
     ``{"x-moto-account-id": "123456789012"}``: headers added to every forwarded request, such as
     the one that makes moto act in another account, so that several organizations live in one
     server, each behind its own proxy.
+``deny_roles``
+    ``["arn:aws:iam::111111111111:role/orgctl", ...]``: STS ``AssumeRole`` of these roles is
+    answered 403 ``AccessDenied`` without forwarding (moto lets every role be assumed): a role
+    whose trust policy does not trust the caller.
 
 Paths under ``/moto-api/`` are always forwarded untouched. The proxy's own control API, never
 forwarded: ``GET /fault-proxy/stats``, ``POST /fault-proxy/config`` (a JSON object with any of
-``rate``, ``seed``, ``faults``, ``max_consecutive``, ``delays``, ``only``, ``headers``),
+``rate``, ``seed``, ``faults``, ``max_consecutive``, ``delays``, ``only``, ``headers``,
+``deny_roles``),
 ``POST /fault-proxy/reset-stats``.
 
 Faults are drawn from ``random.Random(seed)`` under a lock, so a seed gives the same sequence for
@@ -73,14 +78,14 @@ class Faults:
         self.lock = threading.Lock()
         self.random = random.Random(seed)
         self.rate, self.faults, self.max_consecutive = rate, list(faults), max_consecutive
-        self.delays, self.headers, self.only = {}, {}, set()
+        self.delays, self.headers, self.only, self.deny_roles = {}, {}, set(), set()
         self.streak = 0  # faults injected into the latest requests, in a row
         self.per_call = collections.OrderedDict()  # invocation id -> faults injected into it
         self.reset_stats()
 
     def reset_stats(self):
         with self.lock:
-            self.stats = {"requests": 0, "forwarded": 0, "upstream_errors": 0,
+            self.stats = {"requests": 0, "forwarded": 0, "upstream_errors": 0, "denied": 0,
                           "faults": dict.fromkeys(FAULTS, 0)}
 
     def count(self, key):
@@ -101,7 +106,9 @@ class Faults:
             raise ValueError(f"delays {delays} are not ranges [low, high] of seconds")
         headers = {str(name): str(value) for name, value in settings.get("headers", self.headers).items()}
         only = {str(name) for name in settings.get("only", self.only)}
+        deny_roles = {str(role) for role in settings.get("deny_roles", self.deny_roles)}
         with self.lock:
+            self.deny_roles = deny_roles
             self.rate, self.faults = rate, list(faults)
             self.delays, self.headers, self.only = delays, headers, only
             self.max_consecutive = settings.get("max_consecutive", self.max_consecutive)
@@ -159,6 +166,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/moto-api/"):
             self.faults.count("requests")
             return self.relay(self.forward(body))
+        if self.denied_role(body):
+            return self.access_denied()
         fault = self.faults.choose(self.headers.get("amz-sdk-invocation-id"), self.operation(body))
         if fault == "throttle":
             return self.aws_error(400, "TooManyRequestsException", "Rate exceeded (injected)")
@@ -178,6 +187,27 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         return self.relay(response)
+
+    def denied_role(self, body):
+        """Whether the request assumes a role ``deny_roles`` names."""
+        if self.operation(body) != "AssumeRole":
+            return False
+        text = urllib.parse.unquote_plus((body or b"").decode("utf-8", "replace"))
+        with self.faults.lock:
+            return any(role in text for role in self.faults.deny_roles)
+
+    def access_denied(self):
+        """STS's answer to a caller the role's trust policy does not trust."""
+        self.faults.count("denied")
+        message = "User is not authorized to perform: sts:AssumeRole (injected)"
+        body = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+            f"<Type>Sender</Type><Code>AccessDenied</Code><Message>{message}</Message>"
+            "</Error><RequestId>fault-proxy</RequestId></ErrorResponse>"
+        ).encode()
+        self.send_response(403)
+        self.send_header("Content-Type", "text/xml")
+        return self.finish_response(body)
 
     def operation(self, body):
         """The operation a request calls: the end of ``X-Amz-Target`` (JSON protocols), else the

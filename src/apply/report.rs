@@ -304,6 +304,9 @@ pub struct Progress {
         indicatif::MultiProgress,
         std::sync::Mutex<Vec<Option<indicatif::ProgressBar>>>,
     )>,
+    /// What each plain line starts with: the organization's name in a fleet's apply, where
+    /// several organizations' lines interleave.
+    prefix: String,
 }
 
 impl Progress {
@@ -315,12 +318,27 @@ impl Progress {
                 std::sync::Mutex::new(vec![None; changes]),
             )
         });
-        Self { bars }
+        Self {
+            bars,
+            prefix: String::new(),
+        }
     }
 
-    /// Nothing at all (tests, `--quiet`).
+    /// Plain lines (no spinners), on stderr (tests, `--quiet`).
     pub fn silent() -> Self {
-        Self { bars: None }
+        Self {
+            bars: None,
+            prefix: String::new(),
+        }
+    }
+
+    /// Plain lines, each starting with `organization: `: one organization's apply among a
+    /// fleet's.
+    pub fn of_organization(organization: &str) -> Self {
+        Self {
+            bars: None,
+            prefix: format!("{organization}: "),
+        }
     }
 
     pub(super) fn started(&self, index: usize, change: &Change) {
@@ -341,7 +359,7 @@ impl Progress {
                     *slot = Some(bar);
                 }
             }
-            None => eprintln!("{line}…"),
+            None => eprintln!("{}{line}…", self.prefix),
         }
     }
 
@@ -362,7 +380,7 @@ impl Progress {
             Some((multi, _)) => {
                 let _ = multi.println(line);
             }
-            None => eprintln!("{line}"),
+            None => eprintln!("{}{line}", self.prefix),
         }
     }
 
@@ -399,7 +417,7 @@ impl Progress {
                 }
                 let _ = multi.println(line);
             }
-            None => eprintln!("{line}"),
+            None => eprintln!("{}{line}", self.prefix),
         }
     }
 }

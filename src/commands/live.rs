@@ -105,6 +105,7 @@ fn options(args: &LiveArgs, writes: bool) -> live::Options {
             region: args.region.clone(),
             endpoint_url: args.endpoint_url.clone(),
             assume_role: args.assume_role.clone(),
+            external_id: None,
             progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
             verbose: args.verbose,
         },

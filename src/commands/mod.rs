@@ -3,6 +3,7 @@
 
 mod apply;
 mod export;
+mod fleet;
 mod import;
 mod live;
 pub(crate) mod plan;
@@ -126,13 +127,14 @@ impl From<ExitStatus> for Exit {
 pub fn run(cli: Cli) -> ExitStatus {
     let style = render_style(cli.color);
     let exit = match cli.command {
-        Command::Validate(args) => validate::run(&args),
+        Command::Validate(args) => validate::run(&args, style),
         Command::Plan(args) => plan::run(&args, style),
         Command::Drift(args) => plan::drift(&args, style),
         Command::Apply(args) => apply::run(&args, style),
         Command::ForceUnlock(args) => apply::force_unlock(&args),
         Command::Export(args) => export::run(&args, style),
         Command::Import(args) => import::run(&args),
+        Command::Fleet(command) => fleet::run(&command, style),
         Command::Rules(args) => rules::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => completions(args.shell),

@@ -17,6 +17,8 @@ pub fn schema(kind: SchemaKind) -> String {
             schema.insert("title".to_owned(), "orgctl rules".into());
             schema
         }
+        SchemaKind::FleetFile => schemars::schema_for!(crate::fleet::FleetFile),
+        SchemaKind::Fleet => schemars::schema_for!(crate::fleet::summary::Summary),
     };
     // Serialising a schema (a JSON value) cannot fail.
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();

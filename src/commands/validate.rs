@@ -32,9 +32,17 @@ pub struct ValidateReport<'a> {
     pub desired: Option<&'a Desired>,
 }
 
-pub(super) fn run(args: &ValidateArgs) -> Exit {
+pub(super) fn run(args: &ValidateArgs, style: crate::diagnostic::RenderStyle) -> Exit {
     // A folder names the `orgctl.yaml` inside it.
     let path = config::locate(&args.file);
+    // A fleet file is recognised by its top-level keys, and validated as a fleet.
+    let fleet = crate::files::read(&path, crate::files::CONFIG)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .is_some_and(|text| crate::fleet::is_fleet(&text));
+    if fleet {
+        return super::fleet::validate(&path, args.format, style);
+    }
     let file = path.display().to_string();
     let (desired, diagnostics) = match config::load(&path) {
         Ok(config) => {

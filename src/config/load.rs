@@ -113,6 +113,19 @@ pub fn locate(path: &Path) -> PathBuf {
 /// that cannot be read are recorded as [`PolicySource::Unreadable`] for the model to report with
 /// the rest, so that one run shows every problem.
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    load_with(path, parse)
+}
+
+/// Reads `path` as [`load`] does, for an organization a fleet lists: what the fleet gives may
+/// be left out ([`parse_inheriting`]).
+pub fn load_inheriting(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    load_with(path, parse_inheriting)
+}
+
+/// Parses configuration bytes, named, into the file and its text.
+type Parse = fn(&str, &[u8]) -> Result<(Arc<SourceFile>, ConfigFile), Vec<Diagnostic>>;
+
+fn load_with(path: &Path, parse: Parse) -> Result<Config, Vec<Diagnostic>> {
     let display = path.display().to_string();
     let bytes = files::read(path, files::CONFIG).map_err(|error| {
         vec![match error {
@@ -130,7 +143,7 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    assemble(&display, &bytes, base_dir, read_policy_file)
+    assemble(&display, &bytes, base_dir, parse, read_policy_file)
 }
 
 /// A configuration that is not on disk yet (`orgctl import` checks what it is about to write):
@@ -146,6 +159,7 @@ pub fn load_in_memory(
         name,
         text.as_bytes(),
         base_dir.to_path_buf(),
+        parse,
         |base, relative| {
             let display = base.join(relative).display().to_string();
             match files.get(relative) {
@@ -163,6 +177,7 @@ fn assemble(
     name: &str,
     bytes: &[u8],
     base_dir: PathBuf,
+    parse: Parse,
     read_policy: impl Fn(&Path, &str) -> PolicySource,
 ) -> Result<Config, Vec<Diagnostic>> {
     let (source, file) = parse(name, bytes)?;
@@ -186,7 +201,7 @@ fn assemble(
 /// (no absolute path, no `..` out of it, no link that leads out of it), opened without waiting
 /// (a named pipe or device is refused) and at most [`files::POLICY_FILE`] bytes. Its text is
 /// never quoted in a diagnostic ([`SourceFile::unquoted`]).
-fn read_policy_file(base_dir: &Path, relative: &str) -> PolicySource {
+pub fn read_policy_file(base_dir: &Path, relative: &str) -> PolicySource {
     let path = base_dir.join(relative);
     let display = path.display().to_string();
     let unreadable = |reason: String| PolicySource::Unreadable {
@@ -255,8 +270,58 @@ fn inside_directory(base_dir: &Path, relative: &str) -> Result<PathBuf, String> 
     Ok(real)
 }
 
-/// Parses configuration bytes; `name` is how diagnostics name the file. Never panics.
+/// Parses configuration bytes; `name` is how diagnostics name the file. Never panics. A file
+/// standing on its own must declare its `business_model` (a missing one is reported with the
+/// file's other missing keys); only a fleet's files inherit it ([`parse_inheriting`]).
 pub fn parse(name: &str, bytes: &[u8]) -> Result<(Arc<SourceFile>, ConfigFile), Vec<Diagnostic>> {
+    let schema = standalone_schema();
+    let (source, file) = parse_against::<ConfigFile>(name, bytes, "organization", &schema)?;
+    if file.organization.business_model.is_none() {
+        return Err(shape::check_against(&source, source.text(), &schema));
+    }
+    Ok((source, file))
+}
+
+/// Parses the configuration of an organization a fleet lists: as [`parse`], but what the fleet
+/// gives (the business model) may be left out.
+pub fn parse_inheriting(
+    name: &str,
+    bytes: &[u8],
+) -> Result<(Arc<SourceFile>, ConfigFile), Vec<Diagnostic>> {
+    parse_document(name, bytes, "organization")
+}
+
+/// The schema a file standing on its own is checked against: the configuration's, with
+/// `organization.business_model` required.
+fn standalone_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(ConfigFile).to_value();
+    if let Some(required) = schema
+        .pointer_mut("/$defs/Organization/required")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        required.insert(1.min(required.len()), "business_model".into());
+    }
+    schema
+}
+
+/// Parses the bytes of one of orgctl's YAML files (a configuration, a fleet) into `T`, with
+/// the configuration's budget and diagnostics: every unknown or missing key at once, against
+/// `T`'s schema. `first_key` is the section an empty file should start with. Never panics.
+pub fn parse_document<T: serde::de::DeserializeOwned + schemars::JsonSchema>(
+    name: &str,
+    bytes: &[u8],
+    first_key: &str,
+) -> Result<(Arc<SourceFile>, T), Vec<Diagnostic>> {
+    parse_against(name, bytes, first_key, &schemars::schema_for!(T).to_value())
+}
+
+/// [`parse_document`], its key problems found against `schema`.
+fn parse_against<T: serde::de::DeserializeOwned>(
+    name: &str,
+    bytes: &[u8],
+    first_key: &str,
+    schema: &serde_json::Value,
+) -> Result<(Arc<SourceFile>, T), Vec<Diagnostic>> {
     if bytes.len() > MAX_CONFIG_BYTES {
         let error = files::Error::TooLarge {
             size: Some(bytes.len() as u64),
@@ -289,18 +354,18 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<(Arc<SourceFile>, ConfigFile), 
     if is_blank(text) {
         return Err(vec![
             Diagnostic::new(Rule::ConfigEmpty, format!("`{name}` is empty"))
-                .help("start with an `organization:` section; `orgctl schema` prints every key the file may hold"),
+                .help(format!("start with an `{first_key}:` section; `orgctl schema` prints every key the file may hold")),
         ]);
     }
     let options = serde_saphyr::options! {
         with_snippet: false,
         budget: yaml_budget(),
     };
-    match serde_saphyr::from_str_with_options::<ConfigFile>(text, options) {
+    match serde_saphyr::from_str_with_options::<T>(text, options) {
         Ok(file) => Ok((source, file)),
         Err(error) => {
             // serde stops at the first problem; the shape check finds every key problem at once.
-            let mut diagnostics = shape::check(&source, text);
+            let mut diagnostics = shape::check_against(&source, text, schema);
             if diagnostics.is_empty() {
                 diagnostics.push(yaml_diagnostic(&source, &error));
             }

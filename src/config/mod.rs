@@ -8,7 +8,10 @@ pub mod policy_type;
 mod shape;
 mod spanned;
 
-pub use load::{Config, FILE_NAME, PolicySource, load, load_in_memory, locate, parse};
+pub use load::{
+    Config, FILE_NAME, PolicySource, load, load_in_memory, load_inheriting, locate, parse,
+    parse_document, parse_inheriting, read_policy_file,
+};
 pub use policy_type::PolicyType;
 pub use spanned::{Span, Spanned};
 
@@ -61,7 +64,10 @@ pub struct Organization {
     /// A short name for the organization, used in emails (`{organization}`) and output.
     pub name: Spanned<String>,
     /// Who owns the management and member accounts (see the ownership matrix in the README).
-    pub business_model: Spanned<BusinessModel>,
+    /// Required, except in a file a fleet lists: it then inherits its company's.
+    #[serde(default)]
+    #[schemars(with = "Spanned<BusinessModel>")]
+    pub business_model: Option<Spanned<BusinessModel>>,
     /// `dedicated` (the customer's own organization) or `shared` (members of the provider's
     /// organization). Default: `dedicated`.
     #[serde(default)]

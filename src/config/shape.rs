@@ -112,9 +112,14 @@ impl<'de> Deserialize<'de> for Node {
     }
 }
 
-/// Every unknown and missing key of `text` against the configuration schema; empty when the
-/// shape is right (the problem is then a value, reported by serde) or the YAML does not parse.
-pub(super) fn check(source: &Arc<SourceFile>, text: &str) -> Vec<Diagnostic> {
+/// Every unknown and missing key of `text` against `schema` (of the configuration, of a fleet);
+/// empty when the shape is right (the problem is then a value, reported by serde) or the YAML
+/// does not parse.
+pub(super) fn check_against(
+    source: &Arc<SourceFile>,
+    text: &str,
+    schema: &Value,
+) -> Vec<Diagnostic> {
     let options = serde_saphyr::options! {
         with_snippet: false,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
@@ -123,7 +128,6 @@ pub(super) fn check(source: &Arc<SourceFile>, text: &str) -> Vec<Diagnostic> {
     let Ok(root) = serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options) else {
         return Vec::new();
     };
-    let schema = schemars::schema_for!(super::ConfigFile).to_value();
     let walker = Walker {
         source,
         definitions: schema
@@ -133,7 +137,7 @@ pub(super) fn check(source: &Arc<SourceFile>, text: &str) -> Vec<Diagnostic> {
             .unwrap_or_default(),
     };
     let mut diagnostics = Vec::new();
-    walker.walk(&root, &schema, None, "the file", &mut diagnostics);
+    walker.walk(&root, schema, None, "the file", &mut diagnostics);
     diagnostics
 }
 

@@ -93,6 +93,8 @@ pub struct Options {
     pub endpoint_url: Option<String>,
     /// A role to assume on top of the credentials found.
     pub assume_role: Option<String>,
+    /// The external id to present when assuming `assume_role`.
+    pub external_id: Option<String>,
     /// Show a progress spinner on stderr.
     pub progress: bool,
     /// `-v`: AWS errors also print their whole chain of causes, as the SDK gave them.
@@ -137,11 +139,13 @@ impl Aws {
         }
         let mut sdk = loader.load().await;
         if let Some(role) = &options.assume_role {
-            let provider = AssumeRoleProvider::builder(role)
+            let mut builder = AssumeRoleProvider::builder(role)
                 .session_name("orgctl")
-                .configure(&sdk)
-                .build()
-                .await;
+                .configure(&sdk);
+            if let Some(external_id) = &options.external_id {
+                builder = builder.external_id(external_id);
+            }
+            let provider = builder.build().await;
             sdk = sdk
                 .into_builder()
                 .credentials_provider(SharedCredentialsProvider::new(provider))

@@ -120,8 +120,26 @@ impl Organization {
     }
 }
 
+/// The business model the file declares (or its fleet's company gave it); a file with none is an
+/// error at the organization's name, and resolves as `direct` so that the other rules still run.
+fn business_model(checker: &mut Checker, raw: &config::Organization) -> BusinessModel {
+    if let Some(model) = &raw.business_model {
+        return model.value;
+    }
+    let diagnostic = checker
+        .at(
+            Rule::ConfigMissingKey,
+            raw.name.span,
+            "the organization declares no `business_model`",
+            "this organization needs a business model",
+        )
+        .help("add `business_model: direct|resold|ecam|spam` under `organization`, or list this file in a fleet whose company sets one (`orgctl fleet validate`)");
+    checker.push(diagnostic);
+    BusinessModel::Direct
+}
+
 pub(super) fn resolve(checker: &mut Checker, raw: &config::Organization) -> Organization {
-    let business_model = raw.business_model.value;
+    let business_model = business_model(checker, raw);
     let ownership = Ownership::of(business_model);
     let party = |name: &config::Spanned<String>, domain: &config::Spanned<String>| PartyInfo {
         name: name.value.clone(),
@@ -151,7 +169,7 @@ pub(super) fn resolve(checker: &mut Checker, raw: &config::Organization) -> Orga
             let diagnostic = checker
                 .at(
                     Rule::OwnerMissing,
-                    raw.business_model.span,
+                    raw.business_model.as_ref().map_or(raw.name.span, |model| model.span),
                     format!(
                         "under `{}`, {} owns {}, but the file declares no `{key}`",
                         model_name(business_model),

@@ -345,9 +345,9 @@ fn code(text: &str) -> String {
 }
 
 /// Prose with values in backticks (a finding's message or help) as one table cell: each
-/// backtick-quoted part becomes [`code`], the rest is escaped so that no name can open a link,
-/// an image, HTML or emphasis, nor end the cell or the table.
-fn cell(text: &str) -> String {
+/// backtick-quoted part becomes a `<code>` element, the rest is escaped so that no name can open
+/// a link, an image, HTML or emphasis, nor end the cell or the table.
+pub fn cell(text: &str) -> String {
     let text = printable_line(text);
     let mut out = String::with_capacity(text.len() + 16);
     let mut parts = text.split('`').peekable();

@@ -9,7 +9,7 @@ mod markdown;
 mod plan;
 
 pub use desired::desired_table;
-pub use markdown::{COMMENT_LIMIT, failure_markdown, plan_markdown};
+pub use markdown::{COMMENT_LIMIT, cell as markdown_cell, failure_markdown, plan_markdown};
 pub use plan::{
     TextStyle, document_diff, drift_lines, finding_text, plan_text, summary_line, symbol, tags_diff,
 };

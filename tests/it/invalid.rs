@@ -17,6 +17,38 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
         "invitation::an_invited_account_waits_joins_and_is_placed_like_any_member",
     ),
     (
+        Rule::FleetCompany,
+        "fleet::each_failing_organization_is_reported_and_the_others_finish",
+    ),
+    (
+        Rule::FleetAccess,
+        "src/fleet/tests.rs::the_fleet_file_checks_companies_and_how_organizations_are_reached",
+    ),
+    (
+        Rule::FleetManagementAccount,
+        "src/fleet/tests.rs::the_fleet_file_checks_companies_and_how_organizations_are_reached",
+    ),
+    (
+        Rule::FleetProvider,
+        "src/fleet/tests.rs::another_provider_is_an_error_at_the_file",
+    ),
+    (
+        Rule::FleetBusinessModel,
+        "fleet::a_file_contradicting_its_company_is_an_error_at_its_span",
+    ),
+    (
+        Rule::FleetAccountClaimed,
+        "fleet::an_account_two_customers_of_one_shared_payer_claim_fails_the_second_only",
+    ),
+    (
+        Rule::FleetOnly,
+        "fleet::only_picks_organizations_and_refuses_unknown_names",
+    ),
+    (
+        Rule::FleetFiles,
+        "fleet::a_report_of_a_folder_without_a_summary_fails",
+    ),
+    (
         Rule::StalePlan,
         "apply::a_saved_plan_applies_unchanged_and_is_refused_once_stale",
     ),

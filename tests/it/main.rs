@@ -12,6 +12,7 @@ mod delegation;
 mod examples;
 mod files;
 mod findings;
+mod fleet;
 mod fuzz;
 mod hostile;
 mod iam;

@@ -22,6 +22,8 @@ fn the_checked_in_schemas_of_orgctl_output_match_the_code() {
         (orgctl::cli::SchemaKind::PlanFailure, "plan-failure"),
         (orgctl::cli::SchemaKind::Validate, "validate"),
         (orgctl::cli::SchemaKind::Rules, "rules"),
+        (orgctl::cli::SchemaKind::FleetFile, "fleet-file"),
+        (orgctl::cli::SchemaKind::Fleet, "fleet"),
     ] {
         let path = common::root().join(format!("schemas/{file}.schema.json"));
         let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
