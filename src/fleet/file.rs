@@ -46,6 +46,11 @@ pub struct Company {
     /// policy of the same name wins, and each policy's type is enabled.
     #[serde(default)]
     pub policies: IndexMap<Spanned<String>, config::Policy>,
+    /// The provider's alternate contacts for the company's organizations (its billing desk, its
+    /// operations and security teams), in place of the fleet provider's; a file's own provider
+    /// contacts win.
+    #[serde(default)]
+    pub contacts: config::Contacts<config::Contact>,
 }
 
 /// One organization of the fleet and how to reach its management account.

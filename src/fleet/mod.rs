@@ -244,39 +244,48 @@ pub fn inherit(
     // What the file did not write points at its organization's name.
     let here = raw.name.span;
     let provider = &loaded.file.provider;
-    match &raw.provider {
-        Some(own) => {
-            let same = own.name.value == provider.name.value
-                && own
-                    .email_domain
-                    .value
-                    .eq_ignore_ascii_case(&provider.email_domain.value);
-            if !same {
-                diagnostics.push(
-                    Diagnostic::new(
-                        Rule::FleetProvider,
-                        format!(
-                            "the file names the provider `{}` ({}), but its fleet is `{}`'s ({})",
-                            own.name.value,
-                            own.email_domain.value,
-                            provider.name.value,
-                            provider.email_domain.value
-                        ),
-                    )
-                    .at(&source, own.span, "another provider")
-                    .also_in(&loaded.source, provider.span, "the fleet's provider")
-                    .help(format!(
-                        "remove `provider:` to inherit the fleet's (declared at {}), or list this file in that provider's fleet",
-                        place(loaded, provider.span)
-                    )),
-                );
-            }
+    if let Some(own) = &raw.provider {
+        let same = own.name.value == provider.name.value
+            && own
+                .email_domain
+                .value
+                .eq_ignore_ascii_case(&provider.email_domain.value);
+        if !same {
+            diagnostics.push(
+                Diagnostic::new(
+                    Rule::FleetProvider,
+                    format!(
+                        "the file names the provider `{}` ({}), but its fleet is `{}`'s ({})",
+                        own.name.value,
+                        own.email_domain.value,
+                        provider.name.value,
+                        provider.email_domain.value
+                    ),
+                )
+                .at(&source, own.span, "another provider")
+                .also_in(&loaded.source, provider.span, "the fleet's provider")
+                .help(format!(
+                    "remove `provider:` to inherit the fleet's (declared at {}), or list this file in that provider's fleet",
+                    place(loaded, provider.span)
+                )),
+            );
         }
-        None => raw.provider = Some(respanned_provider(provider, here)),
+    }
+    let inherited_provider = raw.provider.is_none();
+    if inherited_provider {
+        raw.provider = Some(respanned_provider(provider, here));
     }
     let Some(company) = loaded.file.companies.get(organization.company.as_str()) else {
         return diagnostics;
     };
+    if let Some(provider) = raw.provider.as_mut() {
+        company_contacts(
+            &mut provider.value.contacts,
+            &company.contacts,
+            here,
+            inherited_provider,
+        );
+    }
     match &raw.business_model {
         Some(own) => {
             let allowed = allowed_models(company);
@@ -397,6 +406,26 @@ fn respanned_provider(
         },
         span,
     )
+}
+
+/// The company's contacts into the provider's `contacts` of an organization: in place of the
+/// fleet provider's when the provider was inherited, else only where the file's own provider
+/// has none of that type.
+fn company_contacts(
+    contacts: &mut config::Contacts<config::Contact>,
+    company: &config::Contacts<config::Contact>,
+    span: Span,
+    inherited: bool,
+) {
+    for (slot, from_company) in [
+        (&mut contacts.billing, &company.billing),
+        (&mut contacts.operations, &company.operations),
+        (&mut contacts.security, &company.security),
+    ] {
+        if from_company.is_some() && (inherited || slot.is_none()) {
+            *slot = respanned_contact(from_company.as_ref(), span);
+        }
+    }
 }
 
 /// One of the fleet provider's alternate contacts, every span moved to `span`.

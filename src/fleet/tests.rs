@@ -125,6 +125,68 @@ fn an_organization_inherits_the_providers_contacts() {
     assert!(billing.email.span.offset + billing.email.span.len <= ACME.len());
 }
 
+#[test]
+fn a_companys_contacts_replace_the_providers_and_a_files_own_win() {
+    let fleet_text = FLEET
+        .replacen(
+            "provider: { name: Example Reseller, email_domain: reseller.example }",
+            "provider:\n  name: Example Reseller\n  email_domain: reseller.example\n  contacts:\n    billing: { name: Group Billing, email: billing@reseller.example, phone: \"1\", title: Billing }\n    security: { name: Group SOC, email: soc@reseller.example, phone: \"1\", title: SOC }",
+            1,
+        )
+        .replacen(
+            "    end_customer_access: iam_user\n",
+            "    end_customer_access: iam_user\n    contacts:\n      billing: { name: DE Billing, email: billing-de@reseller.example, phone: \"2\", title: Billing }\n",
+            1,
+        );
+    let loaded = fleet(&fleet_text);
+    let email = |contact: &Option<Spanned<config::Contact>>| {
+        contact.as_ref().map(|contact| contact.email.value.clone())
+    };
+    let mut inherited = config(ACME);
+    let diagnostics = inherit(&mut inherited, &loaded, &organization(&loaded, "acme"));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let contacts = &inherited
+        .file
+        .organization
+        .provider
+        .as_ref()
+        .expect("inherited")
+        .contacts;
+    assert_eq!(
+        email(&contacts.billing).as_deref(),
+        Some("billing-de@reseller.example")
+    );
+    assert_eq!(
+        email(&contacts.security).as_deref(),
+        Some("soc@reseller.example")
+    );
+
+    let own = ACME.replacen(
+        "  customer:",
+        "  provider:\n    name: Example Reseller\n    email_domain: reseller.example\n    contacts:\n      billing: { name: Acme Desk, email: acme-billing@reseller.example, phone: \"3\", title: Billing }\n  customer:",
+        1,
+    );
+    let mut written = config(&own);
+    let diagnostics = inherit(&mut written, &loaded, &organization(&loaded, "acme"));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let contacts = &written
+        .file
+        .organization
+        .provider
+        .as_ref()
+        .expect("its own")
+        .contacts;
+    assert_eq!(
+        email(&contacts.billing).as_deref(),
+        Some("acme-billing@reseller.example")
+    );
+    assert_eq!(
+        email(&contacts.security),
+        None,
+        "the file's provider has no security contact, and the company none to give"
+    );
+}
+
 fn raw_types(config: &Config) -> Vec<PolicyType> {
     config
         .file
