@@ -232,6 +232,9 @@ catalogue! {
     /// An invited account whose root email is on the domain of a party the business model does
     /// not let own it: its root is handed over before it joins.
     InvitedRoot => "ownership::invited_root", Error;
+    /// An account that leaves the organization while the provider still holds its root (`spam`):
+    /// the customer would get an account it cannot sign in to as root.
+    LeaveWithoutRoot => "ownership::leave_without_root", Error;
     /// Closing or removing an account whose `id` is not pinned.
     LifecycleRequiresId => "lifecycle::requires_id", Error;
 

@@ -304,6 +304,11 @@ pub struct Account {
     /// organization). Closing and removing also need a flag on the command line.
     #[serde(default)]
     pub lifecycle: Spanned<AccountLifecycle>,
+    /// With `lifecycle: remove` where the provider holds the member roots (`spam`): the account's
+    /// root user (root email and MFA) has been handed over to the customer, who then owns what
+    /// leaves. Without it such a removal is an error.
+    #[serde(default)]
+    pub root_handed_over: Option<Spanned<bool>>,
     /// How the account joins the organization when it is not in it: `create` (default: a new
     /// account) or `invite` (an existing standalone account, by its pinned `id`, is invited and
     /// joins once it accepts).

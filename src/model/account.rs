@@ -143,6 +143,7 @@ pub(super) fn resolve_members(
         );
         account.lifecycle = raw.lifecycle.value;
         account.join = raw.join.value;
+        leaves_with_its_root(checker, &account, name, raw);
         if account.join == Join::Invite && raw.id.is_none() {
             let diagnostic = checker
                 .at(
@@ -228,4 +229,86 @@ pub(super) fn resolve_members(
         accounts.insert(name.value.clone(), account);
     }
     accounts
+}
+
+/// An account that leaves (`lifecycle: remove`) takes its root user with it: where the provider
+/// holds the member roots (`spam`), the customer gets an account it cannot sign in to as root
+/// unless the root was handed over first, which the entry acknowledges with
+/// `root_handed_over: true`.
+fn leaves_with_its_root(
+    checker: &mut Checker,
+    account: &Account,
+    name: &Spanned<String>,
+    raw: &config::Account,
+) {
+    let handed_over = raw.root_handed_over.as_ref().is_some_and(|flag| flag.value);
+    if account.lifecycle != AccountLifecycle::Remove
+        || account.owner != Party::Provider
+        || handed_over
+    {
+        return;
+    }
+    let diagnostic = checker
+        .at(
+            Rule::LeaveWithoutRoot,
+            raw.lifecycle.span,
+            format!(
+                "`{}` would leave the organization with its root user still the provider's: the customer gets an account it cannot sign in to as root",
+                name.value
+            ),
+            "leaves with the provider's root",
+        )
+        .help("hand the root over first (its holder changes the root email to the customer's address, and the MFA with it), then add `root_handed_over: true` to this entry");
+    checker.push(diagnostic);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Context, resolve};
+
+    /// The rule codes of a `model` organization whose account `acme-old` has `entry`.
+    fn codes(model: &str, entry: &str) -> Vec<&'static str> {
+        let text = format!(
+            "organization:
+  name: acme
+  business_model: {model}
+  provider: {{ name: Nimbus, email_domain: nimbus.example }}
+  customer: {{ name: Acme, email_domain: acme.example }}
+  management_account: {{ name: acme-payer, email: aws-payer@nimbus.example }}
+accounts:
+  acme-old: {entry}
+"
+        );
+        let config = crate::config::load_in_memory(
+            "orgctl.yaml",
+            &text,
+            std::path::Path::new("."),
+            &std::collections::BTreeMap::new(),
+        )
+        .expect("the configuration loads");
+        resolve(&config, &Context::now())
+            .diagnostics
+            .iter()
+            .map(|diagnostic| diagnostic.rule.code())
+            .filter(|code| !code.starts_with("orgctl::email::"))
+            .collect()
+    }
+
+    #[test]
+    fn an_account_leaves_with_its_root_only_once_the_provider_handed_it_over() {
+        let leaving = "{ id: \"222222222222\", lifecycle: remove }";
+        assert_eq!(
+            codes("spam", leaving),
+            ["orgctl::ownership::leave_without_root"]
+        );
+        assert_eq!(
+            codes(
+                "spam",
+                "{ id: \"222222222222\", lifecycle: remove, root_handed_over: true }"
+            ),
+            Vec::<&str>::new()
+        );
+        // The customer holds its own roots under `ecam`: nothing to hand over.
+        assert_eq!(codes("ecam", leaving), Vec::<&str>::new());
+    }
 }

@@ -288,6 +288,10 @@ pub(super) fn details(change: &Change) -> Vec<String> {
             lines.push(format!(
                 "invite {account_id} to join; it joins when its holder accepts (AWS keeps the invitation open 15 days)"
             ));
+            lines.push(
+                "a member of another organization moves here directly when it accepts (AWS, since 2025-11, within one region group): that organization's policies stop applying, and its delegated administrations, IAM Identity Center assignments and organization-wide shares end"
+                    .to_owned(),
+            );
             if !tags.is_empty() {
                 lines.push(format!("tags when it joins: {}", tag_list(tags)));
             }
@@ -332,6 +336,14 @@ pub(super) fn details(change: &Change) -> Vec<String> {
             lines.push(format!(
                 "remove {id} {name:?} from the organization (apply needs --allow-remove)"
             ));
+            lines.push(
+                "it loses the organization's policies (SCPs, RCPs, tag and every other type stop applying), its delegated administrations and organization-wide shares, and the consolidated bill: it needs its own payment method and support plan"
+                    .to_owned(),
+            );
+            lines.push(
+                "the member access role in it still trusts this management account until someone deletes it"
+                    .to_owned(),
+            );
         }
         Action::CreatePolicy {
             description,
