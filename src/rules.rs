@@ -230,6 +230,9 @@ catalogue! {
     AccountNotActive => "live::account_not_active", Warning;
     /// A declared account whose sign-up is not complete in AWS: not moved, renamed or tagged yet.
     AccountPendingActivation => "live::account_pending_activation", Warning;
+    /// A declared account whose creation AWS has started and not finished: not created again, and
+    /// nothing attached to it or delegated to it until it exists.
+    AccountBeingCreated => "live::account_being_created", Warning;
     /// An `id` pinned in the file that the live organization does not have.
     PinnedMissing => "live::pinned_missing", Error;
     /// The live organization's management account is not the one the file pins: the wrong

@@ -330,6 +330,7 @@ fn generate(shape: &Shape, seed: u64) -> LiveState {
         policies,
         trusted_access: Vec::new(),
         delegated_administrators: Vec::new(),
+        account_creations: Vec::new(),
         account_closures: None,
         iam: Vec::new(),
     };

@@ -67,6 +67,8 @@ struct SnapshotIn {
     #[serde(default)]
     delegated_administrators: Vec<super::LiveDelegation>,
     #[serde(default)]
+    account_creations: Vec<super::LiveAccountCreation>,
+    #[serde(default)]
     account_closures: Option<super::ClosureQuota>,
     #[serde(default)]
     iam: Vec<super::LiveIam>,
@@ -166,6 +168,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<LiveState, Diagnostic> {
         policies: snapshot.policies,
         trusted_access: snapshot.trusted_access,
         delegated_administrators: snapshot.delegated_administrators,
+        account_creations: snapshot.account_creations,
         account_closures: snapshot.account_closures,
         iam: snapshot.iam,
     };
