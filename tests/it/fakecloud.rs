@@ -273,3 +273,106 @@ fn a_renamed_account_is_renamed_through_put_account_name() {
     );
     assert_eq!(ids_named(fakecloud, "acme-experiments"), [id]);
 }
+
+/// An Organizations client that acts as `account_id`, with the access key of an IAM user there
+/// that the test server makes (fakecloud's STS gives no session in an account without a role
+/// that trusts the caller, and an account invited from outside has none).
+fn client_as(fakecloud: &Fakecloud, account_id: &str) -> organizations::Client {
+    let key: Value = serde_json::from_str(
+        fakecloud
+            .post(&format!("/_orgctl/credentials/{account_id}"))
+            .split("\r\n\r\n")
+            .nth(1)
+            .expect("a body"),
+    )
+    .expect("a JSON body");
+    let credentials = organizations::config::Credentials::new(
+        key["AccessKeyId"].as_str().expect("an access key id"),
+        key["SecretAccessKey"].as_str().expect("a secret"),
+        None,
+        None,
+        "fakecloud-user",
+    );
+    let config = organizations::Config::builder()
+        .behavior_version(organizations::config::BehaviorVersion::latest())
+        .region(organizations::config::Region::new("us-east-1"))
+        .endpoint_url(&fakecloud.endpoint)
+        .credentials_provider(credentials)
+        .build();
+    organizations::Client::from_conf(config)
+}
+
+#[test]
+fn an_invited_account_accepts_the_handshake_with_its_own_credentials() {
+    use organizations::types::{HandshakeParty, HandshakePartyType, HandshakeState};
+    const INVITED: &str = "210987654321";
+    let (_guard, fakecloud) = Fakecloud::lock();
+    organization(fakecloud);
+    runtime().block_on(async {
+        let management = fakecloud.client();
+        let target = HandshakeParty::builder()
+            .r#type(HandshakePartyType::Account)
+            .id(INVITED)
+            .build()
+            .expect("a party");
+        let handshake = management
+            .invite_account_to_organization()
+            .target(target)
+            .send()
+            .await
+            .expect("InviteAccountToOrganization")
+            .handshake
+            .expect("a handshake");
+        assert_eq!(handshake.state, Some(HandshakeState::Open));
+        let id = handshake.id.expect("a handshake id");
+
+        let invited = client_as(fakecloud, INVITED);
+        // The management account cannot accept for the invited account.
+        let refused = management.accept_handshake().handshake_id(&id).send().await;
+        assert!(refused.is_err(), "{refused:?}");
+        let offered = invited
+            .list_handshakes_for_account()
+            .send()
+            .await
+            .expect("ListHandshakesForAccount")
+            .handshakes
+            .unwrap_or_default();
+        assert!(
+            offered.iter().any(|h| h.id.as_deref() == Some(id.as_str())),
+            "{offered:?}"
+        );
+        let accepted = invited
+            .accept_handshake()
+            .handshake_id(&id)
+            .send()
+            .await
+            .expect("AcceptHandshake")
+            .handshake
+            .expect("a handshake");
+        assert_eq!(accepted.state, Some(HandshakeState::Accepted));
+
+        let members: Vec<String> = management
+            .list_accounts()
+            .send()
+            .await
+            .expect("ListAccounts")
+            .accounts
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|account| account.id)
+            .collect();
+        assert!(members.iter().any(|m| m == INVITED), "{members:?}");
+        let seen = management
+            .list_handshakes_for_organization()
+            .send()
+            .await
+            .expect("ListHandshakesForOrganization")
+            .handshakes
+            .unwrap_or_default();
+        assert!(
+            seen.iter().any(|h| h.id.as_deref() == Some(id.as_str())
+                && h.state == Some(HandshakeState::Accepted)),
+            "{seen:?}"
+        );
+    });
+}

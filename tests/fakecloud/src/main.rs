@@ -1,19 +1,23 @@
 //! A small AWS emulator for orgctl's integration tests: fakecloud's Organizations,
 //! Account Management, IAM and STS services, and nothing else, on one loopback port.
 //!
-//! Usage: `orgctl-fakecloud PORT`. It serves the AWS API on `127.0.0.1:PORT`, and one route
-//! of its own: `POST /_orgctl/reset` forgets every organization, account and IAM entity, so
-//! that one server serves many tests one after another.
+//! Usage: `orgctl-fakecloud PORT`. It serves the AWS API on `127.0.0.1:PORT`, and two routes
+//! of its own:
+//! - `POST /_orgctl/reset` forgets every organization, account and IAM entity, so that one
+//!   server serves many tests one after another;
+//! - `POST /_orgctl/credentials/ACCOUNT_ID` answers an access key of an IAM user in that
+//!   account (made the first time), `{"AccessKeyId": …, "SecretAccessKey": …}`: requests
+//!   signed with it act as that account, e.g. to accept an invitation to an organization.
 //!
 //! Requests whose credentials fakecloud does not know act as the default account
 //! `123456789012`; credentials that fakecloud issued (an IAM access key, an STS session)
 //! act as their own account.
 //!
-//! One piece of wiring is this server's own: fakecloud's Account Management service keeps
-//! the names `PutAccountName` sets apart from Organizations, whereas in AWS the new name is
-//! the account's name everywhere. [`Renames`] copies a successful rename into the
-//! organization holding the account, so `ListAccounts` shows it as AWS does. And fakecloud
-//! answers operations that have no output (`MoveAccount`, `AttachPolicy`, …) with the JSON
+//! Two pieces of wiring are this server's own, where fakecloud 0.51.0 differs from AWS in a
+//! way orgctl's tests cannot work around. fakecloud's Account Management service keeps the
+//! names `PutAccountName` sets apart from Organizations, whereas in AWS the new name is the
+//! account's name everywhere: [`Renames`] copies a successful rename into the organization
+//! holding the account, so `ListAccounts` shows it as AWS does. And fakecloud answers operations that have no output (`MoveAccount`, `AttachPolicy`, …) with the JSON
 //! `null`, which the AWS SDK for Rust refuses ("expected object"); [`null_as_empty_object`]
 //! answers `{}` instead, as AWS does.
 
@@ -22,6 +26,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::body::Body;
+use axum::extract::Path;
 use axum::http::Response;
 use axum::routing::post;
 use axum::{Extension, Router};
@@ -69,6 +74,36 @@ impl States {
                 endpoint,
             ))),
         }
+    }
+
+    /// An access key of the IAM user `orgctl-tests` in `account_id`, made if missing: the
+    /// account exists from then on, and requests signed with the key act as it.
+    fn credentials(&self, account_id: &str) -> fakecloud_iam::IamAccessKey {
+        const USER: &str = "orgctl-tests";
+        let mut accounts = self.iam.write();
+        let state = accounts.get_or_create(account_id);
+        state
+            .users
+            .entry(USER.to_owned())
+            .or_insert_with(|| fakecloud_iam::IamUser {
+                user_name: USER.to_owned(),
+                user_id: format!("AIDAORGCTL{account_id}"),
+                arn: format!("arn:aws:iam::{account_id}:user/{USER}"),
+                path: "/".to_owned(),
+                created_at: chrono::Utc::now(),
+                tags: Vec::new(),
+                permissions_boundary: None,
+            });
+        state.access_keys.entry(USER.to_owned()).or_insert_with(|| {
+            vec![fakecloud_iam::IamAccessKey {
+                access_key_id: format!("AKIAORGCTL{account_id}"),
+                secret_access_key: format!("orgctl-tests-{account_id}"),
+                user_name: USER.to_owned(),
+                status: "Active".to_owned(),
+                created_at: chrono::Utc::now(),
+            }]
+        })[0]
+            .clone()
     }
 
     /// Forgets every organization, account setting and IAM entity.
@@ -213,6 +248,19 @@ async fn main() {
                 move || async move {
                     states.reset();
                     "reset"
+                }
+            }),
+        )
+        .route(
+            "/_orgctl/credentials/{account_id}",
+            post({
+                let states = states.clone();
+                move |Path(account_id): Path<String>| async move {
+                    let key = states.credentials(&account_id);
+                    axum::Json(serde_json::json!({
+                        "AccessKeyId": key.access_key_id,
+                        "SecretAccessKey": key.secret_access_key,
+                    }))
                 }
             }),
         )

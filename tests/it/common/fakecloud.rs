@@ -45,8 +45,8 @@ impl Fakecloud {
         (guard, fakecloud)
     }
 
-    /// A minimal HTTP POST to the server's own routes.
-    fn post(&self, path: &str) -> String {
+    /// A minimal HTTP POST to the server's own routes: the whole answer, headers and body.
+    pub fn post(&self, path: &str) -> String {
         let address = self.endpoint.trim_start_matches("http://");
         let mut stream = TcpStream::connect(address).expect("fakecloud answers");
         write!(stream, "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -75,7 +75,7 @@ impl Fakecloud {
 fn binary() -> PathBuf {
     std::env::var_os("ORGCTL_FAKECLOUD_SERVER")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("tests/fakecloud/target/release/orgctl-fakecloud"))
+        .unwrap_or_else(|| root().join("tests/fakecloud/target/server/orgctl-fakecloud"))
 }
 
 fn start() -> Fakecloud {
