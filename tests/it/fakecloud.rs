@@ -376,3 +376,95 @@ fn an_invited_account_accepts_the_handshake_with_its_own_credentials() {
         );
     });
 }
+
+#[test]
+fn edits_apply_through_fakecloud_and_converge() {
+    let (_guard, fakecloud) = Fakecloud::lock();
+    let management = organization(fakecloud);
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let dir = directory.path();
+    apply_and_converge(fakecloud, dir, &scenario(&management, SMALL), "create");
+    let state = export(fakecloud);
+    let sandbox = state
+        .organizational_units
+        .iter()
+        .find(|ou| ou.name == "Sandbox")
+        .map(|ou| ou.id.clone())
+        .expect("Sandbox");
+    let [lab] = ids_named(fakecloud, "acme-lab")
+        .try_into()
+        .expect("one acme-lab");
+    // Rename an OU (pinned), add one and move an account into it, retag an account and an OU,
+    // change a policy and move another's attachment.
+    let policies = |scp_targets: &str| {
+        format!(
+            r#"
+policies:
+  deny-leave-org:
+    type: service_control
+    description: Members cannot leave the organization
+    document: {{ Version: "2012-10-17", Statement: [{{ Sid: NoLeaving, Effect: Deny, Action: "organizations:LeaveOrganization", Resource: "*" }}] }}
+    attach: [root, Workloads, Workloads/Prod, Workloads/Staging, {scp_targets}]
+  cost-center:
+    type: tag
+    description: CostCenter tags
+    document: {{ tags: {{ CostCenter: {{ tag_key: {{ "@@assign": CostCenter }} }} }} }}
+    attach: [Workloads]
+"#
+        )
+    };
+    let edit = format!(
+        r#"
+organizational_units:
+  Workloads:
+    tags: {{ tier: workloads, owner: platform }}
+    children:
+      Prod: {{}}
+      Staging: {{}}
+  Experiments: {{ id: "{sandbox}" }}
+accounts:
+  acme-prod: {{ ou: Workloads/Staging, tags: {{ CostCenter: "5678" }} }}
+  acme-lab: {{ ou: Experiments }}
+{}"#,
+        policies("Experiments, acme-prod, acme-lab")
+    );
+    apply_and_converge(fakecloud, dir, &scenario(&management, &edit), "edit");
+    let state = export(fakecloud);
+    assert!(
+        state
+            .organizational_units
+            .iter()
+            .any(|ou| ou.id == sandbox && ou.name == "Experiments"),
+        "renamed in place"
+    );
+    let prod = state
+        .accounts
+        .iter()
+        .find(|account| account.name == "acme-prod")
+        .expect("acme-prod");
+    assert_eq!(prod.tags["CostCenter"], "5678");
+
+    // Remove an account from the organization, delete the OU it leaves empty.
+    let retire = format!(
+        r#"
+organizational_units:
+  Workloads:
+    tags: {{ tier: workloads, owner: platform }}
+    children:
+      Prod: {{}}
+      Staging: {{}}
+  Experiments: {{ lifecycle: delete }}
+accounts:
+  acme-prod: {{ ou: Workloads/Staging, tags: {{ CostCenter: "5678" }} }}
+  acme-lab: {{ ou: Experiments, id: "{lab}", lifecycle: remove }}
+{}"#,
+        policies("acme-prod")
+    );
+    apply_and_converge(fakecloud, dir, &scenario(&management, &retire), "retire");
+    let state = export(fakecloud);
+    assert!(!state.accounts.iter().any(|a| a.id == lab), "acme-lab left");
+    assert!(
+        !state.organizational_units.iter().any(|ou| ou.id == sandbox),
+        "Experiments is deleted"
+    );
+}
