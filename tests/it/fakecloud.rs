@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_organizations as organizations;
 use organizations::types::CreateAccountState;
+use orgctl::rules::Rule;
 use serde_json::Value;
 
 use crate::apply::{APPLY_ALL, apply_and_converge, export, planned_changes, scenario};
@@ -195,7 +196,7 @@ fn an_account_being_created_is_planned_as_such_and_never_created_twice() {
     let (name, plan) = observed.expect("a plan ran while a creation was in progress");
     assert_eq!(plan.status.code(), Some(0), "{}", describe(&plan));
     assert!(
-        finding_rules(&plan).contains(&"orgctl::live::account_being_created".to_owned()),
+        finding_rules(&plan).contains(&Rule::AccountBeingCreated.code().to_owned()),
         "{}",
         describe(&plan)
     );
