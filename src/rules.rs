@@ -255,6 +255,9 @@ catalogue! {
     AccountPendingActivation => "live::account_pending_activation", Warning;
     /// An account the file invites whose invitation is open: waiting for its holder to accept.
     InvitationOpen => "live::invitation_open", Warning;
+    /// A declared account whose creation AWS has started and not finished: not created again, and
+    /// nothing attached to it or delegated to it until it exists.
+    AccountBeingCreated => "live::account_being_created", Warning;
     /// An `id` pinned in the file that the live organization does not have.
     PinnedMissing => "live::pinned_missing", Error;
     /// The live organization's management account is not the one the file pins: the wrong

@@ -8,7 +8,8 @@
 //! single pages:
 //!
 //! ```text
-//! 2                       DescribeOrganization, ListRoots
+//! 3                       DescribeOrganization, ListRoots, ListCreateAccountStatus (the
+//!                         creations in progress)
 //! + 2·P                   ListOrganizationalUnitsForParent and ListAccountsForParent per parent
 //! + (1 + O + A)           ListTagsForResource for the root, each OU, each account
 //! + T                     ListPolicies per enabled type
@@ -48,8 +49,8 @@ use organizations::error::{BoxError, ProvideErrorMetadata, SdkError};
 use organizations::types as aws;
 
 use super::{
-    AccountState, Error, InvitationState, LiveAccount, LiveDelegation, LiveInvitation,
-    LiveOrganization, LiveOu, LivePolicy, LiveRoot, LiveState, OrgReader,
+    AccountState, Error, InvitationState, LiveAccount, LiveAccountCreation, LiveDelegation,
+    LiveInvitation, LiveOrganization, LiveOu, LivePolicy, LiveRoot, LiveState, OrgReader,
 };
 use crate::config::PolicyType;
 use crate::diagnostic::Diagnostic;
@@ -332,6 +333,29 @@ impl Aws {
         Ok(per_account.into_iter().flatten().collect())
     }
 
+    /// The account creations AWS has started and not finished. Their accounts are in no
+    /// `ListAccounts` answer yet, so a plan must know of them not to create them again.
+    async fn account_creations(&self) -> Result<Vec<LiveAccountCreation>, Error> {
+        self.tick("account creations");
+        let statuses = all_pages!(
+            self.client
+                .list_create_account_status()
+                .states(aws::CreateAccountState::InProgress),
+            create_account_statuses,
+            "ListCreateAccountStatus",
+            "organization"
+        );
+        Ok(statuses
+            .into_iter()
+            .filter_map(|status| {
+                Some(LiveAccountCreation {
+                    request_id: status.id?,
+                    name: status.account_name?,
+                })
+            })
+            .collect())
+    }
+
     async fn policies_of_type(&self, policy_type: PolicyType) -> Result<Vec<LivePolicy>, Error> {
         let summaries: Vec<aws::PolicySummary> = all_pages!(
             self.client
@@ -466,6 +490,10 @@ impl OrgReader for Aws {
             .map(|policy_type| from_aws(policy_type, "ListRoots"))
             .collect::<Result<_, _>>()?;
 
+        // Creations in progress, before the tree: one that settles in between is then read as an
+        // account, never missed by both.
+        let account_creations = self.account_creations().await?;
+
         // The tree, one level at a time, every parent of a level at once.
         let mut organizational_units = Vec::new();
         let mut accounts = Vec::new();
@@ -550,6 +578,7 @@ impl OrgReader for Aws {
             invitations: Vec::new(),
             // Read apart, for the accounts and types the configuration manages.
             contacts: Vec::new(),
+            account_creations,
             // The closure quota is a Service Quotas value; orgctl does not read it (yet).
             account_closures: None,
             iam: Vec::new(),

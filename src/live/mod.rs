@@ -182,6 +182,10 @@ pub struct LiveState {
     /// one; AWS is asked only for those the configuration manages), sorted by account and type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contacts: Vec<LiveContact>,
+    /// Account creations AWS has started and not finished (`CreateAccount` is asynchronous), sorted
+    /// by request id. Their accounts are not in `accounts` yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub account_creations: Vec<LiveAccountCreation>,
     /// The account-closure quota, when the backend can read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_closures: Option<ClosureQuota>,
@@ -314,6 +318,17 @@ pub struct LiveRole {
     /// Its tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+}
+
+/// An account creation in progress: AWS's `CreateAccountStatus` in state `IN_PROGRESS`. AWS tells
+/// the request's account name, not its email, so that is what a declared account is known by.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveAccountCreation {
+    /// The request id (`car-…`).
+    pub request_id: String,
+    /// The name the new account is given.
+    pub name: String,
 }
 
 /// An IAM user orgctl created (the end customer's).
@@ -488,6 +503,8 @@ impl LiveState {
         self.delegated_administrators.sort();
         self.delegated_administrators.dedup();
         self.invitations.sort_by(|a, b| a.id.cmp(&b.id));
+        self.account_creations.sort();
+        self.account_creations.dedup();
         self.organizational_units.sort_by(|a, b| a.id.cmp(&b.id));
         self.accounts.sort_by(|a, b| a.id.cmp(&b.id));
         self.policies.sort_by(|a, b| a.id.cmp(&b.id));

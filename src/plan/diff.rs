@@ -15,8 +15,8 @@ use crate::config::{
     AccountLifecycle, Join, OuLifecycle, Party, Payer, PolicyLifecycle, PolicyType, Reporting,
 };
 use crate::live::{
-    AccountState, INVITATION_NOTE, LiveAccount, LiveInvitation, LiveOu, LivePolicy, LiveState,
-    fingerprint,
+    AccountState, INVITATION_NOTE, LiveAccount, LiveAccountCreation, LiveInvitation, LiveOu,
+    LivePolicy, LiveState, fingerprint,
 };
 use crate::model::limits::is_reserved_tag;
 use crate::model::{Account, Desired, OuPath, Target, policy_limits};
@@ -85,6 +85,8 @@ struct Differ<'a> {
     leaving: BTreeSet<Address>,
     /// Addresses of the targets the file declares: the root, matched OUs and accounts.
     managed_targets: BTreeSet<Address>,
+    /// Addresses of the declared accounts whose creation AWS has started and not finished.
+    being_created: BTreeSet<Address>,
 }
 
 impl<'a> Differ<'a> {
@@ -103,6 +105,7 @@ impl<'a> Differ<'a> {
             children,
             leaving: BTreeSet::new(),
             managed_targets: BTreeSet::from([Address::Root]),
+            being_created: BTreeSet::new(),
         }
     }
 
@@ -225,6 +228,9 @@ impl<'a> Differ<'a> {
                     continue;
                 }
                 let address = Address::delegated_administrator(&account, service);
+                if self.being_created.contains(&account) {
+                    continue;
+                }
                 if let Some(live_account) = declared.get(&account)
                     && !live_account.state.is_active()
                 {
@@ -571,7 +577,11 @@ impl<'a> Differ<'a> {
                 AccountMatch::Live { live, .. } if matching.is_claimed_twice(&live.id) => continue,
                 AccountMatch::Live { live, .. } => live,
                 AccountMatch::Missing => {
-                    if account.lifecycle == AccountLifecycle::Active {
+                    if account.lifecycle == AccountLifecycle::Active
+                        && let Some(creation) = self.creation_in_progress(&account.name)
+                    {
+                        self.being_created(&address, &account.name, &creation.request_id);
+                    } else if account.lifecycle == AccountLifecycle::Active {
                         self.change(
                             &address,
                             Action::CreateAccount {
@@ -737,6 +747,27 @@ impl<'a> Differ<'a> {
 
     /// A declared account that is not active in AWS: a finding that names its state, and no
     /// change (it is never created again, moved, renamed or tagged).
+    /// The creation in progress of an account named `name`, if AWS has one.
+    fn creation_in_progress(&self, name: &str) -> Option<&'a LiveAccountCreation> {
+        let live = self.live;
+        live.account_creations
+            .iter()
+            .find(|creation| creation.name == name)
+    }
+
+    /// A declared account that AWS is creating: reported, never created again.
+    fn being_created(&mut self, address: &Address, name: &str, request_id: &str) {
+        self.being_created.insert(address.clone());
+        self.finding(
+            Rule::AccountBeingCreated,
+            Some(address.clone()),
+            format!(
+                "account `{name}` is being created in AWS (request {request_id}): orgctl does not create it again, and attaches or delegates nothing to it until it exists"
+            ),
+            "wait until AWS has created it (an earlier apply may still be waiting for it); the next plan makes the remaining changes",
+        );
+    }
+
     fn not_active(&mut self, address: &Address, account: &Account, live: &LiveAccount) {
         let state = live.state.aws_name();
         let (rule, message, help) = match live.state {
@@ -1062,7 +1093,12 @@ impl<'a> Differ<'a> {
         }
     }
 
+    /// Attaches `policy` to `target`, unless the target is an account AWS is still creating (the
+    /// next plan attaches it).
     fn attach(&mut self, policy: &Address, target: &Address) {
+        if self.being_created.contains(target) {
+            return;
+        }
         self.change(
             &Address::attachment(policy, target),
             Action::AttachPolicy {
@@ -2069,6 +2105,94 @@ accounts:
                 "the plan closes 3 accounts, but only 2 more closures are allowed in this 30-day period (8 of 10 used)"
             ]
         );
+    }
+
+    /// `acme-new` (not live yet), under an SCP attached to it and delegated GuardDuty, planned
+    /// over `live`.
+    fn new_account_plan(live: Live) -> Plan {
+        let text = r#"
+  trusted_access: [guardduty.amazonaws.com]
+  delegated_administrators:
+    guardduty.amazonaws.com: [acme-new]
+accounts:
+  acme-new: {}
+policies:
+  deny-leave:
+    type: service_control
+    document: { Version: "2012-10-17", Statement: [{ Effect: Deny, Action: "organizations:LeaveOrganization", Resource: "*" }] }
+    attach: [root, acme-new]
+"#;
+        plan(&desired(text), &live.0, &PlanInput::default())
+    }
+
+    /// Every change that names `acme-new`, as `action address`.
+    fn changes_naming_new(plan: &Plan) -> Vec<String> {
+        plan.changes
+            .iter()
+            .map(|change| format!("{} {}", change.action.name(), change.address))
+            .filter(|change| change.contains("acme-new"))
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_account_is_created_attached_and_delegated() {
+        let plan = new_account_plan(Live::new());
+        assert_eq!(
+            changes_naming_new(&plan),
+            [
+                "create_account account:acme-new",
+                "attach_policy attachment:service_control/deny-leave->account:acme-new",
+                "register_delegated_administrator delegated_administrator:acme-new/guardduty.amazonaws.com",
+            ]
+        );
+        assert!(findings(&plan, Rule::AccountBeingCreated).is_empty());
+    }
+
+    #[test]
+    fn an_account_being_created_is_a_warning_and_never_created_again() {
+        let plan = new_account_plan(Live::new().creating("car-1234", "acme-new"));
+        assert_eq!(changes_naming_new(&plan), Vec::<String>::new());
+        assert_eq!(
+            findings(&plan, Rule::AccountBeingCreated),
+            [
+                "account `acme-new` is being created in AWS (request car-1234): orgctl does not create it again, and attaches or delegates nothing to it until it exists"
+            ]
+        );
+        assert!(!plan.has_errors(), "{:?}", plan.findings);
+        // The rest of the plan goes on: the policy is still created and attached to the root.
+        let policy = Address::policy(crate::config::PolicyType::ServiceControl, "deny-leave");
+        let to_root = Address::attachment(&policy, &Address::Root);
+        assert!(
+            plan.changes.iter().any(|change| change.address == to_root),
+            "{:?}",
+            plan.changes
+        );
+    }
+
+    #[test]
+    fn a_creation_of_another_name_does_not_hold_an_account_back() {
+        let plan = new_account_plan(Live::new().creating("car-1234", "acme-other"));
+        assert_eq!(
+            changes_naming_new(&plan).first().map(String::as_str),
+            Some("create_account account:acme-new")
+        );
+        assert!(findings(&plan, Rule::AccountBeingCreated).is_empty());
+    }
+
+    #[test]
+    fn an_account_that_exists_is_matched_even_while_a_creation_of_its_name_runs() {
+        let live = Live::new()
+            .account("222222222222", "acme-new", "aws+acme-new@acme.example")
+            .creating("car-1234", "acme-new");
+        let plan = new_account_plan(live);
+        assert!(
+            !changes_naming_new(&plan)
+                .iter()
+                .any(|change| change.starts_with("create_account")),
+            "{:?}",
+            plan.changes
+        );
+        assert!(findings(&plan, Rule::AccountBeingCreated).is_empty());
     }
 
     #[test]

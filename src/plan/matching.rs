@@ -601,6 +601,7 @@ orgctl:
                 delegated_administrators: Vec::new(),
                 invitations: Vec::new(),
                 contacts: Vec::new(),
+                account_creations: Vec::new(),
                 account_closures: None,
                 iam: Vec::new(),
             });
@@ -615,6 +616,17 @@ orgctl:
                 parent_id: parent_id.to_owned(),
                 tags: BTreeMap::new(),
             });
+            self
+        }
+
+        /// An account creation AWS has started and not finished.
+        pub(in crate::plan) fn creating(mut self, request_id: &str, name: &str) -> Self {
+            self.0
+                .account_creations
+                .push(crate::live::LiveAccountCreation {
+                    request_id: request_id.to_owned(),
+                    name: name.to_owned(),
+                });
             self
         }
 

@@ -11,7 +11,7 @@ use orgctl::live::snapshot::{self, Snapshot};
 use serde_json::Value;
 
 use crate::common::moto::{Management, Moto, create_organization};
-use crate::common::{self, describe, proxy::FaultProxy};
+use crate::common::{self, Emulator, describe, proxy::FaultProxy};
 
 const EXAMPLES: [&str; 5] = ["direct", "ecam", "resold", "shared-payer", "spam"];
 
@@ -551,7 +551,7 @@ pub(crate) fn scenario(management: &Management, body: &str) -> String {
 }
 
 /// The organization as the aws backend reads it.
-pub(crate) fn export(moto: &Moto) -> LiveState {
+pub(crate) fn export(moto: &impl Emulator) -> LiveState {
     let output = moto.orgctl(&["export"]);
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     snapshot::parse("export", &output.stdout).expect("a snapshot")
@@ -605,7 +605,12 @@ fn account_id(state: &LiveState, name: &str) -> String {
 }
 
 /// Writes `yaml`, applies it through AWS, and checks that a new plan is empty.
-pub(crate) fn apply_and_converge(moto: &Moto, directory: &Path, yaml: &str, step: &str) -> Value {
+pub(crate) fn apply_and_converge(
+    moto: &impl Emulator,
+    directory: &Path,
+    yaml: &str,
+    step: &str,
+) -> Value {
     let config = directory.join("orgctl.yaml");
     std::fs::write(&config, yaml).expect("writable");
     let config = config.to_string_lossy().into_owned();

@@ -332,6 +332,7 @@ fn generate(shape: &Shape, seed: u64) -> LiveState {
         delegated_administrators: Vec::new(),
         invitations: Vec::new(),
         contacts: Vec::new(),
+        account_creations: Vec::new(),
         account_closures: None,
         iam: Vec::new(),
     };

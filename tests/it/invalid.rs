@@ -119,6 +119,10 @@ const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
         "src/plan/diff.rs::an_account_pending_activation_is_a_warning_and_not_moved_renamed_or_tagged",
     ),
     (
+        Rule::AccountBeingCreated,
+        "fakecloud::an_account_being_created_is_planned_as_such_and_never_created_twice",
+    ),
+    (
         Rule::PinnedMissing,
         "findings::a_pinned_id_the_organization_lacks_is_an_error",
     ),

@@ -500,6 +500,7 @@ fn race_files(dir: &Path) -> Vec<u8> {
             tags: Default::default(),
         }],
         policies: Vec::new(),
+        account_creations: Vec::new(),
         account_closures: None,
         iam: Vec::new(),
     };

@@ -10,6 +10,7 @@ mod cli;
 mod credentials;
 mod delegation;
 mod examples;
+mod fakecloud;
 mod files;
 mod findings;
 mod fleet;

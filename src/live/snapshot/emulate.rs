@@ -251,6 +251,7 @@ mod tests {
                 account(ACCOUNT, "app", OU),
             ],
             policies: Vec::new(),
+            account_creations: Vec::new(),
             account_closures: None,
             iam: Vec::new(),
         }

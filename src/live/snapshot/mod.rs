@@ -71,6 +71,8 @@ struct SnapshotIn {
     #[serde(default)]
     contacts: Vec<LiveContact>,
     #[serde(default)]
+    account_creations: Vec<super::LiveAccountCreation>,
+    #[serde(default)]
     account_closures: Option<super::ClosureQuota>,
     #[serde(default)]
     iam: Vec<super::LiveIam>,
@@ -172,6 +174,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<LiveState, Diagnostic> {
         delegated_administrators: snapshot.delegated_administrators,
         invitations: snapshot.invitations,
         contacts: snapshot.contacts,
+        account_creations: snapshot.account_creations,
         account_closures: snapshot.account_closures,
         iam: snapshot.iam,
     };

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+pub mod fakecloud;
 pub mod moto;
 pub mod proxy;
 #[macro_use]
@@ -8,6 +9,8 @@ pub mod terminal;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use aws_sdk_organizations as organizations;
 
 use chrono::NaiveDate;
 use orgctl::diagnostic::{self, Diagnostic, RenderStyle};
@@ -130,4 +133,26 @@ fn durations_are_written_as_a_placeholder() {
         ),
         "created in [s] (ou-ab12) and in [s]. In 1.5 steps, 3.0seconds, v1.2s"
     );
+}
+
+/// An AWS API emulator on a loopback port (moto, fakecloud) that orgctl's aws backend is
+/// pointed at.
+pub trait Emulator {
+    /// Its URL, `http://127.0.0.1:PORT`.
+    fn endpoint(&self) -> &str;
+
+    /// The orgctl command against it, not yet started, with standard streams captured.
+    fn command(&self, args: &[&str]) -> Command {
+        moto::orgctl_command(self.endpoint(), args)
+    }
+
+    /// Runs the orgctl binary against it through the aws backend.
+    fn orgctl(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("the orgctl binary runs")
+    }
+
+    /// An Organizations client of it, acting as the default account's management.
+    fn client(&self) -> organizations::Client {
+        moto::client_at(self.endpoint())
+    }
 }

@@ -18,7 +18,7 @@ use organizations::config::{BehaviorVersion, Credentials, Region};
 use organizations::types::{OrganizationFeatureSet, Tag, TargetType};
 use orgctl::live::{LiveState, aws::to_aws};
 
-use super::root;
+use super::{Emulator, root};
 
 pub struct Moto {
     pub endpoint: String,
@@ -90,29 +90,42 @@ impl Moto {
 
     /// The orgctl command against this server, not yet started, with standard streams captured.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_orgctl"));
-        command
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .current_dir(root())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("NO_COLOR", "1")
-            .env("COLUMNS", "80")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_CONFIG_FILE", "/nonexistent/orgctl-tests/config")
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/orgctl-tests/credentials",
-            )
-            .env("AWS_EC2_METADATA_DISABLED", "true");
-        command
+        orgctl_command(&self.endpoint, args)
     }
+}
+
+impl Emulator for Moto {
+    fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+/// The orgctl binary against the AWS API at `endpoint` (an emulator, or a proxy in front of
+/// one) through the aws backend, not yet started: dummy credentials, no profile files, no colour,
+/// standard streams captured.
+pub fn orgctl_command(endpoint: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_orgctl"));
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .current_dir(root())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "80")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_CONFIG_FILE", "/nonexistent/orgctl-tests/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/orgctl-tests/credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    command
 }
 
 /// An Organizations client of `endpoint` (moto, or a proxy in front of it), with dummy
