@@ -432,7 +432,10 @@ impl Aws {
 
 impl OrgReader for Aws {
     /// ListHandshakesForOrganization, invitations only: one request a page.
-    async fn read_invitations(&self) -> Result<Option<Vec<LiveInvitation>>, Error> {
+    async fn read_invitations(
+        &self,
+        management: &str,
+    ) -> Result<Option<Vec<LiveInvitation>>, Error> {
         let filter = aws::HandshakeFilter::builder()
             .action_type(aws::ActionType::InviteAccountToOrganization)
             .build();
@@ -444,7 +447,12 @@ impl OrgReader for Aws {
             "ListHandshakesForOrganization",
             "organization"
         );
-        Ok(Some(handshakes.iter().filter_map(invitation).collect()))
+        Ok(Some(
+            handshakes
+                .iter()
+                .filter_map(|handshake| invitation(handshake, management))
+                .collect(),
+        ))
     }
 
     async fn read_iam(
@@ -599,13 +607,16 @@ impl OrgReader for Aws {
 }
 
 /// An invitation as orgctl keeps it: the handshake's id, the invited account (its `ACCOUNT`
-/// party), its state, expiry and notes; `None` for one sent to an email address rather than an
-/// account, which no configuration declares.
-fn invitation(handshake: &aws::Handshake) -> Option<LiveInvitation> {
+/// party other than the inviting management account `management`), its state, expiry and notes;
+/// `None` for one sent to an email address rather than an account, which no configuration
+/// declares.
+fn invitation(handshake: &aws::Handshake, management: &str) -> Option<LiveInvitation> {
     let account_id = handshake
         .parties()
         .iter()
-        .find(|party| party.r#type() == &aws::HandshakePartyType::Account)?
+        .find(|party| {
+            party.r#type() == &aws::HandshakePartyType::Account && party.id() != management
+        })?
         .id()
         .to_owned();
     let state = match handshake.state()? {
@@ -997,6 +1008,7 @@ mod tests {
         let handshake = aws::Handshake::builder()
             .id("h-1")
             .parties(party("o-acme", aws::HandshakePartyType::Organization))
+            .parties(party("111111111111", aws::HandshakePartyType::Account))
             .parties(party("222222222222", aws::HandshakePartyType::Account))
             .state(aws::HandshakeState::Declined)
             .expiration_timestamp(organizations::primitives::DateTime::from_secs(
@@ -1009,8 +1021,9 @@ mod tests {
                     .build(),
             )
             .build();
+        // The inviting management account may be a party too (fakecloud lists it).
         assert_eq!(
-            invitation(&handshake),
+            invitation(&handshake, "111111111111"),
             Some(LiveInvitation {
                 id: "h-1".to_owned(),
                 account_id: "222222222222".to_owned(),
@@ -1025,7 +1038,7 @@ mod tests {
             .parties(party("someone@example.org", aws::HandshakePartyType::Email))
             .state(aws::HandshakeState::Open)
             .build();
-        assert_eq!(invitation(&by_email), None);
+        assert_eq!(invitation(&by_email, "111111111111"), None);
     }
     use super::*;
     use crate::model::policy_type::POLICY_TYPES;

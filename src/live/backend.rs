@@ -96,8 +96,11 @@ impl OrgReader for Backend {
         dispatch!(self, writer => writer.read_contacts(wanted).await)
     }
 
-    async fn read_invitations(&self) -> Result<Option<Vec<LiveInvitation>>, Error> {
-        dispatch!(self, writer => writer.read_invitations().await)
+    async fn read_invitations(
+        &self,
+        management: &str,
+    ) -> Result<Option<Vec<LiveInvitation>>, Error> {
+        dispatch!(self, writer => writer.read_invitations(management).await)
     }
 }
 

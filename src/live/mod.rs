@@ -56,9 +56,14 @@ pub trait OrgReader {
         async { Ok(None) }
     }
 
-    /// The organization's invitations of accounts to join it; `None` when [`OrgReader::read`]
+    /// The organization's invitations of accounts to join it (its management account is
+    /// `management`, which a handshake may list as a party too); `None` when [`OrgReader::read`]
     /// holds them already (a snapshot).
-    fn read_invitations(&self) -> impl Future<Output = Result<Option<Vec<LiveInvitation>>, Error>> {
+    fn read_invitations(
+        &self,
+        management: &str,
+    ) -> impl Future<Output = Result<Option<Vec<LiveInvitation>>, Error>> {
+        let _ = management;
         async { Ok(None) }
     }
 }
@@ -96,7 +101,9 @@ pub async fn read_in_scope<R: OrgReader>(
         state.normalise();
     }
     if scope.invitations
-        && let Some(invitations) = reader.read_invitations().await?
+        && let Some(invitations) = reader
+            .read_invitations(&state.organization.management_account_id)
+            .await?
     {
         state.invitations = invitations;
         state.normalise();

@@ -85,8 +85,10 @@ struct Differ<'a> {
     leaving: BTreeSet<Address>,
     /// Addresses of the targets the file declares: the root, matched OUs and accounts.
     managed_targets: BTreeSet<Address>,
-    /// Addresses of the declared accounts whose creation AWS has started and not finished.
-    being_created: BTreeSet<Address>,
+    /// Addresses of the declared accounts that are not members yet and that no change of this
+    /// plan makes: those whose creation AWS has started and not finished, and those invited.
+    /// Nothing is attached or delegated to them until they are.
+    not_members_yet: BTreeSet<Address>,
 }
 
 impl<'a> Differ<'a> {
@@ -105,7 +107,7 @@ impl<'a> Differ<'a> {
             children,
             leaving: BTreeSet::new(),
             managed_targets: BTreeSet::from([Address::Root]),
-            being_created: BTreeSet::new(),
+            not_members_yet: BTreeSet::new(),
         }
     }
 
@@ -228,7 +230,7 @@ impl<'a> Differ<'a> {
                     continue;
                 }
                 let address = Address::delegated_administrator(&account, service);
-                if self.being_created.contains(&account) {
+                if self.not_members_yet.contains(&account) {
                     continue;
                 }
                 if let Some(live_account) = declared.get(&account)
@@ -670,6 +672,7 @@ impl<'a> Differ<'a> {
     /// open invitation of an account the file closes or removes is canceled.
     fn invitation(&mut self, account: &Account, id: &str) {
         let address = Address::account(&account.name);
+        self.not_members_yet.insert(address.clone());
         let mut sent: Vec<&LiveInvitation> = self
             .live
             .invitations
@@ -757,7 +760,7 @@ impl<'a> Differ<'a> {
 
     /// A declared account that AWS is creating: reported, never created again.
     fn being_created(&mut self, address: &Address, name: &str, request_id: &str) {
-        self.being_created.insert(address.clone());
+        self.not_members_yet.insert(address.clone());
         self.finding(
             Rule::AccountBeingCreated,
             Some(address.clone()),
@@ -1093,10 +1096,10 @@ impl<'a> Differ<'a> {
         }
     }
 
-    /// Attaches `policy` to `target`, unless the target is an account AWS is still creating (the
-    /// next plan attaches it).
+    /// Attaches `policy` to `target`, unless the target is an account that is not a member yet
+    /// (AWS is still creating it, or it is invited; the first plan after it joins attaches it).
     fn attach(&mut self, policy: &Address, target: &Address) {
-        if self.being_created.contains(target) {
+        if self.not_members_yet.contains(target) {
             return;
         }
         self.change(

@@ -11,7 +11,7 @@ use organizations::types::CreateAccountState;
 use orgctl::rules::Rule;
 use serde_json::Value;
 
-use crate::apply::{APPLY_ALL, apply_and_converge, export, planned_changes, scenario};
+use crate::apply::{APPLY_ALL, apply_and_converge, export, only_manual, planned_changes, scenario};
 use crate::common::fakecloud::Fakecloud;
 use crate::common::moto::{Management, create_organization, runtime};
 use crate::common::{Emulator, describe};
@@ -468,4 +468,161 @@ accounts:
         !state.organizational_units.iter().any(|ou| ou.id == sandbox),
         "Experiments is deleted"
     );
+}
+
+/// An account outside the organization, declared with `join: invite`, through orgctl: invited,
+/// shown waiting while the invitation is open (read back from ListHandshakesForOrganization),
+/// accepted as the invited account, then placed and tagged by the next apply; the plan is empty.
+#[test]
+fn an_invited_account_waits_accepts_and_is_placed_through_fakecloud() {
+    const INVITED: &str = "210987654399";
+    let (_guard, fakecloud) = Fakecloud::lock();
+    let management = organization(fakecloud);
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let config = directory.path().join("orgctl.yaml");
+    let yaml = scenario(
+        &management,
+        &format!(
+            "organizational_units:\n  Acquired: {{}}\n{}",
+            with_scp(&[format!(
+                "acme-acquired: {{ id: \"{INVITED}\", join: invite, ou: Acquired, tags: {{ team: data }} }}"
+            )])
+            .replace("attach: [root, acme-acquired]", "attach: [root, Acquired, acme-acquired]")
+        ),
+    );
+    std::fs::write(&config, &yaml).expect("writable");
+    let config = config.to_string_lossy().into_owned();
+    let changes_of = |output: &Output| -> Vec<(String, String)> {
+        planned_changes(output)
+            .iter()
+            .map(|change| {
+                (
+                    change["action"].as_str().unwrap_or_default().to_owned(),
+                    change["address"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    let planned = fakecloud.orgctl(&["plan", &config, "--format", "json"]);
+    let changes = changes_of(&planned);
+    assert!(
+        changes.contains(&(
+            "invite_account".to_owned(),
+            "account:acme-acquired".to_owned()
+        )),
+        "{changes:?}"
+    );
+    let mut args = vec!["apply", config.as_str()];
+    args.extend(APPLY_ALL);
+    let applied = fakecloud.orgctl(&args);
+    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+
+    // Waiting: the invitation is read back from AWS, and nothing is sent again.
+    let waiting = fakecloud.orgctl(&["plan", &config, "--format", "json"]);
+    assert!(
+        finding_rules(&waiting).contains(&Rule::InvitationOpen.code().to_owned()),
+        "{}",
+        describe(&waiting)
+    );
+    assert!(
+        !changes_of(&waiting)
+            .iter()
+            .any(|(action, _)| action == "invite_account"),
+        "{}",
+        describe(&waiting)
+    );
+
+    // The invited account accepts, with its own credentials.
+    runtime().block_on(async {
+        let invited = client_as(fakecloud, INVITED);
+        let offered = invited
+            .list_handshakes_for_account()
+            .send()
+            .await
+            .expect("ListHandshakesForAccount")
+            .handshakes
+            .unwrap_or_default();
+        let id = offered
+            .iter()
+            .find_map(|handshake| handshake.id.clone())
+            .expect("an invitation to accept");
+        invited
+            .accept_handshake()
+            .handshake_id(&id)
+            .send()
+            .await
+            .expect("AcceptHandshake");
+    });
+
+    let applied = fakecloud.orgctl(&args);
+    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+    // Only a person's step is left: fakecloud gave the account a root email on another domain
+    // than the customer's, and only its holder can change it.
+    let after = fakecloud.orgctl(&["plan", &config, "--format", "json"]);
+    assert!(
+        only_manual(&planned_changes(&after)),
+        "{}",
+        describe(&after)
+    );
+    let state = export(fakecloud);
+    let joined = state
+        .accounts
+        .iter()
+        .find(|account| account.id == INVITED)
+        .expect("the invited account is a member");
+    assert_eq!(joined.tags.get("team").map(String::as_str), Some("data"));
+    let acquired = state
+        .organizational_units
+        .iter()
+        .find(|ou| ou.name == "Acquired")
+        .expect("the OU");
+    assert_eq!(joined.parent_id, acquired.id);
+}
+
+/// An invitation the account declines is planned again, and says so.
+#[test]
+fn a_declined_invitation_is_planned_again_through_fakecloud() {
+    const INVITED: &str = "210987654398";
+    let (_guard, fakecloud) = Fakecloud::lock();
+    let management = organization(fakecloud);
+    let directory = tempfile::tempdir().expect("a temp dir");
+    let config = directory.path().join("orgctl.yaml");
+    let yaml = scenario(
+        &management,
+        &format!("accounts:\n  acme-acquired: {{ id: \"{INVITED}\", join: invite }}\n"),
+    );
+    std::fs::write(&config, &yaml).expect("writable");
+    let config = config.to_string_lossy().into_owned();
+    let mut args = vec!["apply", config.as_str()];
+    args.extend(APPLY_ALL);
+    let applied = fakecloud.orgctl(&args);
+    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+    runtime().block_on(async {
+        let invited = client_as(fakecloud, INVITED);
+        let id = invited
+            .list_handshakes_for_account()
+            .send()
+            .await
+            .expect("ListHandshakesForAccount")
+            .handshakes
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|handshake| handshake.id)
+            .expect("an invitation");
+        invited
+            .decline_handshake()
+            .handshake_id(&id)
+            .send()
+            .await
+            .expect("DeclineHandshake");
+    });
+    let planned = fakecloud.orgctl(&["plan", &config, "--format", "json"]);
+    let invites: Vec<String> = planned_changes(&planned)
+        .iter()
+        .filter(|change| change["action"] == "invite_account")
+        .filter_map(|change| change["reason"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(invites.len(), 1, "{}", describe(&planned));
+    assert!(invites[0].ends_with("was DECLINED"), "{invites:?}");
 }

@@ -845,8 +845,11 @@ impl OrgReader for AwsWriter {
         self.aws.read_iam(accounts, access_role).await
     }
 
-    async fn read_invitations(&self) -> Result<Option<Vec<crate::live::LiveInvitation>>, Error> {
-        self.aws.read_invitations().await
+    async fn read_invitations(
+        &self,
+        management: &str,
+    ) -> Result<Option<Vec<crate::live::LiveInvitation>>, Error> {
+        self.aws.read_invitations(management).await
     }
 
     async fn read(&self) -> Result<LiveState, Error> {
