@@ -316,6 +316,9 @@ catalogue! {
     FleetBusinessModel => "fleet::business_model", Error;
     /// An account (by id or root email) that two customers on one shared payer claim.
     FleetAccountClaimed => "fleet::account_claimed", Error;
+    /// An organization of the fleet invites an account that another organization of the fleet
+    /// holds: accepting moves it between organizations, and what the other one gave it ends.
+    FleetAccountMoves => "fleet::account_moves", Warning;
     /// `--only` naming an organization the fleet does not have.
     FleetOnly => "fleet::only", Error;
     /// A fleet output that cannot be written (`--out-dir`) or a summary that cannot be read

@@ -119,16 +119,24 @@ fn run_fleet(args: &FleetArgs, run: Run<'_>, style: RenderStyle) -> Exit {
     let rows = match run {
         Run::Validate => prepared.iter().map(validated).collect(),
         Run::Plan(command) => match live::runtime() {
-            Ok(runtime) => runtime
-                .block_on(plan_all(args, command, &prepared))
-                .into_iter()
-                .map(|(row, markdown)| {
-                    if let Some(markdown) = markdown {
-                        plans.push((row.organization.clone(), markdown));
-                    }
-                    row
-                })
-                .collect(),
+            Ok(runtime) => {
+                let planned = runtime.block_on(plan_all(args, command, &prepared));
+                let crossings: Vec<fleet::Crossing> = planned
+                    .iter()
+                    .filter_map(|(_, _, crossing)| crossing.clone())
+                    .collect();
+                let mut rows: Vec<Row> = planned
+                    .into_iter()
+                    .map(|(row, markdown, _)| {
+                        if let Some(markdown) = markdown {
+                            plans.push((row.organization.clone(), markdown));
+                        }
+                        row
+                    })
+                    .collect();
+                add_moves(&mut rows, &crossings);
+                rows
+            }
             Err(error) => return Exit::failure(vec![error]),
         },
         Run::Apply(apply_args) => match live::runtime() {
@@ -156,6 +164,17 @@ fn run_fleet(args: &FleetArgs, run: Run<'_>, style: RenderStyle) -> Exit {
         return Exit::failure(vec![error]).report(shown);
     }
     Exit::with(exit_status(&summary)).report(shown)
+}
+
+/// The moves between the fleet's organizations ([`fleet::moves`]): a warning on each inviting
+/// organization's row.
+fn add_moves(rows: &mut [Row], crossings: &[fleet::Crossing]) {
+    for (name, diagnostic) in fleet::moves(crossings) {
+        if let Some(row) = rows.iter_mut().find(|row| row.organization == name) {
+            row.diagnostics.push(FindingRecord::from(&diagnostic));
+            row.findings = Findings::of(&row.diagnostics);
+        }
+    }
 }
 
 /// Every diagnostic of a prepared organization (its entry's, its file's), for `validate`.
@@ -416,7 +435,7 @@ async fn plan_all(
     args: &FleetArgs,
     command: Command,
     prepared: &[Prepared],
-) -> Vec<(Row, Option<String>)> {
+) -> Vec<(Row, Option<String>, Option<fleet::Crossing>)> {
     stream::iter(prepared)
         .map(|prepared| plan_one(args, command, prepared))
         .buffer_unordered(usize::from(args.parallel))
@@ -431,13 +450,14 @@ struct Planned {
     source: String,
 }
 
-/// Plans one organization, and writes its plan under `--out-dir`: its row, and its plan as
-/// Markdown when the plan has changes or findings (for `--format markdown`).
+/// Plans one organization, and writes its plan under `--out-dir`: its row, its plan as
+/// Markdown when the plan has changes or findings (for `--format markdown`), and what it says
+/// of accounts crossing organizations.
 async fn plan_one(
     args: &FleetArgs,
     command: Command,
     prepared: &Prepared,
-) -> (Row, Option<String>) {
+) -> (Row, Option<String>, Option<fleet::Crossing>) {
     let started = Instant::now();
     let ready = match &prepared.resolved {
         Ok(ready) => ready,
@@ -451,21 +471,27 @@ async fn plan_one(
                 None,
                 started.elapsed(),
             );
-            return (row, None);
+            return (row, None, None);
         }
     };
     let backend = match Backend::open(&options(&prepared.organization, args, false)).await {
         Ok(backend) => backend,
         Err(error) => {
             let row = failed(prepared, ready, Diagnostic::from(error), None, started);
-            return (row, None);
+            return (row, None, None);
         }
     };
     let planned = read_and_plan(&backend, prepared, ready).await;
     let requests = backend.requests();
-    let Planned { plan, source, .. } = match planned {
+    let Planned { plan, source, live } = match planned {
         Ok(planned) => planned,
-        Err(error) => return (failed(prepared, ready, error, requests, started), None),
+        Err(error) => {
+            return (
+                failed(prepared, ready, error, requests, started),
+                None,
+                None,
+            );
+        }
     };
     let mut diagnostics = ready.warnings.clone();
     diagnostics.extend(plan.findings.iter().cloned());
@@ -489,8 +515,27 @@ async fn plan_one(
             requests,
             started.elapsed(),
         );
-        return (row, None);
+        return (row, None, None);
     }
+    let crossing = fleet::Crossing {
+        name: prepared.organization.name.clone(),
+        organization_id: live.organization.id.clone(),
+        invited: plan
+            .changes
+            .iter()
+            .filter_map(|change| match &change.action {
+                plan::Action::InviteAccount { account_id, .. } => {
+                    Some((change.address.clone(), account_id.clone()))
+                }
+                _ => None,
+            })
+            .collect(),
+        members: live
+            .accounts
+            .iter()
+            .map(|account| account.id.clone())
+            .collect(),
+    };
     let markdown = (args.format == PlanFormat::Markdown
         && !(plan.is_empty() && plan.findings.is_empty()))
     .then(|| {
@@ -506,7 +551,7 @@ async fn plan_one(
         requests,
         started.elapsed(),
     );
-    (row, markdown)
+    (row, markdown, Some(crossing))
 }
 
 /// A failed row: the configuration's warnings and the error.

@@ -607,5 +607,54 @@ fn claimed_twice(
     .help("an account belongs to one customer: remove it from one of the two files (or give it its own id and root email)")
 }
 
+/// What one organization's plan says about accounts crossing organizations: the accounts it
+/// invites (address and id), and its organization's id and members.
+#[derive(Debug, Clone, Default)]
+pub struct Crossing {
+    /// The fleet's name of the organization.
+    pub name: String,
+    /// The AWS organization it read (`o-…`).
+    pub organization_id: String,
+    /// The accounts its plan invites, by address and id.
+    pub invited: Vec<(crate::address::Address, String)>,
+    /// The ids of the accounts in its organization.
+    pub members: Vec<String>,
+}
+
+/// The moves between organizations that the fleet's plans make: an account one organization
+/// invites while another organization of the fleet holds it. AWS moves such an account directly
+/// when it accepts (since 2025-11, within one region group); the warning, for the inviting
+/// organization, says what the other organization's membership gave it that ends.
+pub fn moves(crossings: &[Crossing]) -> Vec<(String, Diagnostic)> {
+    let mut found = Vec::new();
+    for inviting in crossings {
+        for (address, id) in &inviting.invited {
+            let holders = crossings.iter().filter(|other| {
+                other.organization_id != inviting.organization_id && other.members.contains(id)
+            });
+            // Several customers' rows read one shared payer: name it once.
+            let mut named: Vec<(&str, &str)> = holders
+                .map(|holder| (holder.organization_id.as_str(), holder.name.as_str()))
+                .collect();
+            named.sort_unstable();
+            named.dedup_by(|a, b| a.0 == b.0);
+            for (organization_id, holder) in named {
+                let diagnostic = Diagnostic::finding(
+                    Rule::FleetAccountMoves,
+                    Some(address.clone()),
+                    format!(
+                        "{address} ({id}) is a member of `{holder}` ({organization_id}), an organization of this fleet: when it accepts, AWS moves it here directly, and there that organization's policies stop applying and its delegated administrations, IAM Identity Center assignments and organization-wide shares end"
+                    ),
+                    format!(
+                        "deregister it as delegated administrator in `{holder}` first, and agree the move with whoever runs that organization; orgctl changes nothing in `{holder}` for it"
+                    ),
+                );
+                found.push((inviting.name.clone(), diagnostic));
+            }
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests;

@@ -375,3 +375,42 @@ accounts:
         diagnostics[0].message
     );
 }
+
+#[test]
+fn an_account_invited_from_another_organization_of_the_fleet_is_a_move() {
+    let crossing = |name: &str, organization: &str, invited: &[&str], members: &[&str]| Crossing {
+        name: name.to_owned(),
+        organization_id: organization.to_owned(),
+        invited: invited
+            .iter()
+            .map(|id| {
+                (
+                    crate::address::Address::account(format!("a-{id}")),
+                    (*id).to_owned(),
+                )
+            })
+            .collect(),
+        members: members.iter().map(|id| (*id).to_owned()).collect(),
+    };
+    let found = moves(&[
+        // Two customers of one shared payer both read the account: one warning, not two.
+        crossing("hooli-shared", "o-shared", &[], &["222222222222"]),
+        crossing("pied-piper", "o-shared", &[], &["222222222222"]),
+        crossing("hooli", "o-hooli", &["222222222222", "333333333333"], &[]),
+        // An organization inviting what it already holds moves nothing.
+        crossing("globex", "o-globex", &["444444444444"], &["444444444444"]),
+    ]);
+    let named: Vec<(&str, &str)> = found
+        .iter()
+        .map(|(organization, diagnostic)| (organization.as_str(), diagnostic.rule.code()))
+        .collect();
+    assert_eq!(named, [("hooli", "orgctl::fleet::account_moves")]);
+    assert!(
+        found[0]
+            .1
+            .message
+            .contains("member of `hooli-shared` (o-shared)"),
+        "{}",
+        found[0].1.message
+    );
+}

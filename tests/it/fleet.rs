@@ -902,3 +902,104 @@ organizations:
         drop((alpha, beta, payer));
     }
 }
+
+/// Hooli grows out of the shared payer: its file now describes a dedicated payer of its own,
+/// which invites Hooli's account. The shared payer still holds it (Pied Piper's run reads that
+/// organization), so the fleet warns that accepting moves it between organizations.
+#[test]
+fn a_customer_moved_to_a_dedicated_payer_plans_its_invitation_with_the_move_warning() {
+    let (dir, fleet) = copy_of_example();
+    let root = dir.path();
+    let text = std::fs::read_to_string(&fleet).expect("the fleet file");
+    let moved = text.replacen(
+        "  hooli:\n    company: distributor-de\n    config: customers/hooli\n    state: shared-payer.json\n",
+        "  hooli:\n    company: distributor-de\n    config: customers/hooli\n    state: customers/hooli/live.json\n",
+        1,
+    );
+    assert_ne!(moved, text, "the example lists hooli on the shared payer");
+    std::fs::write(&fleet, moved).expect("written");
+    std::fs::write(
+        root.join("customers/hooli/orgctl.yaml"),
+        "organization:
+  name: hooli
+  customer: { name: Hooli, email_domain: hooli.example }
+  management_account:
+    name: hooli-payer
+    email: aws-payer+hooli@distributor.example
+    id: \"340000000000\"
+accounts:
+  hooli-main:
+    id: \"330000000001\"
+    email: aws@hooli.example
+    join: invite
+    tags: { customer: hooli }
+orgctl:
+  ignore: [orgctl::email::example_domain]
+",
+    )
+    .expect("written");
+    std::fs::write(
+        root.join("customers/hooli/live.json"),
+        serde_json::json!({
+            "format": "orgctl-live",
+            "version": 1,
+            "organization": {
+                "id": "o-hooli0001",
+                "management_account_id": "340000000000",
+                "management_account_email": "aws-payer+hooli@distributor.example"
+            },
+            "root": { "id": "r-ho01", "enabled_policy_types": ["service_control"], "tags": {} },
+            "accounts": [{
+                "id": "340000000000",
+                "name": "hooli-payer",
+                "email": "aws-payer+hooli@distributor.example",
+                "state": "active",
+                "parent_id": "r-ho01",
+                "tags": {}
+            }],
+            "policies": [{
+                "id": "p-FullAWSAccess",
+                "name": "FullAWSAccess",
+                "type": "service_control",
+                "description": "Allows access to every operation",
+                "aws_managed": true,
+                "document": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}",
+                "tags": {},
+                "targets": ["r-ho01", "340000000000"]
+            }]
+        })
+        .to_string(),
+    )
+    .expect("written");
+    let fleet_path = fleet.to_string_lossy().into_owned();
+    let (output, plan) = summary(&["fleet", "plan", &fleet_path, "--format", "json"]);
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+    let hooli = plan["organizations"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["organization"] == "hooli")
+        .expect("hooli's row");
+    let moves: Vec<&str> = hooli["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|record| record["code"] == "orgctl::fleet::account_moves")
+        .filter_map(|record| record["message"].as_str())
+        .collect();
+    assert_eq!(moves.len(), 1, "{hooli:#}");
+    assert!(
+        moves[0].starts_with("account:hooli-main (330000000001) is a member of `pied-piper` (o-"),
+        "{}",
+        moves[0]
+    );
+    // Nobody else is warned: the move is Hooli's.
+    for row in plan["organizations"].as_array().expect("rows") {
+        if row["organization"] != "hooli" {
+            assert!(
+                !row["diagnostics"].to_string().contains("account_moves"),
+                "{row:#}"
+            );
+        }
+    }
+}

@@ -13,6 +13,10 @@ const DIR: &str = "tests/fixtures/invalid";
 /// Rules that no fixture file can trigger: they are exercised by the tests named here.
 const TESTED_ELSEWHERE: &[(Rule, &str)] = &[
     (
+        Rule::FleetAccountMoves,
+        "fleet::a_customer_moved_to_a_dedicated_payer_plans_its_invitation_with_the_move_warning",
+    ),
+    (
         Rule::InvitationOpen,
         "invitation::an_invited_account_waits_joins_and_is_placed_like_any_member",
     ),
