@@ -461,18 +461,7 @@ async fn plan_one(
     let started = Instant::now();
     let ready = match &prepared.resolved {
         Ok(ready) => ready,
-        Err(diagnostics) => {
-            let row = row(
-                prepared,
-                None,
-                Outcome::Failed,
-                diagnostics,
-                plan::Summary::default(),
-                None,
-                started.elapsed(),
-            );
-            return (row, None, None);
-        }
+        Err(diagnostics) => return (unresolved(prepared, diagnostics, started), None, None),
     };
     let backend = match Backend::open(&options(&prepared.organization, args, false)).await {
         Ok(backend) => backend,
@@ -552,6 +541,19 @@ async fn plan_one(
         started.elapsed(),
     );
     (row, markdown, Some(crossing))
+}
+
+/// The failed row of an organization whose configuration did not resolve.
+fn unresolved(prepared: &Prepared, diagnostics: &[Diagnostic], started: Instant) -> Row {
+    row(
+        prepared,
+        None,
+        Outcome::Failed,
+        diagnostics,
+        plan::Summary::default(),
+        None,
+        started.elapsed(),
+    )
 }
 
 /// A failed row: the configuration's warnings and the error.
@@ -744,17 +746,7 @@ async fn apply_one(args: &FleetApplyArgs, prepared: &Prepared, stop: &Stop) -> R
     let started = Instant::now();
     let ready = match &prepared.resolved {
         Ok(ready) => ready,
-        Err(diagnostics) => {
-            return row(
-                prepared,
-                None,
-                Outcome::Failed,
-                diagnostics,
-                plan::Summary::default(),
-                None,
-                started.elapsed(),
-            );
-        }
+        Err(diagnostics) => return unresolved(prepared, diagnostics, started),
     };
     let backend = match Backend::open(&options(&prepared.organization, &args.fleet, true)).await {
         Ok(backend) => backend,

@@ -85,6 +85,34 @@ pub(crate) fn only_manual(changes: &[Value]) -> bool {
     changes.iter().all(|c| c["action"] == "change_email")
 }
 
+/// The JSON plan's changes of the configuration in `directory` against its `live.json`.
+pub(crate) fn snapshot_plan(directory: &Path) -> Vec<Value> {
+    planned_changes(&orgctl_in(
+        directory,
+        &["plan", "--state", "live.json", "--format", "json"],
+    ))
+}
+
+/// Applies the configuration in `directory` to its `live.json` with every change allowed, and
+/// checks that it succeeded and that only a person's steps are left; gives the snapshot after.
+pub(crate) fn apply_snapshot(directory: &Path) -> LiveState {
+    let mut args = vec![
+        "apply",
+        "--state",
+        "live.json",
+        "--password-file",
+        "passwords",
+    ];
+    args.extend(APPLY_ALL);
+    let output = orgctl_in(directory, &args);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let after = snapshot_plan(directory);
+    assert!(only_manual(&after), "after apply: {after:#?}");
+    Snapshot::new(directory.join("live.json"))
+        .load()
+        .expect("a snapshot")
+}
+
 fn report(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|error| panic!("the report is JSON ({error}): {}", describe(output)))
@@ -1169,28 +1197,11 @@ fn enable_and_disable() -> Vec<(String, String)> {
 fn trusted_access_applies_to_a_snapshot_plans_empty_and_imports_back() {
     let directory = direct_with_trusted_access();
     let dir = directory.path();
-    let plan = |dir: &Path| {
-        planned_changes(&orgctl_in(
-            dir,
-            &["plan", "--state", "live.json", "--format", "json"],
-        ))
-    };
-    assert_eq!(trusted_access_changes(&plan(dir)), enable_and_disable());
-
-    let mut args = vec![
-        "apply",
-        "--state",
-        "live.json",
-        "--password-file",
-        "passwords",
-    ];
-    args.extend(APPLY_ALL);
-    let output = orgctl_in(dir, &args);
-    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
-    assert!(only_manual(&plan(dir)), "after apply");
-    let live = Snapshot::new(dir.join("live.json"))
-        .load()
-        .expect("a snapshot");
+    assert_eq!(
+        trusted_access_changes(&snapshot_plan(dir)),
+        enable_and_disable()
+    );
+    let live = apply_snapshot(dir);
     assert_eq!(live.trusted_access, ["guardduty.amazonaws.com"]);
 
     let imported = import_direct(dir);
@@ -1508,13 +1519,7 @@ pub(crate) fn direct_with_contacts() -> tempfile::TempDir {
 fn contacts_apply_to_a_snapshot_plan_empty_and_import_back() {
     let directory = direct_with_contacts();
     let dir = directory.path();
-    let plan = |dir: &Path| {
-        planned_changes(&orgctl_in(
-            dir,
-            &["plan", "--state", "live.json", "--format", "json"],
-        ))
-    };
-    let before = contact_changes(&plan(dir));
+    let before = contact_changes(&snapshot_plan(dir));
     assert!(!before.is_empty());
     assert!(
         before
@@ -1523,20 +1528,7 @@ fn contacts_apply_to_a_snapshot_plan_empty_and_import_back() {
         "{before:?}"
     );
 
-    let mut args = vec![
-        "apply",
-        "--state",
-        "live.json",
-        "--password-file",
-        "passwords",
-    ];
-    args.extend(APPLY_ALL);
-    let output = orgctl_in(dir, &args);
-    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
-    assert!(only_manual(&plan(dir)), "after apply");
-    let live = Snapshot::new(dir.join("live.json"))
-        .load()
-        .expect("a snapshot");
+    let live = apply_snapshot(dir);
     assert_eq!(live.contacts.len(), before.len());
     assert!(
         live.contacts

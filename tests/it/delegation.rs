@@ -4,11 +4,9 @@
 
 use serde_json::Value;
 
-use orgctl::live::snapshot::Snapshot;
-
 use crate::apply::{
-    APPLY_ALL, apply_and_converge, direct_with_trusted_access, export, import_direct, only_manual,
-    orgctl_in, planned_changes, scenario,
+    apply_and_converge, apply_snapshot, direct_with_trusted_access, export, import_direct,
+    planned_changes, scenario, snapshot_plan,
 };
 use crate::common::moto::{Moto, create_organization, runtime};
 use crate::common::{self, describe};
@@ -189,37 +187,18 @@ fn a_delegated_administrator_applies_to_a_snapshot_plans_empty_and_imports_back(
         );
     assert!(yaml.contains("delegated_administrators"), "{yaml}");
     std::fs::write(&config, yaml).expect("writable");
-    let plan = |dir: &std::path::Path| {
-        planned_changes(&orgctl_in(
-            dir,
-            &["plan", "--state", "live.json", "--format", "json"],
-        ))
-    };
     let registered = format!("delegated_administrator:northwind-security-tooling/{GUARDDUTY}");
     assert!(
-        delegation_changes(&plan(dir)).contains(&(
+        delegation_changes(&snapshot_plan(dir)).contains(&(
             "register_delegated_administrator".to_owned(),
             registered,
             vec![format!("trusted_access:{GUARDDUTY}")]
         )),
         "{:?}",
-        delegation_changes(&plan(dir))
+        delegation_changes(&snapshot_plan(dir))
     );
 
-    let mut args = vec![
-        "apply",
-        "--state",
-        "live.json",
-        "--password-file",
-        "passwords",
-    ];
-    args.extend(APPLY_ALL);
-    let output = orgctl_in(dir, &args);
-    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
-    assert!(only_manual(&plan(dir)), "after apply");
-    let live = Snapshot::new(dir.join("live.json"))
-        .load()
-        .expect("a snapshot");
+    let live = apply_snapshot(dir);
     assert_eq!(
         live.delegated_administrators
             .iter()

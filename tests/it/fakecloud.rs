@@ -470,16 +470,76 @@ accounts:
     );
 }
 
+/// Writes `yaml` as the configuration in `directory`; gives its path.
+fn write_config(directory: &Path, yaml: &str) -> String {
+    let config = directory.join("orgctl.yaml");
+    std::fs::write(&config, yaml).expect("writable");
+    config.to_string_lossy().into_owned()
+}
+
+/// Applies `config` through fakecloud with every change allowed, and checks that it succeeded.
+fn apply_config(fakecloud: &Fakecloud, config: &str) {
+    let mut args = vec!["apply", config];
+    args.extend(APPLY_ALL);
+    let applied = fakecloud.orgctl(&args);
+    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+}
+
+/// `(action, address)` of a JSON plan's changes.
+fn actions_and_addresses(output: &Output) -> Vec<(String, String)> {
+    planned_changes(output)
+        .iter()
+        .map(|change| {
+            (
+                change["action"].as_str().unwrap_or_default().to_owned(),
+                change["address"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The invited account answers the invitation open for it, with its own credentials: accepts it,
+/// or declines it.
+fn answer_invitation(fakecloud: &Fakecloud, account_id: &str, accept: bool) {
+    runtime().block_on(async {
+        let invited = client_as(fakecloud, account_id);
+        let id = invited
+            .list_handshakes_for_account()
+            .send()
+            .await
+            .expect("ListHandshakesForAccount")
+            .handshakes
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|handshake| handshake.id)
+            .expect("an invitation to answer");
+        if accept {
+            invited
+                .accept_handshake()
+                .handshake_id(&id)
+                .send()
+                .await
+                .expect("AcceptHandshake");
+        } else {
+            invited
+                .decline_handshake()
+                .handshake_id(&id)
+                .send()
+                .await
+                .expect("DeclineHandshake");
+        }
+    });
+}
+
 /// An account outside the organization, declared with `join: invite`, through orgctl: invited,
 /// shown waiting while the invitation is open (read back from ListHandshakesForOrganization),
-/// accepted as the invited account, then placed and tagged by the next apply; the plan is empty.
+/// accepted as the invited account, then placed and tagged by the next apply.
 #[test]
 fn an_invited_account_waits_accepts_and_is_placed_through_fakecloud() {
     const INVITED: &str = "210987654399";
     let (_guard, fakecloud) = Fakecloud::lock();
     let management = organization(fakecloud);
     let directory = tempfile::tempdir().expect("a temp dir");
-    let config = directory.path().join("orgctl.yaml");
     let yaml = scenario(
         &management,
         &format!(
@@ -490,22 +550,10 @@ fn an_invited_account_waits_accepts_and_is_placed_through_fakecloud() {
             .replace("attach: [root, acme-acquired]", "attach: [root, Acquired, acme-acquired]")
         ),
     );
-    std::fs::write(&config, &yaml).expect("writable");
-    let config = config.to_string_lossy().into_owned();
-    let changes_of = |output: &Output| -> Vec<(String, String)> {
-        planned_changes(output)
-            .iter()
-            .map(|change| {
-                (
-                    change["action"].as_str().unwrap_or_default().to_owned(),
-                    change["address"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
-    };
+    let config = write_config(directory.path(), &yaml);
 
     let planned = fakecloud.orgctl(&["plan", &config, "--format", "json"]);
-    let changes = changes_of(&planned);
+    let changes = actions_and_addresses(&planned);
     assert!(
         changes.contains(&(
             "invite_account".to_owned(),
@@ -513,10 +561,7 @@ fn an_invited_account_waits_accepts_and_is_placed_through_fakecloud() {
         )),
         "{changes:?}"
     );
-    let mut args = vec!["apply", config.as_str()];
-    args.extend(APPLY_ALL);
-    let applied = fakecloud.orgctl(&args);
-    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+    apply_config(fakecloud, &config);
 
     // Waiting: the invitation is read back from AWS, and nothing is sent again.
     let waiting = fakecloud.orgctl(&["plan", &config, "--format", "json"]);
@@ -526,37 +571,15 @@ fn an_invited_account_waits_accepts_and_is_placed_through_fakecloud() {
         describe(&waiting)
     );
     assert!(
-        !changes_of(&waiting)
+        !actions_and_addresses(&waiting)
             .iter()
             .any(|(action, _)| action == "invite_account"),
         "{}",
         describe(&waiting)
     );
 
-    // The invited account accepts, with its own credentials.
-    runtime().block_on(async {
-        let invited = client_as(fakecloud, INVITED);
-        let offered = invited
-            .list_handshakes_for_account()
-            .send()
-            .await
-            .expect("ListHandshakesForAccount")
-            .handshakes
-            .unwrap_or_default();
-        let id = offered
-            .iter()
-            .find_map(|handshake| handshake.id.clone())
-            .expect("an invitation to accept");
-        invited
-            .accept_handshake()
-            .handshake_id(&id)
-            .send()
-            .await
-            .expect("AcceptHandshake");
-    });
-
-    let applied = fakecloud.orgctl(&args);
-    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
+    answer_invitation(fakecloud, INVITED, true);
+    apply_config(fakecloud, &config);
     // Only a person's step is left: fakecloud gave the account a root email on another domain
     // than the customer's, and only its holder can change it.
     let after = fakecloud.orgctl(&["plan", &config, "--format", "json"]);
@@ -587,36 +610,15 @@ fn a_declined_invitation_is_planned_again_through_fakecloud() {
     let (_guard, fakecloud) = Fakecloud::lock();
     let management = organization(fakecloud);
     let directory = tempfile::tempdir().expect("a temp dir");
-    let config = directory.path().join("orgctl.yaml");
-    let yaml = scenario(
-        &management,
-        &format!("accounts:\n  acme-acquired: {{ id: \"{INVITED}\", join: invite }}\n"),
+    let config = write_config(
+        directory.path(),
+        &scenario(
+            &management,
+            &format!("accounts:\n  acme-acquired: {{ id: \"{INVITED}\", join: invite }}\n"),
+        ),
     );
-    std::fs::write(&config, &yaml).expect("writable");
-    let config = config.to_string_lossy().into_owned();
-    let mut args = vec!["apply", config.as_str()];
-    args.extend(APPLY_ALL);
-    let applied = fakecloud.orgctl(&args);
-    assert_eq!(applied.status.code(), Some(0), "{}", describe(&applied));
-    runtime().block_on(async {
-        let invited = client_as(fakecloud, INVITED);
-        let id = invited
-            .list_handshakes_for_account()
-            .send()
-            .await
-            .expect("ListHandshakesForAccount")
-            .handshakes
-            .unwrap_or_default()
-            .into_iter()
-            .find_map(|handshake| handshake.id)
-            .expect("an invitation");
-        invited
-            .decline_handshake()
-            .handshake_id(&id)
-            .send()
-            .await
-            .expect("DeclineHandshake");
-    });
+    apply_config(fakecloud, &config);
+    answer_invitation(fakecloud, INVITED, false);
     let planned = fakecloud.orgctl(&["plan", &config, "--format", "json"]);
     let invites: Vec<String> = planned_changes(&planned)
         .iter()
