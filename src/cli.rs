@@ -107,6 +107,17 @@ pub struct FleetApplyArgs {
     /// Wait up to this many seconds for another apply's lease on an organization.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub lock_timeout: u64,
+    /// Allow closing the accounts whose `lifecycle` is `close`, in every organization.
+    #[arg(long)]
+    pub allow_close: bool,
+    /// Allow removing the accounts whose `lifecycle` is `remove`, in every organization.
+    #[arg(long)]
+    pub allow_remove: bool,
+    /// A folder for the one-time console passwords of new IAM users: `NAME.passwords` for each
+    /// organization whose apply creates one (mode 0600; lines of account id, user, password).
+    /// Without it, an organization whose plan needs a password file is not applied.
+    #[arg(long, value_name = "DIR")]
+    pub password_dir: Option<PathBuf>,
 }
 
 /// `orgctl fleet report`.

@@ -17,6 +17,7 @@ use crate::config::{self, Config};
 use crate::diagnostic::{self, Diagnostic, FindingRecord, RenderStyle};
 use crate::fleet::summary::{self, Command, Findings, Outcome, Row, Status, Summary};
 use crate::fleet::{self, Organization};
+use crate::live::password::PasswordFile;
 use crate::live::{Backend, LiveState, OrgReader, OrgWriter};
 use crate::model::{self, Context, Desired};
 use crate::plan::{self, Plan, PlanInput};
@@ -815,11 +816,26 @@ async fn apply_leased(
     stop: &Stop,
 ) -> Result<Applied, Diagnostic> {
     let Planned { plan, live, source } = read_and_plan(backend, prepared, ready).await?;
-    let mut refusals = check::refusals(&plan, &live, check::Allow::default());
+    let allow = check::Allow {
+        close: args.allow_close,
+        remove: args.allow_remove,
+    };
+    let mut refusals = check::refusals(&plan, &live, allow);
+    let mut password_file = None;
     if let Some(needed) = check::needs_password_file(&plan) {
-        refusals.push(needed.help(
-            "`orgctl fleet apply` writes no password file: apply this organization with `orgctl apply --password-file FILE`",
-        ));
+        match &args.password_dir {
+            None => refusals.push(needed.help(
+                "give `--password-dir DIR`: each organization's one-time passwords go to `DIR/NAME.passwords`",
+            )),
+            // Opened before anything is created, as `orgctl apply` does.
+            Some(folder) => {
+                let path = folder.join(format!("{}.passwords", prepared.organization.name));
+                match PasswordFile::open(&path) {
+                    Ok(file) => password_file = Some(file),
+                    Err(refusal) => refusals.push(refusal),
+                }
+            }
+        }
     }
     let mut diagnostics: Vec<Diagnostic> = plan.findings.clone();
     if !refusals.is_empty() {
@@ -834,6 +850,7 @@ async fn apply_leased(
     }
     let options = apply::Options {
         stop: stop.clone(),
+        password_file: password_file.clone(),
         ..apply::Options::default()
     };
     let report = apply::execute(
@@ -844,6 +861,10 @@ async fn apply_leased(
         &Progress::of_organization(&prepared.organization.name),
     )
     .await;
+    if let Some(file) = &password_file {
+        // A file this apply created and left empty goes.
+        file.discard_if_unused();
+    }
     if let Err(error) = backend.finish().await {
         diagnostics.push(Diagnostic::from(error));
         return Ok((Outcome::Failed, diagnostics, plan.summary));

@@ -1003,3 +1003,72 @@ orgctl:
         }
     }
 }
+
+/// A new account under ECAM with `end_customer_access: iam_user` gets a hand-over user with a
+/// console password: the fleet applies it only with `--password-dir`, which then holds that
+/// organization's passwords, and nothing for the others.
+#[test]
+fn a_new_hand_over_user_needs_a_password_folder_and_gets_its_own_file() {
+    let (dir, fleet) = copy_of_example();
+    let config = dir.path().join("customers/initech/orgctl.yaml");
+    let text = std::fs::read_to_string(&config).expect("initech's file");
+    let more = text.replacen(
+        "accounts:\n",
+        "accounts:\n  initech-data: { ou: Workloads }\n",
+        1,
+    );
+    assert_ne!(more, text, "initech declares accounts");
+    std::fs::write(&config, more).expect("written");
+    let fleet = fleet.to_string_lossy().into_owned();
+    let apply = |extra: &[&str]| {
+        let mut args = vec![
+            "fleet",
+            "apply",
+            fleet.as_str(),
+            "--auto-approve",
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        summary(&args)
+    };
+
+    let (output, refused) = apply(&[]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let initech = refused["organizations"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["organization"] == "initech")
+        .expect("initech's row");
+    assert_eq!(initech["result"], "failed", "{initech:#}");
+    assert!(
+        initech["diagnostics"]
+            .to_string()
+            .contains("--password-dir"),
+        "{initech:#}"
+    );
+
+    let passwords = tempfile::tempdir().expect("a folder");
+    let folder = passwords.path().to_string_lossy().into_owned();
+    let (output, applied) = apply(&["--password-dir", &folder]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert!(
+        results(&applied).contains(&("initech".to_owned(), "applied".to_owned())),
+        "{applied:#}"
+    );
+    let written: Vec<String> = std::fs::read_dir(passwords.path())
+        .expect("the folder")
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(written, ["initech.passwords"]);
+    let lines = std::fs::read_to_string(passwords.path().join("initech.passwords"))
+        .expect("initech's passwords");
+    assert_eq!(lines.lines().count(), 1, "one new user: {}", lines.len());
+}
