@@ -326,7 +326,20 @@ const HEADERS: [&str; 8] = [
     "duration",
 ];
 
-/// The summary as a text table, then each failed organization's reasons, then the closing line.
+/// Whether a row's diagnostic is one only the fleet finds (no organization's own plan holds
+/// it): a move of an account between organizations.
+fn across_organizations(record: &FindingRecord) -> bool {
+    crate::rules::Rule::from_code(&record.code) == Some(crate::rules::Rule::FleetAccountMoves)
+}
+
+/// Whether the text summary spells a row's diagnostic out: its errors, and what only the fleet
+/// finds.
+fn shown(record: &FindingRecord) -> bool {
+    record.severity == Severity::Error || across_organizations(record)
+}
+
+/// The summary as a text table, then each failed organization's reasons and what only the
+/// fleet finds, then the closing line.
 pub fn text(summary: &Summary) -> String {
     let rows: Vec<[String; 8]> = summary.organizations.iter().map(cells).collect();
     let mut widths = HEADERS.map(str::len);
@@ -348,11 +361,7 @@ pub fn text(summary: &Summary) -> String {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     for row in &summary.organizations {
-        for record in row
-            .diagnostics
-            .iter()
-            .filter(|record| record.severity == Severity::Error)
-        {
+        for record in row.diagnostics.iter().filter(|record| shown(record)) {
             out.push_str(&format!(
                 "\n{}: {}[{}] {}",
                 row.organization,
@@ -373,7 +382,7 @@ pub fn text(summary: &Summary) -> String {
 }
 
 /// The summary as Markdown, for one pull-request comment: a table, each failure's first reason,
-/// and the closing line.
+/// what only the fleet finds, and the closing line.
 pub fn markdown(summary: &Summary) -> String {
     let mut out = format!("### orgctl fleet {}\n\n", summary.command.name());
     out.push_str(&format!("| {} |\n", HEADERS.join(" | ")));
@@ -403,6 +412,27 @@ pub fn markdown(summary: &Summary) -> String {
     if !failures.is_empty() {
         out.push_str("\n**Failed**\n\n");
         out.push_str(&failures.join("\n"));
+        out.push('\n');
+    }
+    let across: Vec<String> = summary
+        .organizations
+        .iter()
+        .flat_map(|row| {
+            row.diagnostics
+                .iter()
+                .filter(|record| across_organizations(record))
+                .map(|record| {
+                    format!(
+                        "- **{}**: {}",
+                        crate::render::markdown_cell(&row.organization),
+                        crate::render::markdown_cell(&record.message)
+                    )
+                })
+        })
+        .collect();
+    if !across.is_empty() {
+        out.push_str("\n**Across organizations**\n\n");
+        out.push_str(&across.join("\n"));
         out.push('\n');
     }
     out.push_str(&format!("\n{}\n", summary.closing_line()));

@@ -993,6 +993,13 @@ orgctl:
         "{}",
         moves[0]
     );
+    // The text summary spells the move out: no organization's own plan holds it.
+    let text = common::orgctl(&["fleet", "plan", &fleet_path]);
+    let shown = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        shown.contains("hooli: warning[orgctl::fleet::account_moves] account:hooli-main"),
+        "{shown}"
+    );
     // Nobody else is warned: the move is Hooli's.
     for row in plan["organizations"].as_array().expect("rows") {
         if row["organization"] != "hooli" {
