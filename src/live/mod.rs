@@ -402,6 +402,7 @@ pub struct LiveOu {
 /// An account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = accept_status_alias)]
 pub struct LiveAccount {
     /// The 12-digit id.
     pub id: String,
@@ -418,6 +419,29 @@ pub struct LiveAccount {
     /// Its tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+}
+
+/// Lets editors accept `status`, which serde reads as an alias of `state` (snapshots written
+/// before AWS retired `Status`): the same values, marked deprecated.
+fn accept_status_alias(schema: &mut schemars::Schema) {
+    let Some(serde_json::Value::Object(properties)) = schema.get_mut("properties") else {
+        return;
+    };
+    let Some(state) = properties.get("state").cloned() else {
+        return;
+    };
+    let mut status = match state {
+        serde_json::Value::Object(state) => state,
+        _ => serde_json::Map::new(),
+    };
+    status.insert("deprecated".to_owned(), serde_json::Value::Bool(true));
+    status.insert(
+        "description".to_owned(),
+        serde_json::Value::String(
+            "The former name of `state`, in snapshots written before AWS retired `Status` (2026-09-09).".to_owned(),
+        ),
+    );
+    properties.insert("status".to_owned(), serde_json::Value::Object(status));
 }
 
 /// An account's state in the organization: AWS's `AccountState` (Organizations API reference,

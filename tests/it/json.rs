@@ -277,3 +277,42 @@ fn the_rule_catalogue_matches_the_rules_schema() {
         Some(orgctl::rules::Rule::ALL.len())
     );
 }
+
+/// A snapshot written before AWS retired `Status` names an account's state `status`: orgctl
+/// reads it, and the schema editors use accepts it too; a misspelt key is still refused.
+#[test]
+fn the_live_schema_accepts_the_former_status_key_and_nothing_else() {
+    let validator = validator("live");
+    let snapshot = |key: &str| {
+        serde_json::json!({
+            "format": "orgctl-live",
+            "version": 1,
+            "organization": {
+                "id": "o-acme",
+                "management_account_id": "111111111111",
+                "management_account_email": "payer@acme.example"
+            },
+            "root": { "id": "r-acme", "enabled_policy_types": [], "tags": {} },
+            "accounts": [{
+                "id": "111111111111",
+                "name": "acme-payer",
+                "email": "payer@acme.example",
+                key: "suspended",
+                "parent_id": "r-acme",
+                "tags": {}
+            }]
+        })
+    };
+    for key in ["state", "status"] {
+        let document = snapshot(key);
+        assert!(validator.is_valid(&document), "{key}");
+        let state = orgctl::live::snapshot::parse("old.json", document.to_string().as_bytes())
+            .unwrap_or_else(|error| panic!("{key}: {error:?}"));
+        assert_eq!(
+            state.accounts[0].state,
+            orgctl::live::AccountState::Suspended,
+            "{key}"
+        );
+    }
+    assert!(!validator.is_valid(&snapshot("stat")));
+}
