@@ -20,7 +20,7 @@
 //! ```
 //!
 //! and, read apart (`AwsWriter`'s `read_contacts`), one GetAlternateContact per account and
-//! contact type the configuration manages (`plan::contact_scope`; `import`: 3 per account),
+//! contact type the configuration manages (`plan::read_scope`; `import`: 3 per account),
 //! plus one request per extra page (AWS returns at most 20 accounts, OUs, policies or targets a
 //! page). Children are listed per parent, so no account needs a ListParents call; targets are
 //! listed per policy, never per target. Requests run up to [`CONCURRENCY`] at a time; throttling

@@ -82,10 +82,13 @@ fn managed<'a>(
 
 /// The contacts a plan must read: each type the file manages, of each account it manages them
 /// in, members only when trusted access lets the management account reach them.
-pub fn scope(desired: &Desired, live: &LiveState) -> Vec<(String, ContactType)> {
-    let matching = Matching::of(desired, live);
+pub(super) fn scope(
+    desired: &Desired,
+    live: &LiveState,
+    matching: &Matching,
+) -> Vec<(String, ContactType)> {
     let reachable = members_reachable(live);
-    managed(desired, &matching, &BTreeSet::new())
+    managed(desired, matching, &BTreeSet::new())
         .into_iter()
         .filter(|account| reachable || !account.member)
         .filter_map(|account| Some((account.live?, account.desired)))
@@ -245,9 +248,10 @@ mod tests {
         };
         // The management account: billing (the provider's) only; security is the owner's, and
         // the provider declares none.
-        assert_eq!(ids(scope(&desired, &live(false))), ["111111111111/billing"]);
+        let scope_of = |live: &LiveState| scope(&desired, live, &Matching::of(&desired, live));
+        assert_eq!(ids(scope_of(&live(false))), ["111111111111/billing"]);
         assert_eq!(
-            ids(scope(&desired, &live(true))),
+            ids(scope_of(&live(true))),
             [
                 "111111111111/billing",
                 "222222222222/billing",

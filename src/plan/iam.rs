@@ -38,7 +38,7 @@ pub(super) struct Accounts<'a> {
 /// (as [`Matching`] resolves entries) when the file gives partners roles or keeps the end
 /// customer's user, and every account where orgctl created IAM before (tagged `orgctl:iam`), as
 /// long as the operator can reach member accounts.
-pub fn scope(desired: &Desired, live: &LiveState) -> Vec<String> {
+pub(super) fn scope(desired: &Desired, live: &LiveState, matching: &Matching) -> Vec<String> {
     let organization = &desired.organization;
     if !organization
         .ownership
@@ -53,7 +53,6 @@ pub fn scope(desired: &Desired, live: &LiveState) -> Vec<String> {
             .is_some_and(|user| user.mode == UserMode::Ongoing);
     // The accounts the file declares, as the planner matches them. Undeclared accounts
     // (invited, made in the console) may not have the access role.
-    let matching = Matching::of(desired, live);
     active_members(live)
         .filter(|account| (everywhere && matching.declares(&account.id)) || marked(account))
         .map(|account| account.id.clone())
@@ -529,7 +528,7 @@ mod tests {
         let live = Snapshot::new("examples/spam/live.json")
             .load()
             .expect("loads");
-        let read = scope(&spam, &live);
+        let read = scope(&spam, &live, &Matching::of(&spam, &live));
         let members = live
             .accounts
             .iter()
@@ -549,6 +548,6 @@ mod tests {
                 "managed".to_owned(),
             );
         }
-        assert!(scope(&ecam, &live).is_empty());
+        assert!(scope(&ecam, &live, &Matching::of(&ecam, &live)).is_empty());
     }
 }

@@ -1,7 +1,7 @@
 //! Plans: the difference between the desired and the live organization, as ordered changes.
 //!
 //! [`plan`] is a pure function of ([`Desired`], [`LiveState`]): it matches the two once
-//! ([`matching::Matching`], which the IAM read scope [`iam_scope`] reads too), lists the changes
+//! ([`matching::Matching`], which the read scope [`read_scope`] builds too), lists the changes
 //! from that matching, and orders them. The [`Plan`] it returns is a value:
 //! rendered as text, JSON or Markdown, saved with `--out`, and executed by apply without being
 //! re-decided. It carries the fingerprint of the live state it was computed from, and of each live
@@ -13,29 +13,29 @@ mod iam;
 pub mod matching;
 mod order;
 
-pub use contact::{every_contact, scope as contact_scope};
-pub use iam::{marked_accounts, scope as iam_scope, trust_policy};
+pub use contact::every_contact;
+pub use iam::{marked_accounts, trust_policy};
 
-/// What a plan of `desired` reads beyond the organization itself: the IAM orgctl made in member
-/// accounts ([`iam_scope`]), the alternate contacts the file manages ([`contact_scope`]), and
-/// the invitations when the file invites an account that is not a member yet.
+/// What a plan of `desired` reads beyond the organization itself, from one matching of the file
+/// to `live`: the IAM orgctl made in member accounts ([`iam::scope`]), the alternate contacts
+/// the file manages ([`contact::scope`]), and the invitations when the file invites an account
+/// that is not a member yet.
 pub fn read_scope(desired: &Desired, live: &LiveState) -> crate::live::Scope {
+    let matching = matching::Matching::of(desired, live);
     crate::live::Scope {
-        iam: iam_scope(desired, live),
-        contacts: contact_scope(desired, live),
-        invitations: invites_outsiders(desired, live),
+        iam: iam::scope(desired, live, &matching),
+        contacts: contact::scope(desired, live, &matching),
+        invitations: invites_outsiders(&matching),
     }
 }
 
-/// Whether `desired` invites an account (`join: invite`) that `live` does not hold: only then
-/// does a plan need the invitations (one more request, and an API some emulators lack).
-fn invites_outsiders(desired: &Desired, live: &LiveState) -> bool {
-    desired.accounts.values().any(|account| {
-        account.join == crate::config::Join::Invite
-            && account
-                .id
-                .as_deref()
-                .is_some_and(|id| !live.accounts.iter().any(|member| member.id == id))
+/// Whether the file invites an account (`join: invite`) that is not a member: its pinned id is
+/// missing, as the plan's invitations see it. Only then does a plan need the invitations (one
+/// more request, and an API some emulators lack).
+fn invites_outsiders(matching: &matching::Matching) -> bool {
+    matching.accounts.iter().any(|entry| {
+        entry.desired.join == crate::config::Join::Invite
+            && matches!(entry.matched, matching::AccountMatch::PinnedMissing { .. })
     })
 }
 
