@@ -207,14 +207,16 @@ impl<'a> Differ<'a> {
     /// lacks, deregister what live has and it does not list. When it does not manage them, an
     /// account that leaves while it administers a service is a finding (AWS refuses it).
     fn delegated_administrators(&mut self) {
-        let live: BTreeSet<(Address, &str)> = self
+        // Each live delegation by its account's address and service, to its account id.
+        let live: BTreeMap<(Address, &str), &str> = self
             .live
             .delegated_administrators
             .iter()
             .map(|delegation| {
+                let account = self.matching.account_address(&delegation.account_id);
                 (
-                    self.matching.account_address(&delegation.account_id),
-                    delegation.service.as_str(),
+                    (account, delegation.service.as_str()),
+                    delegation.account_id.as_str(),
                 )
             })
             .collect();
@@ -226,7 +228,7 @@ impl<'a> Differ<'a> {
         for (service, names) in desired {
             for name in names {
                 let account = Address::account(name);
-                if live.contains(&(account.clone(), service.as_str())) {
+                if live.contains_key(&(account.clone(), service.as_str())) {
                     continue;
                 }
                 let address = Address::delegated_administrator(&account, service);
@@ -270,19 +272,18 @@ impl<'a> Differ<'a> {
                 );
             }
         }
-        for delegation in &self.live.delegated_administrators {
-            let account = self.matching.account_address(&delegation.account_id);
+        for ((account, service), account_id) in &live {
             let listed = account.account_name().is_some_and(|name| {
                 desired
-                    .get(&delegation.service)
+                    .get(*service)
                     .is_some_and(|names| names.contains(name))
             });
             if !listed {
                 self.change(
-                    &Address::delegated_administrator(&account, &delegation.service),
+                    &Address::delegated_administrator(account, *service),
                     Action::DeregisterDelegatedAdministrator {
-                        account_id: delegation.account_id.clone(),
-                        service: delegation.service.clone(),
+                        account_id: (*account_id).to_owned(),
+                        service: (*service).to_owned(),
                     },
                     "not listed in `delegated_administrators`",
                 );
@@ -292,14 +293,14 @@ impl<'a> Differ<'a> {
 
     /// Accounts the plan removes from the organization while they administer a service, which
     /// AWS refuses, when the file leaves delegated administrators unmanaged.
-    fn leaving_administrators(&mut self, live: &BTreeSet<(Address, &str)>) {
+    fn leaving_administrators(&mut self, live: &BTreeMap<(Address, &str), &str>) {
         let removed: Vec<Address> = self
             .changes
             .iter()
             .filter(|change| matches!(change.action, Action::RemoveAccount { .. }))
             .map(|change| change.address.clone())
             .collect();
-        for (account, service) in live {
+        for (account, service) in live.keys() {
             if removed.contains(account) {
                 self.finding(
                     Rule::DelegatedAdministratorInactive,
