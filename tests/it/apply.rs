@@ -639,9 +639,7 @@ pub(crate) fn apply_and_converge(
     yaml: &str,
     step: &str,
 ) -> Value {
-    let config = directory.join("orgctl.yaml");
-    std::fs::write(&config, yaml).expect("writable");
-    let config = config.to_string_lossy().into_owned();
+    let config = common::write_config(directory, yaml);
     let mut args = vec!["apply", config.as_str()];
     args.extend(APPLY_ALL);
     let output = moto.orgctl(&args);
@@ -946,9 +944,10 @@ fn many_accounts(count: usize) -> String {
 fn many_accounts_organization(moto: &Moto, count: usize) -> (tempfile::TempDir, String) {
     let management = common::moto::runtime().block_on(create_organization(&moto.client()));
     let directory = tempfile::tempdir().expect("a temp dir");
-    let config = directory.path().join("orgctl.yaml");
-    std::fs::write(&config, scenario(&management, &many_accounts(count))).expect("writable");
-    let config = config.to_string_lossy().into_owned();
+    let config = common::write_config(
+        directory.path(),
+        &scenario(&management, &many_accounts(count)),
+    );
     (directory, config)
 }
 
@@ -1364,9 +1363,7 @@ fn contacts_are_planned_applied_drift_checked_and_imported_through_aws() {
     let directory = tempfile::tempdir().expect("a temp dir");
     let dir = directory.path();
     let yaml = contacts_scenario(&management);
-    let config = dir.join("orgctl.yaml");
-    std::fs::write(&config, &yaml).expect("writable");
-    let config = config.to_string_lossy().into_owned();
+    let config = common::write_config(dir, &yaml);
 
     // Planned: every contact the file gives, each of the four kinds of source.
     let output = moto.orgctl(&["plan", &config, "--format", "json"]);

@@ -76,9 +76,7 @@ fn a_delegated_administrator_is_applied_drift_is_found_and_an_import_plans_nothi
     let directory = tempfile::tempdir().expect("a temp dir");
     let dir = directory.path();
     let yaml = delegating(&management);
-    let config = dir.join("orgctl.yaml");
-    std::fs::write(&config, &yaml).expect("writable");
-    let config = config.to_string_lossy().into_owned();
+    let config = common::write_config(dir, &yaml);
 
     // Planned after the trusted access and the account it needs.
     let output = moto.orgctl(&["plan", &config, "--format", "json"]);

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::apply::{APPLY_ALL, apply_and_converge, export, only_manual, planned_changes, scenario};
 use crate::common::fakecloud::Fakecloud;
 use crate::common::moto::{Management, create_organization, runtime};
-use crate::common::{Emulator, describe};
+use crate::common::{self, Emulator, describe};
 
 /// A small organization: nested OUs with tags, accounts with tags, a service control policy and
 /// a tag policy. fakecloud attaches `FullAWSAccess` to the root only, not to new OUs and accounts
@@ -470,13 +470,6 @@ accounts:
     );
 }
 
-/// Writes `yaml` as the configuration in `directory`; gives its path.
-fn write_config(directory: &Path, yaml: &str) -> String {
-    let config = directory.join("orgctl.yaml");
-    std::fs::write(&config, yaml).expect("writable");
-    config.to_string_lossy().into_owned()
-}
-
 /// Applies `config` through fakecloud with every change allowed, and checks that it succeeded.
 fn apply_config(fakecloud: &Fakecloud, config: &str) {
     let mut args = vec!["apply", config];
@@ -550,7 +543,7 @@ fn an_invited_account_waits_accepts_and_is_placed_through_fakecloud() {
             .replace("attach: [root, acme-acquired]", "attach: [root, Acquired, acme-acquired]")
         ),
     );
-    let config = write_config(directory.path(), &yaml);
+    let config = common::write_config(directory.path(), &yaml);
 
     let planned = fakecloud.orgctl(&["plan", &config, "--format", "json"]);
     let changes = actions_and_addresses(&planned);
@@ -610,7 +603,7 @@ fn a_declined_invitation_is_planned_again_through_fakecloud() {
     let (_guard, fakecloud) = Fakecloud::lock();
     let management = organization(fakecloud);
     let directory = tempfile::tempdir().expect("a temp dir");
-    let config = write_config(
+    let config = common::write_config(
         directory.path(),
         &scenario(
             &management,

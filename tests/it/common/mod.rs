@@ -16,6 +16,13 @@ use chrono::NaiveDate;
 use orgctl::diagnostic::{self, Diagnostic, RenderStyle};
 use orgctl::model::{self, Context};
 
+/// Writes `yaml` as `orgctl.yaml` in `directory`; gives its path, as the command line takes it.
+pub fn write_config(directory: &Path, yaml: &str) -> String {
+    let config = directory.join("orgctl.yaml");
+    std::fs::write(&config, yaml).expect("writable");
+    config.to_string_lossy().into_owned()
+}
+
 /// A fixed date, so that partner expiry does not depend on when the tests run.
 pub fn context() -> Context {
     Context {
